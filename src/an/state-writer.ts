@@ -1,0 +1,35 @@
+import { GroupCommitter } from '../store/group-commit';
+import type { AppliedTransition, TaskRepository, Transition } from '../store/task-repository';
+
+/**
+ * Group-commits the An's state transitions: many tasks per UPDATE. When one batch holds several
+ * transitions of the same task, only the last is written: each later transition of an attempt
+ * accepts the states the earlier one would have left (dispatched → running → terminal), so the
+ * outcome is the same and one UPDATE never joins a row twice.
+ */
+export class StateWriter {
+  readonly #committer: GroupCommitter<Transition, AppliedTransition | null>;
+  constructor(repo: TaskRepository, maxBatch: number) {
+    this.#committer = new GroupCommitter({
+      maxBatch,
+      maxConcurrent: 2,
+      flush: async (items) => {
+        const lastIndexById = new Map<string, number>();
+        items.forEach((t, i) => lastIndexById.set(t.id, i));
+        const unique = items.filter((t, i) => lastIndexById.get(t.id) === i);
+        const applied = await repo.applyTransitions(unique);
+        const byId = new Map(applied.map((a) => [a.id, a]));
+        return items.map((t) => byId.get(t.id) ?? null);
+      },
+    });
+  }
+
+  /** Resolves with the new state when the guard held, null when it did not; rejects when the DB failed. */
+  apply(t: Transition): Promise<AppliedTransition | null> {
+    return this.#committer.submit(t);
+  }
+
+  drain(): Promise<void> {
+    return this.#committer.drain();
+  }
+}

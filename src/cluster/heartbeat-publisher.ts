@@ -1,0 +1,31 @@
+import type { Logger } from '../observability/logger';
+import type { TopologyNames } from '../protocol/names';
+import type { MessageBus } from '../transport/message-bus';
+import type { Heartbeat } from './membership';
+import { every } from '../lifecycle/service';
+
+/**
+ * Publishes this node's heartbeat on the control exchange every `periodMs`. Heartbeats are
+ * transient: a lost one only matters if the next few are lost too.
+ */
+export class HeartbeatPublisher {
+  #stopTimer?: () => void;
+  constructor(private readonly deps: { bus: MessageBus; names: TopologyNames; periodMs: number; log: Logger; describe: () => Heartbeat }) {}
+
+  start(): void {
+    this.#stopTimer ??= every(this.deps.periodMs, () => this.beat(), (err) => this.deps.log.debug({ err: (err as Error).message }, 'heartbeat not sent'));
+  }
+
+  async beat(): Promise<void> {
+    const hb = this.deps.describe();
+    await this.deps.bus.send({ exchange: this.deps.names.control, routingKey: this.deps.names.rk.heartbeat(hb.role, hb.id) }, 'node.heartbeat', hb);
+  }
+
+  /** Stops beating and announces the departure, so others need not wait for the timeout. */
+  async stop(): Promise<void> {
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
+    const hb = { ...this.deps.describe(), status: 'leaving' as const };
+    await this.deps.bus.send({ exchange: this.deps.names.control, routingKey: this.deps.names.rk.heartbeat(hb.role, hb.id) }, 'node.heartbeat', hb).catch(() => undefined);
+  }
+}

@@ -1,0 +1,2 @@
+export { Membership, type Member, type MemberStatus, type Heartbeat, type MembershipTimeouts } from './membership';
+export { HeartbeatPublisher } from './heartbeat-publisher';

@@ -1,0 +1,75 @@
+import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import convict from 'convict';
+import { configSchema, DEV_AES_KEYS, DEV_JOIN_SECRET, DEV_JWT_SECRET, type AppConfig, type Role } from './schema';
+import { ConfigError } from '../errors';
+
+/** Where config files are looked up; `config/` beside the package root. */
+const CONFIG_DIR = join(__dirname, '..', '..', 'config');
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Command-line arguments after the role (convict reads `--port`, `--node-id`, ...). */
+  args?: string[];
+  /** Explicit config file (`--config`), else `CONFIG_FILE`. */
+  configFile?: string;
+  role?: Role;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Loads config from `config/default.json`, `config/<NODE_ENV>.json`, `--config`/`CONFIG_FILE`,
+ * the environment and flags, in that order; validates strictly and returns a frozen object.
+ * Throws {@link ConfigError} with one line naming the offending key.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
+  const env = options.env ?? process.env;
+  const config = convict(configSchema, { env, args: options.args ?? [] });
+  const files = [join(CONFIG_DIR, 'default.json'), join(CONFIG_DIR, `${env['NODE_ENV'] ?? 'development'}.json`)];
+  const explicit = options.configFile ?? env['CONFIG_FILE'];
+  try {
+    for (const file of files) if (existsSync(file)) config.loadFile(file);
+    if (explicit) {
+      if (!existsSync(explicit)) throw new ConfigError(`config file ${explicit} does not exist`);
+      config.loadFile(explicit);
+    }
+    config.validate({ allowed: 'strict' });
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const first = String((err as Error).message).split('\n')[0] ?? 'invalid configuration';
+    throw new ConfigError(`invalid configuration: ${first}`, { cause: err });
+  }
+  const props = config.getProperties() as unknown as AppConfig;
+  if (!props.nodeId) props.nodeId = `${options.role ?? 'node'}-${hostname()}-${process.pid}`;
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(props.nodeId)) throw new ConfigError(`invalid configuration: nodeId "${props.nodeId}" must match [A-Za-z0-9._-]{1,128}`);
+  checkProductionSecrets(props);
+  return deepFreeze(props);
+}
+
+const MIN_SECRET_CHARS = 32;
+
+/** With NODE_ENV=production a node refuses the development secrets and short ones. */
+export function checkProductionSecrets(config: AppConfig): void {
+  if (config.env !== 'production') return;
+  const s = config.security;
+  if (s.jwtSecret === DEV_JWT_SECRET) throw new ConfigError('invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is the development default; set a secret for production');
+  if (!s.jwtSecret.includes('BEGIN') && s.jwtSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is shorter than ${MIN_SECRET_CHARS} characters`);
+  if (s.aesKeys === DEV_AES_KEYS || s.aesKeys.split(',').some((k) => k.startsWith('dev1:'))) throw new ConfigError('invalid configuration: security.aesKeys (AES_KEYS) contains the development key; set keys for production');
+  if (s.joinSecret === DEV_JOIN_SECRET) throw new ConfigError('invalid configuration: security.joinSecret (JOIN_SECRET) is the development default; set a secret for production');
+  if (s.joinSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.joinSecret (JOIN_SECRET) is shorter than ${MIN_SECRET_CHARS} characters`);
+}
+
+/** The config as a log-safe string (secrets masked by convict). */
+export function describeConfig(config: AppConfig): string {
+  const c = convict(configSchema);
+  c.load(config as never);
+  return c.toString();
+}

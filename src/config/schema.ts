@@ -1,0 +1,143 @@
+
+/** Roles a node process can run. */
+export const ROLES = ['principal', 'an', 'ki', 'standalone'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Development-only secrets: a node with NODE_ENV=production refuses to start on them. */
+export const DEV_JWT_SECRET = 'anki-dev-jwt-secret-change-me-0123456789abcdef';
+export const DEV_AES_KEYS = 'dev1:ZGV2LWFlcy1rZXktY2hhbmdlLW1lLTAxMjM0NTY3ODk=';
+export const DEV_JOIN_SECRET = 'anki-dev-join-secret-change-me-0123456789';
+
+const nonNegativeInt = 'nat';
+
+/** A convict format that accepts strings matching `re`. */
+function matching(re: RegExp, what: string) {
+  return (value: unknown) => {
+    if (typeof value !== 'string' || !re.test(value)) throw new Error(`must be ${what}`);
+  };
+}
+
+/** The one configuration schema. Environment names are part of the contract (DESIGN.md). */
+export const configSchema = {
+  env: { doc: 'Environment (production refuses default secrets)', format: ['production', 'development', 'test'], default: 'development', env: 'NODE_ENV' },
+  nodeId: { doc: 'This node\'s id, as it appears in tasks, /nodes, logs and metrics; derived from role, host and pid when empty', format: String, default: '', env: 'NODE_ID', arg: 'node-id' },
+  version: { doc: 'Version advertised in heartbeats', format: String, default: '0.1.0', env: 'ANKI_VERSION' },
+  amqp: {
+    url: { doc: 'RabbitMQ URL (amqp:// or amqps://); empty with role standalone uses the in-process bus', format: String, default: 'amqp://guest:guest@127.0.0.1:5672', env: 'AMQP_URL', sensitive: true },
+    prefix: { doc: 'Prefix of every exchange and queue name', format: matching(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, dot, dash or underscore'), default: 'anki', env: 'AMQP_PREFIX', arg: 'amqp-prefix' },
+    heartbeatSec: { doc: 'AMQP heartbeat interval', format: nonNegativeInt, default: 10, env: 'AMQP_HEARTBEAT_SEC' },
+    reconnectMaxDelayMs: { doc: 'Cap of the jittered reconnect backoff', format: nonNegativeInt, default: 5000, env: 'AMQP_RECONNECT_MAX_DELAY_MS' },
+    publishTimeoutMs: { doc: 'How long a publish may wait for its confirm before it counts as failed', format: nonNegativeInt, default: 10000, env: 'AMQP_PUBLISH_TIMEOUT_MS' },
+    caFile: { doc: 'CA certificate file for amqps://', format: String, default: '', env: 'AMQP_CA_FILE' },
+    certFile: { doc: 'Client certificate file for amqps://', format: String, default: '', env: 'AMQP_CERT_FILE' },
+    keyFile: { doc: 'Client key file for amqps://', format: String, default: '', env: 'AMQP_KEY_FILE' },
+  },
+  db: {
+    url: { doc: 'PostgreSQL/CockroachDB URL; empty with role standalone uses embedded PGlite', format: String, default: 'postgres://postgres@127.0.0.1:5432/anki', env: 'DATABASE_URL', sensitive: true },
+    poolSize: { doc: 'Connections per node', format: nonNegativeInt, default: 8, env: 'DB_POOL_SIZE' },
+    statementTimeoutMs: { doc: 'Per-statement timeout, so a stuck DB turns into an error', format: nonNegativeInt, default: 5000, env: 'DB_STATEMENT_TIMEOUT_MS' },
+    connectTimeoutMs: { doc: 'Connection timeout', format: nonNegativeInt, default: 2000, env: 'DB_CONNECT_TIMEOUT_MS' },
+    maxTxAttempts: { doc: 'Attempts for a transaction that hits a serialization failure (40001)', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
+    dataDir: { doc: 'PGlite data folder for standalone without DATABASE_URL', format: String, default: './data', env: 'DATA_DIR' },
+    sslCaFile: { doc: 'CA certificate for TLS to the DB', format: String, default: '', env: 'DB_SSL_CA_FILE' },
+  },
+  security: {
+    jwtSecret: { doc: 'HS256 secret (or PEM public key for RS/ES client tokens)', format: String, default: DEV_JWT_SECRET, env: 'JWT_SECRET_KEY', sensitive: true },
+    jwtAlgorithms: { doc: 'Accepted client token algorithms', format: Array, default: ['HS256'], env: 'JWT_ALGORITHMS' },
+    jwtAudience: { doc: 'Required aud of client tokens (empty: not checked)', format: String, default: '', env: 'JWT_AUDIENCE' },
+    jwtIssuer: { doc: 'Required iss of client tokens (empty: not checked)', format: String, default: '', env: 'JWT_ISSUER' },
+    clockToleranceSec: { doc: 'Clock skew tolerated on exp/nbf', format: nonNegativeInt, default: 5, env: 'JWT_CLOCK_TOLERANCE_SEC' },
+    aesKeys: { doc: 'kid:base64key,... (32-byte keys); the first encrypts, all decrypt', format: String, default: DEV_AES_KEYS, env: 'AES_KEYS', sensitive: true },
+    joinSecret: { doc: 'Secret nodes present to join', format: String, default: DEV_JOIN_SECRET, env: 'JOIN_SECRET', sensitive: true },
+    nodeTokenTtlSec: { doc: 'Lifetime of a node token; refreshed at half-life', format: nonNegativeInt, default: 3600, env: 'NODE_TOKEN_TTL_SEC' },
+    replayWindowMs: { doc: 'Window in which a message id is remembered and control messages must be fresh', format: nonNegativeInt, default: 60000, env: 'REPLAY_WINDOW_MS' },
+    maxMessageBytes: { doc: 'Largest sealed message accepted (checked before decryption)', format: nonNegativeInt, default: 4 * 1024 * 1024, env: 'MAX_MESSAGE_BYTES' },
+  },
+  http: {
+    port: { doc: 'REST port of the principal', format: 'port', default: 3030, env: 'HTTP_PORT', arg: 'port' },
+    host: { doc: 'REST bind address', format: String, default: '0.0.0.0', env: 'HTTP_HOST' },
+    maxBodyBytes: { doc: 'Largest request body (413 beyond)', format: nonNegativeInt, default: 1024 * 1024, env: 'MAX_BODY_BYTES' },
+  },
+  metrics: {
+    port: { doc: 'Port of /metrics, /healthz, /readyz on every node (0: any free port)', format: 'port', default: 9090, env: 'METRICS_PORT' },
+    host: { doc: 'Bind address of the metrics server', format: String, default: '0.0.0.0', env: 'METRICS_HOST' },
+  },
+  log: {
+    level: { doc: 'Log level', format: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', env: 'LOG_LEVEL' },
+  },
+  otel: {
+    enabled: { doc: 'Export traces over OTLP', format: Boolean, default: false, env: 'OTEL_ENABLED' },
+    endpoint: { doc: 'OTLP collector endpoint', format: String, default: 'http://localhost:4317', env: 'OTLP_ENDPOINT' },
+    protocol: { doc: 'OTLP protocol', format: ['grpc', 'http/protobuf'], default: 'grpc', env: 'OTLP_PROTOCOL' },
+    sampleRatio: { doc: 'Fraction of traces sampled', format: Number, default: 1, env: 'OTEL_SAMPLE_RATIO' },
+  },
+  tasks: {
+    defaultType: { doc: 'Task type when a submission names none', format: String, default: 'echo', env: 'TASK_DEFAULT_TYPE' },
+    defaultPriority: { doc: 'Priority when a submission names none', format: nonNegativeInt, default: 5, env: 'TASK_DEFAULT_PRIORITY' },
+    defaultMaxAttempts: { doc: 'Attempts when a submission names none', format: nonNegativeInt, default: 3, env: 'TASK_DEFAULT_MAX_ATTEMPTS' },
+    defaultTimeoutMs: { doc: 'Execution timeout when a submission names none', format: nonNegativeInt, default: 600000, env: 'TASK_DEFAULT_TIMEOUT_MS' },
+    maxBatch: { doc: 'Largest POST /tasks/batch', format: nonNegativeInt, default: 1000, env: 'TASK_MAX_BATCH' },
+  },
+  principal: {
+    maxAdmitted: { doc: 'Tasks this principal may hold admitted and unfinished before it answers 503', format: nonNegativeInt, default: 200000, env: 'PRINCIPAL_MAX_ADMITTED' },
+    sweepIntervalMs: { doc: 'How often the leader republishes unpublished tasks and requeues expired leases', format: nonNegativeInt, default: 2000, env: 'SWEEP_INTERVAL_MS' },
+    unpublishedGraceMs: { doc: 'Age after which a queued task without a confirmed publish is republished', format: nonNegativeInt, default: 5000, env: 'UNPUBLISHED_GRACE_MS' },
+    leaderLeaseMs: { doc: 'Leader lease in the DB; a leader that cannot renew within it steps down', format: nonNegativeInt, default: 4000, env: 'LEADER_LEASE_MS' },
+    electionTickMs: { doc: 'Period of the election ticks each principal publishes', format: nonNegativeInt, default: 500, env: 'ELECTION_TICK_MS' },
+  },
+  an: {
+    group: { doc: 'Group this An schedules (default: its node id)', format: String, default: '', env: 'AN_GROUP' },
+    policy: { doc: 'Ki selection policy', format: ['least-loaded', 'lru'], default: 'least-loaded', env: 'AN_POLICY' },
+    leaseMs: { doc: 'Lease of a dispatched task; renewed while it runs', format: nonNegativeInt, default: 15000, env: 'TASK_LEASE_MS' },
+    retryBaseMs: { doc: 'First retry backoff after a failed attempt', format: nonNegativeInt, default: 200, env: 'RETRY_BASE_MS' },
+    retryMaxMs: { doc: 'Cap of the retry backoff', format: nonNegativeInt, default: 30000, env: 'RETRY_MAX_MS' },
+    writeBatchMax: { doc: 'Rows per group-commit statement', format: nonNegativeInt, default: 500, env: 'WRITE_BATCH_MAX' },
+  },
+  ki: {
+    slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
+    gpus: { doc: 'auto (nvidia-smi), none, or a JSON list of GPUs [{index,uuid,name,memoryMiB}]', format: String, default: 'auto', env: 'KI_GPUS' },
+    slotsPerGpu: { doc: 'Concurrent tasks per GPU', format: nonNegativeInt, default: 1, env: 'KI_SLOTS_PER_GPU' },
+    labels: { doc: 'Labels this Ki offers, comma separated', format: Array, default: [], env: 'KI_LABELS' },
+    group: { doc: 'Group to join before the leader assigns one (empty: wait for assignment)', format: String, default: '', env: 'KI_GROUP' },
+    handlers: { doc: 'Path of a JS module exporting { [type]: async (payload, ctx) => result }', format: String, default: '', env: 'KI_HANDLERS' },
+    execAllowlist: { doc: 'JSON object name -> command path that the exec executor may run', format: String, default: '{}', env: 'KI_EXEC_ALLOWLIST' },
+    httpEndpoint: { doc: 'Inference endpoint the http executor posts to', format: String, default: '', env: 'KI_HTTP_ENDPOINT' },
+    maxOutputBytes: { doc: 'Bound of captured stdout/stderr per stream', format: nonNegativeInt, default: 65536, env: 'KI_MAX_OUTPUT_BYTES' },
+    killGraceMs: { doc: 'Time between SIGTERM and SIGKILL of a timed-out or cancelled process', format: nonNegativeInt, default: 2000, env: 'KI_KILL_GRACE_MS' },
+  },
+  cluster: {
+    heartbeatMs: { doc: 'Heartbeat period of every node', format: nonNegativeInt, default: 300, env: 'HEARTBEAT_MS' },
+    suspectAfterMs: { doc: 'Silence after which a member is suspect', format: nonNegativeInt, default: 1000, env: 'SUSPECT_AFTER_MS' },
+    deadAfterMs: { doc: 'Silence after which a member is dead', format: nonNegativeInt, default: 2500, env: 'DEAD_AFTER_MS' },
+    removeAfterMs: { doc: 'Silence after which a dead member is removed from the list', format: nonNegativeInt, default: 60000, env: 'REMOVE_AFTER_MS' },
+  },
+  shutdown: {
+    graceMs: { doc: 'Deadline of each shutdown step (drain, close)', format: nonNegativeInt, default: 10000, env: 'SHUTDOWN_GRACE_MS' },
+  },
+};
+
+/** The validated, typed configuration: mirrors {@link configSchema} key for key. */
+export interface AppConfig {
+  env: 'production' | 'development' | 'test';
+  nodeId: string;
+  version: string;
+  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string };
+  db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string };
+  security: {
+    jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clockToleranceSec: number;
+    aesKeys: string; joinSecret: string; nodeTokenTtlSec: number; replayWindowMs: number; maxMessageBytes: number;
+  };
+  http: { port: number; host: string; maxBodyBytes: number };
+  metrics: { port: number; host: string };
+  log: { level: string };
+  otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
+  tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number };
+  principal: { maxAdmitted: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
+  an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number };
+  ki: {
+    slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
+    execAllowlist: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
+  };
+  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number };
+  shutdown: { graceMs: number };
+}

@@ -1,0 +1,51 @@
+/** Base of every error the platform raises on purpose: a stable code, a retryable flag and a cause. */
+export abstract class PlatformError extends Error {
+  abstract readonly code: string;
+  readonly retryable: boolean = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends PlatformError {
+  override readonly code = 'CONFIG_INVALID';
+}
+
+/** The store could not be reached or refused the write; callers answer 503. */
+export class StoreUnavailableError extends PlatformError {
+  override readonly code = 'STORE_UNAVAILABLE';
+  override readonly retryable = true;
+}
+
+/** The broker did not confirm a publish. */
+export class PublishFailedError extends PlatformError {
+  override readonly code = 'PUBLISH_FAILED';
+  override readonly retryable = true;
+}
+
+/** A message failed a security or schema check; `reason` is the metrics label. */
+export class MessageRejectedError extends PlatformError {
+  override readonly code = 'MESSAGE_REJECTED';
+  constructor(readonly reason: RejectReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export type RejectReason = 'too_large' | 'malformed' | 'unknown_key' | 'decrypt' | 'token' | 'role' | 'sender' | 'replay' | 'stale' | 'schema';
+
+/** A guarded state change found the task in another state or attempt. */
+export class TransitionConflictError extends PlatformError {
+  override readonly code = 'TRANSITION_CONFLICT';
+}
+
+/** The principal holds too many admitted tasks; callers answer 503. */
+export class OverloadedError extends PlatformError {
+  override readonly code = 'OVERLOADED';
+  override readonly retryable = true;
+}
+
+/** A write carried a leader term lower than the highest seen. */
+export class StaleTermError extends PlatformError {
+  override readonly code = 'STALE_TERM';
+}

@@ -1,0 +1,78 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { HealthState } from '../lifecycle/health';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { ClientTokenVerifier } from '../security';
+import { authMiddleware, type AuthState } from './auth';
+import { problemMiddleware } from './problem';
+
+export interface AppDeps {
+  log: Logger;
+  metrics: Metrics;
+  health: HealthState;
+  verifier: ClientTokenVerifier;
+  api: Router<AuthState>;
+  /** Served before authentication (e.g. the dashboard's static files). */
+  publicRoutes?: Koa.Middleware;
+}
+
+/** The principal's REST application: problem+json errors, security headers, health, auth, routes. */
+export function createApp(d: AppDeps): Koa<AuthState> {
+  const app = new Koa<AuthState>();
+  app.proxy = false;
+  app.silent = true;
+  app.use(async (ctx, next) => {
+    const start = process.hrtime.bigint();
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } finally {
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      d.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      d.metrics.httpDuration.observe({ method: ctx.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  });
+  app.use(problemMiddleware(d.log));
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') { ctx.body = { status: 'ok' }; return; }
+    if (ctx.path === '/readyz') {
+      const r = d.health.readiness();
+      ctx.status = r.ready ? 200 : 503;
+      ctx.body = r.ready ? { status: 'ready' } : { status: 'not ready', failing: r.failing };
+      return;
+    }
+    await next();
+  });
+  if (d.publicRoutes) app.use(d.publicRoutes);
+  app.use(authMiddleware(d.verifier));
+  app.use(d.api.routes());
+  app.use(d.api.allowedMethods());
+  return app;
+}
+
+/** Listens on host:port; resolves with the bound port (port 0 picks a free one). */
+export function listen(handler: RequestListener, port: number, host: string): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler);
+    server.keepAliveTimeout = 65_000;
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve({ server, port: typeof addr === 'object' && addr ? addr.port : port });
+    });
+  });
+}
+
+/** Closes the server: no new connections, idle keep-alive sockets closed, in-flight requests finish. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { redundancySchema, requirementsSchema } from '../protocol/messages';
+import { TASK_STATUSES } from '../store/task-record';
+import { badRequest } from './problem';
+
+/** A task submission as clients send it. `task_data` is accepted as an alias of `payload`. */
+export const submitTaskSchema = z.object({
+  type: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
+  payload: z.unknown().optional(),
+  task_data: z.unknown().optional(),
+  priority: z.number().int().min(0).max(9).optional(),
+  requirements: requirementsSchema.optional(),
+  timeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).optional(),
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  redundancy: redundancySchema.refine((r) => r.quorum <= r.replicas, { message: 'quorum must not exceed replicas', path: ['quorum'] }).optional(),
+}).strict().refine((b) => !(b.payload !== undefined && b.task_data !== undefined), { message: 'give payload or task_data, not both', path: ['task_data'] });
+export type SubmitTask = z.infer<typeof submitTaskSchema>;
+
+export const patchTaskSchema = z.object({ priority: z.number().int().min(0).max(9) }).strict();
+
+export const listQuerySchema = z.object({
+  status: z.enum(TASK_STATUSES).optional(),
+  type: z.string().min(1).max(128).optional(),
+  owner: z.string().min(1).max(256).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().max(200).optional(),
+}).strict();
+
+export const uuidSchema = z.string().uuid();
+
+/** Parses with a schema; a failure is a 400 naming the first offending field. */
+export function parseOr400<S extends z.ZodTypeAny>(schema: S, value: unknown, where = 'body'): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : where;
+  throw badRequest(`${field}: ${issue?.message ?? 'invalid'}`, { field, errors: r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.') || where, message: i.message })) });
+}
+
+/** Opaque pagination cursor: base64url of "<createdAt ISO>|<id>". */
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !uuidSchema.safeParse(id).success) throw badRequest('cursor: invalid', { field: 'cursor' });
+  return { createdAt, id };
+}

@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { GpuDevice } from '../gpu/types';
+import { abortedError, abortReasonText } from './aborted';
+import { BoundedOutput } from './bounded-output';
+import { checkExecAllowlist, parseExecPayload, type ExecPayload } from './exec-payload';
+import { processGroupAlive, signalProcessGroup, terminateProcessGroup } from './process-group';
+import { TaskExecutionError, type ExecutionContext, type Executor } from './types';
+
+/** Options of {@link createExecExecutor}, from `ki.execAllowlist`, `ki.maxOutputBytes`, `ki.killGraceMs`. */
+export interface ExecExecutorOptions {
+  /** Name -> absolute command path; the only commands a task may run. */
+  allowlist: Record<string, string>;
+  /** Bound of captured stdout and of captured stderr, each. */
+  maxOutputBytes: number;
+  /** Time between SIGTERM and SIGKILL of the process group. */
+  killGraceMs: number;
+  /**
+   * PATH the command runs with.
+   * @defaultValue the Ki's own PATH, else `/usr/local/bin:/usr/bin:/bin`
+   */
+  path?: string;
+}
+
+/** What an `exec` task returns (and what `EXEC_EXIT` / `ABORTED` errors carry in `details`). */
+export interface ExecResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** True when stdout or stderr went past `maxOutputBytes` and was cut. */
+  truncated: boolean;
+}
+
+// errno codes after which the same spawn may well succeed a moment later or on another Ki.
+const TRANSIENT_SPAWN_ERRORS = new Set(['EAGAIN', 'ENOMEM', 'EMFILE', 'ENFILE']);
+
+/**
+ * `CUDA_VISIBLE_DEVICES` for the task's GPUs. UUIDs rather than indices: CUDA numbers GPUs
+ * fastest-first by default while nvidia-smi numbers them by PCI bus, so an index could point
+ * a task at a GPU reserved for another.
+ */
+export function cudaVisibleDevices(gpus: readonly GpuDevice[]): string {
+  return gpus.map((g) => (g.uuid !== '' ? g.uuid : String(g.index))).join(',');
+}
+
+function buildEnv(payload: ExecPayload, ctx: ExecutionContext, path: string): NodeJS.ProcessEnv {
+  // Nothing of the Ki's own environment is inherited: it holds AMQP_URL, JWT and AES secrets.
+  // CUDA_VISIBLE_DEVICES comes last so a payload cannot reach GPUs it was not given; an empty
+  // value hides every GPU from a CPU task.
+  return { PATH: path, ...payload.env, CUDA_VISIBLE_DEVICES: cudaVisibleDevices(ctx.gpus) };
+}
+
+function spawnFailed(command: string, err: unknown): TaskExecutionError {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return new TaskExecutionError(`could not start command "${command}": ${(err as Error).message}`, {
+    code: 'EXEC_SPAWN_FAILED',
+    retryable: TRANSIENT_SPAWN_ERRORS.has(code),
+    cause: err,
+  });
+}
+
+function exitError(command: string, result: ExecResult): TaskExecutionError {
+  const how = result.exitCode !== null ? `exited with code ${result.exitCode}` : `was killed by ${result.signal ?? 'a signal'}`;
+  const hint = result.stderr.trim().split('\n')[0]?.slice(0, 200) ?? '';
+  return new TaskExecutionError(`command "${command}" ${how}${hint ? `: ${hint}` : ''}`, { code: 'EXEC_EXIT', retryable: false, details: result });
+}
+
+function run(file: string, payload: ExecPayload, ctx: ExecutionContext, options: Required<ExecExecutorOptions>): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      // detached: the command leads its own process group, so a cancel reaches its children too.
+      child = spawn(file, payload.args ?? [], { env: buildEnv(payload, ctx, options.path), shell: false, detached: true, stdio: 'pipe', windowsHide: true });
+    } catch (err) {
+      reject(spawnFailed(payload.command, err));
+      return;
+    }
+    const stdout = new BoundedOutput(options.maxOutputBytes);
+    const stderr = new BoundedOutput(options.maxOutputBytes);
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    // EPIPE when the command exits without reading its input: not a failure of the task.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(payload.stdin ?? '');
+
+    let spawnError: Error | undefined;
+    let exited = false;
+    let closed = false;
+    let abortedWhileRunning = false;
+    let termination: Promise<unknown> | undefined;
+    let leftovers: Promise<unknown> | undefined;
+    const terminate = (): Promise<unknown> =>
+      (termination ??= child.pid === undefined ? Promise.resolve() : terminateProcessGroup(child.pid, options.killGraceMs));
+
+    const onAbort = (): void => {
+      if (closed) return;
+      if (!exited) abortedWhileRunning = true;
+      ctx.log.info({ command: payload.command, pid: child.pid, reason: abortReasonText(ctx.signal.reason) }, 'exec aborted, terminating its process group');
+      void terminate();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (err) => {
+      spawnError ??= err;
+    });
+    child.on('exit', () => {
+      exited = true;
+      // Whatever the command left running (a forgotten `&`) would hold GPU memory and keep
+      // the stdout pipe open, so the task would never finish: end the rest of its group.
+      const pid = child.pid;
+      if (pid !== undefined && signalProcessGroup(pid, 0)) {
+        leftovers = processGroupAlive(pid).then((alive) => (alive ? terminate() : undefined));
+      }
+    });
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      closed = true;
+      // Settle only once nothing of the group runs: the slot (and its GPUs) is then truly free.
+      void Promise.all([leftovers, termination]).then(() => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (child.pid === undefined) {
+          reject(spawnFailed(payload.command, spawnError ?? new Error('spawn failed')));
+          return;
+        }
+        const result: ExecResult = { exitCode: code, signal, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
+        if (abortedWhileRunning) reject(abortedError(ctx.signal.reason, result));
+        else if (code !== 0) reject(exitError(payload.command, result));
+        else resolve(result);
+      });
+    });
+  });
+}
+
+/**
+ * The `exec` executor: runs a command from the allowlist, without a shell, with a minimal
+ * environment and `CUDA_VISIBLE_DEVICES` set to the task's GPUs. Resolves an
+ * {@link ExecResult} when it exits 0.
+ *
+ * Rejects with a {@link TaskExecutionError}: `BAD_PAYLOAD` (payload shape), `EXEC_NOT_ALLOWED`
+ * (name not in the allowlist), `EXEC_SPAWN_FAILED`, `EXEC_EXIT` (non-zero exit or killed;
+ * `details` is the result) or `ABORTED` (the task's signal fired: the process group got
+ * SIGTERM, then SIGKILL after `killGraceMs`; the rejection comes only once it is gone).
+ *
+ * @throws ConfigError at creation for an allowlist entry that is not an absolute path.
+ */
+export function createExecExecutor(options: ExecExecutorOptions): Executor {
+  const allowlist = checkExecAllowlist(options.allowlist);
+  const resolved: Required<ExecExecutorOptions> = {
+    allowlist,
+    maxOutputBytes: options.maxOutputBytes,
+    killGraceMs: options.killGraceMs,
+    path: options.path ?? process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+  };
+  return async (rawPayload, ctx) => {
+    const payload = parseExecPayload(rawPayload);
+    const file = Object.hasOwn(allowlist, payload.command) ? allowlist[payload.command] : undefined;
+    if (file === undefined) {
+      throw new TaskExecutionError(`command "${payload.command}" is not in ki.execAllowlist`, { code: 'EXEC_NOT_ALLOWED', retryable: false });
+    }
+    if (ctx.signal.aborted) throw abortedError(ctx.signal.reason);
+    ctx.log.debug({ command: payload.command, file, args: payload.args?.length ?? 0, gpus: ctx.gpus.length }, 'exec starting');
+    return run(file, payload, ctx, resolved);
+  };
+}

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../../errors';
+import type { Logger } from '../../observability/logger';
+import type { Executor } from './types';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Picks the handler map out of a module: `handlers`, else `default`, else the module itself. */
+function handlerMap(mod: unknown): unknown {
+  if (!isObject(mod)) return mod;
+  if (isObject(mod['handlers'])) return mod['handlers'];
+  // An ES module's (or a transpiled one's) `export default { ... }`.
+  if (isObject(mod['default'])) return mod['default'];
+  return mod;
+}
+
+/**
+ * Loads task handlers from `ki.handlers`: a JS module (resolved against the working directory)
+ * exporting `{ [type]: async (payload, ctx) => result }`, directly or as `default` or
+ * `handlers`. Each handler becomes an {@link Executor}; it gets the context as is, and a
+ * handler that throws synchronously still yields a rejected promise.
+ *
+ * @throws {@link ConfigError} naming the path when the file is missing, fails to load, or does
+ *   not export a non-empty map of functions.
+ */
+export function loadPluginHandlers(modulePath: string, log: Logger): Record<string, Executor> {
+  const file = resolve(process.cwd(), modulePath);
+  if (!existsSync(file)) throw new ConfigError(`ki.handlers: module ${file} does not exist`);
+  let mod: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path is only known at run time
+    mod = require(file);
+  } catch (err) {
+    throw new ConfigError(`ki.handlers: module ${file} failed to load: ${(err as Error).message}`, { cause: err });
+  }
+  const map = handlerMap(mod);
+  if (!isObject(map)) throw new ConfigError(`ki.handlers: module ${file} must export an object of task type -> function`);
+  const entries = Object.entries(map).filter(([key]) => key !== '__esModule');
+  if (entries.length === 0) throw new ConfigError(`ki.handlers: module ${file} exports no handlers`);
+  const wrapped = entries.map(([type, handler]): [string, Executor] => {
+    if (typeof handler !== 'function') throw new ConfigError(`ki.handlers: export "${type}" of ${file} is ${typeof handler}, not a function`);
+    const fn = handler as (payload: unknown, ctx: unknown) => unknown;
+    return [type, async (payload, ctx) => fn(payload, ctx)];
+  });
+  // fromEntries defines own properties, so a type named `__proto__` cannot touch the prototype.
+  const executors: Record<string, Executor> = Object.fromEntries(wrapped);
+  log.info({ module: file, types: Object.keys(executors) }, 'loaded task handlers');
+  return executors;
+}

@@ -1,0 +1,34 @@
+import type { Logger } from '../../observability/logger';
+import type { GpuDevice } from '../gpu/types';
+import { PlatformError } from '../../errors';
+
+/** What an executor gets besides the payload. */
+export interface ExecutionContext {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly type: string;
+  /** Aborted on cancel, timeout or shutdown; executors must stop promptly. */
+  readonly signal: AbortSignal;
+  /** GPUs reserved for this task (empty for CPU work). */
+  readonly gpus: readonly GpuDevice[];
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  /** Reports progress in [0, 1]; throttled before it reaches the wire. */
+  progress(fraction: number, message?: string): void;
+}
+
+/** Runs one task type. The resolved value (JSON-serialisable) becomes `task.result`. */
+export type Executor = (payload: unknown, ctx: ExecutionContext) => Promise<unknown>;
+
+/** A task's own failure (as opposed to a node failure). `retryable` decides whether another attempt is made. */
+export class TaskExecutionError extends PlatformError {
+  override readonly code: string;
+  override readonly retryable: boolean;
+  constructor(message: string, options: { code?: string; retryable?: boolean; details?: unknown; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = options.code ?? 'TASK_FAILED';
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+  readonly details: unknown;
+}

@@ -1,0 +1,223 @@
+import type { AppConfig } from '../config/schema';
+import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
+import type { Heartbeat } from '../cluster/membership';
+import type { Service } from '../lifecycle/service';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { MessageOf, TaskErrorData } from '../protocol/messages';
+import type { TopologyNames } from '../protocol/names';
+import type { ConsumerHandle, MessageBus, Received } from '../transport';
+import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
+import type { GpuDevice } from './gpu/types';
+import type { Assignment, RunningTask } from './running-task';
+
+export interface KiNodeDeps {
+  nodeId: string;
+  config: AppConfig;
+  bus: MessageBus;
+  names: TopologyNames;
+  log: Logger;
+  metrics: Metrics;
+  executors: Readonly<Record<string, Executor>>;
+  gpus: GpuDevice[];
+  /** Role written in heartbeats (standalone nodes heartbeat once per role they run). */
+  startedAtMs?: number;
+}
+
+const PROGRESS_MIN_INTERVAL_MS = 500;
+
+/**
+ * A Ki: takes assignments from its inbox, runs them with the configured executors within its slots,
+ * reports start, progress and result to the An that sent them, and aborts on cancel or timeout.
+ */
+export class KiNode implements Service {
+  readonly name = 'ki';
+  readonly #running = new Map<string, RunningTask>();
+  readonly #heartbeats: HeartbeatPublisher;
+  #group: string;
+  #inbox?: ConsumerHandle;
+  #control?: ConsumerHandle;
+  #draining = false;
+  #starting?: Promise<void>;
+  #stopping?: Promise<void>;
+  readonly #startedAtMs: number;
+
+  constructor(private readonly d: KiNodeDeps) {
+    this.#group = d.config.ki.group || 'default';
+    this.#startedAtMs = d.startedAtMs ?? Date.now();
+    this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+  }
+
+  get slots(): number {
+    return this.d.config.ki.slots;
+  }
+
+  get busy(): number {
+    return this.#running.size;
+  }
+
+  get group(): string {
+    return this.#group;
+  }
+
+  describe(): Heartbeat {
+    return {
+      v: 1, id: this.d.nodeId, role: 'ki', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
+      version: this.d.config.version, load: this.slots > 0 ? this.busy / this.slots : 1,
+      slots: { total: this.#draining ? 0 : this.slots, busy: this.busy }, gpus: this.d.gpus,
+      types: Object.keys(this.d.executors), labels: [...this.d.config.ki.labels],
+    };
+  }
+
+  start(): Promise<void> {
+    return (this.#starting ??= this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const { names, nodeId, bus } = this.d;
+    this.#control = await bus.subscribe(
+      { name: `${names.control}.ki.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: names.rk.cancel(nodeId) }, { exchange: names.control, pattern: names.rk.assign(nodeId) }] },
+      64,
+      (r) => this.#onControl(r),
+    );
+    // Assignments are acked on receipt: the An owns retries, so prefetch only needs to cover the slots.
+    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'durable' }, Math.max(1, this.slots * 2), (r) => this.#onAssign(r));
+    this.#updateSlotMetrics();
+    this.#heartbeats.start();
+    await this.#heartbeats.beat().catch(() => undefined);
+    this.d.log.info({ slots: this.slots, gpus: this.d.gpus.length, types: Object.keys(this.d.executors), group: this.#group }, 'ki ready');
+  }
+
+  #onControl({ msg, delivery }: Received): void {
+    delivery.ack();
+    if (msg.type === 'task.cancel') {
+      const p = msg.payload as MessageOf<'task.cancel'>;
+      const run = this.#running.get(p.taskId);
+      if (run) {
+        this.d.log.info({ taskId: p.taskId, reason: p.reason }, 'cancelling task');
+        run.abort.abort(`cancelled: ${p.reason}`);
+      }
+    } else if (msg.type === 'node.assign') {
+      const p = msg.payload as MessageOf<'node.assign'>;
+      if (p.nodeId === this.d.nodeId && p.group !== this.#group) {
+        this.d.log.info({ group: p.group, term: p.term }, 'joined group');
+        this.#group = p.group;
+        void this.#heartbeats.beat().catch(() => undefined);
+      }
+    }
+  }
+
+  #onAssign({ msg, delivery }: Received): void {
+    delivery.ack();
+    if (msg.type !== 'task.assign') return;
+    const a = msg.payload as Assignment;
+    const existing = this.#running.get(a.task.id);
+    if (existing && existing.attempt >= a.attempt) return; // duplicate delivery of what already runs
+    if (existing) existing.abort.abort('superseded by a newer attempt');
+    const executor = this.d.executors[a.task.type];
+    if (!executor) {
+      void this.#report(a, Date.now(), { code: 'UNKNOWN_TYPE', message: `no executor for task type "${a.task.type}" on ${this.d.nodeId}`, retryable: false });
+      return;
+    }
+    if (this.#draining || this.#running.size >= this.slots) {
+      void this.#report(a, Date.now(), { code: 'KI_BUSY', message: `${this.d.nodeId} has no free slot`, retryable: true });
+      return;
+    }
+    void this.#run(a, executor, msg.trace);
+  }
+
+  async #run(a: Assignment, executor: Executor, trace?: string): Promise<void> {
+    const taskId = a.task.id;
+    const log = this.d.log.child({ taskId, attempt: a.attempt, type: a.task.type });
+    const abort = new AbortController();
+    const run: RunningTask = { taskId, attempt: a.attempt, an: a.an, type: a.task.type, startedAtMs: Date.now(), abort, gpus: a.gpus };
+    this.#running.set(taskId, run);
+    this.#updateSlotMetrics();
+    this.d.metrics.taskExecutions.inc({ type: a.task.type });
+    const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(`timed out after ${a.task.timeoutMs} ms`), a.task.timeoutMs) : undefined;
+    const anInbox = { queue: this.d.names.inbox('an', a.an) };
+    void this.d.bus.send(anInbox, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
+    let lastProgressMs = 0;
+    const ctx: ExecutionContext = {
+      taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
+      gpus: this.d.gpus.filter((g) => a.gpus.includes(g.index)),
+      progress: (fraction, message) => {
+        const now = Date.now();
+        if (now - lastProgressMs < PROGRESS_MIN_INTERVAL_MS && fraction < 1) return;
+        lastProgressMs = now;
+        const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
+        void this.d.bus.send(anInbox, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction: f, ...(message ? { message: String(message).slice(0, 1024) } : {}) }).catch(() => undefined);
+      },
+    };
+    let result: unknown;
+    let error: TaskErrorData | undefined;
+    try {
+      result = await executor(a.task.payload, ctx);
+      if (abort.signal.aborted) error = abortError(abort.signal.reason);
+    } catch (err) {
+      error = abort.signal.aborted ? abortError(abort.signal.reason) : toErrorData(err);
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (this.#running.get(taskId) === run) this.#running.delete(taskId);
+    this.#updateSlotMetrics();
+    if (error) log.info({ code: error.code, err: error.message }, 'attempt failed');
+    await this.#report(a, run.startedAtMs, error, result, trace);
+  }
+
+  /** Sends the outcome to the An, retrying a few times; the An's lease recovery covers the rest. */
+  async #report(a: Assignment, startedAtMs: number, error?: TaskErrorData, result?: unknown, trace?: string): Promise<void> {
+    const body: MessageOf<'task.result'> = error
+      ? { v: 1, taskId: a.task.id, attempt: a.attempt, ki: this.d.nodeId, startedAtMs, finishedAtMs: Date.now(), ok: false, error }
+      : { v: 1, taskId: a.task.id, attempt: a.attempt, ki: this.d.nodeId, startedAtMs, finishedAtMs: Date.now(), ok: true, result: result ?? null };
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        await this.d.bus.send({ queue: this.d.names.inbox('an', a.an) }, 'task.result', body, trace ? { trace } : {});
+        return;
+      } catch (err) {
+        this.d.log.warn({ taskId: a.task.id, err: (err as Error).message, attempt }, 'result not delivered yet');
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  }
+
+  #updateSlotMetrics(): void {
+    this.d.metrics.kiSlots.set({ state: 'busy' }, this.busy);
+    this.d.metrics.kiSlots.set({ state: 'free' }, Math.max(0, this.slots - this.busy));
+    this.d.metrics.tasksInFlight.set(this.busy);
+  }
+
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  /**
+   * Drain: take no new work, give running attempts the grace period to finish, then abort the rest
+   * (their An sees a retryable ABORTED and runs them elsewhere), and say goodbye.
+   */
+  async #stop(): Promise<void> {
+    this.#draining = true;
+    await this.#inbox?.cancel();
+    const deadline = Date.now() + Math.max(0, this.d.config.shutdown.graceMs - 1000);
+    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const run of this.#running.values()) run.abort.abort('ki shutting down');
+    const abortDeadline = Date.now() + 1000;
+    while (this.#running.size > 0 && Date.now() < abortDeadline) await new Promise((r) => setTimeout(r, 20));
+    await this.#heartbeats.stop();
+    await this.#control?.cancel();
+  }
+}
+
+function abortError(reason: unknown): TaskErrorData {
+  const text = String(reason ?? 'aborted');
+  if (text.startsWith('timed out')) return { code: 'TIMEOUT', message: text, retryable: false };
+  if (text.startsWith('cancelled')) return { code: 'CANCELLED', message: text, retryable: false };
+  return { code: 'ABORTED', message: text, retryable: true };
+}
+
+function toErrorData(err: unknown): TaskErrorData {
+  if (err instanceof TaskExecutionError) {
+    return { code: err.code, message: err.message.slice(0, 8192), retryable: err.retryable, ...(err.details !== undefined ? { details: err.details } : {}) };
+  }
+  return { code: 'EXECUTOR_ERROR', message: String((err as Error)?.message ?? err).slice(0, 8192), retryable: false };
+}

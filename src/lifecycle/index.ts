@@ -1,0 +1,2 @@
+export { type Service, withDeadline, sleep, every } from './service';
+export { HealthState } from './health';

@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { METRIC } from './metric-names';
+
+/** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
+export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
+
+/** Every metric of the platform, registered on one registry. Each role updates the ones it owns. */
+export function createMetrics(registry: Registry, role: string) {
+  const m = {
+    registry,
+    nodeUp: new Gauge({ name: METRIC.nodeUp, help: '1 while this node runs', labelNames: ['role'], registers: [registry] }),
+    leader: new Gauge({ name: METRIC.leader, help: '1 when this principal is leader, 0 when follower', registers: [registry] }),
+    leaderTerm: new Gauge({ name: METRIC.leaderTerm, help: 'Highest leader term seen', registers: [registry] }),
+    tasksSubmitted: new Counter({ name: METRIC.tasksSubmitted, help: 'Tasks admitted (201)', registers: [registry] }),
+    tasksFinished: new Counter({ name: METRIC.tasksFinished, help: 'Tasks that reached a terminal state', labelNames: ['status'], registers: [registry] }),
+    taskDuration: new Histogram({ name: METRIC.taskDuration, help: 'Submit to terminal state', labelNames: ['status'], buckets: TASK_DURATION_BUCKETS, registers: [registry] }),
+    tasksInFlight: new Gauge({ name: METRIC.tasksInFlight, help: 'Tasks dispatched or running on this node', registers: [registry] }),
+    queueDepth: new Gauge({ name: METRIC.queueDepth, help: 'Messages waiting in the pending queue', labelNames: ['queue'], registers: [registry] }),
+    kiSlots: new Gauge({ name: METRIC.kiSlots, help: 'Ki execution slots', labelNames: ['state'], registers: [registry] }),
+    messagesRejected: new Counter({ name: METRIC.messagesRejected, help: 'Messages refused (decrypt, token, role, replay, schema)', labelNames: ['reason'], registers: [registry] }),
+    dbErrors: new Counter({ name: METRIC.dbErrors, help: 'Failed database operations', registers: [registry] }),
+    amqpReconnects: new Counter({ name: METRIC.amqpReconnects, help: 'Broker reconnections', registers: [registry] }),
+    kiGpuMemoryUsed: new Gauge({ name: METRIC.kiGpuMemoryUsed, help: 'GPU memory in use', labelNames: ['gpu', 'uuid'], registers: [registry] }),
+    kiGpuMemoryTotal: new Gauge({ name: METRIC.kiGpuMemoryTotal, help: 'GPU memory', labelNames: ['gpu', 'uuid'], registers: [registry] }),
+    kiGpuTasks: new Gauge({ name: METRIC.kiGpuTasks, help: 'Tasks running on each GPU', labelNames: ['gpu', 'uuid'], registers: [registry] }),
+    clusterNodes: new Gauge({ name: METRIC.clusterNodes, help: 'Members known to this node by role and status', labelNames: ['role', 'status'], registers: [registry] }),
+    tasksRetried: new Counter({ name: METRIC.tasksRetried, help: 'Attempts that were retried or requeued', labelNames: ['reason'], registers: [registry] }),
+    taskExecutions: new Counter({ name: METRIC.taskExecutions, help: 'Executions started on this Ki', labelNames: ['type'], registers: [registry] }),
+    httpRequests: new Counter({ name: METRIC.httpRequests, help: 'REST requests', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
+  };
+  // Expose every labelled series from the start so dashboards show 0 rather than "no data".
+  m.nodeUp.set({ role }, 1);
+  m.leader.set(0);
+  m.leaderTerm.set(0);
+  for (const s of ['succeeded', 'failed', 'cancelled']) m.tasksFinished.inc({ status: s }, 0);
+  m.tasksInFlight.set(0);
+  m.queueDepth.set({ queue: 'pending' }, 0);
+  for (const s of ['free', 'busy']) m.kiSlots.set({ state: s }, 0);
+  for (const r of ['decrypt', 'token', 'role', 'replay', 'schema']) m.messagesRejected.inc({ reason: r }, 0);
+  m.dbErrors.inc(0);
+  m.amqpReconnects.inc(0);
+  collectDefaultMetrics({ register: registry });
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { AppConfig } from '../config/schema';
+import { OverloadedError, StoreUnavailableError } from '../errors';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { TopologyNames } from '../protocol/names';
+import { AdmissionMap } from '../store/admission-map';
+import { GroupCommitter } from '../store/group-commit';
+import { specOf, type TaskRecord } from '../store/task-record';
+import type { TaskRepository } from '../store/task-repository';
+import type { MessageBus } from '../transport';
+import type { SubmitTask } from '../http/task-schemas';
+
+export interface AdmissionDeps {
+  config: AppConfig;
+  repo: TaskRepository;
+  bus: MessageBus;
+  names: TopologyNames;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 13 per row. */
+const MAX_ROWS_PER_INSERT = 2000;
+
+/**
+ * Admission: validate → in-memory map → DB insert (group-committed across concurrent requests) →
+ * publish with confirm. A task exists for the caller only once the insert succeeded; if the publish
+ * fails afterwards the task stays queued and unpublished in the DB, and the leader's sweeper
+ * republishes it.
+ */
+export class TaskAdmission {
+  readonly map: AdmissionMap;
+  readonly #inserts: GroupCommitter<TaskRecord[], void>;
+  readonly #published: GroupCommitter<string, void>;
+
+  constructor(private readonly d: AdmissionDeps) {
+    this.map = new AdmissionMap(d.config.principal.maxAdmitted);
+    this.#inserts = new GroupCommitter<TaskRecord[], void>({
+      maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length,
+      flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
+    });
+    this.#published = new GroupCommitter<string, void>({
+      maxBatch: 5000, maxConcurrent: 1,
+      flush: async (ids) => { await d.repo.markPublished(ids); return ids.map(() => undefined); },
+    });
+  }
+
+  /** Builds the stored form of a submission, applying the configured defaults once. */
+  build(body: SubmitTask, owner: string, trace?: string): TaskRecord {
+    const t = this.d.config.tasks;
+    const now = new Date();
+    return {
+      id: randomUUID(),
+      type: body.type ?? t.defaultType,
+      payload: body.payload !== undefined ? body.payload : (body.task_data ?? null),
+      status: 'queued',
+      priority: body.priority ?? t.defaultPriority,
+      requirements: body.requirements ?? { gpus: 0, gpuMemoryMiB: 0, labels: [] },
+      redundancy: body.redundancy ?? null,
+      attempts: 0,
+      maxAttempts: body.maxAttempts ?? t.defaultMaxAttempts,
+      timeoutMs: body.timeoutMs ?? t.defaultTimeoutMs,
+      result: null, error: null, progress: null,
+      owner, an: null, ki: null, traceContext: trace ?? null,
+      createdAt: now, updatedAt: now, startedAt: null, finishedAt: null,
+    };
+  }
+
+  /**
+   * Stores and enqueues tasks, all or nothing. With an idempotency key that was used before by the
+   * same owner, nothing is stored and the earlier task ids are returned with `created: false`.
+   */
+  async submit(tasks: TaskRecord[], idempotencyKey?: string): Promise<{ ids: string[]; created: boolean }> {
+    const owner = tasks[0]?.owner ?? '';
+    const entries = tasks.map((t) => ({ id: t.id, owner: t.owner, createdAtMs: t.createdAt.getTime() }));
+    let existing: string[] | null = null;
+    try {
+      await this.map.admit(entries, async () => {
+        if (idempotencyKey) existing = (await this.d.repo.insertIdempotent(owner, idempotencyKey, tasks)).existing;
+        else await this.#inserts.submit(tasks);
+      });
+    } catch (err) {
+      if (err instanceof OverloadedError) throw err;
+      this.d.metrics.dbErrors.inc();
+      throw new StoreUnavailableError('task store refused the insert', { cause: err });
+    }
+    if (existing) {
+      for (const e of entries) this.map.release(e.id);
+      return { ids: existing, created: false };
+    }
+    this.d.metrics.tasksSubmitted.inc(tasks.length);
+    for (const t of tasks) void this.publish(t);
+    return { ids: tasks.map((t) => t.id), created: true };
+  }
+
+  /** Publishes a pending message with confirm and records that it was confirmed. Never throws. */
+  async publish(task: TaskRecord): Promise<boolean> {
+    try {
+      await this.d.bus.send({ queue: this.d.names.pending }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
+        persistent: true, ...(task.traceContext ? { trace: task.traceContext } : {}),
+      });
+    } catch (err) {
+      this.d.log.warn({ taskId: task.id, err: (err as Error).message }, 'publish failed; the sweeper will republish');
+      return false;
+    }
+    this.#published.submit(task.id).catch((err: Error) => {
+      // Not fatal: the sweeper republishes it, and the duplicate is dropped by the attempt guard.
+      this.d.log.debug({ taskId: task.id, err: err.message }, 'publish mark not stored');
+    });
+    return true;
+  }
+
+  async drain(): Promise<void> {
+    await this.#inserts.drain();
+    await this.#published.drain();
+  }
+}

@@ -1,0 +1,7 @@
+/** Whether this principal currently leads, and under which term. */
+export interface Leadership {
+  isLeader(): boolean;
+  readonly term: number;
+  /** The leader as this principal knows it. */
+  leader(): { id: string; term: number } | null;
+}

@@ -1,0 +1,139 @@
+import type { Server } from 'node:http';
+import type { AppConfig } from '../config/schema';
+import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
+import { Membership, type Heartbeat } from '../cluster/membership';
+import { createApp, closeServer, listen } from '../http/app';
+import type { HealthState } from '../lifecycle/health';
+import { every, type Service } from '../lifecycle/service';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { MessageOf } from '../protocol/messages';
+import type { TopologyNames } from '../protocol/names';
+import type { ClientTokenVerifier } from '../security';
+import type { TaskRepository } from '../store/task-repository';
+import type { MessageBus, Received } from '../transport';
+import { TaskAdmission } from './admission';
+import { ClusterView } from './cluster-view';
+import type { Leadership } from './leadership';
+import { taskRoutes } from './routes';
+import { Sweeper } from './sweeper';
+import { TaskControl } from './task-control';
+import type Koa from 'koa';
+
+export interface PrincipalDeps {
+  nodeId: string;
+  config: AppConfig;
+  bus: MessageBus;
+  names: TopologyNames;
+  repo: TaskRepository;
+  log: Logger;
+  metrics: Metrics;
+  health: HealthState;
+  verifier: ClientTokenVerifier;
+  leadership: Leadership;
+  /** Extra unauthenticated routes (dashboard). */
+  publicRoutes?: Koa.Middleware;
+}
+
+const ADMITTED_RECONCILE_AFTER_MS = 60_000;
+
+/** The principal: REST API and admission, membership view, and (as leader) the sweeps. */
+export class PrincipalNode implements Service {
+  readonly name = 'principal';
+  readonly admission: TaskAdmission;
+  readonly membership: Membership;
+  readonly #control: TaskControl;
+  readonly #sweeper: Sweeper;
+  readonly #heartbeats: HeartbeatPublisher;
+  #server?: Server;
+  #port = 0;
+  #stopTimers: (() => void)[] = [];
+  #draining = false;
+  #starting?: Promise<void>;
+  #stopping?: Promise<void>;
+  readonly #startedAtMs = Date.now();
+
+  constructor(private readonly d: PrincipalDeps) {
+    this.admission = new TaskAdmission(d);
+    this.membership = new Membership(d.config.cluster);
+    this.#control = new TaskControl({ ...d, map: this.admission.map });
+    this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
+    this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+  }
+
+  /** The REST port actually bound. */
+  get port(): number {
+    return this.#port;
+  }
+
+  describe(): Heartbeat {
+    const leader = this.d.leadership.leader();
+    return {
+      v: 1, id: this.d.nodeId, role: 'principal', group: '', status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
+      version: this.d.config.version, load: this.admission.map.size / Math.max(1, this.d.config.principal.maxAdmitted),
+      slots: { total: 0, busy: 0 }, gpus: [], types: [], labels: [], leader: leader?.id === this.d.nodeId, term: this.d.leadership.term,
+    };
+  }
+
+  start(): Promise<void> {
+    return (this.#starting ??= this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const { bus, names, nodeId, log, config } = this.d;
+    this.membership.on('change', (m, prev) => {
+      if (m.status !== 'alive' || prev) log.info({ member: m.id, role: m.role, status: m.status, prev }, 'member status');
+      this.#updateMemberMetrics();
+    });
+    this.membership.on('removed', () => this.#updateMemberMetrics());
+    await bus.subscribe(
+      { name: `${names.control}.principal.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.#' }, { exchange: names.control, pattern: 'event.task.*' }] },
+      512,
+      (r) => this.#onControl(r),
+    );
+    const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);
+    this.#stopTimers.push(every(config.cluster.heartbeatMs, () => this.membership.tick(), onError('membership tick')));
+    this.#stopTimers.push(every(config.principal.sweepIntervalMs, async () => {
+      if (!this.d.leadership.isLeader()) return;
+      await this.#sweeper.republishUnpublished();
+      await this.#sweeper.requeueExpiredLeases();
+    }, onError('sweep')));
+    this.#stopTimers.push(every(ADMITTED_RECONCILE_AFTER_MS / 2, () => this.#sweeper.reconcileAdmitted(ADMITTED_RECONCILE_AFTER_MS), onError('admission reconcile')));
+    this.#stopTimers.push(every(2000, async () => { this.d.metrics.queueDepth.set({ queue: 'pending' }, await bus.transport.queueDepth(names.pending)); }, onError('queue depth')));
+    this.#heartbeats.start();
+
+    const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, transport: bus.transport, names, selfId: nodeId });
+    const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
+    const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, ...(this.d.publicRoutes ? { publicRoutes: this.d.publicRoutes } : {}) });
+    const { server, port } = await listen(app.callback(), config.http.port, config.http.host);
+    this.#server = server;
+    this.#port = port;
+    log.info({ port, url: `http://localhost:${port}` }, 'principal REST listening');
+  }
+
+  #onControl({ msg, delivery }: Received): void {
+    delivery.ack();
+    if (msg.type === 'node.heartbeat') {
+      this.membership.observe(msg.payload as Heartbeat);
+    } else if (msg.type === 'task.event') {
+      this.admission.map.release((msg.payload as MessageOf<'task.event'>).taskId);
+    }
+  }
+
+  #updateMemberMetrics(): void {
+    this.d.metrics.clusterNodes.reset();
+    for (const m of this.membership.list()) this.d.metrics.clusterNodes.inc({ role: m.role, status: m.status });
+  }
+
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
+    this.#draining = true;
+    if (this.#server) await closeServer(this.#server);
+    for (const stop of this.#stopTimers) stop();
+    await this.admission.drain();
+    await this.#heartbeats.stop();
+  }
+}

@@ -1,0 +1,131 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { AuthState } from '../http/auth';
+import { readJson } from '../http/body';
+import { badRequest, conflict, forbidden, HttpProblem, notFound } from '../http/problem';
+import { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema } from '../http/task-schemas';
+import { StoreUnavailableError } from '../errors';
+import { toApiTask, type TaskRecord } from '../store/task-record';
+import type { TaskAdmission } from './admission';
+import type { TaskControl } from './task-control';
+import type { ClusterView } from './cluster-view';
+
+export interface RouteDeps {
+  admission: TaskAdmission;
+  control: TaskControl;
+  cluster: ClusterView;
+  maxBodyBytes: number;
+  maxBatch: number;
+}
+
+type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** A DB read that fails is a 503, not a 500. */
+async function read<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new StoreUnavailableError('task store unavailable', { cause: err });
+  }
+}
+
+function idempotencyKeyOf(ctx: Ctx): string | undefined {
+  const key = ctx.get('idempotency-key');
+  if (!key) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('Idempotency-Key: 1 to 200 visible ASCII characters', { field: 'Idempotency-Key' });
+  return key;
+}
+
+/** The routes of DESIGN.md's REST table, with the role table and ownership enforced on each. */
+export function taskRoutes(d: RouteDeps): Router<AuthState> {
+  const r = new Router<AuthState>();
+
+  const requireWrite = (ctx: Ctx) => {
+    if (ctx.state.rights.writeTasks === 'none') throw forbidden('your role may not change tasks');
+  };
+  /** Loads a task the caller may see; another owner's task is reported missing, not forbidden. */
+  const visibleTask = async (ctx: Ctx): Promise<TaskRecord> => {
+    const id = ctx.params['id'] ?? '';
+    if (!uuidSchema.safeParse(id).success) throw notFound(`no task ${id.slice(0, 64)}`);
+    const task = await read(() => d.control.get(id));
+    if (!task || (ctx.state.rights.readTasks === 'own' && task.owner !== ctx.state.caller.sub) || ctx.state.rights.readTasks === 'none') throw notFound(`no task ${id}`);
+    return task;
+  };
+
+  r.post('/tasks', async (ctx) => {
+    requireWrite(ctx);
+    const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
+    const task = d.admission.build(body, ctx.state.caller.sub);
+    const { ids, created } = await d.admission.submit([task], idempotencyKeyOf(ctx));
+    const stored = created ? task : await read(() => d.control.get(ids[0]!));
+    if (!stored) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
+    ctx.status = created ? 201 : 200;
+    ctx.set('Location', `/tasks/${stored.id}`);
+    ctx.body = toApiTask(stored);
+  });
+
+  r.post('/tasks/batch', async (ctx) => {
+    requireWrite(ctx);
+    const raw = await readJson(ctx, d.maxBodyBytes);
+    if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { tasks?: unknown }).tasks)) throw badRequest('tasks: must be an array', { field: 'tasks' });
+    const list = (raw as { tasks: unknown[] }).tasks;
+    if (list.length === 0 || list.length > d.maxBatch) throw badRequest(`tasks: between 1 and ${d.maxBatch} tasks per batch`, { field: 'tasks' });
+    const tasks = list.map((item, i) => d.admission.build(parseOr400(submitTaskSchema, item, `tasks.${i}`), ctx.state.caller.sub));
+    const { ids, created } = await d.admission.submit(tasks, idempotencyKeyOf(ctx));
+    ctx.status = created ? 201 : 200;
+    ctx.body = { ids };
+  });
+
+  r.get('/tasks', async (ctx) => {
+    if (ctx.state.rights.readTasks === 'none') throw forbidden('your role may not read tasks');
+    const q = parseOr400(listQuerySchema, ctx.query, 'query');
+    const owner = ctx.state.rights.readTasks === 'own' ? ctx.state.caller.sub : q.owner;
+    const items = await read(() => d.control.list({
+      limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.type ? { type: q.type } : {}), ...(owner !== undefined ? { owner } : {}),
+      ...(q.cursor ? { cursor: decodeCursor(q.cursor) } : {}),
+    }));
+    const last = items[items.length - 1];
+    ctx.body = { items: items.map(toApiTask), nextCursor: items.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  });
+
+  r.get('/tasks/:id', async (ctx) => {
+    ctx.body = toApiTask(await visibleTask(ctx));
+  });
+
+  r.patch('/tasks/:id', async (ctx) => {
+    requireWrite(ctx);
+    const task = await visibleTask(ctx);
+    const body = parseOr400(patchTaskSchema, await readJson(ctx, d.maxBodyBytes));
+    const updated = await read(() => d.control.setPriority(task.id, body.priority));
+    if (!updated) throw conflict(`task ${task.id} is ${task.status === 'queued' ? 'no longer queued' : task.status}; only a queued task's priority can change`);
+    ctx.body = toApiTask(updated);
+  });
+
+  r.post('/tasks/:id/cancel', async (ctx) => {
+    requireWrite(ctx);
+    const task = await visibleTask(ctx);
+    const out = await read(() => d.control.cancel(task, `cancelled by ${ctx.state.caller.sub}`));
+    ctx.body = toApiTask(out);
+  });
+
+  r.delete('/tasks/:id', async (ctx) => {
+    requireWrite(ctx);
+    const task = await visibleTask(ctx);
+    await read(() => d.control.remove(task, `deleted by ${ctx.state.caller.sub}`));
+    ctx.status = 204;
+  });
+
+  r.get('/nodes', async (ctx) => {
+    if (!ctx.state.rights.readNodes) throw forbidden('your role may not read nodes');
+    ctx.body = { items: d.cluster.nodes() };
+  });
+
+  r.get('/cluster', async (ctx) => {
+    if (!ctx.state.rights.readNodes) throw forbidden('your role may not read the cluster');
+    ctx.body = await d.cluster.summary();
+  });
+
+  return r;
+}

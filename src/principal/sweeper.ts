@@ -1,0 +1,52 @@
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { isTerminal } from '../store/task-record';
+import type { TaskRepository } from '../store/task-repository';
+import type { TaskAdmission } from './admission';
+
+const BATCH = 500;
+
+/**
+ * The leader's sweeps: republish tasks whose publish was never confirmed, requeue tasks whose lease
+ * expired (their An stopped renewing), and forget admitted tasks whose finish event was missed.
+ */
+export class Sweeper {
+  constructor(private readonly d: { repo: TaskRepository; admission: TaskAdmission; metrics: Metrics; log: Logger; unpublishedGraceMs: number; selfId: string }) {}
+
+  async republishUnpublished(): Promise<number> {
+    const tasks = await this.d.repo.findUnpublished(this.d.unpublishedGraceMs, BATCH);
+    let n = 0;
+    for (const t of tasks) if (await this.d.admission.publish(t)) n++;
+    if (n > 0) this.d.log.info({ count: n }, 'republished unpublished tasks');
+    return n;
+  }
+
+  /** Expired leases go back to the queue (or fail when attempts are used up) and are republished. */
+  async requeueExpiredLeases(): Promise<number> {
+    const expired = await this.d.repo.findExpiredLeases(BATCH);
+    if (expired.length === 0) return 0;
+    const exhausted = expired.filter((t) => t.attempts >= t.maxAttempts);
+    const retry = expired.filter((t) => t.attempts < t.maxAttempts);
+    await this.d.repo.applyTransitions(exhausted.map((t) => ({
+      id: t.id, from: ['dispatched', 'running'], to: 'failed', expectedAttempts: t.attempts, leaseMs: null, finishedAt: new Date(),
+      outcome: { result: null, error: { code: 'LEASE_EXPIRED', message: `lease held by ${t.an ?? 'an unknown An'} expired after ${t.attempts} attempts`, retryable: false } },
+    })));
+    const requeued = await this.d.repo.applyTransitions(retry.map((t) => ({
+      id: t.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
+    })));
+    const ids = new Set(requeued.map((r) => r.id));
+    for (const t of retry) if (ids.has(t.id)) await this.d.admission.publish({ ...t, status: 'queued' });
+    this.d.metrics.tasksRetried.inc({ reason: 'LEASE_EXPIRED' }, requeued.length);
+    this.d.log.warn({ requeued: requeued.length, failed: exhausted.length }, 'expired leases swept');
+    return requeued.length;
+  }
+
+  /** Drops admission-map entries of tasks that finished without this principal hearing it. */
+  async reconcileAdmitted(olderThanMs: number): Promise<void> {
+    const ids = this.d.admission.map.olderThan(Date.now() - olderThanMs, BATCH);
+    if (ids.length === 0) return;
+    const rows = await this.d.repo.getMany(ids);
+    const alive = new Set(rows.filter((r) => !isTerminal(r.status)).map((r) => r.id));
+    for (const id of ids) if (!alive.has(id)) this.d.admission.map.release(id);
+  }
+}

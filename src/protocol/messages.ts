@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Version of every message body; a receiver refuses versions it does not know. */
+export const PROTOCOL_VERSION = 1;
+
+const id = z.string().min(1).max(128);
+const ms = z.number().int().nonnegative();
+
+export const requirementsSchema = z.object({
+  gpus: z.number().int().min(0).max(64).default(0),
+  gpuMemoryMiB: z.number().int().min(0).max(16 * 1024 * 1024).default(0),
+  labels: z.array(z.string().min(1).max(64)).max(32).default([]),
+}).strict();
+export type Requirements = z.infer<typeof requirementsSchema>;
+
+export const redundancySchema = z.object({ replicas: z.number().int().min(1).max(16), quorum: z.number().int().min(1).max(16) }).strict();
+
+/** A task as it travels in work messages: everything needed to run it without a DB read. */
+export const taskSpecSchema = z.object({
+  id: z.string().uuid(),
+  type: z.string().min(1).max(128),
+  payload: z.unknown(),
+  priority: z.number().int().min(0).max(9),
+  requirements: requirementsSchema,
+  timeoutMs: ms,
+  maxAttempts: z.number().int().min(1).max(100),
+  owner: z.string().max(256),
+  createdAtMs: ms,
+  redundancy: redundancySchema.nullable().optional(),
+});
+export type TaskSpec = z.infer<typeof taskSpecSchema>;
+
+const taskError = z.object({ code: z.string().max(64), message: z.string().max(8192), retryable: z.boolean(), details: z.unknown().optional() });
+export type TaskErrorData = z.infer<typeof taskError>;
+
+const gpu = z.object({ index: z.number().int(), uuid: z.string(), name: z.string(), memoryMiB: z.number(), memoryUsedMiB: z.number(), utilizationPct: z.number().optional() });
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
+
+/** Every message body, by type. */
+export const messageSchemas = {
+  /** principal → pending queue: a task waiting for an An. `attempts` is the fencing value at publish. */
+  'task.pending': z.object({ v: z.literal(1), task: taskSpecSchema, attempts: z.number().int().nonnegative() }),
+  /** An → Ki inbox: run this attempt. */
+  'task.assign': z.object({ v: z.literal(1), task: taskSpecSchema, attempt: z.number().int().positive(), an: id, gpus: z.array(z.number().int()).default([]) }),
+  /** principal/An → Ki (control): abort this task. */
+  'task.cancel': z.object({ v: z.literal(1), taskId: z.string().uuid(), reason: z.string().max(512) }),
+  /** Ki → An: the attempt started. */
+  'task.started': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms }),
+  /** Ki → An: progress of a running attempt. */
+  'task.progress': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), fraction: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
+  /** Ki → An: the attempt ended. */
+  'task.result': z.object({
+    v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms, finishedAtMs: ms,
+    ok: z.boolean(), result: z.unknown().optional(), error: taskError.optional(),
+  }),
+  /** An → principals (control): a task reached a terminal state. */
+  'task.event': z.object({ v: z.literal(1), taskId: z.string().uuid(), status: z.enum(TERMINAL), owner: z.string(), attempts: z.number().int(), finishedAtMs: ms }),
+  /** every node (control): I am alive, with what I have. */
+  'node.heartbeat': z.object({
+    v: z.literal(1), id, role: z.enum(['principal', 'an', 'ki', 'standalone']), group: z.string().max(128), status: z.enum(['alive', 'leaving']),
+    startedAtMs: ms, version: z.string().max(64), load: z.number().min(0), slots: z.object({ total: z.number().int().min(0), busy: z.number().int().min(0) }),
+    gpus: z.array(gpu).max(64), types: z.array(z.string()).max(256), labels: z.array(z.string()).max(64),
+    leader: z.boolean().optional(), term: z.number().int().nonnegative().optional(), quarantined: z.boolean().optional(),
+  }),
+  /** leader → An/Ki (control): your group. Fenced by the leader's term. */
+  'node.assign': z.object({ v: z.literal(1), nodeId: id, group: z.string().max(128), term: z.number().int().nonnegative() }),
+  /** principal → election queue: keeps the single active consumer informed that it is leader. */
+  'election.tick': z.object({ v: z.literal(1), from: id, atMs: ms }),
+} as const;
+
+export type MessageType = keyof typeof messageSchemas;
+export type MessageOf<T extends MessageType> = z.infer<(typeof messageSchemas)[T]>;
+export const MESSAGE_TYPES = Object.keys(messageSchemas) as MessageType[];
+
+export function isMessageType(t: unknown): t is MessageType {
+  return typeof t === 'string' && Object.prototype.hasOwnProperty.call(messageSchemas, t);
+}
+
+/**
+ * Message types that sit in durable queues and may be delivered long after they were sent; they are
+ * exempt from the freshness check (their handlers are idempotent by task id and attempt).
+ */
+export const QUEUED_TYPES: ReadonlySet<MessageType> = new Set(['task.pending', 'task.assign', 'task.started', 'task.progress', 'task.result', 'election.tick']);

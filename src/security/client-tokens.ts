@@ -1,0 +1,64 @@
+import jwt from 'jsonwebtoken';
+import { CLIENT_ROLES, type ClientRole } from './permissions';
+
+/** Who is calling the REST API. */
+export interface Caller {
+  sub: string;
+  roles: ClientRole[];
+}
+
+export interface ClientTokenOptions {
+  secret: string;
+  algorithms: string[];
+  audience?: string;
+  issuer?: string;
+  clockToleranceSec: number;
+}
+
+/** Thrown for any token problem; the REST layer turns it into 401. */
+export class InvalidTokenError extends Error {
+  readonly code = 'INVALID_TOKEN';
+}
+
+const HMAC = ['HS256', 'HS384', 'HS512'];
+
+/**
+ * Verifies client tokens against an explicit algorithm allowlist. `none` is never accepted, and an
+ * HMAC algorithm is refused when the configured key is a PEM public key (the HS/RS confusion attack).
+ */
+export class ClientTokenVerifier {
+  readonly #algorithms: jwt.Algorithm[];
+  constructor(private readonly options: ClientTokenOptions) {
+    const isPem = options.secret.includes('-----BEGIN');
+    this.#algorithms = options.algorithms.filter((a) => a !== 'none' && (isPem ? !HMAC.includes(a) : HMAC.includes(a))) as jwt.Algorithm[];
+    if (this.#algorithms.length === 0) throw new Error('no usable JWT algorithm for the configured key');
+  }
+
+  verify(token: string): Caller {
+    let decoded: string | jwt.JwtPayload;
+    try {
+      decoded = jwt.verify(token, this.options.secret, {
+        algorithms: this.#algorithms,
+        clockTolerance: this.options.clockToleranceSec,
+        ...(this.options.audience ? { audience: this.options.audience } : {}),
+        ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
+      });
+    } catch (err) {
+      throw new InvalidTokenError(`invalid token: ${(err as Error).message}`);
+    }
+    if (typeof decoded !== 'object' || typeof decoded.sub !== 'string' || decoded.sub === '') throw new InvalidTokenError('invalid token: no subject');
+    const raw: unknown[] = Array.isArray(decoded['roles']) ? decoded['roles'] : decoded['role'] !== undefined ? [decoded['role']] : [];
+    const roles = raw.filter((r): r is ClientRole => CLIENT_ROLES.includes(r as ClientRole));
+    if (roles.length === 0) throw new InvalidTokenError('invalid token: no known role (admin, operator, submitter, viewer)');
+    return { sub: decoded.sub, roles };
+  }
+}
+
+/** Mints a client token (the `token` CLI and tests). */
+export function mintClientToken(secret: string, claims: { sub: string; role: ClientRole | ClientRole[]; ttlSec?: number; audience?: string; issuer?: string; algorithm?: jwt.Algorithm }): string {
+  const roleClaim = Array.isArray(claims.role) ? { roles: claims.role } : { role: claims.role };
+  return jwt.sign(roleClaim, secret, {
+    algorithm: claims.algorithm ?? 'HS256', subject: claims.sub, expiresIn: claims.ttlSec ?? 24 * 3600,
+    ...(claims.audience ? { audience: claims.audience } : {}), ...(claims.issuer ? { issuer: claims.issuer } : {}),
+  });
+}

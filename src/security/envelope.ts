@@ -1,0 +1,118 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { MessageRejectedError } from '../errors';
+import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType } from '../protocol/messages';
+import type { KeyRing } from './key-ring';
+import type { NodeTokenAuthority, OwnToken } from './node-tokens';
+import { maySend, type NodeRole } from './permissions';
+import type { ReplayGuard } from './replay-guard';
+
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** A sealed message as it crosses the broker: clear routing metadata, encrypted body. */
+export interface WireMessage {
+  id: string;
+  type: string;
+  sender: string;
+  timestampMs: number;
+  kid: string;
+  /** nonce | ciphertext | tag */
+  body: Buffer;
+}
+
+/** A message that passed every check. */
+export interface OpenedMessage<T extends MessageType = MessageType> {
+  id: string;
+  type: T;
+  sender: string;
+  senderRole: NodeRole;
+  timestampMs: number;
+  payload: MessageOf<T>;
+  /** W3C traceparent of the sender's span, when tracing. */
+  trace?: string;
+}
+
+interface Plain {
+  token: string;
+  payload: unknown;
+  trace?: string;
+}
+
+function aad(m: Pick<WireMessage, 'id' | 'type' | 'sender' | 'timestampMs' | 'kid'>): Buffer {
+  return Buffer.from(`${m.id}|${m.type}|${m.sender}|${m.timestampMs}|${m.kid}`);
+}
+
+export interface EnvelopeOptions {
+  nodeId: string;
+  keys: KeyRing;
+  ownToken: OwnToken;
+  tokens: NodeTokenAuthority;
+  replay: ReplayGuard;
+  replayWindowMs: number;
+  maxMessageBytes: number;
+  now?: () => number;
+}
+
+/**
+ * Seals every outgoing message (AES-256-GCM, fresh nonce, AAD binding id, type, sender, time and
+ * key id; the sender's JWT inside) and opens incoming ones, refusing anything that fails a check
+ * with a {@link MessageRejectedError} whose reason is the metrics label.
+ */
+export class EnvelopeCodec {
+  readonly #now: () => number;
+  constructor(private readonly o: EnvelopeOptions) {
+    this.#now = o.now ?? Date.now;
+  }
+
+  seal<T extends MessageType>(type: T, payload: MessageOf<T>, trace?: string): WireMessage {
+    const key = this.o.keys.current;
+    const head = { id: randomBytes(16).toString('base64url'), type, sender: this.o.nodeId, timestampMs: this.#now(), kid: key.id };
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key.secret, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad(head));
+    const plain: Plain = trace ? { token: this.o.ownToken.get(), payload, trace } : { token: this.o.ownToken.get(), payload };
+    const body = Buffer.concat([nonce, cipher.update(JSON.stringify(plain), 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return { ...head, body };
+  }
+
+  /**
+   * Opens a message. `redelivered` (the broker's flag) turns a seen id into an idempotent
+   * duplicate rather than a replay: handlers key their effects on task id, status and attempt.
+   */
+  open(m: WireMessage, redelivered = false): OpenedMessage {
+    if (m.body.length > this.o.maxMessageBytes) throw new MessageRejectedError('too_large', `message of ${m.body.length} bytes exceeds ${this.o.maxMessageBytes}`);
+    if (!m.id || !m.sender || !Number.isFinite(m.timestampMs) || m.body.length < NONCE_BYTES + TAG_BYTES) throw new MessageRejectedError('malformed', 'message lacks id, sender, timestamp or body');
+    if (!isMessageType(m.type)) throw new MessageRejectedError('schema', `unknown message type ${String(m.type).slice(0, 64)}`);
+    const key = this.o.keys.get(m.kid);
+    if (!key) throw new MessageRejectedError('unknown_key', `unknown key id ${String(m.kid).slice(0, 32)}`);
+
+    let plain: Plain;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.secret, m.body.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
+      decipher.setAAD(aad(m));
+      decipher.setAuthTag(m.body.subarray(m.body.length - TAG_BYTES));
+      const clear = Buffer.concat([decipher.update(m.body.subarray(NONCE_BYTES, m.body.length - TAG_BYTES)), decipher.final()]);
+      plain = JSON.parse(clear.toString('utf8')) as Plain;
+    } catch (err) {
+      throw new MessageRejectedError('decrypt', 'message failed authentication or could not be decrypted', { cause: err });
+    }
+    if (typeof plain?.token !== 'string') throw new MessageRejectedError('token', 'message carries no token');
+
+    let claims;
+    try {
+      claims = this.o.tokens.verify(plain.token);
+    } catch (err) {
+      throw new MessageRejectedError('token', `sender token refused: ${(err as Error).message}`, { cause: err });
+    }
+    if (claims.sub !== m.sender) throw new MessageRejectedError('sender', `token of ${claims.sub} used by sender ${m.sender}`);
+    if (!maySend(claims.role, m.type)) throw new MessageRejectedError('role', `role ${claims.role} may not send ${m.type}`);
+
+    const age = this.#now() - m.timestampMs;
+    if (!QUEUED_TYPES.has(m.type) && Math.abs(age) > this.o.replayWindowMs) throw new MessageRejectedError('stale', `control message ${Math.round(age)} ms old is outside the replay window`);
+    if (this.o.replay.seen(m.id) && !redelivered) throw new MessageRejectedError('replay', `message ${m.id} was already received`);
+
+    const parsed = messageSchemas[m.type].safeParse(plain.payload);
+    if (!parsed.success) throw new MessageRejectedError('schema', `${m.type}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim());
+    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, timestampMs: m.timestampMs, payload: parsed.data as MessageOf<MessageType>, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
+  }
+}

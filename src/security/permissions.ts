@@ -1,0 +1,57 @@
+import type { MessageType } from '../protocol/messages';
+
+/** Roles a node token may carry. `standalone` runs all three roles in one process. */
+export type NodeRole = 'principal' | 'an' | 'ki' | 'standalone';
+
+/** Which node role may send which message type. Anything else is refused with reason "role". */
+export const SENDERS: Readonly<Record<MessageType, readonly NodeRole[]>> = {
+  'task.pending': ['principal', 'an', 'standalone'],
+  'task.assign': ['an', 'standalone'],
+  'task.cancel': ['principal', 'an', 'standalone'],
+  'task.started': ['ki', 'standalone'],
+  'task.progress': ['ki', 'standalone'],
+  'task.result': ['ki', 'standalone'],
+  'task.event': ['an', 'principal', 'standalone'],
+  'node.heartbeat': ['principal', 'an', 'ki', 'standalone'],
+  'node.assign': ['principal', 'standalone'],
+  'election.tick': ['principal', 'standalone'],
+};
+
+export function maySend(role: string, type: MessageType): boolean {
+  return (SENDERS[type] as readonly string[]).includes(role);
+}
+
+/** REST roles from the client token. */
+export type ClientRole = 'admin' | 'operator' | 'submitter' | 'viewer';
+export const CLIENT_ROLES: readonly ClientRole[] = ['admin', 'operator', 'submitter', 'viewer'];
+
+/** What a REST caller may do. `own` means only tasks whose owner is the caller. */
+export type Scope = 'all' | 'own' | 'none';
+export interface ClientRights {
+  readTasks: Scope;
+  writeTasks: Scope;
+  readNodes: boolean;
+  manageNodes: boolean;
+}
+
+const RIGHTS: Readonly<Record<ClientRole, ClientRights>> = {
+  admin: { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: true },
+  operator: { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: false },
+  submitter: { readTasks: 'own', writeTasks: 'own', readNodes: false, manageNodes: false },
+  viewer: { readTasks: 'own', writeTasks: 'none', readNodes: false, manageNodes: false },
+};
+
+const SCOPE_RANK: Record<Scope, number> = { none: 0, own: 1, all: 2 };
+
+/** Rights of a caller holding several roles: the widest of each. */
+export function rightsOf(roles: readonly ClientRole[]): ClientRights {
+  const out: ClientRights = { readTasks: 'none', writeTasks: 'none', readNodes: false, manageNodes: false };
+  for (const role of roles) {
+    const r = RIGHTS[role];
+    if (SCOPE_RANK[r.readTasks] > SCOPE_RANK[out.readTasks]) out.readTasks = r.readTasks;
+    if (SCOPE_RANK[r.writeTasks] > SCOPE_RANK[out.writeTasks]) out.writeTasks = r.writeTasks;
+    out.readNodes ||= r.readNodes;
+    out.manageNodes ||= r.manageNodes;
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+
+/** Rows and count of a statement. */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Anything that runs SQL: a pool, a checked-out client, an embedded database. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+/** The database a node uses: plain statements, transactions that retry, and a close. */
+export interface Database extends Queryable {
+  /** Runs `fn` in one transaction on one connection, retrying serialization failures (40001, 40P01). */
+  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface PgDatabaseOptions {
+  url: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxTxAttempts: number;
+  sslCaFile?: string;
+  applicationName: string;
+  onError?: (err: Error) => void;
+}
+
+// BIGINT (int8) and NUMERIC come back as strings by default; every BIGINT here is a count or a
+// millisecond figure far below 2^53, so numbers are the honest type.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** SQLSTATEs that mean "try the whole transaction again" (CockroachDB restarts, deadlocks). */
+export function isSerializationFailure(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/** Jittered exponential backoff in ms for attempt n (1-based). */
+export function backoffMs(attempt: number, baseMs = 20, maxMs = 2000, jitter = 0.5): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(exp * (1 - jitter + Math.random() * jitter));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `fn` in a transaction on one client from `connect`, retrying on 40001/40P01 with jittered
+ * backoff. Exported separately so the retry path can be tested by injecting those errors.
+ */
+export async function runTransaction<T, C extends Queryable & { release(err?: boolean | Error): void }>(
+  connect: () => Promise<C>, fn: (q: Queryable) => Promise<T>, maxAttempts: number,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+      if (!isSerializationFailure(err) || attempt >= maxAttempts) throw err;
+    } finally {
+      client.release(broken);
+    }
+    await sleep(backoffMs(attempt));
+  }
+}
+
+/** PostgreSQL or CockroachDB through a pg pool. */
+export class PgDatabase implements Database {
+  readonly pool: pg.Pool;
+  constructor(private readonly o: PgDatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: o.url,
+      max: o.poolSize,
+      connectionTimeoutMillis: o.connectTimeoutMs,
+      statement_timeout: o.statementTimeoutMs,
+      query_timeout: o.statementTimeoutMs + 1000,
+      idleTimeoutMillis: 30_000,
+      application_name: o.applicationName,
+      ...(o.sslCaFile ? { ssl: { ca: readFileSync(o.sslCaFile, 'utf8'), rejectUnauthorized: true } } : {}),
+    });
+    // Errors on idle clients are emitted by the pool; unhandled they would crash the process.
+    this.pool.on('error', (err) => o.onError?.(err));
+  }
+
+  async query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    const r = await this.pool.query(text, params as unknown[]);
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  }
+
+  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return runTransaction(async () => {
+      const c = await this.pool.connect();
+      return {
+        query: async <R>(text: string, params: readonly unknown[] = []) => {
+          const r = await c.query(text, params as unknown[]);
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+        },
+        release: (err?: boolean | Error) => c.release(err),
+      };
+    }, fn, this.o.maxTxAttempts);
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

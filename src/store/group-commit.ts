@@ -1,0 +1,80 @@
+interface Pending<I, O> {
+  item: I;
+  resolve: (out: O) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface GroupCommitOptions<I, O> {
+  /** Writes a whole batch in as few statements as possible; returns one output per item, in order. */
+  flush: (items: I[]) => Promise<O[]>;
+  /** Largest batch per flush, counted by {@link GroupCommitOptions.weigh}. */
+  maxBatch: number;
+  /** Weight of one item (e.g. rows it holds); 1 when absent. */
+  weigh?: (item: I) => number;
+  /** Flushes running at once (several connections can commit in parallel). */
+  maxConcurrent?: number;
+}
+
+/**
+ * Group commit: callers submit one item and await its own outcome, while items that arrive during
+ * a flush are written together by the next one. At low load a flush starts at once (no added
+ * latency); under load batches grow on their own, so one commit serves many callers.
+ */
+export class GroupCommitter<I, O> {
+  #queue: Pending<I, O>[] = [];
+  #running = 0;
+  readonly #maxConcurrent: number;
+  constructor(private readonly o: GroupCommitOptions<I, O>) {
+    this.#maxConcurrent = o.maxConcurrent ?? 2;
+  }
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Items waiting for a flush. */
+  get backlog(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves when nothing is queued or being written. */
+  async drain(): Promise<void> {
+    while (this.#queue.length > 0 || this.#running > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  #pump(): void {
+    while (this.#running < this.#maxConcurrent && this.#queue.length > 0) {
+      const batch = this.#takeBatch();
+      this.#running++;
+      void this.#write(batch);
+    }
+  }
+
+  #takeBatch(): Pending<I, O>[] {
+    if (!this.o.weigh) return this.#queue.splice(0, this.o.maxBatch);
+    let weight = 0;
+    let n = 0;
+    while (n < this.#queue.length) {
+      const w = this.o.weigh(this.#queue[n]!.item);
+      if (n > 0 && weight + w > this.o.maxBatch) break;
+      weight += w;
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+
+  async #write(batch: Pending<I, O>[]): Promise<void> {
+    try {
+      const out = await this.o.flush(batch.map((p) => p.item));
+      batch.forEach((p, i) => p.resolve(out[i] as O));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.#running--;
+      this.#pump();
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import { migration001 } from './001-tasks';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/** Every migration, in order. Append; never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [migration001];

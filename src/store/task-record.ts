@@ -1,0 +1,62 @@
+import type { Requirements, TaskErrorData, TaskSpec } from '../protocol/messages';
+
+export const TASK_STATUSES = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ['queued', 'dispatched', 'running'];
+
+export function isTerminal(s: TaskStatus): boolean {
+  return s === 'succeeded' || s === 'failed' || s === 'cancelled';
+}
+
+export interface TaskProgress {
+  fraction: number;
+  message?: string;
+  atMs: number;
+}
+
+/** A task as the store keeps it. */
+export interface TaskRecord {
+  id: string;
+  type: string;
+  payload: unknown;
+  status: TaskStatus;
+  priority: number;
+  requirements: Requirements;
+  redundancy: { replicas: number; quorum: number } | null;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  result: unknown;
+  error: TaskErrorData | null;
+  progress: TaskProgress | null;
+  owner: string;
+  an: string | null;
+  ki: string | null;
+  traceContext: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** The wire spec of a stored task (what a pending message carries). */
+export function specOf(t: TaskRecord): TaskSpec {
+  return {
+    id: t.id, type: t.type, payload: t.payload, priority: t.priority, requirements: t.requirements, timeoutMs: t.timeoutMs,
+    maxAttempts: t.maxAttempts, owner: t.owner, createdAtMs: t.createdAt.getTime(), redundancy: t.redundancy,
+  };
+}
+
+/** The task as REST returns it (DESIGN.md field names). */
+export function toApiTask(t: TaskRecord) {
+  return {
+    id: t.id, type: t.type, payload: t.payload, status: t.status, priority: t.priority, requirements: t.requirements,
+    ...(t.redundancy ? { redundancy: t.redundancy } : {}),
+    attempts: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, result: t.result ?? null, error: t.error ?? null,
+    progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki,
+    createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
+    startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
+  };
+}
+export type ApiTask = ReturnType<typeof toApiTask>;

@@ -1,0 +1,246 @@
+import type { TaskErrorData } from '../protocol/messages';
+import type { Database, Queryable } from './db';
+import type { TaskProgress, TaskRecord, TaskStatus } from './task-record';
+
+interface TaskRow {
+  id: string; type: string; payload: unknown; status: TaskStatus; priority: number; requirements: TaskRecord['requirements'];
+  redundancy: TaskRecord['redundancy']; attempts: number; max_attempts: number; timeout_ms: number; result: unknown;
+  error: TaskErrorData | null; progress: TaskProgress | null; owner: string; an: string | null; ki: string | null;
+  trace_context: string | null; created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
+}
+
+const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, created_at, updated_at, started_at, finished_at';
+const T_COLUMNS = COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
+
+function fromRow(r: TaskRow): TaskRecord {
+  return {
+    id: r.id, type: r.type, payload: r.payload, status: r.status, priority: r.priority, requirements: r.requirements,
+    redundancy: r.redundancy, attempts: r.attempts, maxAttempts: r.max_attempts, timeoutMs: Number(r.timeout_ms), result: r.result,
+    error: r.error, progress: r.progress, owner: r.owner, an: r.an, ki: r.ki, traceContext: r.trace_context,
+    createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, finishedAt: r.finished_at,
+  };
+}
+
+/** JSONB parameters travel as text: pg would otherwise send a JS array as a PostgreSQL array. */
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+
+/**
+ * One guarded state change. It applies only if the task is in one of `from` and at attempt
+ * `expectedAttempts`: the attempt is the fencing token, so a duplicate or late message changes nothing.
+ */
+export interface Transition {
+  id: string;
+  from: readonly TaskStatus[];
+  to: TaskStatus;
+  expectedAttempts: number;
+  /** Count a new attempt (a dispatch). */
+  bumpAttempts?: boolean;
+  an?: string | null;
+  ki?: string | null;
+  /** Sets the lease to now + leaseMs; `null` clears it. */
+  leaseMs?: number | null;
+  startedAt?: Date;
+  finishedAt?: Date;
+  /** Sets result and error (both, so a retry's success clears an earlier error). */
+  outcome?: { result: unknown; error: TaskErrorData | null };
+  /** The task goes back to the queue: forget its publish so the sweeper republishes if needed. */
+  clearPublished?: boolean;
+}
+
+export interface AppliedTransition {
+  id: string;
+  attempts: number;
+  status: TaskStatus;
+}
+
+export interface ListFilter {
+  status?: TaskStatus;
+  type?: string;
+  owner?: string;
+  limit: number;
+  cursor?: { createdAt: Date; id: string };
+}
+
+/** Every task query, in the one SQL dialect PostgreSQL and CockroachDB share. */
+export class TaskRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts tasks in one multi-row statement (group commit). */
+  async insertMany(tasks: readonly TaskRecord[], q: Queryable = this.db): Promise<void> {
+    if (tasks.length === 0) return;
+    const params: unknown[] = [];
+    const rows = tasks.map((t) => {
+      const base = params.length;
+      params.push(t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt);
+      return `($${base + 1}::uuid, $${base + 2}, $${base + 3}::jsonb, $${base + 4}, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}, $${base + 12}, $${base + 13}::timestamptz, $${base + 13}::timestamptz)`;
+    });
+    await q.query(
+      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at) VALUES ${rows.join(', ')}`,
+      params,
+    );
+  }
+
+  /** Inserts tasks under an idempotency key; returns the ids of an earlier request with the same key, if any. */
+  async insertIdempotent(owner: string, key: string, tasks: readonly TaskRecord[]): Promise<{ existing: string[] | null }> {
+    return this.db.transaction(async (q) => {
+      const claimed = await q.query(
+        'INSERT INTO task_idempotency (owner, key, task_ids, created_at) VALUES ($1, $2, $3::jsonb, now()) ON CONFLICT (owner, key) DO NOTHING RETURNING key',
+        [owner, key, json(tasks.map((t) => t.id))],
+      );
+      if (claimed.rowCount === 0) {
+        const prior = await q.query<{ task_ids: string[] }>('SELECT task_ids FROM task_idempotency WHERE owner = $1 AND key = $2', [owner, key]);
+        return { existing: prior.rows[0]?.task_ids ?? [] };
+      }
+      await this.insertMany(tasks, q);
+      return { existing: null };
+    });
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE id = $1::uuid`, [id]);
+    return r.rows[0] ? fromRow(r.rows[0]) : undefined;
+  }
+
+  async getMany(ids: readonly string[]): Promise<TaskRecord[]> {
+    if (ids.length === 0) return [];
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE id = ANY($1::uuid[])`, [ids]);
+    return r.rows.map(fromRow);
+  }
+
+  /** Newest first; the cursor is the (created_at, id) of the last item of the previous page. */
+  async list(f: ListFilter): Promise<TaskRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => { params.push(v); where.push(sql.replace('?', `$${params.length}`)); };
+    if (f.status) add('status = ?', f.status);
+    if (f.type) add('type = ?', f.type);
+    if (f.owner !== undefined) add('owner = ?', f.owner);
+    if (f.cursor) {
+      params.push(f.cursor.createdAt, f.cursor.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(f.limit);
+    const r = await this.db.query<TaskRow>(
+      `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return r.rows.map(fromRow);
+  }
+
+  /** Applies many guarded transitions in one statement; returns those that took effect. */
+  async applyTransitions(list: readonly Transition[]): Promise<AppliedTransition[]> {
+    if (list.length === 0) return [];
+    const params: unknown[] = [];
+    const rows = list.map((t) => {
+      const b = params.length;
+      params.push(
+        t.id, [...t.from], t.to, t.expectedAttempts, t.bumpAttempts ?? false,
+        t.an === undefined ? null : t.an, t.an !== undefined, t.ki === undefined ? null : t.ki, t.ki !== undefined,
+        t.leaseMs === undefined ? null : t.leaseMs, t.leaseMs !== undefined,
+        t.startedAt ?? null, t.finishedAt ?? null,
+        t.outcome ? json(t.outcome.result ?? null) : null, t.outcome ? json(t.outcome.error) : null, t.outcome !== undefined,
+        t.clearPublished ?? false,
+      );
+      const p = (i: number) => `$${b + i}`;
+      return `(${p(1)}::uuid, ${p(2)}::text[], ${p(3)}::text, ${p(4)}::int, ${p(5)}::bool, ${p(6)}::text, ${p(7)}::bool, ${p(8)}::text, ${p(9)}::bool, ${p(10)}::bigint, ${p(11)}::bool, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::jsonb, ${p(15)}::jsonb, ${p(16)}::bool, ${p(17)}::bool)`;
+    });
+    const r = await this.db.query<{ id: string; attempts: number; status: TaskStatus }>(
+      `UPDATE tasks AS t SET
+         status = v.to_status,
+         attempts = CASE WHEN v.bump THEN t.attempts + 1 ELSE t.attempts END,
+         an = CASE WHEN v.set_an THEN v.an ELSE t.an END,
+         ki = CASE WHEN v.set_ki THEN v.ki ELSE t.ki END,
+         lease_expires_at = CASE WHEN NOT v.set_lease THEN t.lease_expires_at WHEN v.lease_ms IS NULL THEN NULL ELSE now() + v.lease_ms * interval '1 millisecond' END,
+         started_at = COALESCE(v.started_at, t.started_at),
+         finished_at = COALESCE(v.finished_at, t.finished_at),
+         result = CASE WHEN v.set_outcome THEN v.result ELSE t.result END,
+         error = CASE WHEN v.set_outcome THEN v.error ELSE t.error END,
+         published_at = CASE WHEN v.clear_published THEN NULL ELSE t.published_at END,
+         updated_at = now()
+       FROM (VALUES ${rows.join(', ')}) AS v(id, from_statuses, to_status, expected_attempts, bump, an, set_an, ki, set_ki, lease_ms, set_lease, started_at, finished_at, result, error, set_outcome, clear_published)
+       WHERE t.id = v.id AND t.status = ANY(v.from_statuses) AND t.attempts = v.expected_attempts
+       RETURNING t.id, t.attempts, t.status`,
+      params,
+    );
+    return r.rows;
+  }
+
+  /** Marks tasks whose pending message the broker confirmed. */
+  async markPublished(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query('UPDATE tasks SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL', [ids]);
+  }
+
+  /** Queued tasks without a confirmed publish, older than `graceMs`. */
+  async findUnpublished(graceMs: number, limit: number): Promise<TaskRecord[]> {
+    const r = await this.db.query<TaskRow>(
+      `SELECT ${COLUMNS} FROM tasks WHERE published_at IS NULL AND status = 'queued' AND created_at < now() - $1 * interval '1 millisecond' ORDER BY created_at LIMIT $2`,
+      [graceMs, limit],
+    );
+    return r.rows.map(fromRow);
+  }
+
+  /** Renews the leases of tasks an An still runs. */
+  async renewLeases(an: string, ids: readonly string[], leaseMs: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const r = await this.db.query(
+      `UPDATE tasks SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN ('dispatched', 'running')`,
+      [ids, an, leaseMs],
+    );
+    return r.rowCount;
+  }
+
+  /** Tasks whose lease expired (their An stopped renewing). */
+  async findExpiredLeases(limit: number): Promise<TaskRecord[]> {
+    const r = await this.db.query<TaskRow>(
+      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN ('dispatched', 'running') ORDER BY lease_expires_at LIMIT $1`,
+      [limit],
+    );
+    return r.rows.map(fromRow);
+  }
+
+  async setPriority(id: string, priority: number): Promise<TaskRecord | undefined> {
+    const r = await this.db.query<TaskRow>(`UPDATE tasks SET priority = $2, updated_at = now() WHERE id = $1::uuid AND status = 'queued' RETURNING ${COLUMNS}`, [id, priority]);
+    return r.rows[0] ? fromRow(r.rows[0]) : undefined;
+  }
+
+  /** Cancels a task that is not yet terminal; returns it as it was just before (for who to notify). */
+  async cancel(id: string, reason: string): Promise<{ before: TaskRecord; after: TaskRecord } | undefined> {
+    const r = await this.db.query<TaskRow & { prev_status: TaskStatus }>(
+      `UPDATE tasks AS t SET status = 'cancelled', error = $2::jsonb, finished_at = now(), updated_at = now(), lease_expires_at = NULL
+       FROM (SELECT id, status AS prev_status FROM tasks WHERE id = $1::uuid) AS p
+       WHERE t.id = p.id AND t.status IN ('queued', 'dispatched', 'running')
+       RETURNING ${T_COLUMNS}, p.prev_status`,
+      [id, json({ code: 'CANCELLED', message: reason, retryable: false })],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const after = fromRow(row);
+    return { before: { ...after, status: row.prev_status }, after };
+  }
+
+  async saveProgress(items: readonly { id: string; attempts: number; progress: TaskProgress }[]): Promise<void> {
+    if (items.length === 0) return;
+    const params: unknown[] = [];
+    const rows = items.map((it) => {
+      params.push(it.id, it.attempts, json(it.progress));
+      return `($${params.length - 2}::uuid, $${params.length - 1}::int, $${params.length}::jsonb)`;
+    });
+    await this.db.query(
+      `UPDATE tasks AS t SET progress = v.progress FROM (VALUES ${rows.join(', ')}) AS v(id, attempts, progress)
+       WHERE t.id = v.id AND t.attempts = v.attempts AND t.status IN ('dispatched', 'running')`,
+      params,
+    );
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.db.query('DELETE FROM tasks WHERE id = $1::uuid', [id]);
+    return r.rowCount > 0;
+  }
+
+  /** Task counts by status (for /cluster). */
+  async countByStatus(): Promise<Record<string, number>> {
+    const r = await this.db.query<{ status: string; n: number }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
+  }
+}

@@ -1,0 +1,297 @@
+import { readFileSync } from 'node:fs';
+import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
+import { PublishFailedError } from '../errors';
+import type { TopologyNames } from '../protocol/names';
+import type { WireMessage } from '../security/envelope';
+import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport, TransportStatus } from './types';
+
+export interface AmqpTransportOptions {
+  url: string;
+  names: TopologyNames;
+  heartbeatSec: number;
+  reconnectMaxDelayMs: number;
+  publishTimeoutMs: number;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** A name shown in the broker's connection list. */
+  connectionName: string;
+}
+
+interface ConsumerRecord {
+  spec: QueueSpec;
+  prefetch: number;
+  handler: (d: Delivery) => void;
+  channel?: Channel;
+  consumerTag?: string;
+  cancelled: boolean;
+}
+
+const HEADER_KID = 'x-kid';
+const HEADER_TS = 'x-ts';
+
+/**
+ * RabbitMQ through amqplib with its opt-in recovery: after every (re)connect the setup step
+ * re-declares the topology and re-subscribes every consumer on fresh channels. Deliveries remember
+ * their channel, so a delivery tag from an old channel is never acked on a new one.
+ */
+export class AmqpTransport implements Transport {
+  #model?: RecoveringChannelModel;
+  #publisher?: ConfirmChannel;
+  #consumers: ConsumerRecord[] = [];
+  #listeners: ((s: TransportStatus) => void)[] = [];
+  #connected = false;
+  #everConnected = false;
+  #stopping = false;
+  #waiters: (() => void)[] = [];
+  #starting?: Promise<void>;
+  #stopped?: Promise<void>;
+
+  constructor(private readonly o: AmqpTransportOptions) {}
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  onStatus(listener: (status: TransportStatus) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  start(): Promise<void> {
+    return (this.#starting ??= this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const tls = this.o.tls ?? {};
+    const socketOptions = {
+      clientProperties: { connection_name: this.o.connectionName },
+      ...(tls.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),
+      ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+    };
+    const url = new URL(this.o.url);
+    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.o.heartbeatSec));
+    const model = await amqplib.connect(url.toString(), {
+      ...socketOptions,
+      recovery: {
+        initialDelay: 100,
+        maxDelay: this.o.reconnectMaxDelayMs,
+        factor: 2,
+        jitter: 0.2,
+        maxRetries: Infinity,
+        initialMaxRetries: 3,
+        setup: (m: ChannelModel) => this.#setup(m),
+      },
+    });
+    this.#model = model;
+    model.on('disconnect', (err: Error) => {
+      this.#connected = false;
+      this.#publisher = undefined;
+      for (const c of this.#consumers) c.channel = undefined;
+      this.#emit({ type: 'disconnected', error: err });
+    });
+    model.on('reconnect-scheduled', (info: { attempt: number; delay: number }) => this.#emit({ type: 'reconnecting', attempt: info.attempt, delayMs: info.delay }));
+    model.on('blocked', (reason: string) => this.#emit({ type: 'blocked', reason }));
+    model.on('unblocked', () => this.#emit({ type: 'unblocked' }));
+    model.on('error', () => { /* surfaced as 'disconnect'; an unhandled 'error' event would crash the process */ });
+  }
+
+  /** Runs after each successful connect, before any publish or consume may use it. */
+  async #setup(model: ChannelModel): Promise<void> {
+    const publisher = await model.createConfirmChannel();
+    publisher.on('error', () => { /* the connection-level recovery takes over */ });
+    await this.#declareBase(publisher);
+    for (const c of this.#consumers) if (!c.cancelled) await this.#subscribe(model, c);
+    this.#publisher = publisher;
+    this.#connected = true;
+    const reconnect = this.#everConnected;
+    this.#everConnected = true;
+    this.#emit({ type: 'connected', reconnect });
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  async #declareBase(ch: Channel): Promise<void> {
+    const n = this.o.names;
+    await ch.assertExchange(n.control, 'topic', { durable: true });
+    await ch.assertExchange(n.deadLetterExchange, 'topic', { durable: true });
+    await ch.assertQueue(n.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.bindQueue(n.deadLetterQueue, n.deadLetterExchange, '#');
+    await this.#assertQueue(ch, { name: n.pending, kind: 'quorum' });
+  }
+
+  async #assertQueue(ch: Channel, spec: QueueSpec): Promise<void> {
+    const dlx = { 'x-dead-letter-exchange': this.o.names.deadLetterExchange };
+    switch (spec.kind) {
+      case 'quorum':
+        await ch.assertQueue(spec.name, { durable: true, arguments: { 'x-queue-type': 'quorum', ...dlx } });
+        break;
+      case 'single-active':
+        await ch.assertQueue(spec.name, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true, ...dlx } });
+        break;
+      case 'durable':
+        await ch.assertQueue(spec.name, { durable: true, arguments: { 'x-queue-type': 'classic', ...dlx } });
+        break;
+      case 'transient':
+        await ch.assertQueue(spec.name, { durable: false, exclusive: true, autoDelete: true, arguments: { ...dlx } });
+        break;
+    }
+    for (const b of spec.bindings ?? []) await ch.bindQueue(spec.name, b.exchange, b.pattern);
+  }
+
+  async #subscribe(model: ChannelModel, c: ConsumerRecord): Promise<void> {
+    const ch = await model.createChannel();
+    ch.on('error', () => { /* recovery re-subscribes */ });
+    await this.#assertQueue(ch, c.spec);
+    c.channel = ch;
+    if (c.prefetch <= 0) return; // paused: declared, not consuming
+    await ch.prefetch(c.prefetch);
+    const { consumerTag } = await ch.consume(c.spec.name, (msg) => {
+      if (msg) c.handler(this.#delivery(ch, msg));
+    }, { noAck: false });
+    c.consumerTag = consumerTag;
+  }
+
+  #delivery(ch: Channel, msg: ConsumeMessage): Delivery {
+    let settled = false;
+    const live = () => !settled && !this.#stopping && this.#consumers.some((c) => c.channel === ch);
+    const p = msg.properties;
+    const headers = p.headers ?? {};
+    const message: WireMessage = {
+      id: String(p.messageId ?? ''),
+      type: String(p.type ?? ''),
+      sender: String(p.appId ?? ''),
+      timestampMs: Number(headers[HEADER_TS] ?? NaN),
+      kid: String(headers[HEADER_KID] ?? ''),
+      body: msg.content,
+    };
+    const settle = (fn: () => void) => {
+      if (!live()) { settled = true; return; }
+      settled = true;
+      try { fn(); } catch { /* channel closed between check and call: the broker redelivers */ }
+    };
+    return {
+      message,
+      redelivered: msg.fields.redelivered,
+      ack: () => settle(() => ch.ack(msg)),
+      reject: () => settle(() => ch.nack(msg, false, false)),
+      requeue: () => settle(() => ch.nack(msg, false, true)),
+    };
+  }
+
+  #waitConnected(timeoutMs: number): Promise<void> {
+    if (this.#publisher) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== done);
+        reject(new PublishFailedError(`broker not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => { clearTimeout(timer); resolve(); };
+      this.#waiters.push(done);
+    });
+  }
+
+  async publish(target: Target, m: WireMessage, options: PublishOptions = {}): Promise<void> {
+    if (this.#stopping) throw new PublishFailedError('transport is stopping');
+    await this.#waitConnected(this.o.publishTimeoutMs);
+    const ch = this.#publisher!;
+    const props = {
+      messageId: m.id, type: m.type, appId: m.sender, timestamp: Math.floor(m.timestampMs / 1000),
+      headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs },
+      persistent: options.persistent ?? false, contentType: 'application/octet-stream',
+    };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new PublishFailedError(`no confirm within ${this.o.publishTimeoutMs} ms`)), this.o.publishTimeoutMs);
+      const cb = (err: unknown) => {
+        clearTimeout(timer);
+        if (err) reject(new PublishFailedError(`broker did not confirm: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
+        else resolve();
+      };
+      try {
+        if ('queue' in target) ch.sendToQueue(target.queue, m.body, props, cb);
+        else ch.publish(target.exchange, target.routingKey, m.body, props, cb);
+      } catch (err) {
+        cb(err ?? new Error('publish failed'));
+      }
+    });
+  }
+
+  async consume(spec: QueueSpec, prefetch: number, handler: (d: Delivery) => void): Promise<ConsumerHandle> {
+    const record: ConsumerRecord = { spec, prefetch, handler, cancelled: false };
+    this.#consumers.push(record);
+    if (this.#connected && this.#model) {
+      await this.#waitConnected(this.o.publishTimeoutMs);
+      // Subscribing uses the model's createChannel, which waits for the connection internally.
+      await this.#subscribe(this.#modelFacade(), record);
+    }
+    return {
+      setPrefetch: async (count: number) => {
+        const was = record.prefetch;
+        record.prefetch = count;
+        const ch = record.channel;
+        if (!ch) return;
+        try {
+          if (count <= 0 && record.consumerTag) {
+            await ch.cancel(record.consumerTag);
+            record.consumerTag = undefined;
+          } else if (count > 0 && (was <= 0 || !record.consumerTag)) {
+            await ch.prefetch(count);
+            const { consumerTag } = await ch.consume(spec.name, (msg) => { if (msg) handler(this.#delivery(ch, msg)); }, { noAck: false });
+            record.consumerTag = consumerTag;
+          } else if (count > 0) {
+            await ch.prefetch(count);
+          }
+        } catch { /* the channel closed; recovery applies the new prefetch */ }
+      },
+      cancel: async () => {
+        record.cancelled = true;
+        this.#consumers = this.#consumers.filter((c) => c !== record);
+        if (record.channel && record.consumerTag) await record.channel.cancel(record.consumerTag).catch(() => undefined);
+        await record.channel?.close().catch(() => undefined);
+      },
+    };
+  }
+
+  /** The recovering model creates channels on the current connection. */
+  #modelFacade(): ChannelModel {
+    return this.#model as unknown as ChannelModel;
+  }
+
+  async queueDepth(queue: string): Promise<number> {
+    if (!this.#model || !this.#connected) return 0;
+    const ch = await this.#model.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      const q = await ch.checkQueue(queue);
+      return q.messageCount;
+    } catch {
+      return 0;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    if (!this.#model) return;
+    const ch = await this.#model.createChannel();
+    ch.on('error', () => undefined);
+    await ch.deleteQueue(queue).catch(() => undefined);
+    await ch.close().catch(() => undefined);
+  }
+
+  stop(): Promise<void> {
+    return (this.#stopped ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    for (const c of this.#consumers) if (c.channel && c.consumerTag) await c.channel.cancel(c.consumerTag).catch(() => undefined);
+    // Let in-flight confirms arrive before closing.
+    await this.#publisher?.waitForConfirms().catch(() => undefined);
+    await this.#model?.close().catch(() => undefined);
+    this.#connected = false;
+  }
+
+  #emit(s: TransportStatus): void {
+    for (const l of this.#listeners) {
+      try { l(s); } catch { /* a listener must not break the transport */ }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export type { Transport, Delivery, QueueSpec, QueueKind, Target, PublishOptions, ConsumerHandle, TransportStatus } from './types';
+export { AmqpTransport, type AmqpTransportOptions } from './amqp-transport';
+export { MessageBus, type Received, type ReceiveHandler } from './message-bus';

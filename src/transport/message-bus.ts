@@ -1,0 +1,60 @@
+import { MessageRejectedError } from '../errors';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { MessageOf, MessageType } from '../protocol/messages';
+import type { EnvelopeCodec, OpenedMessage } from '../security/envelope';
+import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport } from './types';
+
+/** A delivery that passed every check, with its settle operations. */
+export interface Received<T extends MessageType = MessageType> {
+  readonly msg: OpenedMessage<T>;
+  readonly delivery: Delivery;
+}
+
+export type ReceiveHandler = (received: Received) => void | Promise<void>;
+
+/**
+ * Seals what goes out and opens what comes in. Nothing reaches a handler without passing the
+ * envelope checks; whatever fails is dead-lettered and counted, and the node keeps running.
+ */
+export class MessageBus {
+  constructor(private readonly deps: { transport: Transport; codec: EnvelopeCodec; metrics: Metrics; log: Logger }) {}
+
+  get transport(): Transport {
+    return this.deps.transport;
+  }
+
+  send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
+    const wire = this.deps.codec.seal(type, payload, options.trace);
+    return this.deps.transport.publish(target, wire, options);
+  }
+
+  subscribe(queue: QueueSpec, prefetch: number, handler: ReceiveHandler): Promise<ConsumerHandle> {
+    return this.deps.transport.consume(queue, prefetch, (delivery) => this.#receive(queue.name, delivery, handler));
+  }
+
+  #receive(queue: string, delivery: Delivery, handler: ReceiveHandler): void {
+    let msg: OpenedMessage;
+    try {
+      msg = this.deps.codec.open(delivery.message, delivery.redelivered);
+    } catch (err) {
+      const reason = err instanceof MessageRejectedError ? err.reason : 'malformed';
+      this.deps.metrics.messagesRejected.inc({ reason });
+      this.deps.log.warn({ queue, reason, sender: delivery.message.sender.slice(0, 128), messageType: delivery.message.type.slice(0, 64), err: (err as Error).message }, 'message rejected');
+      delivery.reject();
+      return;
+    }
+    try {
+      const out = handler({ msg, delivery });
+      if (out) out.catch((err: unknown) => this.#handlerFailed(queue, msg, delivery, err));
+    } catch (err) {
+      this.#handlerFailed(queue, msg, delivery, err);
+    }
+  }
+
+  /** A handler that throws did not finish its work: give the message back rather than lose it. */
+  #handlerFailed(queue: string, msg: OpenedMessage, delivery: Delivery, err: unknown): void {
+    this.deps.log.error({ queue, messageType: msg.type, err: (err as Error)?.message ?? String(err) }, 'message handler failed; requeued');
+    setTimeout(() => delivery.requeue(), 250).unref();
+  }
+}

@@ -1,0 +1,69 @@
+import type { WireMessage } from '../security/envelope';
+
+/** Kinds of queue the platform declares. */
+export type QueueKind =
+  /** Durable, replicated (quorum): work that must survive broker and node loss. */
+  | 'quorum'
+  /** Durable classic queue: a node's inbox, kept across reconnects. */
+  | 'durable'
+  /** Exclusive, deleted with the connection: a node's view of the control exchange. */
+  | 'transient'
+  /** Quorum queue with a single active consumer: leader election. */
+  | 'single-active';
+
+export interface QueueSpec {
+  name: string;
+  kind: QueueKind;
+  /** Bindings to topic exchanges. */
+  bindings?: readonly { exchange: string; pattern: string }[];
+}
+
+/** Where a message goes: a queue (default exchange) or an exchange with a routing key. */
+export type Target = { queue: string } | { exchange: string; routingKey: string };
+
+export interface PublishOptions {
+  /** Written to disk by the broker (durable work). */
+  persistent?: boolean;
+}
+
+/** One delivered message and what can be done with it. Settling twice is a no-op. */
+export interface Delivery {
+  readonly message: WireMessage;
+  readonly redelivered: boolean;
+  /** Done with it. A delivery from a channel that has since closed is not acked (the broker redelivers it). */
+  ack(): void;
+  /** Refuse it for good: it goes to the dead-letter exchange. */
+  reject(): void;
+  /** Give it back to the queue for another try. */
+  requeue(): void;
+}
+
+export interface ConsumerHandle {
+  /** Changes how many unacked deliveries this consumer may hold; 0 pauses delivery. */
+  setPrefetch(count: number): Promise<void>;
+  cancel(): Promise<void>;
+}
+
+/** Connection status events, for logs, metrics and readiness. */
+export type TransportStatus =
+  | { type: 'connected'; reconnect: boolean }
+  | { type: 'disconnected'; error?: Error }
+  | { type: 'reconnecting'; attempt: number; delayMs: number }
+  | { type: 'blocked'; reason: string }
+  | { type: 'unblocked' };
+
+/** Moves sealed messages. One production implementation (AMQP) and one in-process. */
+export interface Transport {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly connected: boolean;
+  onStatus(listener: (status: TransportStatus) => void): void;
+  /** Resolves once the broker confirmed the message; rejects with PublishFailedError otherwise. */
+  publish(target: Target, message: WireMessage, options?: PublishOptions): Promise<void>;
+  /** Declares the queue (and its bindings) and consumes it; re-established after every reconnect. */
+  consume(queue: QueueSpec, prefetch: number, handler: (delivery: Delivery) => void): Promise<ConsumerHandle>;
+  /** Messages ready in a queue (0 when unknown). */
+  queueDepth(queue: string): Promise<number>;
+  /** Deletes queues this process declared for itself (tests, decommissioning). */
+  deleteQueue(queue: string): Promise<void>;
+}
