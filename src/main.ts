@@ -8,14 +8,17 @@ import { withDeadline, type Service } from './lifecycle/service';
 import { createLogger, createMetrics, type Logger } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import { topologyNames } from './protocol/names';
-import { ClientTokenVerifier, EnvelopeCodec, mintClientToken, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, CLIENT_ROLES, type ClientRole, type NodeRole } from './security';
+import { ClientTokenVerifier, EnvelopeCodec, mintClientToken, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, CLIENT_ROLES, type ClientRole } from './security';
 import { migrate, PgDatabase, TaskRepository, type Database } from './store';
+import { ensureDatabase } from './store/ensure-database';
 import { AmqpTransport, MessageBus, type Transport } from './transport';
 import { PrincipalNode } from './principal/principal-node';
 import { DbLeaseLeadership } from './principal/db-lease-leadership';
 import { AnNode } from './an/an-node';
 import { KiNode } from './ki/ki-node';
 import { BUILTIN_EXECUTORS } from './ki/executors/builtins';
+import { createConfiguredExecutors } from './ki/executors/configured';
+import { discoverGpus, formatProbe } from './ki/gpu';
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -33,8 +36,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const config = loadConfig({ args: convictArgs, ...(args.configFile ? { configFile: args.configFile } : {}), ...(role ? { role } : {}) });
 
   if (command === 'token') return mintToken(config, args.options);
+  if (command === 'ki' && args.options.has('probe')) {
+    const found = await discoverGpus(config.ki.gpus);
+    console.log(formatProbe(found.devices, found.reason));
+    return 0;
+  }
   const log = createLogger({ nodeId: config.nodeId, role: command, level: config.log.level });
   if (command === 'migrate') {
+    await ensureDatabase(config.db.url, config.db.connectTimeoutMs);
     const db = openDatabase(config, log, 'migrate');
     try {
       const applied = await migrate(db, config.nodeId);
@@ -105,7 +114,7 @@ async function runNode(role: Role, config: AppConfig, log: Logger): Promise<void
   const tokens = new NodeTokenAuthority(config.security.jwtSecret, { ttlSec: config.security.nodeTokenTtlSec, clockToleranceSec: config.security.clockToleranceSec });
   const codec = new EnvelopeCodec({
     nodeId: config.nodeId, keys: parseKeyRing(config.security.aesKeys), tokens,
-    ownToken: new OwnToken(tokens, { sub: config.nodeId, role: role as NodeRole }, config.security.nodeTokenTtlSec),
+    ownToken: new OwnToken(tokens, { sub: config.nodeId, role: role }, config.security.nodeTokenTtlSec),
     replay: new ReplayGuard(config.security.replayWindowMs), replayWindowMs: config.security.replayWindowMs, maxMessageBytes: config.security.maxMessageBytes,
   });
   const transport: Transport = new AmqpTransport({
@@ -123,6 +132,7 @@ async function runNode(role: Role, config: AppConfig, log: Logger): Promise<void
 
   let db: Database | undefined;
   if (role !== 'ki') {
+    if (await ensureDatabase(config.db.url, config.db.connectTimeoutMs)) log.info('database created');
     db = openDatabase(config, log, role);
     const openedDb = db;
     stops.push({ name: 'database', stop: () => openedDb.close() });
@@ -133,7 +143,11 @@ async function runNode(role: Role, config: AppConfig, log: Logger): Promise<void
 
   const repo = db ? new TaskRepository(db) : undefined;
   if (role === 'ki' || role === 'standalone') {
-    services.push(new KiNode({ nodeId: config.nodeId, config, bus, names, log: log.child({ component: 'ki' }), metrics, executors: BUILTIN_EXECUTORS, gpus: [] }));
+    const kiLog = log.child({ component: 'ki' });
+    const gpus = await discoverGpus(config.ki.gpus);
+    if (gpus.reason) kiLog.info({ reason: gpus.reason }, 'no GPUs in use');
+    const executors = { ...BUILTIN_EXECUTORS, ...createConfiguredExecutors(config.ki, kiLog) };
+    services.push(new KiNode({ nodeId: config.nodeId, config, bus, names, log: kiLog, metrics, executors, gpus: gpus.devices }));
   }
   if (role === 'an' || role === 'standalone') {
     services.push(new AnNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, log: log.child({ component: 'an' }), metrics }));

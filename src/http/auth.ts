@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { ClientTokenVerifier, InvalidTokenError, rightsOf, type Caller, type ClientRights } from '../security';
+import { type ClientTokenVerifier, InvalidTokenError, rightsOf, type Caller, type ClientRights } from '../security';
 import { unauthorized } from './problem';
 
 export interface AuthState {

@@ -11,7 +11,7 @@ export async function readJson(ctx: Koa.Context, limitBytes: number): Promise<un
   if (declared > limitBytes) throw new HttpProblem(413, 'Payload Too Large', `request body of ${declared} bytes exceeds ${limitBytes}`);
   let text: string;
   try {
-    text = await coBody.text(ctx.req, { limit: limitBytes, encoding: 'utf8' });
+    text = (await coBody.text(ctx.req, { limit: limitBytes, encoding: 'utf8' })) as string;
   } catch (err) {
     const e = err as { status?: number; type?: string };
     if (e.status === 413 || e.type === 'entity.too.large') throw new HttpProblem(413, 'Payload Too Large', `request body exceeds ${limitBytes} bytes`);

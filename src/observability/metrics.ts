@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC } from './metric-names';
 
 /** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */

@@ -6,7 +6,7 @@ import type { Leadership } from './leadership';
 
 /** What /nodes and /cluster show: members from heartbeats, the leader, counts, queue depths. */
 export class ClusterView {
-  constructor(private readonly d: { membership: Membership; leadership: Leadership; repo: TaskRepository; transport: Transport; names: TopologyNames; selfId: string }) {}
+  constructor(private readonly d: { membership: Membership; leadership: Leadership; repo: TaskRepository; transport: Transport; names: TopologyNames; selfId: string; admitted: () => number }) {}
 
   nodes() {
     const leader = this.d.leadership.leader();
@@ -42,6 +42,7 @@ export class ClusterView {
     return {
       leader: this.d.leadership.leader(),
       self: this.d.selfId,
+      admitted: this.d.admitted(),
       nodes: counts,
       tasks,
       queues: { pending },

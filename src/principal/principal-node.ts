@@ -102,10 +102,11 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(2000, async () => { this.d.metrics.queueDepth.set({ queue: 'pending' }, await bus.transport.queueDepth(names.pending)); }, onError('queue depth')));
     this.#heartbeats.start();
 
-    const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, transport: bus.transport, names, selfId: nodeId });
+    const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
     const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, ...(this.d.publicRoutes ? { publicRoutes: this.d.publicRoutes } : {}) });
-    const { server, port } = await listen(app.callback(), config.http.port, config.http.host);
+    const handle = app.callback();
+    const { server, port } = await listen((req, res) => { void handle(req, res); }, config.http.port, config.http.host);
     this.#server = server;
     this.#port = port;
     log.info({ port, url: `http://localhost:${port}` }, 'principal REST listening');

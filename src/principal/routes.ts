@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type { AuthState } from '../http/auth';
 import { readJson } from '../http/body';
-import { badRequest, conflict, forbidden, HttpProblem, notFound } from '../http/problem';
+import { badRequest, conflict, forbidden, HttpProblem, notFound, unavailable } from '../http/problem';
 import { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema } from '../http/task-schemas';
 import { StoreUnavailableError } from '../errors';
 import { toApiTask, type TaskRecord } from '../store/task-record';
@@ -58,7 +58,15 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     requireWrite(ctx);
     const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
     const task = d.admission.build(body, ctx.state.caller.sub);
-    const { ids, created } = await d.admission.submit([task], idempotencyKeyOf(ctx));
+    let outcome;
+    try {
+      outcome = await d.admission.submit([task], idempotencyKeyOf(ctx));
+    } catch (err) {
+      // Name the id that was not stored, so a caller can confirm that nothing half-exists.
+      if (err instanceof StoreUnavailableError) throw unavailable(`the task store is unavailable; task ${task.id} was not stored`, 1, { taskId: task.id });
+      throw err;
+    }
+    const { ids, created } = outcome;
     const stored = created ? task : await read(() => d.control.get(ids[0]!));
     if (!stored) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
     ctx.status = created ? 201 : 200;

@@ -113,6 +113,6 @@ export class EnvelopeCodec {
 
     const parsed = messageSchemas[m.type].safeParse(plain.payload);
     if (!parsed.success) throw new MessageRejectedError('schema', `${m.type}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim());
-    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, timestampMs: m.timestampMs, payload: parsed.data as MessageOf<MessageType>, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
+    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, timestampMs: m.timestampMs, payload: parsed.data, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
   }
 }

@@ -1,0 +1,218 @@
+{{/* Chart name, truncated to the 63 characters DNS labels allow. */}}
+{{- define "an-ki.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Full name of the release's objects. Role suffixes (-principal, -an, -ki) are appended, so it is
+cut at 50 characters to keep every derived name within 63.
+*/}}
+{{- define "an-ki.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "an-ki.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Selector labels; called with (dict "root" $ "role" "principal"), role may be "". */}}
+{{- define "an-ki.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "an-ki.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- if .role }}
+app.kubernetes.io/component: {{ .role }}
+{{- end }}
+{{- end -}}
+
+{{/* All labels; called like an-ki.selectorLabels. */}}
+{{- define "an-ki.labels" -}}
+helm.sh/chart: {{ include "an-ki.chart" .root }}
+{{ include "an-ki.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: an-ki
+{{- end -}}
+
+{{/* Image of a role: [registry/]repository:tag; called with (dict "root" $ "role" "ki"). */}}
+{{- define "an-ki.image" -}}
+{{- $root := .root -}}
+{{- $rv := index $root.Values .role -}}
+{{- $tag := default $root.Chart.AppVersion $root.Values.image.tag -}}
+{{- if $root.Values.image.registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" $root.Values.image.registry) $rv.image.repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" $rv.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "an-ki.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "an-ki.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret the pods read JWT_SECRET_KEY, AES_KEYS, JOIN_SECRET, AMQP_URL and DATABASE_URL from. */}}
+{{- define "an-ki.secretName" -}}
+{{- default (include "an-ki.fullname" .) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{/*
+The Secret the migration Job reads. A pre-install hook runs before the release's own objects
+exist, so the chart renders a hook-scoped copy of its Secret for the Job.
+*/}}
+{{- define "an-ki.migrationSecretName" -}}
+{{- if .Values.secrets.existingSecret -}}
+{{- .Values.secrets.existingSecret -}}
+{{- else -}}
+{{- printf "%s-migrate" (include "an-ki.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the bundled RabbitMQ's Service, as the Bitnami chart names it. */}}
+{{- define "an-ki.rabbitmq.fullname" -}}
+{{- if .Values.rabbitmq.fullnameOverride -}}
+{{- .Values.rabbitmq.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains "rabbitmq" .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-rabbitmq" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name prefix of the bundled CockroachDB's Services, as the cockroachdb chart names them. */}}
+{{- define "an-ki.cockroachdb.fullname" -}}
+{{- if .Values.cockroachdb.fullnameOverride -}}
+{{- .Values.cockroachdb.fullnameOverride | trunc 56 | trimSuffix "-" -}}
+{{- else if contains "cockroachdb" .Release.Name -}}
+{{- .Release.Name | trunc 56 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-cockroachdb" .Release.Name | trunc 56 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* AMQP_URL: the bundled RabbitMQ when enabled, else amqp.url. */}}
+{{- define "an-ki.amqpUrl" -}}
+{{- if .Values.rabbitmq.enabled -}}
+{{- printf "amqp://%s:%s@%s:5672" (urlquery .Values.rabbitmq.auth.username) (urlquery .Values.rabbitmq.auth.password) (include "an-ki.rabbitmq.fullname" .) -}}
+{{- else -}}
+{{- .Values.amqp.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* DATABASE_URL: the bundled (insecure) CockroachDB when enabled, else database.url. */}}
+{{- define "an-ki.databaseUrl" -}}
+{{- if .Values.cockroachdb.enabled -}}
+{{- if .Values.cockroachdb.tls.enabled -}}
+{{- fail "cockroachdb.tls.enabled=true needs client certificates: put a DATABASE_URL that names them in secrets.existingSecret" -}}
+{{- end -}}
+{{- printf "postgresql://%s@%s-public:26257/%s?sslmode=disable" .Values.database.user (include "an-ki.cockroachdb.fullname" .) .Values.database.name -}}
+{{- else -}}
+{{- .Values.database.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* data: of the chart-rendered Secret (base64). Empty secrets are left out: the node's default applies. */}}
+{{- define "an-ki.secretData" -}}
+{{- with .Values.secrets.jwtSecretKey }}
+JWT_SECRET_KEY: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.aesKeys }}
+AES_KEYS: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.joinSecret }}
+JOIN_SECRET: {{ . | b64enc | quote }}
+{{- end }}
+AMQP_URL: {{ include "an-ki.amqpUrl" . | b64enc | quote }}
+DATABASE_URL: {{ include "an-ki.databaseUrl" . | b64enc | quote }}
+{{- end -}}
+
+{{/*
+Environment from the Secret, for one role: (dict "root" $ "role" "an" "secretName" "...").
+The three keys are optional (a node in development falls back to its built-in secrets; one in
+production refuses to start with one line naming the key). The URLs are required, so a missing
+key shows as CreateContainerConfigError instead of a node dialing localhost. Ki gets no
+DATABASE_URL: it talks to RabbitMQ only.
+*/}}
+{{- define "an-ki.secretEnv" -}}
+- name: JWT_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: JWT_SECRET_KEY
+      optional: true
+- name: AES_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: AES_KEYS
+      optional: true
+- name: JOIN_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: JOIN_SECRET
+      optional: true
+- name: AMQP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: AMQP_URL
+{{- if ne .role "ki" }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: DATABASE_URL
+{{- end }}
+{{- end -}}
+
+{{/* Non-secret configuration of a role: `config` with the role's `config` merged over it. */}}
+{{- define "an-ki.roleConfig" -}}
+{{- $root := .root -}}
+{{- $rv := index $root.Values .role -}}
+{{- toYaml (merge (deepCopy (default (dict) $rv.config)) (deepCopy $root.Values.config)) -}}
+{{- end -}}
+
+{{/* Stops rendering with one clear line when the values cannot produce a working cluster. */}}
+{{- define "an-ki.validate" -}}
+{{- if not (has .Values.ki.kind (list "Deployment" "DaemonSet")) -}}
+{{- fail (printf "ki.kind must be Deployment or DaemonSet, not %q" .Values.ki.kind) -}}
+{{- end -}}
+{{- if not .Values.secrets.existingSecret -}}
+{{- if and (not .Values.rabbitmq.enabled) (not .Values.amqp.url) -}}
+{{- fail "no broker: set amqp.url, enable rabbitmq, or give AMQP_URL in secrets.existingSecret" -}}
+{{- end -}}
+{{- if and .Values.rabbitmq.enabled (not .Values.rabbitmq.auth.password) -}}
+{{- fail "rabbitmq.auth.password is required when rabbitmq.enabled (the chart builds AMQP_URL from it)" -}}
+{{- end -}}
+{{- if and (not .Values.cockroachdb.enabled) (not .Values.database.url) -}}
+{{- fail "no database: set database.url, enable cockroachdb, or give DATABASE_URL in secrets.existingSecret" -}}
+{{- end -}}
+{{- if eq (toString .Values.config.NODE_ENV) "production" -}}
+{{- if or (not .Values.secrets.jwtSecretKey) (not .Values.secrets.aesKeys) (not .Values.secrets.joinSecret) -}}
+{{- fail "NODE_ENV=production needs secrets.jwtSecretKey, secrets.aesKeys and secrets.joinSecret, or secrets.existingSecret" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $root := . -}}
+{{- range $role := list "principal" "an" "ki" -}}
+{{- $rv := index $root.Values $role -}}
+{{- $cfg := fromYaml (include "an-ki.roleConfig" (dict "root" $root "role" $role)) -}}
+{{- $graceMs := int (default "10000" $cfg.SHUTDOWN_GRACE_MS) -}}
+{{- $neededMs := add (mul 4 $graceMs) (mul 1000 (int $rv.preStopSleepSeconds)) -}}
+{{- if le (mul 1000 (int $rv.terminationGracePeriodSeconds)) $neededMs -}}
+{{- fail (printf "%s.terminationGracePeriodSeconds must exceed 4 x SHUTDOWN_GRACE_MS + preStopSleepSeconds (%d ms)" $role $neededMs) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

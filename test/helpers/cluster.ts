@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { mintClientToken } from '../../src/security/client-tokens';
+import { DEV_JWT_SECRET } from '../../src/config/schema';
+import type { ClientRole } from '../../src/security/permissions';
+import type { Isolation } from './isolation';
+import { freePort } from './ports';
+import { waitFor } from './wait';
+
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+/** One `node dist/main.js <role>` process of a test cluster. */
+export class NodeProcess {
+  readonly logs: string[] = [];
+  readonly exited: Promise<number | null>;
+  exitCode: number | null | undefined;
+  constructor(readonly id: string, readonly role: string, readonly proc: ChildProcess, readonly metricsPort: number, readonly httpPort?: number) {
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.logs.push(line);
+      if (this.logs.length > 5000) this.logs.splice(0, this.logs.length - 5000);
+    };
+    proc.stdout?.on('data', collect);
+    proc.stderr?.on('data', collect);
+    this.exited = new Promise((resolve) => proc.once('exit', (code) => { this.exitCode = code; resolve(code); }));
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Log lines parsed as JSON (non-JSON lines skipped). */
+  jsonLogs(): Record<string, unknown>[] {
+    return this.logs.flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    if (this.alive) this.proc.kill(signal);
+    return this.exited;
+  }
+
+  async metrics(): Promise<string> {
+    const r = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`);
+    return r.text();
+  }
+}
+
+export interface NodeOptions {
+  id?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Wait until /readyz answers 200 (default true). */
+  waitReady?: boolean;
+}
+
+/** Starts and stops real node processes against one isolation (vhost + database). */
+export class TestCluster {
+  readonly nodes: NodeProcess[] = [];
+  #counter = 0;
+  constructor(readonly iso: Isolation, readonly baseEnv: Record<string, string> = {}) {}
+
+  async start(role: 'principal' | 'an' | 'ki' | 'standalone', options: NodeOptions = {}): Promise<NodeProcess> {
+    const id = options.id ?? `${role}${++this.#counter}`;
+    const metricsPort = await freePort();
+    const httpPort = role === 'principal' || role === 'standalone' ? await freePort() : undefined;
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp',
+      ...this.iso.env(), LOG_LEVEL: 'info', NODE_ID: id, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1',
+      ...(httpPort ? { HTTP_PORT: String(httpPort) } : {}), ...this.baseEnv, ...(options.env ?? {}),
+    };
+    const proc = spawn(process.execPath, [MAIN, role, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const node = new NodeProcess(id, role, proc, metricsPort, httpPort);
+    this.nodes.push(node);
+    if (options.waitReady ?? true) await this.waitReady(node);
+    return node;
+  }
+
+  async waitReady(node: NodeProcess, timeoutMs = 20_000): Promise<void> {
+    await waitFor(async () => {
+      if (!node.alive) throw new Error(`${node.id} exited with ${node.exitCode}: ${node.logs.slice(-5).join('\n')}`);
+      const r = await fetch(`http://127.0.0.1:${node.metricsPort}/readyz`);
+      return r.status;
+    }, (s) => s === 200, { timeoutMs, what: `${node.id} ready` }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${node.logs.slice(-10).join('\n')}`);
+    });
+  }
+
+  /** Base URL of a principal's REST API. */
+  url(node?: NodeProcess): string {
+    const p = node ?? this.nodes.find((n) => n.httpPort && n.alive);
+    if (!p?.httpPort) throw new Error('no principal running');
+    return `http://127.0.0.1:${p.httpPort}`;
+  }
+
+  token(sub: string, role: ClientRole | ClientRole[], secret = this.baseEnv['JWT_SECRET_KEY'] ?? DEV_JWT_SECRET): string {
+    return mintClientToken(secret, { sub, role, ttlSec: 3600 });
+  }
+
+  /** Stops every process still running (SIGTERM, then SIGKILL after a grace). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => n.alive).map(async (n) => {
+      n.proc.kill('SIGTERM');
+      const timer = setTimeout(() => n.proc.kill('SIGKILL'), 8000);
+      await n.exited;
+      clearTimeout(timer);
+    }));
+  }
+}
+
+/** A small REST client for tests. */
+export class Api {
+  constructor(readonly baseUrl: string, readonly token?: string) {}
+
+  as(token: string): Api {
+    return new Api(this.baseUrl, token);
+  }
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+    const init: RequestInit = {
+      method,
+      headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    };
+    const r = await fetch(`${this.baseUrl}${path}`, init);
+    const text = await r.text();
+    let parsed: unknown = text;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep text */ }
+    return { status: r.status, body: parsed, headers: r.headers };
+  }
+
+  post = (path: string, body?: unknown, headers?: Record<string, string>) => this.request('POST', path, body, headers);
+  get = (path: string) => this.request('GET', path);
+}

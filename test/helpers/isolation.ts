@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+const ADMIN_DB_URL = process.env['TEST_ADMIN_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const AMQP_BASE = process.env['TEST_AMQP_BASE'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A test run's own RabbitMQ vhost and prefix and its own PostgreSQL database, removed afterwards. */
+export interface Isolation {
+  readonly id: string;
+  readonly vhost: string;
+  readonly prefix: string;
+  readonly amqpUrl: string;
+  readonly dbName: string;
+  readonly databaseUrl: string;
+  /** Environment for node processes of this run. */
+  env(): Record<string, string>;
+  destroy(): Promise<void>;
+}
+
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { stdout } = await run('rabbitmqctl', ['--quiet', ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_DB_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createIsolation(label: string): Promise<Isolation> {
+  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16)}_${randomBytes(4).toString('hex')}`;
+  const vhost = `anki-test-${id}`;
+  const dbName = `anki_test_${id}`;
+  await rabbitmqctl('add_vhost', vhost);
+  await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+  await adminQuery(`CREATE DATABASE ${dbName}`);
+  const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
+  const databaseUrl = ADMIN_DB_URL.replace(/\/[^/]*$/, `/${dbName}`);
+  const prefix = `t${id}`;
+  return {
+    id, vhost, prefix, amqpUrl, dbName, databaseUrl,
+    env: () => ({ AMQP_URL: amqpUrl, DATABASE_URL: databaseUrl, AMQP_PREFIX: prefix, NODE_ENV: 'test' }),
+    destroy: async () => {
+      await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
+      await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    },
+  };
+}
