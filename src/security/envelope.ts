@@ -70,7 +70,7 @@ export class EnvelopeCodec {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.secret, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad(head));
-    const plain: Plain = trace ? { token: this.o.ownToken.get(), payload, trace } : { token: this.o.ownToken.get(), payload };
+    const plain: Plain = { token: this.o.ownToken.get(this.#now()), payload, ...(trace ? { trace } : {}) };
     const body = Buffer.concat([nonce, cipher.update(JSON.stringify(plain), 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return { ...head, body };
   }
@@ -100,7 +100,7 @@ export class EnvelopeCodec {
 
     let claims;
     try {
-      claims = this.o.tokens.verify(plain.token);
+      claims = this.o.tokens.verify(plain.token, Math.floor(this.#now() / 1000));
     } catch (err) {
       throw new MessageRejectedError('token', `sender token refused: ${(err as Error).message}`, { cause: err });
     }

@@ -35,7 +35,7 @@ export class NodeTokenAuthority {
   verify(token: string, nowSec = Math.floor(Date.now() / 1000)): NodeClaims {
     const cached = this.#cache.get(token);
     if (cached) {
-      if (cached.exp + this.options.clockToleranceSec >= nowSec) return cached;
+      if (cached.exp + this.options.clockToleranceSec > nowSec) return cached;
       this.#cache.delete(token);
     }
     const decoded = jwt.verify(token, this.#key, {

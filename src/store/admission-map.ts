@@ -32,7 +32,8 @@ export class AdmissionMap {
    * The previous value of each id is restored when the write fails.
    */
   async admit<T>(entries: readonly (AdmittedTask & { id: string })[], write: () => Promise<T>): Promise<T> {
-    if (this.#tasks.size + entries.length > this.capacity) {
+    const added = entries.filter((e) => !this.#tasks.has(e.id)).length;
+    if (this.#tasks.size + added > this.capacity) {
       throw new OverloadedError(`principal holds ${this.#tasks.size} unfinished tasks (limit ${this.capacity})`);
     }
     const previous = entries.map((e) => [e.id, this.#tasks.get(e.id)] as const);
@@ -59,8 +60,8 @@ export class AdmissionMap {
   olderThan(beforeMs: number, limit: number): string[] {
     const out: string[] = [];
     for (const [id, t] of this.#tasks) {
-      if (t.createdAtMs < beforeMs) out.push(id);
       if (out.length >= limit) break;
+      if (t.createdAtMs < beforeMs) out.push(id);
     }
     return out;
   }

@@ -69,6 +69,7 @@ export class GroupCommitter<I, O> {
   async #write(batch: Pending<I, O>[]): Promise<void> {
     try {
       const out = await this.o.flush(batch.map((p) => p.item));
+      if (out.length !== batch.length) throw new Error(`group commit flush returned ${out.length} results for ${batch.length} items`);
       batch.forEach((p, i) => p.resolve(out[i] as O));
     } catch (err) {
       for (const p of batch) p.reject(err);

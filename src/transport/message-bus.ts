@@ -40,7 +40,7 @@ export class MessageBus {
     } catch (err) {
       const reason = err instanceof MessageRejectedError ? err.reason : 'malformed';
       this.deps.metrics.messagesRejected.inc({ reason });
-      this.deps.log.warn({ queue, reason, sender: delivery.message.sender.slice(0, 128), messageType: delivery.message.type.slice(0, 64), err: (err as Error).message }, 'message rejected');
+      this.deps.log.warn({ queue, reason, sender: String(delivery.message.sender).slice(0, 128), messageType: String(delivery.message.type).slice(0, 64), err: (err as Error).message }, 'message rejected');
       delivery.reject();
       return;
     }

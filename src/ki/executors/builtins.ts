@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { abortedError } from './aborted';
 import { TaskExecutionError, type Executor } from './types';
 
 const asObject = (payload: unknown): Record<string, unknown> => (payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {});
@@ -12,7 +13,7 @@ export const sleepExecutor: Executor = async (payload, ctx) => {
   const ms = Number(asObject(payload)['ms'] ?? 0);
   if (!Number.isFinite(ms) || ms < 0 || ms > 86_400_000) throw new TaskExecutionError('payload.ms must be a number of milliseconds between 0 and 86400000', { code: 'BAD_PAYLOAD' });
   await new Promise<void>((resolve, reject) => {
-    const onAbort = () => { clearTimeout(timer); reject(new TaskExecutionError(`aborted: ${String(ctx.signal.reason ?? 'cancelled')}`, { code: 'ABORTED' })); };
+    const onAbort = () => { clearTimeout(timer); reject(abortedError(ctx.signal.reason)); };
     const timer = setTimeout(() => { ctx.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -36,10 +37,10 @@ export const cpuExecutor: Executor = async (payload, ctx) => {
   let digest = Buffer.alloc(32);
   const slice = 20_000;
   for (let done = 0; done < rounds; ) {
+    if (ctx.signal.aborted) throw abortedError(ctx.signal.reason);
     const end = Math.min(rounds, done + slice);
     for (; done < end; done++) digest = createHash('sha256').update(digest).digest();
     if (done < rounds) {
-      if (ctx.signal.aborted) throw new TaskExecutionError(`aborted: ${String(ctx.signal.reason ?? 'cancelled')}`, { code: 'ABORTED' });
       ctx.progress(done / rounds);
       await yieldToLoop();
     }

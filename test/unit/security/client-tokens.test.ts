@@ -1,0 +1,138 @@
+import { strict as assert } from 'node:assert';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ClientTokenVerifier, InvalidTokenError, mintClientToken, type ClientTokenOptions } from '../../../src/security/client-tokens';
+import { NodeTokenAuthority } from '../../../src/security/node-tokens';
+import { JWT_SECRET, OTHER_JWT_SECRET } from './fixtures';
+
+const verifier = (o: Partial<ClientTokenOptions> = {}) =>
+  new ClientTokenVerifier({ secret: JWT_SECRET, algorithms: ['HS256'], clockToleranceSec: 5, ...o });
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** A JWT assembled by hand: any header, any claims, an HMAC-SHA256 signature with any key text. */
+function handmade(header: Record<string, unknown>, claims: Record<string, unknown>, hmacKey?: string): string {
+  const signingInput = `${b64(header)}.${b64(claims)}`;
+  const signature = hmacKey === undefined ? '' : createHmac('sha256', hmacKey).update(signingInput).digest('base64url');
+  return `${signingInput}.${signature}`;
+}
+
+const refused = (fn: () => unknown, pattern?: RegExp) =>
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof InvalidTokenError, `expected InvalidTokenError, got ${String(err)}`);
+    assert.equal(err.code, 'INVALID_TOKEN');
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  });
+
+describe('ClientTokenVerifier', () => {
+  it('turns a valid HS256 token into the caller with its subject and role', () => {
+    const token = mintClientToken(JWT_SECRET, { sub: 'alice', role: 'submitter' });
+    assert.deepEqual(verifier().verify(token), { sub: 'alice', roles: ['submitter'] });
+  });
+
+  it('reads a roles array claim and keeps only the known roles', () => {
+    const token = mintClientToken(JWT_SECRET, { sub: 'bob', role: ['viewer', 'operator'] });
+    assert.deepEqual(verifier().verify(token), { sub: 'bob', roles: ['viewer', 'operator'] });
+    const mixed = jwt.sign({ roles: ['viewer', 'root', 42] }, JWT_SECRET, { subject: 'bob', expiresIn: 60 });
+    assert.deepEqual(verifier().verify(mixed).roles, ['viewer']);
+  });
+
+  it('refuses a token without any known role', () => {
+    refused(() => verifier().verify(jwt.sign({ role: 'root' }, JWT_SECRET, { subject: 'eve', expiresIn: 60 })), /no known role/);
+    refused(() => verifier().verify(jwt.sign({}, JWT_SECRET, { subject: 'eve', expiresIn: 60 })), /no known role/);
+    refused(() => verifier().verify(jwt.sign({ roles: [] }, JWT_SECRET, { subject: 'eve', expiresIn: 60 })), /no known role/);
+  });
+
+  it('refuses a token without a subject', () => {
+    refused(() => verifier().verify(jwt.sign({ role: 'admin' }, JWT_SECRET, { expiresIn: 60 })), /subject/);
+  });
+
+  it('refuses an unsigned token with alg none, even when none is configured', () => {
+    const token = handmade({ alg: 'none', typ: 'JWT' }, { sub: 'mallory', role: 'admin', exp: nowSec() + 600 });
+    refused(() => verifier().verify(token));
+    refused(() => verifier({ algorithms: ['none', 'HS256'] }).verify(token));
+  });
+
+  it('refuses a token signed with another secret', () => {
+    refused(() => verifier().verify(mintClientToken(OTHER_JWT_SECRET, { sub: 'alice', role: 'admin' })), /signature/);
+  });
+
+  it('refuses a token whose payload was altered after signing', () => {
+    const [h, , s] = mintClientToken(JWT_SECRET, { sub: 'alice', role: 'viewer' }).split('.') as [string, string, string];
+    refused(() => verifier().verify(`${h}.${b64({ sub: 'alice', role: 'admin', exp: nowSec() + 600 })}.${s}`));
+  });
+
+  it('refuses an expired token beyond the clock tolerance and accepts one within it', () => {
+    const expired = jwt.sign({ role: 'admin', exp: nowSec() - 60 }, JWT_SECRET, { subject: 'alice' });
+    refused(() => verifier().verify(expired), /expired/);
+    const justExpired = jwt.sign({ role: 'admin', exp: nowSec() - 1 }, JWT_SECRET, { subject: 'alice' });
+    assert.equal(verifier({ clockToleranceSec: 30 }).verify(justExpired).sub, 'alice');
+  });
+
+  it('refuses a token signed with an algorithm outside the allowlist', () => {
+    const hs512 = mintClientToken(JWT_SECRET, { sub: 'alice', role: 'admin', algorithm: 'HS512' });
+    refused(() => verifier({ algorithms: ['HS256'] }).verify(hs512));
+    assert.equal(verifier({ algorithms: ['HS256', 'HS512'] }).verify(hs512).sub, 'alice');
+  });
+
+  it('checks the audience when one is configured', () => {
+    const v = verifier({ audience: 'anki-api' });
+    assert.equal(v.verify(mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer', audience: 'anki-api' })).sub, 'a');
+    refused(() => v.verify(mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer', audience: 'other-api' })), /audience/);
+    refused(() => v.verify(mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer' })), /audience/);
+  });
+
+  it('checks the issuer when one is configured', () => {
+    const v = verifier({ issuer: 'https://idp.example' });
+    assert.equal(v.verify(mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer', issuer: 'https://idp.example' })).sub, 'a');
+    refused(() => v.verify(mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer', issuer: 'https://evil.example' })), /issuer/);
+    refused(() => v.verify(mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer' })), /issuer/);
+  });
+
+  it('does not check audience or issuer when none is configured', () => {
+    const token = mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer', audience: 'x', issuer: 'y' });
+    assert.equal(verifier().verify(token).sub, 'a');
+  });
+
+  it('does not accept a node token as a client token', () => {
+    const node = new NodeTokenAuthority(JWT_SECRET, { ttlSec: 600, clockToleranceSec: 0 }).sign({ sub: 'principal-1', role: 'principal' });
+    refused(() => verifier().verify(node));
+  });
+
+  describe('with a PEM public key', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+
+    it('accepts an RS256 token signed with the matching private key', () => {
+      const token = jwt.sign({ role: 'operator' }, rsa.privateKey, { algorithm: 'RS256', subject: 'ops', expiresIn: 60 });
+      assert.deepEqual(verifier({ secret: rsa.publicKey, algorithms: ['RS256'] }).verify(token), { sub: 'ops', roles: ['operator'] });
+    });
+
+    it('accepts an ES256 token signed with the matching EC private key', () => {
+      const token = jwt.sign({ role: 'viewer' }, ec.privateKey, { algorithm: 'ES256', subject: 'v', expiresIn: 60 });
+      assert.equal(verifier({ secret: ec.publicKey, algorithms: ['ES256'] }).verify(token).sub, 'v');
+    });
+
+    it('refuses an HS256 token that uses the RSA public key text as HMAC secret', () => {
+      const forged = handmade({ alg: 'HS256', typ: 'JWT' }, { sub: 'mallory', role: 'admin', exp: nowSec() + 600 }, rsa.publicKey);
+      refused(() => verifier({ secret: rsa.publicKey, algorithms: ['HS256', 'RS256'] }).verify(forged));
+    });
+
+    it('refuses an HS256 token that uses the EC public key text as HMAC secret', () => {
+      const forged = handmade({ alg: 'HS256', typ: 'JWT' }, { sub: 'mallory', role: 'admin', exp: nowSec() + 600 }, ec.publicKey);
+      refused(() => verifier({ secret: ec.publicKey, algorithms: ['HS256', 'ES256'] }).verify(forged));
+    });
+
+    it('refuses to start with a PEM key and only HMAC algorithms allowed', () => {
+      assert.throws(() => verifier({ secret: rsa.publicKey, algorithms: ['HS256', 'HS512'] }), /no usable JWT algorithm/);
+    });
+
+    it('refuses an RS256 token when the configured key is an HMAC secret', () => {
+      const token = jwt.sign({ role: 'admin' }, rsa.privateKey, { algorithm: 'RS256', subject: 'ops', expiresIn: 60 });
+      refused(() => verifier({ algorithms: ['HS256'] }).verify(token));
+      assert.throws(() => verifier({ algorithms: ['RS256'] }), /no usable JWT algorithm/);
+    });
+  });
+});
