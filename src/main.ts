@@ -14,6 +14,7 @@ import { ensureDatabase } from './store/ensure-database';
 import { AmqpTransport, MessageBus, type Transport } from './transport';
 import { PrincipalNode } from './principal/principal-node';
 import { DbLeaseLeadership } from './principal/db-lease-leadership';
+import { ElectionTicker } from './principal/election-ticker';
 import { AnNode } from './an/an-node';
 import { KiNode } from './ki/ki-node';
 import { BUILTIN_EXECUTORS } from './ki/executors/builtins';
@@ -153,7 +154,9 @@ async function runNode(role: Role, config: AppConfig, log: Logger): Promise<void
     services.push(new AnNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, log: log.child({ component: 'an' }), metrics }));
   }
   if (role === 'principal' || role === 'standalone') {
-    const leadership = new DbLeaseLeadership({ db: db!, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log });
+    const ticker = new ElectionTicker({ bus, names, nodeId: config.nodeId, tickMs: config.principal.electionTickMs, log });
+    const leadership = new DbLeaseLeadership({ db: db!, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log, wantsLead: () => ticker.isCandidate() });
+    services.push({ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() });
     const verifier = new ClientTokenVerifier({
       secret: config.security.jwtSecret, algorithms: config.security.jwtAlgorithms, clockToleranceSec: config.security.clockToleranceSec,
       ...(config.security.jwtAudience ? { audience: config.security.jwtAudience } : {}), ...(config.security.jwtIssuer ? { issuer: config.security.jwtIssuer } : {}),

@@ -53,7 +53,7 @@ export class AnNode implements Service {
   readonly #startedAtMs = Date.now();
 
   constructor(private readonly d: AnNodeDeps) {
-    this.#group = d.config.an.group || 'default';
+    this.#group = d.config.an.group || d.nodeId;
     this.#pool = new KiPool(d.config.an.policy);
     this.#kis = new Membership(d.config.cluster);
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax);
@@ -83,7 +83,7 @@ export class AnNode implements Service {
     this.#kis.on('removed', (m) => this.#forgetKi(m.id));
     await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 1000, (r) => this.#onInbox(r));
     await bus.subscribe(
-      { name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }, { exchange: names.control, pattern: 'heartbeat.standalone.*' }] },
+      { name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] },
       256,
       (r) => this.#onControl(r),
     );
@@ -102,10 +102,8 @@ export class AnNode implements Service {
   #onControl({ msg, delivery }: Received): void {
     delivery.ack();
     if (msg.type !== 'node.heartbeat') return;
-    const hb = msg.payload as Heartbeat;
-    if (hb.role !== 'ki' && hb.role !== 'standalone') return;
-    if (hb.role === 'standalone' && hb.slots.total === 0) return;
-    const kiHb: Heartbeat = hb.role === 'standalone' ? { ...hb, role: 'ki' } : hb;
+    const kiHb = msg.payload as Heartbeat;
+    if (kiHb.role !== 'ki') return;
     if (kiHb.group !== this.#group) {
       if (this.#pool.remove(kiHb.id)) this.#capacityChanged();
       return;

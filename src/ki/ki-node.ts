@@ -35,6 +35,10 @@ export class KiNode implements Service {
   readonly #running = new Map<string, RunningTask>();
   readonly #heartbeats: HeartbeatPublisher;
   #group: string;
+  /** Set by config: the Ki stays in this group whatever the leader says. */
+  readonly #pinned: boolean;
+  /** Highest leader term seen in assignments; lower terms come from a deposed leader. */
+  #term = 0;
   #inbox?: ConsumerHandle;
   #control?: ConsumerHandle;
   #draining = false;
@@ -43,7 +47,8 @@ export class KiNode implements Service {
   readonly #startedAtMs: number;
 
   constructor(private readonly d: KiNodeDeps) {
-    this.#group = d.config.ki.group || 'default';
+    this.#group = d.config.ki.group;
+    this.#pinned = d.config.ki.group !== '';
     this.#startedAtMs = d.startedAtMs ?? Date.now();
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
   }
@@ -99,8 +104,14 @@ export class KiNode implements Service {
       }
     } else if (msg.type === 'node.assign') {
       const p = msg.payload as MessageOf<'node.assign'>;
-      if (p.nodeId === this.d.nodeId && p.group !== this.#group) {
-        this.d.log.info({ group: p.group, term: p.term }, 'joined group');
+      if (p.nodeId !== this.d.nodeId || this.#pinned) return;
+      if (p.term < this.#term) {
+        this.d.log.warn({ term: p.term, highest: this.#term, from: msg.sender }, 'assignment from a stale leader term refused');
+        return;
+      }
+      this.#term = p.term;
+      if (p.group !== this.#group) {
+        this.d.log.info({ group: p.group, previous: this.#group || null, term: p.term }, 'joined group');
         this.#group = p.group;
         void this.#heartbeats.beat().catch(() => undefined);
       }

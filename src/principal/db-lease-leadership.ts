@@ -19,7 +19,19 @@ export class DbLeaseLeadership implements Service, Leadership {
   #timer?: NodeJS.Timeout;
   #stopped = false;
 
+  #liveLeaseSeenMs = Date.now();
+
+  /**
+   * `wantsLead` says whether this principal may try to take the lease (the broker's candidate).
+   * If no live lease has been seen for two lease periods, any principal tries, so a candidate that
+   * cannot reach the DB does not leave the cluster without a leader.
+   */
   constructor(private readonly d: { db: Queryable; nodeId: string; leaseMs: number; tickMs: number; metrics: Metrics; log: Logger; wantsLead?: () => boolean }) {}
+
+  /** The fence that leader-only writes carry. */
+  fence(): { holder: string; term: number } | null {
+    return this.isLeader() ? { holder: this.d.nodeId, term: this.#term } : null;
+  }
 
   get term(): number {
     return this.#term;
@@ -47,7 +59,8 @@ export class DbLeaseLeadership implements Service, Leadership {
   async tick(): Promise<void> {
     const wasLeader = this.isLeader();
     try {
-      if (this.d.wantsLead?.() ?? true) {
+      const orphaned = Date.now() - this.#liveLeaseSeenMs > 2 * this.d.leaseMs;
+      if (this.isLeader() || (this.d.wantsLead?.() ?? true) || orphaned) {
         const r = await this.d.db.query<{ term: number }>(
           `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
            ON CONFLICT (name) DO UPDATE SET
@@ -59,6 +72,7 @@ export class DbLeaseLeadership implements Service, Leadership {
         );
         const row = r.rows[0];
         if (row) {
+          this.#liveLeaseSeenMs = Date.now();
           // Count the lease from before the statement was sent: never believe it longer than it is.
           this.#leaseUntilMs = Date.now() + this.d.leaseMs - this.d.tickMs;
           this.#leader = { id: this.d.nodeId, term: Number(row.term) };
@@ -69,6 +83,7 @@ export class DbLeaseLeadership implements Service, Leadership {
         const cur = await this.d.db.query<{ holder: string; term: number; live: boolean }>('SELECT holder, term, expires_at > now() AS live FROM leader_lease WHERE name = $1', [LEASE_NAME]);
         const row = cur.rows[0];
         this.#leader = row && row.live ? { id: row.holder, term: Number(row.term) } : null;
+        if (row?.live) this.#liveLeaseSeenMs = Date.now();
         if (row) this.#term = Math.max(this.#term, Number(row.term));
       }
     } catch (err) {

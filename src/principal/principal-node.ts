@@ -17,6 +17,7 @@ import { ClusterView } from './cluster-view';
 import type { Leadership } from './leadership';
 import { taskRoutes } from './routes';
 import { Sweeper } from './sweeper';
+import { GroupAssigner } from './group-assigner';
 import { TaskControl } from './task-control';
 import type Koa from 'koa';
 
@@ -45,6 +46,7 @@ export class PrincipalNode implements Service {
   readonly #control: TaskControl;
   readonly #sweeper: Sweeper;
   readonly #heartbeats: HeartbeatPublisher;
+  readonly #assigner: GroupAssigner;
   #server?: Server;
   #port = 0;
   #stopTimers: (() => void)[] = [];
@@ -58,6 +60,7 @@ export class PrincipalNode implements Service {
     this.membership = new Membership(d.config.cluster);
     this.#control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
+    this.#assigner = new GroupAssigner({ membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
   }
 
@@ -92,11 +95,15 @@ export class PrincipalNode implements Service {
       (r) => this.#onControl(r),
     );
     const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);
-    this.#stopTimers.push(every(config.cluster.heartbeatMs, () => this.membership.tick(), onError('membership tick')));
+    this.#stopTimers.push(every(config.cluster.heartbeatMs, async () => {
+      this.membership.tick();
+      await this.#assigner.assign();
+    }, onError('membership tick')));
     this.#stopTimers.push(every(config.principal.sweepIntervalMs, async () => {
-      if (!this.d.leadership.isLeader()) return;
+      const fence = this.d.leadership.fence();
+      if (!fence) return;
       await this.#sweeper.republishUnpublished();
-      await this.#sweeper.requeueExpiredLeases();
+      await this.#sweeper.requeueExpiredLeases(fence);
     }, onError('sweep')));
     this.#stopTimers.push(every(ADMITTED_RECONCILE_AFTER_MS / 2, () => this.#sweeper.reconcileAdmitted(ADMITTED_RECONCILE_AFTER_MS), onError('admission reconcile')));
     this.#stopTimers.push(every(2000, async () => { this.d.metrics.queueDepth.set({ queue: 'pending' }, await bus.transport.queueDepth(names.pending)); }, onError('queue depth')));

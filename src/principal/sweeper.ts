@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { isTerminal } from '../store/task-record';
-import type { TaskRepository } from '../store/task-repository';
+import type { LeaderFence, TaskRepository } from '../store/task-repository';
 import type { TaskAdmission } from './admission';
 
 const BATCH = 500;
@@ -21,8 +21,8 @@ export class Sweeper {
     return n;
   }
 
-  /** Expired leases go back to the queue (or fail when attempts are used up) and are republished. */
-  async requeueExpiredLeases(): Promise<number> {
+  /** Expired leases go back to the queue (or fail when attempts are used up) and are republished. Fenced by the leader's term. */
+  async requeueExpiredLeases(fence: LeaderFence): Promise<number> {
     const expired = await this.d.repo.findExpiredLeases(BATCH);
     if (expired.length === 0) return 0;
     const exhausted = expired.filter((t) => t.attempts >= t.maxAttempts);
@@ -30,10 +30,10 @@ export class Sweeper {
     await this.d.repo.applyTransitions(exhausted.map((t) => ({
       id: t.id, from: ['dispatched', 'running'], to: 'failed', expectedAttempts: t.attempts, leaseMs: null, finishedAt: new Date(),
       outcome: { result: null, error: { code: 'LEASE_EXPIRED', message: `lease held by ${t.an ?? 'an unknown An'} expired after ${t.attempts} attempts`, retryable: false } },
-    })));
+    })), fence);
     const requeued = await this.d.repo.applyTransitions(retry.map((t) => ({
       id: t.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
-    })));
+    })), fence);
     const ids = new Set(requeued.map((r) => r.id));
     for (const t of retry) if (ids.has(t.id)) await this.d.admission.publish({ ...t, status: 'queued' });
     this.d.metrics.tasksRetried.inc({ reason: 'LEASE_EXPIRED' }, requeued.length);

@@ -21,6 +21,12 @@ function fromRow(r: TaskRow): TaskRecord {
   };
 }
 
+/** SQL that holds only while `fence` is the live leader lease; appends its parameters. */
+function fenceClause(params: unknown[], fence: LeaderFence): string {
+  params.push(fence.holder, fence.term);
+  return ` AND EXISTS (SELECT 1 FROM leader_lease l WHERE l.name = 'principal' AND l.holder = $${params.length - 1} AND l.term = $${params.length}::bigint AND l.expires_at > now())`;
+}
+
 /** JSONB parameters travel as text: pg would otherwise send a JS array as a PostgreSQL array. */
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
@@ -51,6 +57,12 @@ export interface AppliedTransition {
   id: string;
   attempts: number;
   status: TaskStatus;
+}
+
+/** A leader's fence: the write applies only while this holder still holds the lease at this term. */
+export interface LeaderFence {
+  holder: string;
+  term: number;
 }
 
 export interface ListFilter {
@@ -127,8 +139,12 @@ export class TaskRepository {
     return r.rows.map(fromRow);
   }
 
-  /** Applies many guarded transitions in one statement; returns those that took effect. */
-  async applyTransitions(list: readonly Transition[]): Promise<AppliedTransition[]> {
+  /**
+   * Applies many guarded transitions in one statement; returns those that took effect. With a
+   * `fence`, nothing is written unless that leader still holds the lease at that term: a deposed
+   * leader that wakes up late cannot act.
+   */
+  async applyTransitions(list: readonly Transition[], fence?: LeaderFence): Promise<AppliedTransition[]> {
     if (list.length === 0) return [];
     const params: unknown[] = [];
     const rows = list.map((t) => {
@@ -158,7 +174,7 @@ export class TaskRepository {
          published_at = CASE WHEN v.clear_published THEN NULL ELSE t.published_at END,
          updated_at = now()
        FROM (VALUES ${rows.join(', ')}) AS v(id, from_statuses, to_status, expected_attempts, bump, an, set_an, ki, set_ki, lease_ms, set_lease, started_at, finished_at, result, error, set_outcome, clear_published)
-       WHERE t.id = v.id AND t.status = ANY(v.from_statuses) AND t.attempts = v.expected_attempts
+       WHERE t.id = v.id AND t.status = ANY(v.from_statuses) AND t.attempts = v.expected_attempts${fence ? fenceClause(params, fence) : ''}
        RETURNING t.id, t.attempts, t.status`,
       params,
     );

@@ -196,6 +196,7 @@ export class AmqpTransport implements Transport {
       messageId: m.id, type: m.type, appId: m.sender, timestamp: Math.floor(m.timestampMs / 1000),
       headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs },
       persistent: options.persistent ?? false, contentType: 'application/octet-stream',
+      ...(options.expirationMs ? { expiration: String(options.expirationMs) } : {}),
     };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new PublishFailedError(`no confirm within ${this.o.publishTimeoutMs} ms`)), this.o.publishTimeoutMs);

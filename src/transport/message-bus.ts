@@ -26,7 +26,7 @@ export class MessageBus {
 
   send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
     const wire = this.deps.codec.seal(type, payload, options.trace);
-    return this.deps.transport.publish(target, wire, options);
+    return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
 
   subscribe(queue: QueueSpec, prefetch: number, handler: ReceiveHandler): Promise<ConsumerHandle> {

@@ -24,6 +24,8 @@ export type Target = { queue: string } | { exchange: string; routingKey: string 
 export interface PublishOptions {
   /** Written to disk by the broker (durable work). */
   persistent?: boolean;
+  /** The broker drops the message if nobody consumed it within this time. */
+  expirationMs?: number;
 }
 
 /** One delivered message and what can be done with it. Settling twice is a no-op. */
