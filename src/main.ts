@@ -9,7 +9,7 @@ import { createLogger, createMetrics, type Logger } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import { topologyNames } from './protocol/names';
 import { ClientTokenVerifier, EnvelopeCodec, mintClientToken, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, CLIENT_ROLES, type ClientRole } from './security';
-import { migrate, PgDatabase, TaskRepository, type Database } from './store';
+import { migrate, PgDatabase, ReputationRepository, TaskRepository, type Database } from './store';
 import { ensureDatabase } from './store/ensure-database';
 import { AmqpTransport, MessageBus, type Transport } from './transport';
 import { PrincipalNode } from './principal/principal-node';
@@ -151,7 +151,7 @@ async function runNode(role: Role, config: AppConfig, log: Logger): Promise<void
     services.push(new KiNode({ nodeId: config.nodeId, config, bus, names, log: kiLog, metrics, executors, gpus: gpus.devices }));
   }
   if (role === 'an' || role === 'standalone') {
-    services.push(new AnNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, log: log.child({ component: 'an' }), metrics }));
+    services.push(new AnNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'an' }), metrics }));
   }
   if (role === 'principal' || role === 'standalone') {
     const ticker = new ElectionTicker({ bus, names, nodeId: config.nodeId, tickMs: config.principal.electionTickMs, log });
@@ -162,7 +162,7 @@ async function runNode(role: Role, config: AppConfig, log: Logger): Promise<void
       ...(config.security.jwtAudience ? { audience: config.security.jwtAudience } : {}), ...(config.security.jwtIssuer ? { issuer: config.security.jwtIssuer } : {}),
     });
     services.push(leadership);
-    services.push(new PrincipalNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, log: log.child({ component: 'principal' }), metrics, health, verifier, leadership }));
+    services.push(new PrincipalNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'principal' }), metrics, health, verifier, leadership }));
   }
   for (const s of services) {
     await s.start();

@@ -8,12 +8,15 @@ import type { MessageOf, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress, TaskStatus } from '../store/task-record';
-import type { TaskRepository } from '../store/task-repository';
+import type { TaskRepository, Transition } from '../store/task-repository';
+import type { ReputationRepository } from '../store/reputation-repository';
 import { backoffMs } from '../store/db';
 import type { ConsumerHandle, MessageBus, Received } from '../transport';
+import { FairWaitQueue } from './fair-wait-queue';
 import type { HeldTask } from './in-flight';
-import { KiPool } from './ki-pool';
+import { KiPool, unfitReason } from './ki-pool';
 import { StateWriter } from './state-writer';
+import { VoteTally } from './vote-tally';
 
 export interface AnNodeDeps {
   nodeId: string;
@@ -21,31 +24,38 @@ export interface AnNodeDeps {
   bus: MessageBus;
   names: TopologyNames;
   repo: TaskRepository;
+  reputation: ReputationRepository;
   log: Logger;
   metrics: Metrics;
 }
 
 const DB_RETRY_MS = 500;
+/** A task waiting this long for a slot goes back to the queue, where a less busy An may take it. */
+const MAX_WAIT_MS = 30_000;
+/** Reputation lost by a Ki in the minority of a vote, and the score at which it is quarantined. */
+const MINORITY_PENALTY = 5;
+const QUARANTINE_AT = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * An: pulls pending tasks as far as its group has free slots (prefetch = capacity), places each on a
- * Ki, and records dispatched → running → outcome with guarded, group-committed writes. The pending
- * delivery is acked only after the outcome is stored, so if this An dies the broker hands the task
- * to another An, which takes it over as a new attempt.
+ * An: takes pending tasks from the priority-band queues into a bounded look-ahead window, places
+ * them on the Kis of its group by priority, fairness, resources and policy, and records
+ * dispatched → running → outcome with guarded, group-committed writes fenced by the attempt.
+ * A pending message is acked once its dispatch is stored; from then on the lease (renewed here)
+ * and the leader's requeue of a dead An's tasks protect it.
  */
 export class AnNode implements Service {
   readonly name = 'an';
   readonly #held = new Map<string, HeldTask>();
-  #waiting: HeldTask[] = [];
+  readonly #waiting = new FairWaitQueue<HeldTask>();
   readonly #pool: KiPool;
   readonly #kis: Membership;
   readonly #writer: StateWriter;
   readonly #progress: GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>;
   readonly #heartbeats: HeartbeatPublisher;
   readonly #group: string;
-  #pending?: ConsumerHandle;
-  #prefetch = -1;
+  #bands: ConsumerHandle[] = [];
+  #window = -1;
   #stopTimers: (() => void)[] = [];
   #draining = false;
   #starting?: Promise<void>;
@@ -66,10 +76,11 @@ export class AnNode implements Service {
   }
 
   describe(): Heartbeat {
+    const inFlight = this.#held.size - this.#waiting.size;
     return {
       v: 1, id: this.d.nodeId, role: 'an', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
-      version: this.d.config.version, load: this.#pool.capacity > 0 ? this.#held.size / this.#pool.capacity : 0,
-      slots: { total: this.#pool.capacity, busy: this.#held.size }, gpus: [], types: [], labels: [],
+      version: this.d.config.version, load: this.#pool.capacity > 0 ? inFlight / this.#pool.capacity : 0,
+      slots: { total: this.#pool.capacity, busy: inFlight }, gpus: [], types: [], labels: [],
     };
   }
 
@@ -81,118 +92,158 @@ export class AnNode implements Service {
     const { bus, names, nodeId, log } = this.d;
     this.#kis.on('change', (m, prev) => this.#onKiStatus(m, prev));
     this.#kis.on('removed', (m) => this.#forgetKi(m.id));
-    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 1000, (r) => this.#onInbox(r));
-    await bus.subscribe(
-      { name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] },
-      256,
-      (r) => this.#onControl(r),
-    );
-    // Capacity is 0 until a Ki shows up: the pending queue is declared but not consumed.
-    this.#pending = await bus.subscribe({ name: names.pending, kind: 'quorum' }, 0, (r) => this.#onPending(r));
-    this.#prefetch = 0;
+    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 2000, (r) => this.#onInbox(r));
+    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, (r) => this.#onControl(r));
+    // Window 0 until a Ki joins the group: the queues are declared but not consumed.
+    for (const q of names.pendingBands) this.#bands.push(await bus.subscribe({ name: q, kind: 'quorum' }, 0, (r) => this.#onPending(r)));
+    this.#window = 0;
     const onError = (err: unknown) => log.warn({ err: (err as Error).message }, 'periodic task failed');
-    this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => this.#kis.tick(), onError));
+    this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => { this.#kis.tick(); this.#releaseStaleWaiting(); }, onError));
     this.#stopTimers.push(every(Math.max(200, Math.floor(this.d.config.an.leaseMs / 3)), () => this.#renewLeases(), onError));
+    this.#stopTimers.push(every(2000, async () => { this.#pool.setQuarantined(await this.d.reputation.quarantined()); this.#windowChanged(); }, onError));
     this.#heartbeats.start();
     log.info({ group: this.#group, policy: this.d.config.an.policy }, 'an ready');
   }
 
-  // ---- membership of the group's Kis -------------------------------------------------------
+  // ---- Kis: membership of the whole cluster, pool of the group -----------------------------
 
   #onControl({ msg, delivery }: Received): void {
     delivery.ack();
     if (msg.type !== 'node.heartbeat') return;
-    const kiHb = msg.payload as Heartbeat;
-    if (kiHb.role !== 'ki') return;
-    if (kiHb.group !== this.#group) {
-      if (this.#pool.remove(kiHb.id)) this.#capacityChanged();
+    const hb = msg.payload as Heartbeat;
+    if (hb.role !== 'ki') return;
+    this.#kis.observe(hb);
+    if (hb.group !== this.#group || hb.status === 'leaving') {
+      if (this.#pool.remove(hb.id)) this.#windowChanged();
       return;
     }
-    this.#kis.observe(kiHb);
-    if (kiHb.status === 'leaving') return; // handled by the membership change to 'left'
-    if (this.#pool.upsert(kiHb)) this.#capacityChanged();
+    if (this.#pool.upsert(hb)) this.#windowChanged();
   }
 
   #onKiStatus(m: Member, prev: string | undefined): void {
-    if (m.status === 'dead' || m.status === 'left') {
-      this.d.log.warn({ ki: m.id, status: m.status, prev }, 'ki lost');
-      this.#forgetKi(m.id);
-      for (const t of this.#held.values()) {
-        if (t.ki === m.id) void this.#attemptLost(t, { code: 'KI_LOST', message: `ki ${m.id} is ${m.status}`, retryable: true });
-      }
+    if (m.status !== 'dead' && m.status !== 'left') return;
+    if (this.#pool.has(m.id)) this.d.log.warn({ ki: m.id, status: m.status, prev }, 'ki lost');
+    this.#forgetKi(m.id);
+    for (const t of [...this.#held.values()]) {
+      if (t.runs.has(m.id)) void this.#replicaLost(t, m.id, { code: 'KI_LOST', message: `ki ${m.id} is ${m.status}`, retryable: true });
     }
   }
 
   #forgetKi(id: string): void {
-    if (this.#pool.remove(id)) this.#capacityChanged();
+    if (this.#pool.remove(id)) this.#windowChanged();
   }
 
-  #capacityChanged(): void {
-    const target = this.#draining ? 0 : this.#pool.capacity;
-    if (target !== this.#prefetch && this.#pending) {
-      this.#prefetch = target;
-      void this.#pending.setPrefetch(target);
+  /** Kis of any group that could take work: the cluster-wide view for "could this ever run?". */
+  #clusterKis(): Heartbeat[] {
+    return this.#kis.list().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.heartbeat);
+  }
+
+  /**
+   * The look-ahead window per band: a few times the group's capacity, so priorities and fairness
+   * have a choice, while the backlog itself stays in RabbitMQ, not in this process.
+   */
+  #windowChanged(): void {
+    const capacity = this.#pool.capacity;
+    const target = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(16, capacity * 4));
+    if (target !== this.#window) {
+      this.#window = target;
+      for (const b of this.#bands) void b.setPrefetch(target);
     }
     this.#pump();
   }
 
-  // ---- intake ------------------------------------------------------------------------------
+  // ---- intake and placement ----------------------------------------------------------------
 
   #onPending({ msg, delivery }: Received): void {
     const p = msg.payload as MessageOf<'task.pending'>;
-    const held = this.#held.get(p.task.id) ?? this.#waiting.find((w) => w.spec.id === p.task.id);
+    const held = this.#held.get(p.task.id);
     if (held) {
-      // A second message for a task we hold (a republish, or a redelivery after our channel was
-      // replaced): keep the newest handle, settle the old one.
-      if (held.delivery !== delivery) {
-        held.delivery.ack();
-        held.delivery = delivery;
-      }
+      // Another message for a task we already hold (a republish): keep one, settle the other.
+      if (held.delivery && held.delivery !== delivery) held.delivery.ack();
+      if (held.delivery) held.delivery = delivery;
+      else delivery.ack();
       return;
     }
-    this.#waiting.push({ spec: p.task, attempts: p.attempts, delivery, ...(msg.trace ? { trace: msg.trace } : {}) });
+    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(msg.trace ? { trace: msg.trace } : {}) };
+    this.#held.set(t.spec.id, t);
+    this.#waiting.push(t);
     this.#pump();
   }
 
-  /** Places waiting tasks while slots are free. */
+  /** Places waiting tasks, best first, while the group has room. */
   #pump(): void {
-    if (this.#draining || this.#waiting.length === 0) return;
-    const still: HeldTask[] = [];
-    for (const t of this.#waiting) {
-      if (this.#pool.free === 0) { still.push(t); continue; }
-      const ki = this.#pool.reserve(t.spec.type);
-      if (ki) {
-        void this.#dispatch(t, ki);
-      } else if (this.#pool.capacity > 0 && !this.#pool.supports(t.spec.type)) {
-        void this.#failUnplaceable(t);
-      } else {
-        still.push(t);
+    if (this.#draining || this.#waiting.size === 0) return;
+    for (const t of this.#waiting.ordered()) {
+      if (this.#pool.free === 0) return;
+      const replicas = t.spec.redundancy?.replicas ?? 1;
+      const placed: { ki: string; gpus: number[]; reservation: ReturnType<KiPool['place']> }[] = [];
+      const used = new Set<string>();
+      let never: string | undefined;
+      for (let i = 0; i < replicas; i++) {
+        const p = this.#pool.place(t.spec, used);
+        if (p.kind !== 'placed') { if (p.kind === 'never' && i === 0) never = p.reason; break; }
+        used.add(p.ki);
+        placed.push({ ki: p.ki, gpus: p.gpus, reservation: p });
+      }
+      if (placed.length === replicas) {
+        this.#waiting.served(t);
+        for (const p of placed) t.runs.set(p.ki, { gpus: p.gpus, reservation: p.reservation.kind === 'placed' ? p.reservation.reservation : null });
+        void this.#dispatch(t);
+        continue;
+      }
+      for (const p of placed) this.#pool.release(p.ki, p.reservation.kind === 'placed' ? p.reservation.reservation : null);
+      if (never !== undefined || replicas > 1) {
+        const clusterReason = replicas > 1 && this.#clusterKis().length < replicas
+          ? `redundancy needs ${replicas} distinct Kis; the cluster has ${this.#clusterKis().length}`
+          : unfitReason(t.spec, this.#clusterKis());
+        if (clusterReason) { this.#waiting.remove(t); void this.#failUnplaceable(t, clusterReason); }
+        else if (never !== undefined) { this.#waiting.remove(t); void this.#handOn(t); }
       }
     }
-    this.#waiting = still;
   }
 
-  async #failUnplaceable(t: HeldTask): Promise<void> {
-    this.#held.set(t.spec.id, t);
-    await this.#finish(t, 'failed', { result: null, error: { code: 'UNKNOWN_TYPE', message: `no Ki in group ${this.#group} runs task type "${t.spec.type}"`, retryable: false } }, ['queued']);
+  /** Nothing in the cluster could ever run it: fail now, saying why. */
+  async #failUnplaceable(t: HeldTask, reason: string): Promise<void> {
+    this.d.log.info({ taskId: t.spec.id, reason }, 'task cannot run anywhere');
+    await this.#finish(t, 'failed', { result: null, error: { code: 'UNSATISFIABLE', message: reason, retryable: false } }, ['queued']);
   }
 
-  async #dispatch(t: HeldTask, ki: string): Promise<void> {
-    this.#held.set(t.spec.id, t);
-    t.ki = ki;
-    const lease = { an: this.d.nodeId, ki, leaseMs: this.d.config.an.leaseMs, bumpAttempts: true, to: 'dispatched' as const };
+  /** Another group could run it: put it back for the other Ans, a little later each time. */
+  async #handOn(t: HeldTask): Promise<void> {
+    const delayMs = Math.min(2000, 100 * 2 ** Math.min(5, t.hops));
+    await sleep(delayMs);
+    try {
+      await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts, hops: t.hops + 1 }, { persistent: true, ...(t.trace ? { trace: t.trace } : {}) });
+      t.delivery?.ack();
+    } catch {
+      t.delivery?.requeue();
+    }
+    this.#held.delete(t.spec.id);
+  }
+
+  /** Waiting too long for a slot here: back to the queue so another An may take it. */
+  #releaseStaleWaiting(): void {
+    const cutoff = Date.now() - MAX_WAIT_MS;
+    for (const t of this.#waiting.takeWhere((w) => w.sinceMs < cutoff && w.delivery !== undefined)) {
+      this.#held.delete(t.spec.id);
+      t.delivery?.requeue();
+    }
+  }
+
+  async #dispatch(t: HeldTask): Promise<void> {
+    const kis = [...t.runs.keys()];
+    const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.config.an.leaseMs, bumpAttempts: true, to: 'dispatched' as const };
     try {
       let applied = await this.#writer.apply({ id: t.spec.id, from: ['queued'], expectedAttempts: t.attempts, ...lease });
       if (!applied) {
         const row = await this.d.repo.get(t.spec.id);
         if (row?.status === 'queued') {
           applied = await this.#writer.apply({ id: t.spec.id, from: ['queued'], expectedAttempts: row.attempts, ...lease });
-        } else if (row && (row.status === 'dispatched' || row.status === 'running') && (t.delivery.redelivered || row.an === this.d.nodeId)) {
-          // Its An lost the message (crash or broken channel): take it over as a new attempt.
+        } else if (row && (row.status === 'dispatched' || row.status === 'running') && row.leaseExpiresAt && row.leaseExpiresAt.getTime() < Date.now()) {
+          // Its An stopped renewing the lease: take it over as a new attempt.
           if (row.attempts >= row.maxAttempts) {
             t.attempts = row.attempts;
-            this.#pool.release(ki);
-            t.ki = undefined;
+            this.#releaseRuns(t);
             await this.#finish(t, 'failed', { result: null, error: row.error ?? { code: 'ATTEMPTS_EXHAUSTED', message: `no attempt finished after ${row.attempts} tries`, retryable: false } }, ['dispatched', 'running']);
             return;
           }
@@ -200,37 +251,43 @@ export class AnNode implements Service {
           applied = await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running'], expectedAttempts: row.attempts, ...lease });
         }
       }
-      if (!applied) {
-        // Finished, cancelled, deleted, or running under another An: this message is spent.
-        this.#drop(t);
-        return;
-      }
+      if (!applied) return this.#drop(t); // finished, cancelled, deleted, or running under another An
       t.attempts = applied.attempts;
     } catch (err) {
       this.d.metrics.dbErrors.inc();
       this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'dispatch not recorded; will retry');
-      this.#pool.release(ki);
-      t.ki = undefined;
-      this.#held.delete(t.spec.id);
-      setTimeout(() => { this.#waiting.push(t); this.#pump(); }, DB_RETRY_MS).unref();
+      this.#releaseRuns(t);
+      setTimeout(() => { t.sinceMs = Date.now(); this.#waiting.push(t); this.#pump(); }, DB_RETRY_MS).unref();
       return;
     }
-    this.d.metrics.tasksInFlight.set(this.#held.size);
-    try {
-      await this.d.bus.send({ queue: this.d.names.inbox('ki', ki) }, 'task.assign', { v: 1, task: t.spec, attempt: t.attempts, an: this.d.nodeId, gpus: [] }, t.trace ? { trace: t.trace } : {});
-    } catch (err) {
-      await this.#attemptLost(t, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${(err as Error).message}`, retryable: true });
+    t.delivery?.ack();
+    t.delivery = undefined;
+    const redundancy = t.spec.redundancy;
+    t.tally = redundancy && redundancy.replicas > 1 ? new VoteTally(redundancy.replicas, redundancy.quorum) : undefined;
+    this.#updateInFlight();
+    for (const [ki, run] of t.runs) {
+      this.d.bus.send({ queue: this.d.names.inbox('ki', ki) }, 'task.assign', { v: 1, task: t.spec, attempt: t.attempts, an: this.d.nodeId, gpus: run.gpus }, t.trace ? { trace: t.trace } : {})
+        .catch((err: Error) => this.#replicaLost(t, ki, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${err.message}`, retryable: true }));
     }
+  }
+
+  #releaseRuns(t: HeldTask): void {
+    for (const [ki, run] of t.runs) this.#pool.release(ki, run.reservation);
+    t.runs.clear();
   }
 
   /** Lets go of a task without writing anything (someone else owns its state). */
   #drop(t: HeldTask): void {
-    t.delivery.ack();
-    if (t.ki) this.#pool.release(t.ki);
-    t.ki = undefined;
+    t.delivery?.ack();
+    t.delivery = undefined;
+    this.#releaseRuns(t);
     this.#held.delete(t.spec.id);
-    this.d.metrics.tasksInFlight.set(this.#held.size);
+    this.#updateInFlight();
     this.#pump();
+  }
+
+  #updateInFlight(): void {
+    this.d.metrics.tasksInFlight.set(this.#held.size - this.#waiting.size);
   }
 
   // ---- reports from Kis ---------------------------------------------------------------------
@@ -242,7 +299,9 @@ export class AnNode implements Service {
         const p = msg.payload as MessageOf<'task.started'>;
         const t = this.#current(p.taskId, p.attempt, p.ki);
         if (!t) return;
-        t.startedAtMs = p.startedAtMs;
+        t.runs.get(p.ki)!.startedAtMs = p.startedAtMs;
+        if (t.firstStartedAtMs !== undefined) return;
+        t.firstStartedAtMs = p.startedAtMs;
         this.#writer.apply({ id: p.taskId, from: ['dispatched'], to: 'running', expectedAttempts: p.attempt, startedAt: new Date(p.startedAtMs) })
           .catch((err: Error) => this.d.log.debug({ taskId: p.taskId, err: err.message }, 'running state not recorded'));
         return;
@@ -250,15 +309,13 @@ export class AnNode implements Service {
       case 'task.progress': {
         const p = msg.payload as MessageOf<'task.progress'>;
         if (!this.#current(p.taskId, p.attempt)) return;
-        this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } })
-          .catch(() => undefined);
+        this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } }).catch(() => undefined);
         return;
       }
       case 'task.result': {
         const p = msg.payload as MessageOf<'task.result'>;
         const t = this.#current(p.taskId, p.attempt, p.ki);
-        if (!t) return; // a late result of an attempt that was already replaced: it changes nothing
-        void this.#onResult(t, p);
+        if (t) void this.#onResult(t, p); // otherwise a late result of a replaced attempt: it changes nothing
         return;
       }
       default:
@@ -268,76 +325,100 @@ export class AnNode implements Service {
 
   #current(taskId: string, attempt: number, ki?: string): HeldTask | undefined {
     const t = this.#held.get(taskId);
-    return t && t.attempts === attempt && (ki === undefined || t.ki === ki) ? t : undefined;
+    return t && t.attempts === attempt && (ki === undefined || t.runs.has(ki)) ? t : undefined;
   }
 
   async #onResult(t: HeldTask, p: MessageOf<'task.result'>): Promise<void> {
-    if (t.ki) this.#pool.release(t.ki);
-    t.ki = undefined;
-    const times = { startedAt: new Date(p.startedAtMs), finishedAt: new Date(p.finishedAtMs) };
+    const run = t.runs.get(p.ki);
+    if (run) this.#pool.release(p.ki, run.reservation);
+    t.runs.delete(p.ki);
+    const times = { startedAt: new Date(t.firstStartedAtMs ?? p.startedAtMs), finishedAt: new Date(p.finishedAtMs) };
+    if (t.tally) return this.#onVote(t, t.tally.record(p.ki, p.ok, p.result ?? null), times);
     if (p.ok) return this.#finish(t, 'succeeded', { result: p.result ?? null, error: null }, ['dispatched', 'running'], times);
     const error = p.error ?? { code: 'UNKNOWN', message: 'attempt failed without an error', retryable: false };
     if (error.retryable && t.attempts < t.spec.maxAttempts) return this.#retryLater(t, error);
     return this.#finish(t, 'failed', { result: null, error }, ['dispatched', 'running'], times);
   }
 
-  /** The attempt's Ki is gone: try again elsewhere, or fail when attempts are used up. */
-  async #attemptLost(t: HeldTask, error: TaskErrorData): Promise<void> {
-    if (t.ki) this.#pool.release(t.ki);
-    t.ki = undefined;
+  async #onVote(t: HeldTask, outcome: ReturnType<VoteTally['outcome']>, times?: { startedAt: Date; finishedAt: Date }): Promise<void> {
+    if (outcome.kind === 'pending') return;
+    for (const ki of t.runs.keys()) {
+      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'vote decided' }).catch(() => undefined);
+    }
+    this.#releaseRuns(t);
+    if (outcome.kind === 'agreed') {
+      if (outcome.minority.length > 0) {
+        const quarantined = await this.d.reputation.record(outcome.majority, outcome.minority, MINORITY_PENALTY, QUARANTINE_AT).catch(() => []);
+        this.d.log.warn({ taskId: t.spec.id, minority: outcome.minority, quarantined }, 'replicas disagreed with the quorum');
+        if (quarantined.length) this.#pool.setQuarantined(await this.d.reputation.quarantined().catch(() => new Set(quarantined)));
+      } else {
+        void this.d.reputation.record(outcome.majority, [], MINORITY_PENALTY, QUARANTINE_AT).catch(() => undefined);
+      }
+      return this.#finish(t, 'succeeded', { result: outcome.result, error: null }, ['dispatched', 'running'], times);
+    }
+    return this.#finish(t, 'failed', { result: null, error: { code: 'NO_QUORUM', message: `only ${outcome.best} of ${t.spec.redundancy?.replicas} replicas agreed; ${t.spec.redundancy?.quorum} needed`, retryable: false } }, ['dispatched', 'running'], times);
+  }
+
+  /** A replica's Ki is gone: a redundant task loses that vote; a single one is retried. */
+  async #replicaLost(t: HeldTask, ki: string, error: TaskErrorData): Promise<void> {
+    const run = t.runs.get(ki);
+    if (!run) return;
+    this.#pool.release(ki, run.reservation);
+    t.runs.delete(ki);
+    if (t.tally) return this.#onVote(t, t.tally.forfeit(ki));
     if (t.attempts < t.spec.maxAttempts) return this.#retryLater(t, error);
     return this.#finish(t, 'failed', { result: null, error }, ['dispatched', 'running']);
   }
 
-  /** Back to queued (still held here), then dispatched again after a jittered backoff. */
+  /** Back to queued (still held here), then placed again after a jittered backoff. */
   async #retryLater(t: HeldTask, error: TaskErrorData): Promise<void> {
     this.d.metrics.tasksRetried.inc({ reason: error.code });
-    const back = { id: t.spec.id, from: ['dispatched', 'running'] as TaskStatus[], to: 'queued' as const, expectedAttempts: t.attempts, ki: null, outcome: { result: null, error } };
-    let applied;
-    for (;;) {
-      try {
-        applied = await this.#writer.apply(back);
-        break;
-      } catch (err) {
-        this.d.metrics.dbErrors.inc();
-        this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'requeue not recorded; retrying');
-        await sleep(DB_RETRY_MS);
-      }
-    }
+    this.#releaseRuns(t);
+    const applied = await this.#write({ id: t.spec.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, ki: null, outcome: { result: null, error } }, t);
+    if (applied === undefined) return;
     if (!applied) return this.#drop(t);
-    this.#held.delete(t.spec.id);
+    t.firstStartedAtMs = undefined;
+    this.#updateInFlight();
     const delay = backoffMs(t.attempts, this.d.config.an.retryBaseMs, this.d.config.an.retryMaxMs, 0.3);
     this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: error.code, delayMs: delay }, 'attempt will be retried');
-    setTimeout(() => { this.#waiting.push(t); this.#pump(); }, delay).unref();
+    setTimeout(() => {
+      if (this.#held.get(t.spec.id) !== t || this.#draining) return;
+      t.sinceMs = Date.now();
+      this.#waiting.push(t);
+      this.#pump();
+    }, delay).unref();
   }
 
-  /** Stores the outcome (retrying while the DB is away), then acks the pending delivery. */
+  /** Stores the outcome (retrying while the DB is away), then lets the task go. */
   async #finish(t: HeldTask, status: 'succeeded' | 'failed', outcome: { result: unknown; error: TaskErrorData | null }, from: TaskStatus[], times?: { startedAt: Date; finishedAt: Date }): Promise<void> {
-    const transition = { id: t.spec.id, from, to: status, expectedAttempts: t.attempts, leaseMs: null, outcome, finishedAt: times?.finishedAt ?? new Date(), ...(times ? { startedAt: times.startedAt } : {}) };
-    let applied;
-    for (;;) {
-      try {
-        applied = await this.#writer.apply(transition);
-        break;
-      } catch (err) {
-        this.d.metrics.dbErrors.inc();
-        this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'outcome not recorded; retrying');
-        await sleep(DB_RETRY_MS);
-        if (this.#held.get(t.spec.id) !== t) return; // taken back by shutdown
-      }
-    }
+    const finishedAt = times?.finishedAt ?? new Date();
+    const applied = await this.#write({ id: t.spec.id, from, to: status, expectedAttempts: t.attempts, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
+    if (applied === undefined) return;
     this.#drop(t);
     if (!applied) return;
-    const finishedAtMs = transition.finishedAt.getTime();
     this.d.metrics.tasksFinished.inc({ status });
-    this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAtMs - t.spec.createdAtMs) / 1000);
+    this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAt.getTime() - t.spec.createdAtMs) / 1000);
     if (status === 'failed') this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
-    this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event(status) }, 'task.event', { v: 1, taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs })
+    this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event(status) }, 'task.event', { v: 1, taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() })
       .catch(() => undefined);
   }
 
+  /** Writes a transition, retrying while the DB is away; undefined when the task was taken back meanwhile. */
+  async #write(transition: Transition, t: HeldTask) {
+    for (;;) {
+      try {
+        return await this.#writer.apply(transition);
+      } catch (err) {
+        this.d.metrics.dbErrors.inc();
+        this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'state not recorded; retrying');
+        await sleep(DB_RETRY_MS);
+        if (this.#held.get(t.spec.id) !== t) return undefined;
+      }
+    }
+  }
+
   async #renewLeases(): Promise<void> {
-    const ids = [...this.#held.values()].filter((t) => t.ki).map((t) => t.spec.id);
+    const ids = [...this.#held.values()].filter((t) => t.runs.size > 0 || t.delivery === undefined).map((t) => t.spec.id);
     if (ids.length === 0) return;
     await this.d.repo.renewLeases(this.d.nodeId, ids, this.d.config.an.leaseMs);
   }
@@ -350,22 +431,25 @@ export class AnNode implements Service {
 
   /**
    * Drain: stop taking tasks, let running ones finish within the grace period, then hand the rest
-   * back (cancel on the Ki, state back to queued, message back to the queue) for another An.
+   * back (cancel on the Ki, state back to queued, republished) for another An.
    */
   async #stop(): Promise<void> {
     this.#draining = true;
-    await this.#pending?.cancel();
-    for (const t of this.#waiting) t.delivery.requeue();
-    this.#waiting = [];
+    for (const b of this.#bands) await b.cancel();
+    for (const t of this.#waiting.takeWhere(() => true)) {
+      if (t.delivery) { t.delivery.requeue(); this.#held.delete(t.spec.id); }
+    }
     const deadline = Date.now() + Math.max(0, this.d.config.shutdown.graceMs - 1500);
     while (this.#held.size > 0 && Date.now() < deadline) await sleep(50);
     for (const t of [...this.#held.values()]) {
-      if (t.ki) {
-        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(t.ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'an shutting down; task handed back' }).catch(() => undefined);
-      }
-      await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running', 'queued'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null }).catch(() => undefined);
       this.#held.delete(t.spec.id);
-      t.delivery.requeue();
+      for (const ki of t.runs.keys()) {
+        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'an shutting down; task handed back' }).catch(() => undefined);
+      }
+      const back = await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running', 'queued'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true }).catch(() => null);
+      if (back) {
+        await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: back.attempts }, { persistent: true }).catch(() => undefined);
+      }
     }
     for (const stop of this.#stopTimers) stop();
     await this.#writer.drain();
@@ -373,4 +457,3 @@ export class AnNode implements Service {
     await this.#heartbeats.stop();
   }
 }
-

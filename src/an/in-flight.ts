@@ -1,14 +1,29 @@
 import type { TaskSpec } from '../protocol/messages';
+import type { GpuReservation } from '../ki/gpu/allocator';
 import type { Delivery } from '../transport/types';
+import type { Waiting } from './fair-wait-queue';
+import type { VoteTally } from './vote-tally';
 
-/** A task this An holds: its pending delivery stays unacked until the task's outcome is stored. */
-export interface HeldTask {
+/** One replica of the current attempt, running on a Ki. */
+export interface Replica {
+  reservation: GpuReservation | null;
+  gpus: number[];
+  startedAtMs?: number;
+}
+
+/** A task this An holds, from receipt until its outcome is stored. */
+export interface HeldTask extends Waiting {
   spec: TaskSpec;
   /** The attempts value the store has for it: the fencing token of every write. */
   attempts: number;
-  delivery: Delivery;
+  /** The pending message, until the dispatch is recorded (then it is acked). */
+  delivery?: Delivery;
   trace?: string;
-  /** The Ki running the current attempt, if any. */
-  ki?: string;
-  startedAtMs?: number;
+  /** How often the task was handed on because this group could not run it. */
+  hops: number;
+  /** Replicas of the current attempt by Ki id (one unless redundancy asks for more). */
+  runs: Map<string, Replica>;
+  /** Votes of redundant replicas. */
+  tally?: VoteTally;
+  firstStartedAtMs?: number;
 }

@@ -1,4 +1,6 @@
 import type { Heartbeat } from '../cluster/membership';
+import type { Requirements, TaskSpec } from '../protocol/messages';
+import { createGpuAllocator, type GpuAllocator, type GpuReservation } from '../ki/gpu/allocator';
 
 /** What the An knows of one Ki of its group. */
 export interface KiSlotState {
@@ -10,30 +12,74 @@ export interface KiSlotState {
   lastAssignedMs: number;
   types: string[];
   labels: string[];
+  gpus: GpuAllocator;
+  gpuKey: string;
 }
 
 export type KiPolicy = 'least-loaded' | 'lru';
 
+/** Where a task goes, or why it cannot go anywhere in this group now. */
+export type Placement =
+  | { kind: 'placed'; ki: string; gpus: number[]; reservation: GpuReservation | null }
+  | { kind: 'not-now' }
+  | { kind: 'never'; reason: string };
+
+/** Why no Ki of `kis` could ever run `spec`, or null when one could. */
+export function unfitReason(spec: Pick<TaskSpec, 'type' | 'requirements'>, kis: readonly Pick<Heartbeat, 'types' | 'labels' | 'gpus'>[]): string | null {
+  const r = spec.requirements;
+  const typed = kis.filter((k) => k.types.includes(spec.type));
+  if (typed.length === 0) return `no Ki runs task type "${spec.type}"`;
+  const labelled = typed.filter((k) => r.labels.every((l) => k.labels.includes(l)));
+  if (labelled.length === 0) return `no Ki running "${spec.type}" has the labels ${r.labels.join(', ')}`;
+  if (r.gpus > 0) {
+    const fits = labelled.some((k) => k.gpus.filter((g) => g.memoryMiB >= r.gpuMemoryMiB).length >= r.gpus);
+    if (!fits) {
+      const most = Math.max(0, ...labelled.map((k) => k.gpus.length));
+      const mem = Math.max(0, ...labelled.flatMap((k) => k.gpus.map((g) => g.memoryMiB)));
+      return `no Ki has ${r.gpus} GPU(s) with ${r.gpuMemoryMiB} MiB each (largest: ${most} GPU(s), ${mem} MiB per GPU)`;
+    }
+  }
+  return null;
+}
+
 /**
- * The Kis an An schedules onto, with its own slot reservations. Heartbeats update what each Ki
- * offers; reservations are counted here so two tasks never race for the last slot.
+ * The Kis an An schedules onto, with its own slot and GPU reservations. Heartbeats update what each
+ * Ki offers; reservations are counted here so two tasks never race for the last slot or GPU.
+ * GPU tasks go to the Ki where they fit best (least GPU memory left over), so large tasks are not
+ * fragmented out; CPU tasks follow the policy (least-loaded or least recently used).
  */
 export class KiPool {
   readonly #kis = new Map<string, KiSlotState>();
+  #quarantined: ReadonlySet<string> = new Set();
   constructor(private readonly policy: KiPolicy, private readonly now: () => number = Date.now) {}
 
   /** Adds or refreshes a Ki from its heartbeat; returns true when capacity changed. */
   upsert(hb: Heartbeat): boolean {
+    const gpuKey = hb.gpus.map((g) => `${g.uuid}:${g.memoryMiB}`).join(',') + `/${hb.slotsPerGpu ?? 1}`;
     const prev = this.#kis.get(hb.id);
     if (prev) {
       const changed = prev.total !== hb.slots.total;
       prev.total = hb.slots.total;
       prev.types = hb.types;
       prev.labels = hb.labels;
+      if (prev.gpuKey !== gpuKey) {
+        prev.gpus = createGpuAllocator({ devices: hb.gpus, slotsPerGpu: hb.slotsPerGpu ?? 1 });
+        prev.gpuKey = gpuKey;
+      } else {
+        prev.gpus.updateUsage(hb.gpus);
+      }
       return changed;
     }
-    this.#kis.set(hb.id, { id: hb.id, total: hb.slots.total, reserved: 0, lastAssignedMs: 0, types: hb.types, labels: hb.labels });
+    this.#kis.set(hb.id, {
+      id: hb.id, total: hb.slots.total, reserved: 0, lastAssignedMs: 0, types: hb.types, labels: hb.labels,
+      gpus: createGpuAllocator({ devices: hb.gpus, slotsPerGpu: hb.slotsPerGpu ?? 1 }), gpuKey,
+    });
     return true;
+  }
+
+  /** Kis that take no new work until an operator releases them. */
+  setQuarantined(ids: ReadonlySet<string>): void {
+    this.#quarantined = ids;
   }
 
   /** Forgets a Ki (dead, left or moved to another group); returns true when it was known. */
@@ -47,13 +93,13 @@ export class KiPool {
 
   get capacity(): number {
     let n = 0;
-    for (const k of this.#kis.values()) n += k.total;
+    for (const k of this.#kis.values()) if (!this.#quarantined.has(k.id)) n += k.total;
     return n;
   }
 
   get free(): number {
     let n = 0;
-    for (const k of this.#kis.values()) n += Math.max(0, k.total - k.reserved);
+    for (const k of this.#kis.values()) if (!this.#quarantined.has(k.id)) n += Math.max(0, k.total - k.reserved);
     return n;
   }
 
@@ -63,22 +109,49 @@ export class KiPool {
     return false;
   }
 
-  /** Picks a Ki with a free slot for the task type by the policy and reserves the slot; undefined when none. */
-  reserve(type: string, exclude: ReadonlySet<string> = new Set()): string | undefined {
-    let best: KiSlotState | undefined;
-    for (const k of this.#kis.values()) {
-      if (k.reserved >= k.total || exclude.has(k.id) || !k.types.includes(type)) continue;
-      if (!best || this.#better(k, best)) best = k;
-    }
-    if (!best) return undefined;
-    best.reserved++;
-    best.lastAssignedMs = this.now();
-    return best.id;
+  /** Why no Ki of this group could ever take the task, or null. */
+  unfit(spec: Pick<TaskSpec, 'type' | 'requirements'>): string | null {
+    const kis = [...this.#kis.values()].filter((k) => !this.#quarantined.has(k.id)).map((k) => ({ types: k.types, labels: k.labels, gpus: k.gpus.snapshot().map((g) => ({ ...g, memoryUsedMiB: 0 })) }));
+    return unfitReason(spec, kis);
   }
 
-  release(id: string): void {
+  /** Places a task on a Ki of the group and reserves its slot (and GPUs). */
+  place(spec: Pick<TaskSpec, 'type' | 'requirements'>, exclude: ReadonlySet<string> = new Set()): Placement {
+    const req: Requirements = spec.requirements;
+    let best: { k: KiSlotState; leftoverMiB: number } | undefined;
+    for (const k of this.#kis.values()) {
+      if (k.reserved >= k.total || exclude.has(k.id) || this.#quarantined.has(k.id) || !k.types.includes(spec.type)) continue;
+      if (!req.labels.every((l) => k.labels.includes(l))) continue;
+      let leftoverMiB = 0;
+      if (req.gpus > 0) {
+        const usable = k.gpus.snapshot().filter((g) => g.slotsUsed < g.slotsTotal && g.freeMiB >= req.gpuMemoryMiB).map((g) => g.freeMiB - req.gpuMemoryMiB).sort((a, b) => a - b);
+        if (usable.length < req.gpus) continue;
+        leftoverMiB = usable.slice(0, req.gpus).reduce((a, b) => a + b, 0);
+      }
+      if (!best || (req.gpus > 0 ? leftoverMiB < best.leftoverMiB || (leftoverMiB === best.leftoverMiB && this.#better(k, best.k)) : this.#better(k, best.k))) best = { k, leftoverMiB };
+    }
+    if (!best) {
+      const reason = this.capacity > 0 ? this.unfit(spec) : null;
+      return reason ? { kind: 'never', reason } : { kind: 'not-now' };
+    }
+    const reservation = req.gpus > 0 ? best.k.gpus.reserve({ gpus: req.gpus, gpuMemoryMiB: req.gpuMemoryMiB }) : null;
+    if (req.gpus > 0 && !reservation) return { kind: 'not-now' };
+    best.k.reserved++;
+    best.k.lastAssignedMs = this.now();
+    return { kind: 'placed', ki: best.k.id, gpus: reservation ? reservation.devices.map((d) => d.index) : [], reservation };
+  }
+
+  /** Picks a Ki with a free slot for a CPU task of this type and reserves the slot; undefined when none. */
+  reserve(type: string, exclude: ReadonlySet<string> = new Set()): string | undefined {
+    const p = this.place({ type, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] } }, exclude);
+    return p.kind === 'placed' ? p.ki : undefined;
+  }
+
+  release(id: string, reservation?: GpuReservation | null): void {
     const k = this.#kis.get(id);
-    if (k && k.reserved > 0) k.reserved--;
+    if (!k) return;
+    if (k.reserved > 0) k.reserved--;
+    if (reservation) k.gpus.release(reservation);
   }
 
   ids(): string[] {

@@ -70,7 +70,7 @@ export class KiNode implements Service {
       v: 1, id: this.d.nodeId, role: 'ki', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
       version: this.d.config.version, load: this.slots > 0 ? this.busy / this.slots : 1,
       slots: { total: this.#draining ? 0 : this.slots, busy: this.busy }, gpus: this.d.gpus,
-      types: Object.keys(this.d.executors), labels: [...this.d.config.ki.labels],
+      types: Object.keys(this.d.executors), labels: [...this.d.config.ki.labels], slotsPerGpu: Math.max(1, this.d.config.ki.slotsPerGpu),
     };
   }
 

@@ -97,7 +97,7 @@ export class TaskAdmission {
   /** Publishes a pending message with confirm and records that it was confirmed. Never throws. */
   async publish(task: TaskRecord): Promise<boolean> {
     try {
-      await this.d.bus.send({ queue: this.d.names.pending }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
+      await this.d.bus.send({ queue: this.d.names.pendingFor(task.priority) }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
         persistent: true, ...(task.traceContext ? { trace: task.traceContext } : {}),
       });
     } catch (err) {

@@ -1,12 +1,27 @@
 import type { Membership } from '../cluster/membership';
 import type { TopologyNames } from '../protocol/names';
 import type { TaskRepository } from '../store/task-repository';
+import type { ReputationRepository } from '../store/reputation-repository';
 import type { Transport } from '../transport';
 import type { Leadership } from './leadership';
 
 /** What /nodes and /cluster show: members from heartbeats, the leader, counts, queue depths. */
 export class ClusterView {
-  constructor(private readonly d: { membership: Membership; leadership: Leadership; repo: TaskRepository; transport: Transport; names: TopologyNames; selfId: string; admitted: () => number }) {}
+  #quarantined: ReadonlySet<string> = new Set();
+
+  constructor(private readonly d: { membership: Membership; leadership: Leadership; repo: TaskRepository; reputation: ReputationRepository; transport: Transport; names: TopologyNames; selfId: string; admitted: () => number }) {}
+
+  /** Reads which Kis are quarantined (kept in the DB by the Ans that saw them disagree). */
+  async refresh(): Promise<void> {
+    this.#quarantined = await this.d.reputation.quarantined().catch(() => this.#quarantined);
+  }
+
+  /** An operator lets a quarantined Ki take work again. */
+  async release(nodeId: string): Promise<boolean> {
+    const ok = await this.d.reputation.release(nodeId);
+    await this.refresh();
+    return ok;
+  }
 
   nodes() {
     const leader = this.d.leadership.leader();
@@ -22,7 +37,7 @@ export class ClusterView {
       types: m.heartbeat.types,
       labels: m.heartbeat.labels,
       version: m.heartbeat.version,
-      quarantined: m.heartbeat.quarantined ?? false,
+      quarantined: this.#quarantined.has(m.id),
       startedAt: new Date(m.heartbeat.startedAtMs).toISOString(),
       lastSeen: new Date(m.lastSeenMs).toISOString(),
     })).sort((a, b) => a.role.localeCompare(b.role) || a.id.localeCompare(b.id));
@@ -35,17 +50,19 @@ export class ClusterView {
       const byStatus = (counts[n.role] ??= {});
       byStatus[n.status] = (byStatus[n.status] ?? 0) + 1;
     }
-    const [tasks, pending] = await Promise.all([
+    const [tasks, ...depths] = await Promise.all([
       this.d.repo.countByStatus().catch(() => null),
-      this.d.transport.queueDepth(this.d.names.pending),
+      ...this.d.names.pendingBands.map((q) => this.d.transport.queueDepth(q)),
     ]);
+    const bands = Object.fromEntries(this.d.names.pendingBands.map((q, i) => [q.slice(this.d.names.pending.length + 1), depths[i] ?? 0]));
+    const pending = Object.values(bands).reduce((a, b) => a + b, 0);
     return {
       leader: this.d.leadership.leader(),
       self: this.d.selfId,
       admitted: this.d.admitted(),
       nodes: counts,
       tasks,
-      queues: { pending },
+      queues: { pending, ...bands },
       groups: [...new Set(nodes.filter((n) => n.role === 'an').map((n) => n.group))].map((g) => ({
         group: g,
         an: nodes.filter((n) => n.role === 'an' && n.group === g).map((n) => n.id),

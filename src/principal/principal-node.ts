@@ -11,6 +11,7 @@ import type { MessageOf } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import type { ClientTokenVerifier } from '../security';
 import type { TaskRepository } from '../store/task-repository';
+import type { ReputationRepository } from '../store/reputation-repository';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
@@ -27,6 +28,7 @@ export interface PrincipalDeps {
   bus: MessageBus;
   names: TopologyNames;
   repo: TaskRepository;
+  reputation: ReputationRepository;
   log: Logger;
   metrics: Metrics;
   health: HealthState;
@@ -87,6 +89,11 @@ export class PrincipalNode implements Service {
     this.membership.on('change', (m, prev) => {
       if (m.status !== 'alive' || prev) log.info({ member: m.id, role: m.role, status: m.status, prev }, 'member status');
       this.#updateMemberMetrics();
+      // A dead An renews no leases: the leader hands its tasks to the others at once.
+      const fence = this.d.leadership.fence();
+      if (m.role === 'an' && (m.status === 'dead' || m.status === 'left') && fence) {
+        this.#sweeper.requeueOfAn(m.id, fence).catch((err: Error) => log.warn({ an: m.id, err: err.message }, 'requeue of a dead An failed; the lease sweep will do it'));
+      }
     });
     this.membership.on('removed', () => this.#updateMemberMetrics());
     await bus.subscribe(
@@ -106,10 +113,18 @@ export class PrincipalNode implements Service {
       await this.#sweeper.requeueExpiredLeases(fence);
     }, onError('sweep')));
     this.#stopTimers.push(every(ADMITTED_RECONCILE_AFTER_MS / 2, () => this.#sweeper.reconcileAdmitted(ADMITTED_RECONCILE_AFTER_MS), onError('admission reconcile')));
-    this.#stopTimers.push(every(2000, async () => { this.d.metrics.queueDepth.set({ queue: 'pending' }, await bus.transport.queueDepth(names.pending)); }, onError('queue depth')));
+    this.#stopTimers.push(every(2000, async () => {
+      let total = 0;
+      for (const q of names.pendingBands) {
+        const n = await bus.transport.queueDepth(q);
+        total += n;
+        this.d.metrics.queueDepth.set({ queue: q.slice(names.pending.length + 1) }, n);
+      }
+      this.d.metrics.queueDepth.set({ queue: 'pending' }, total);
+    }, onError('queue depth')));
     this.#heartbeats.start();
 
-    const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
+    const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, reputation: this.d.reputation, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
     const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, ...(this.d.publicRoutes ? { publicRoutes: this.d.publicRoutes } : {}) });
     const handle = app.callback();

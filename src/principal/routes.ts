@@ -107,6 +107,9 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     const task = await visibleTask(ctx);
     const body = parseOr400(patchTaskSchema, await readJson(ctx, d.maxBodyBytes));
     const updated = await read(() => d.control.setPriority(task.id, body.priority));
+    // The queued message sits in its old priority band: publish it again in the new one (the
+    // duplicate is dropped by the dispatch guard).
+    if (updated) void d.admission.publish(updated);
     if (!updated) throw conflict(`task ${task.id} is ${task.status === 'queued' ? 'no longer queued' : task.status}; only a queued task's priority can change`);
     ctx.body = toApiTask(updated);
   });
@@ -127,7 +130,15 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
 
   r.get('/nodes', async (ctx) => {
     if (!ctx.state.rights.readNodes) throw forbidden('your role may not read nodes');
+    await d.cluster.refresh();
     ctx.body = { items: d.cluster.nodes() };
+  });
+
+  r.post('/nodes/:id/release', async (ctx) => {
+    if (!ctx.state.rights.manageNodes) throw forbidden('only an admin may release a quarantined node');
+    const id = ctx.params['id'] ?? '';
+    if (!(await read(() => d.cluster.release(id)))) throw notFound(`no reputation record for node ${id.slice(0, 128)}`);
+    ctx.body = { id, quarantined: false };
   });
 
   r.get('/cluster', async (ctx) => {

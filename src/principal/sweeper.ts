@@ -41,6 +41,20 @@ export class Sweeper {
     return requeued.length;
   }
 
+  /** Requeues every unfinished task of an An that died (fenced by the leader's term). */
+  async requeueOfAn(an: string, fence: LeaderFence): Promise<number> {
+    const tasks = await this.d.repo.findByAn(an, 10_000);
+    if (tasks.length === 0) return 0;
+    const requeued = await this.d.repo.applyTransitions(tasks.map((t) => ({
+      id: t.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
+    })), fence);
+    const ids = new Set(requeued.map((r) => r.id));
+    for (const t of tasks) if (ids.has(t.id)) await this.d.admission.publish({ ...t, status: 'queued' });
+    this.d.metrics.tasksRetried.inc({ reason: 'AN_LOST' }, requeued.length);
+    this.d.log.warn({ an, requeued: requeued.length }, 'tasks of a dead An requeued');
+    return requeued.length;
+  }
+
   /** Drops admission-map entries of tasks that finished without this principal hearing it. */
   async reconcileAdmitted(olderThanMs: number): Promise<void> {
     const ids = this.d.admission.map.olderThan(Date.now() - olderThanMs, BATCH);

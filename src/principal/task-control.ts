@@ -31,8 +31,10 @@ export class TaskControl {
     this.d.metrics.tasksFinished.inc({ status: 'cancelled' });
     this.d.metrics.taskDuration.observe({ status: 'cancelled' }, Math.max(0, Date.now() - out.after.createdAt.getTime()) / 1000);
     if (out.before.ki && (out.before.status === 'dispatched' || out.before.status === 'running')) {
-      await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(out.before.ki) }, 'task.cancel', { v: 1, taskId: task.id, reason })
-        .catch((err: Error) => this.d.log.warn({ taskId: task.id, err: err.message }, 'cancel not delivered to its Ki; its result will be discarded'));
+      for (const ki of out.before.ki.split(',')) {
+        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: task.id, reason })
+          .catch((err: Error) => this.d.log.warn({ taskId: task.id, err: err.message }, 'cancel not delivered to its Ki; its result will be discarded'));
+      }
     }
     void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event('cancelled') }, 'task.event', {
       v: 1, taskId: task.id, status: 'cancelled', owner: task.owner, attempts: out.after.attempts, finishedAtMs: Date.now(),

@@ -40,7 +40,7 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
 /** Every message body, by type. */
 export const messageSchemas = {
   /** principal → pending queue: a task waiting for an An. `attempts` is the fencing value at publish. */
-  'task.pending': z.object({ v: z.literal(1), task: taskSpecSchema, attempts: z.number().int().nonnegative() }),
+  'task.pending': z.object({ v: z.literal(1), task: taskSpecSchema, attempts: z.number().int().nonnegative(), hops: z.number().int().min(0).max(1000).optional() }),
   /** An → Ki inbox: run this attempt. */
   'task.assign': z.object({ v: z.literal(1), task: taskSpecSchema, attempt: z.number().int().positive(), an: id, gpus: z.array(z.number().int()).default([]) }),
   /** principal/An → Ki (control): abort this task. */
@@ -62,6 +62,7 @@ export const messageSchemas = {
     startedAtMs: ms, version: z.string().max(64), load: z.number().min(0), slots: z.object({ total: z.number().int().min(0), busy: z.number().int().min(0) }),
     gpus: z.array(gpu).max(64), types: z.array(z.string()).max(256), labels: z.array(z.string()).max(64),
     leader: z.boolean().optional(), term: z.number().int().nonnegative().optional(), quarantined: z.boolean().optional(),
+    slotsPerGpu: z.number().int().min(1).max(64).optional(),
   }),
   /** leader → An/Ki (control): your group. Fenced by the leader's term. */
   'node.assign': z.object({ v: z.literal(1), nodeId: id, group: z.string().max(128), term: z.number().int().nonnegative() }),

@@ -1,3 +1,14 @@
+/** Priority bands: 7–9 high, 4–6 normal, 0–3 low. */
+export const PRIORITY_BANDS = [
+  { name: 'high', min: 7 },
+  { name: 'normal', min: 4 },
+  { name: 'low', min: 0 },
+] as const;
+
+export function bandOf(priority: number): (typeof PRIORITY_BANDS)[number] {
+  return PRIORITY_BANDS.find((b) => priority >= b.min) ?? PRIORITY_BANDS[2];
+}
+
 /** Every exchange, queue and routing key, derived from the configurable prefix. */
 export function topologyNames(prefix: string) {
   return {
@@ -6,8 +17,13 @@ export function topologyNames(prefix: string) {
     /** Where rejected and unprocessable messages go. */
     deadLetterExchange: `${prefix}.dlx`,
     deadLetterQueue: `${prefix}.dead`,
-    /** Durable work: tasks waiting for an An (quorum queue). */
+    /**
+     * Durable work: tasks waiting for an An (quorum queues, which have no priorities on this
+     * RabbitMQ: one queue per priority band, consumed by every An).
+     */
     pending: `${prefix}.tasks.pending`,
+    pendingBands: PRIORITY_BANDS.map((b) => `${prefix}.tasks.pending.${b.name}`),
+    pendingFor: (priority: number) => `${prefix}.tasks.pending.${bandOf(priority).name}`,
     /** Single-active-consumer quorum queue of the leader election. */
     election: `${prefix}.election`,
     /** A node's durable inbox (An: results from its Kis; Ki: assignments). */

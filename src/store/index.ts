@@ -5,3 +5,4 @@ export { TaskRepository, type Transition, type AppliedTransition, type ListFilte
 export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';
 export * from './task-record';
+export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';

@@ -34,6 +34,8 @@ export interface TaskRecord {
   an: string | null;
   ki: string | null;
   traceContext: string | null;
+  /** Until when the An that dispatched it is presumed alive (renewed while it runs). */
+  leaseExpiresAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;

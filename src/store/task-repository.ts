@@ -6,17 +6,17 @@ interface TaskRow {
   id: string; type: string; payload: unknown; status: TaskStatus; priority: number; requirements: TaskRecord['requirements'];
   redundancy: TaskRecord['redundancy']; attempts: number; max_attempts: number; timeout_ms: number; result: unknown;
   error: TaskErrorData | null; progress: TaskProgress | null; owner: string; an: string | null; ki: string | null;
-  trace_context: string | null; created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
+  trace_context: string | null; lease_expires_at?: Date | null; created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
 }
 
-const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, created_at, updated_at, started_at, finished_at';
+const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, lease_expires_at, created_at, updated_at, started_at, finished_at';
 const T_COLUMNS = COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
 
 function fromRow(r: TaskRow): TaskRecord {
   return {
     id: r.id, type: r.type, payload: r.payload, status: r.status, priority: r.priority, requirements: r.requirements,
     redundancy: r.redundancy, attempts: r.attempts, maxAttempts: r.max_attempts, timeoutMs: Number(r.timeout_ms), result: r.result,
-    error: r.error, progress: r.progress, owner: r.owner, an: r.an, ki: r.ki, traceContext: r.trace_context,
+    error: r.error, progress: r.progress, owner: r.owner, an: r.an, ki: r.ki, traceContext: r.trace_context, leaseExpiresAt: r.lease_expires_at ?? null,
     createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, finishedAt: r.finished_at,
   };
 }
@@ -204,6 +204,12 @@ export class TaskRepository {
       [ids, an, leaseMs],
     );
     return r.rowCount;
+  }
+
+  /** Unfinished tasks dispatched by one An (it died: the leader requeues them at once). */
+  async findByAn(an: string, limit: number): Promise<TaskRecord[]> {
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN ('dispatched', 'running') LIMIT $2`, [an, limit]);
+    return r.rows.map(fromRow);
   }
 
   /** Tasks whose lease expired (their An stopped renewing). */

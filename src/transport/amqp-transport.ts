@@ -114,7 +114,7 @@ export class AmqpTransport implements Transport {
     await ch.assertExchange(n.deadLetterExchange, 'topic', { durable: true });
     await ch.assertQueue(n.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await ch.bindQueue(n.deadLetterQueue, n.deadLetterExchange, '#');
-    await this.#assertQueue(ch, { name: n.pending, kind: 'quorum' });
+    for (const q of n.pendingBands) await this.#assertQueue(ch, { name: q, kind: 'quorum' });
   }
 
   async #assertQueue(ch: Channel, spec: QueueSpec): Promise<void> {
