@@ -16,7 +16,8 @@ import { FairWaitQueue } from './fair-wait-queue';
 import type { HeldTask } from './in-flight';
 import { KiPool, unfitReason } from './ki-pool';
 import { StateWriter } from './state-writer';
-import { VoteTally } from './vote-tally';
+import { canonicalJson, VoteTally } from './vote-tally';
+import type { Replica } from './in-flight';
 
 export interface AnNodeDeps {
   nodeId: string;
@@ -48,6 +49,8 @@ export class AnNode implements Service {
   readonly name = 'an';
   readonly #held = new Map<string, HeldTask>();
   readonly #waiting = new FairWaitQueue<HeldTask>();
+  /** Replicas still running after their task's vote was decided: their answers only update reputation. */
+  readonly #verifying = new Map<string, { attempt: number; agreed: string; runs: Map<string, Replica> }>();
   readonly #pool: KiPool;
   readonly #kis: Membership;
   readonly #writer: StateWriter;
@@ -124,6 +127,7 @@ export class AnNode implements Service {
     if (m.status !== 'dead' && m.status !== 'left') return;
     if (this.#pool.has(m.id)) this.d.log.warn({ ki: m.id, status: m.status, prev }, 'ki lost');
     this.#forgetKi(m.id);
+    for (const v of this.#verifying.values()) v.runs.delete(m.id);
     for (const t of [...this.#held.values()]) {
       if (t.runs.has(m.id)) void this.#replicaLost(t, m.id, { code: 'KI_LOST', message: `ki ${m.id} is ${m.status}`, retryable: true });
     }
@@ -139,12 +143,13 @@ export class AnNode implements Service {
   }
 
   /**
-   * The look-ahead window per band: a few times the group's capacity, so priorities and fairness
-   * have a choice, while the backlog itself stays in RabbitMQ, not in this process.
+   * The look-ahead window per band: several times the group's capacity (at least 256), so
+   * priorities and fairness have a choice, while the backlog itself stays in RabbitMQ. A task
+   * that waits here too long goes back (see {@link MAX_WAIT_MS}) for a less busy An.
    */
   #windowChanged(): void {
     const capacity = this.#pool.capacity;
-    const target = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(16, capacity * 4));
+    const target = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(256, capacity * 8));
     if (target !== this.#window) {
       this.#window = target;
       for (const b of this.#bands) void b.setPrefetch(target);
@@ -210,23 +215,28 @@ export class AnNode implements Service {
 
   /** Another group could run it: put it back for the other Ans, a little later each time. */
   async #handOn(t: HeldTask): Promise<void> {
-    const delayMs = Math.min(2000, 100 * 2 ** Math.min(5, t.hops));
-    await sleep(delayMs);
+    // Let go first: the new message may come back to this very An before the send resolves, and
+    // must then be taken as a new task, not as a duplicate of this one.
+    const original = t.delivery;
+    t.delivery = undefined;
+    this.#held.delete(t.spec.id);
+    await sleep(Math.min(2000, 100 * 2 ** Math.min(5, t.hops)));
     try {
       await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts, hops: t.hops + 1 }, { persistent: true, ...(t.trace ? { trace: t.trace } : {}) });
-      t.delivery?.ack();
+      original?.ack();
     } catch {
-      t.delivery?.requeue();
+      original?.requeue();
     }
-    this.#held.delete(t.spec.id);
   }
 
   /** Waiting too long for a slot here: back to the queue so another An may take it. */
   #releaseStaleWaiting(): void {
     const cutoff = Date.now() - MAX_WAIT_MS;
     for (const t of this.#waiting.takeWhere((w) => w.sinceMs < cutoff && w.delivery !== undefined)) {
+      const original = t.delivery;
+      t.delivery = undefined;
       this.#held.delete(t.spec.id);
-      t.delivery?.requeue();
+      original?.requeue();
     }
   }
 
@@ -315,7 +325,8 @@ export class AnNode implements Service {
       case 'task.result': {
         const p = msg.payload as MessageOf<'task.result'>;
         const t = this.#current(p.taskId, p.attempt, p.ki);
-        if (t) void this.#onResult(t, p); // otherwise a late result of a replaced attempt: it changes nothing
+        if (t) void this.#onResult(t, p);
+        else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
         return;
       }
       default:
@@ -342,6 +353,12 @@ export class AnNode implements Service {
 
   async #onVote(t: HeldTask, outcome: ReturnType<VoteTally['outcome']>, times?: { startedAt: Date; finishedAt: Date }): Promise<void> {
     if (outcome.kind === 'pending') return;
+    if (outcome.kind === 'agreed' && t.runs.size > 0) {
+      // The task is decided, but replicas still out are checked against the agreed answer when
+      // they report: that is how a lying Ki is found. Their slots stay reserved until then.
+      this.#verifying.set(t.spec.id, { attempt: t.attempts, agreed: canonicalJson(outcome.result), runs: new Map(t.runs) });
+      t.runs.clear();
+    }
     for (const ki of t.runs.keys()) {
       void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'vote decided' }).catch(() => undefined);
     }
@@ -357,6 +374,22 @@ export class AnNode implements Service {
       return this.#finish(t, 'succeeded', { result: outcome.result, error: null }, ['dispatched', 'running'], times);
     }
     return this.#finish(t, 'failed', { result: null, error: { code: 'NO_QUORUM', message: `only ${outcome.best} of ${t.spec.redundancy?.replicas} replicas agreed; ${t.spec.redundancy?.quorum} needed`, retryable: false } }, ['dispatched', 'running'], times);
+  }
+
+  /** A replica that answered after its task's vote was decided: agreeing or not moves its reputation. */
+  #onLateVote(p: MessageOf<'task.result'>): void {
+    const v = this.#verifying.get(p.taskId);
+    const run = v?.runs.get(p.ki);
+    if (!v || !run || v.attempt !== p.attempt) return;
+    this.#pool.release(p.ki, run.reservation);
+    v.runs.delete(p.ki);
+    if (v.runs.size === 0) this.#verifying.delete(p.taskId);
+    this.#pump();
+    const agrees = p.ok && canonicalJson(p.result ?? null) === v.agreed;
+    void this.d.reputation.record(agrees ? [p.ki] : [], agrees ? [] : [p.ki], MINORITY_PENALTY, QUARANTINE_AT).then(async (quarantined) => {
+      if (!agrees) this.d.log.warn({ taskId: p.taskId, ki: p.ki, quarantined }, 'replica disagreed with the decided result');
+      if (quarantined.length) this.#pool.setQuarantined(await this.d.reputation.quarantined());
+    }).catch(() => undefined);
   }
 
   /** A replica's Ki is gone: a redundant task loses that vote; a single one is retried. */
