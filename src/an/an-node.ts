@@ -431,7 +431,12 @@ export class AnNode implements Service {
     if (!applied) return;
     this.d.metrics.tasksFinished.inc({ status });
     this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAt.getTime() - t.spec.createdAtMs) / 1000);
-    if (status === 'failed') this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
+    if (status === 'failed') {
+      this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
+      // A copy goes to the dead-letter queue, where an operator can inspect or re-drive it.
+      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts }, { persistent: true })
+        .catch(() => undefined);
+    }
     this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event(status) }, 'task.event', { v: 1, taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() })
       .catch(() => undefined);
   }

@@ -134,6 +134,24 @@ describe('scheduling and execution (real processes, fake GPU lists)', function (
     assert.equal(t4.error.code, 'TIMEOUT');
   });
 
+  it('retries a retryable failure with backoff up to maxAttempts and shows progress while running', async () => {
+    await boot();
+    await cluster.start('an', { id: 'an1' });
+    await cluster.start('ki', { id: 'ki1' });
+    await kisReady(1);
+    const flaky = await alice.post('/tasks', { type: 'fail', maxAttempts: 3, payload: { message: 'try again', retryable: true } });
+    const t = await until(flaky.body.id, (x) => terminal(x.status));
+    assert.equal(t.status, 'failed');
+    assert.equal(t.attempts, 3, 'every attempt was used');
+    assert.equal(t.error.message, 'try again', 'the last error is kept');
+    const cpu = await alice.post('/tasks', { type: 'cpu', payload: { rounds: 4_000_000 } });
+    const running = await until(cpu.body.id, (x) => terminal(x.status) || (x.status === 'running' && x.progress?.fraction > 0), 'progress');
+    if (running.status === 'running') assert.ok(running.progress.fraction > 0 && running.progress.fraction < 1);
+    const done = await until(cpu.body.id, (x) => terminal(x.status));
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.result.rounds, 4_000_000);
+  });
+
   it('agrees on redundant results, quarantines the Ki that lied, and lets an admin release it', async () => {
     await boot({ LIAR_NODE_ID: 'liar' });
     await cluster.start('an', { id: 'an1' });

@@ -14,7 +14,7 @@ export class NodeProcess {
   readonly logs: string[] = [];
   readonly exited: Promise<number | null>;
   exitCode: number | null | undefined;
-  constructor(readonly id: string, readonly role: string, readonly proc: ChildProcess, readonly metricsPort: number, readonly httpPort?: number) {
+  constructor(readonly id: string, readonly role: string, readonly proc: ChildProcess, readonly metricsPort: number, readonly httpPort?: number, readonly env: Record<string, string> = {}) {
     const collect = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.logs.push(line);
       if (this.logs.length > 5000) this.logs.splice(0, this.logs.length - 5000);
@@ -68,7 +68,7 @@ export class TestCluster {
       ...(httpPort ? { HTTP_PORT: String(httpPort) } : {}), ...this.baseEnv, ...(options.env ?? {}),
     };
     const proc = spawn(process.execPath, [MAIN, role, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const node = new NodeProcess(id, role, proc, metricsPort, httpPort);
+    const node = new NodeProcess(id, role, proc, metricsPort, httpPort, options.env ?? {});
     this.nodes.push(node);
     if (options.waitReady ?? true) await this.waitReady(node);
     return node;
