@@ -80,6 +80,7 @@ export const configSchema = {
   },
   principal: {
     maxAdmitted: { doc: 'Tasks this principal may hold admitted and unfinished before it answers 503', format: nonNegativeInt, default: 200000, env: 'PRINCIPAL_MAX_ADMITTED' },
+    maxInFlightWrites: { doc: 'Tasks waiting for their DB insert or their publish confirm before admission answers 503 (a slow DB or a blocked broker must not grow memory)', format: nonNegativeInt, default: 20000, env: 'PRINCIPAL_MAX_IN_FLIGHT_WRITES' },
     sweepIntervalMs: { doc: 'How often the leader republishes unpublished tasks and requeues expired leases', format: nonNegativeInt, default: 2000, env: 'SWEEP_INTERVAL_MS' },
     unpublishedGraceMs: { doc: 'Age after which a queued task without a confirmed publish is republished', format: nonNegativeInt, default: 5000, env: 'UNPUBLISHED_GRACE_MS' },
     leaderLeaseMs: { doc: 'Leader lease in the DB; a leader that cannot renew within it steps down', format: nonNegativeInt, default: 3000, env: 'LEADER_LEASE_MS' },
@@ -132,7 +133,7 @@ export interface AppConfig {
   log: { level: string };
   otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number };
-  principal: { maxAdmitted: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
+  principal: { maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
   an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number };
   ki: {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;

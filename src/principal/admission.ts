@@ -33,6 +33,8 @@ export class TaskAdmission {
   readonly map: AdmissionMap;
   readonly #inserts: GroupCommitter<TaskRecord[], void>;
   readonly #published: GroupCommitter<string, void>;
+  /** Publishes sent and not yet confirmed or failed. */
+  #unconfirmed = 0;
 
   constructor(private readonly d: AdmissionDeps) {
     this.map = new AdmissionMap(d.config.principal.maxAdmitted);
@@ -72,6 +74,10 @@ export class TaskAdmission {
    * same owner, nothing is stored and the earlier task ids are returned with `created: false`.
    */
   async submit(tasks: TaskRecord[], idempotencyKey?: string): Promise<{ ids: string[]; created: boolean }> {
+    const inFlight = this.#inserts.backlogWeight + this.#unconfirmed;
+    if (inFlight + tasks.length > this.d.config.principal.maxInFlightWrites) {
+      throw new OverloadedError(`${inFlight} tasks are waiting for the store or the broker (limit ${this.d.config.principal.maxInFlightWrites})`);
+    }
     const owner = tasks[0]?.owner ?? '';
     const entries = tasks.map((t) => ({ id: t.id, owner: t.owner, createdAtMs: t.createdAt.getTime() }));
     let existing: string[] | null = null;
@@ -96,6 +102,7 @@ export class TaskAdmission {
 
   /** Publishes a pending message with confirm and records that it was confirmed. Never throws. */
   async publish(task: TaskRecord): Promise<boolean> {
+    this.#unconfirmed++;
     try {
       await this.d.bus.send({ queue: this.d.names.pendingFor(task.priority) }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
         persistent: true, ...(task.traceContext ? { trace: task.traceContext } : {}),
@@ -103,6 +110,8 @@ export class TaskAdmission {
     } catch (err) {
       this.d.log.warn({ taskId: task.id, err: (err as Error).message }, 'publish failed; the sweeper will republish');
       return false;
+    } finally {
+      this.#unconfirmed--;
     }
     this.#published.submit(task.id).catch((err: Error) => {
       // Not fatal: the sweeper republishes it, and the duplicate is dropped by the attempt guard.

@@ -23,6 +23,7 @@ export interface GroupCommitOptions<I, O> {
 export class GroupCommitter<I, O> {
   #queue: Pending<I, O>[] = [];
   #running = 0;
+  #weight = 0;
   readonly #maxConcurrent: number;
   constructor(private readonly o: GroupCommitOptions<I, O>) {
     this.#maxConcurrent = o.maxConcurrent ?? 2;
@@ -31,6 +32,7 @@ export class GroupCommitter<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
+      this.#weight += this.o.weigh?.(item) ?? 1;
       this.#pump();
     });
   }
@@ -38,6 +40,11 @@ export class GroupCommitter<I, O> {
   /** Items waiting for a flush. */
   get backlog(): number {
     return this.#queue.length;
+  }
+
+  /** Weight of the items waiting for a flush or being written. */
+  get backlogWeight(): number {
+    return this.#weight;
   }
 
   /** Resolves when nothing is queued or being written. */
@@ -74,6 +81,7 @@ export class GroupCommitter<I, O> {
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
+      for (const p of batch) this.#weight -= this.o.weigh?.(p.item) ?? 1;
       this.#running--;
       this.#pump();
     }
