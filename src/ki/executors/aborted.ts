@@ -4,7 +4,7 @@ import { TaskExecutionError } from './types';
 export function abortReasonText(reason: unknown): string {
   if (reason === undefined) return 'aborted';
   if (typeof reason === 'string') return reason;
-  const message = (reason as { message?: unknown } | null)?.message;
+  const message = typeof reason === 'object' && reason !== null && 'message' in reason ? reason.message : undefined;
   if (typeof message === 'string' && message !== '') return message;
   try {
     return JSON.stringify(reason) ?? String(reason);

@@ -16,8 +16,9 @@ export async function readBoundedBody(response: Response, maxBytes: number): Pro
   if (response.body) {
     const reader = response.body.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      const next = await reader.read();
+      if (next.done) break;
+      const value = next.value as Uint8Array;
       const room = maxBytes - bytes;
       if (value.length > room) {
         chunks.push(value.subarray(0, room));

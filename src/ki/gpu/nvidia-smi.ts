@@ -25,7 +25,7 @@ export const NVIDIA_SMI_TIMEOUT_MS = 5000;
 export const runNvidiaSmi: NvidiaSmiRunner = (args, timeoutMs) =>
   new Promise((resolve, reject) => {
     execFile('nvidia-smi', [...args], { timeout: timeoutMs, maxBuffer: 1024 * 1024, windowsHide: true }, (err, stdout) => {
-      if (err) reject(err);
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
       else resolve(stdout);
     });
   });
