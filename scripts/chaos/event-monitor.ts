@@ -31,8 +31,9 @@ export async function startEventMonitor(iso: Isolation): Promise<{ completions: 
     // A redelivered event (after a broker cut) is the same event, not a second completion.
     if (seenMessages.has(msg.id)) return;
     seenMessages.add(msg.id);
-    const p = msg.payload as MessageOf<'task.event'>;
-    if (p.status !== 'cancelled') completions.set(p.taskId, (completions.get(p.taskId) ?? 0) + 1);
+    for (const e of (msg.payload as MessageOf<'task.event'>).events) {
+      if (e.status !== 'cancelled') completions.set(e.taskId, (completions.get(e.taskId) ?? 0) + 1);
+    }
   });
   return { completions, stop: () => transport.stop() };
 }

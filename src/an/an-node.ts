@@ -16,6 +16,7 @@ import { FairWaitQueue } from './fair-wait-queue';
 import type { HeldTask } from './in-flight';
 import { KiPool, unfitReason } from './ki-pool';
 import { StateWriter } from './state-writer';
+import { EventBatcher } from './event-batcher';
 import { canonicalJson, VoteTally } from './vote-tally';
 import type { Replica } from './in-flight';
 
@@ -56,6 +57,7 @@ export class AnNode implements Service {
   readonly #writer: StateWriter;
   readonly #progress: GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>;
   readonly #heartbeats: HeartbeatPublisher;
+  readonly #events: EventBatcher;
   readonly #group: string;
   #bands: ConsumerHandle[] = [];
   #window = -1;
@@ -72,6 +74,7 @@ export class AnNode implements Service {
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax);
     this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); } });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+    this.#events = new EventBatcher((events) => d.bus.send({ exchange: d.names.control, routingKey: d.names.rk.event('finished') }, 'task.event', { v: 1, events }));
   }
 
   get group(): string {
@@ -177,9 +180,11 @@ export class AnNode implements Service {
 
   /** Places waiting tasks, best first, while the group has room. */
   #pump(): void {
-    if (this.#draining || this.#waiting.size === 0) return;
-    for (const t of this.#waiting.ordered()) {
-      if (this.#pool.free === 0) return;
+    if (this.#draining || this.#waiting.size === 0 || this.#pool.free === 0) return;
+    const placedNow: HeldTask[] = [];
+    const unplaceable: { t: HeldTask; reason: string | null }[] = [];
+    for (const t of this.#waiting.candidates()) {
+      if (this.#pool.free === 0) break;
       const replicas = t.spec.redundancy?.replicas ?? 1;
       const placed: { ki: string; gpus: number[]; reservation: ReturnType<KiPool['place']> }[] = [];
       const used = new Set<string>();
@@ -191,9 +196,8 @@ export class AnNode implements Service {
         placed.push({ ki: p.ki, gpus: p.gpus, reservation: p });
       }
       if (placed.length === replicas) {
-        this.#waiting.served(t);
         for (const p of placed) t.runs.set(p.ki, { gpus: p.gpus, reservation: p.reservation.kind === 'placed' ? p.reservation.reservation : null });
-        void this.#dispatch(t);
+        placedNow.push(t);
         continue;
       }
       for (const p of placed) this.#pool.release(p.ki, p.reservation.kind === 'placed' ? p.reservation.reservation : null);
@@ -201,9 +205,17 @@ export class AnNode implements Service {
         const clusterReason = replicas > 1 && this.#clusterKis().length < replicas
           ? `redundancy needs ${replicas} distinct Kis; the cluster has ${this.#clusterKis().length}`
           : unfitReason(t.spec, this.#clusterKis());
-        if (clusterReason) { this.#waiting.remove(t); void this.#failUnplaceable(t, clusterReason); }
-        else if (never !== undefined) { this.#waiting.remove(t); void this.#handOn(t); }
+        if (clusterReason || never !== undefined) unplaceable.push({ t, reason: clusterReason });
       }
+    }
+    for (const t of placedNow) {
+      this.#waiting.served(t);
+      void this.#dispatch(t);
+    }
+    for (const { t, reason } of unplaceable) {
+      this.#waiting.remove(t);
+      if (reason) void this.#failUnplaceable(t, reason);
+      else void this.#handOn(t);
     }
   }
 
@@ -437,8 +449,7 @@ export class AnNode implements Service {
       this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts }, { persistent: true })
         .catch(() => undefined);
     }
-    this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event(status) }, 'task.event', { v: 1, taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() })
-      .catch(() => undefined);
+    this.#events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
   }
 
   /** Writes a transition, retrying while the DB is away; undefined when the task was taken back meanwhile. */
@@ -492,6 +503,7 @@ export class AnNode implements Service {
     for (const stop of this.#stopTimers) stop();
     await this.#writer.drain();
     await this.#progress.drain();
+    await this.#events.flush();
     await this.#heartbeats.stop();
   }
 }

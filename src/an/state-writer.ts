@@ -12,7 +12,9 @@ export class StateWriter {
   constructor(repo: TaskRepository, maxBatch: number) {
     this.#committer = new GroupCommitter({
       maxBatch,
-      maxConcurrent: 2,
+      // One statement at a time: two concurrent multi-row UPDATEs lock rows in plan order, which
+      // differs between small and large batches, and deadlock (PostgreSQL then waits 1 s).
+      maxConcurrent: 1,
       flush: async (items) => {
         const lastIndexById = new Map<string, number>();
         items.forEach((t, i) => lastIndexById.set(t.id, i));

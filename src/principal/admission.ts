@@ -21,6 +21,8 @@ export interface AdmissionDeps {
 }
 
 /** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 13 per row. */
+/** How long after its confirm a task still queued gets its publish mark. */
+const MARK_AFTER_MS = 1000;
 const MAX_ROWS_PER_INSERT = 2000;
 
 /**
@@ -32,7 +34,9 @@ const MAX_ROWS_PER_INSERT = 2000;
 export class TaskAdmission {
   readonly map: AdmissionMap;
   readonly #inserts: GroupCommitter<TaskRecord[], void>;
-  readonly #published: GroupCommitter<string, void>;
+  /** Confirmed publishes not yet marked in the store, with when they were confirmed. */
+  #confirmed: { id: string; atMs: number }[] = [];
+  #marking?: Promise<void>;
   /** Publishes sent and not yet confirmed or failed. */
   #unconfirmed = 0;
 
@@ -42,10 +46,7 @@ export class TaskAdmission {
       maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length,
       flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
     });
-    this.#published = new GroupCommitter<string, void>({
-      maxBatch: 5000, maxConcurrent: 1,
-      flush: async (ids) => { await d.repo.markPublished(ids); return ids.map(() => undefined); },
-    });
+
   }
 
   /** Builds the stored form of a submission, applying the configured defaults once. */
@@ -113,15 +114,30 @@ export class TaskAdmission {
     } finally {
       this.#unconfirmed--;
     }
-    this.#published.submit(task.id).catch((err: Error) => {
-      // Not fatal: the sweeper republishes it, and the duplicate is dropped by the attempt guard.
-      this.d.log.debug({ taskId: task.id, err: err.message }, 'publish mark not stored');
-    });
+    this.#confirmed.push({ id: task.id, atMs: Date.now() });
     return true;
+  }
+
+  /**
+   * Records in the store which confirmed tasks are still waiting, a while after their confirm: by
+   * then most are dispatched and need no mark, so the common path costs no extra row write. A mark
+   * that is lost (crash, DB error) only means the sweeper republishes a task, whose duplicate the
+   * dispatch guard drops.
+   */
+  markConfirmed(olderThanMs = MARK_AFTER_MS): Promise<void> {
+    return (this.#marking ??= (async () => {
+      const cutoff = Date.now() - olderThanMs;
+      const due = this.#confirmed.filter((c) => c.atMs <= cutoff);
+      if (due.length === 0) return;
+      this.#confirmed = this.#confirmed.filter((c) => c.atMs > cutoff);
+      for (let i = 0; i < due.length; i += 5000) {
+        await this.d.repo.markPublished(due.slice(i, i + 5000).map((c) => c.id)).catch((err: Error) => this.d.log.debug({ err: err.message }, 'publish marks not stored'));
+      }
+    })().finally(() => { this.#marking = undefined; }));
   }
 
   async drain(): Promise<void> {
     await this.#inserts.drain();
-    await this.#published.drain();
+    await this.markConfirmed(0);
   }
 }

@@ -112,6 +112,7 @@ export class PrincipalNode implements Service {
       await this.#sweeper.republishUnpublished();
       await this.#sweeper.requeueExpiredLeases(fence);
     }, onError('sweep')));
+    this.#stopTimers.push(every(500, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(ADMITTED_RECONCILE_AFTER_MS / 2, () => this.#sweeper.reconcileAdmitted(ADMITTED_RECONCILE_AFTER_MS), onError('admission reconcile')));
     this.#stopTimers.push(every(2000, async () => {
       let total = 0;
@@ -139,7 +140,7 @@ export class PrincipalNode implements Service {
     if (msg.type === 'node.heartbeat') {
       this.membership.observe(msg.payload as Heartbeat);
     } else if (msg.type === 'task.event') {
-      this.admission.map.release((msg.payload as MessageOf<'task.event'>).taskId);
+      for (const e of (msg.payload as MessageOf<'task.event'>).events) this.admission.map.release(e.taskId);
     }
   }
 

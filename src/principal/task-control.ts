@@ -37,7 +37,7 @@ export class TaskControl {
       }
     }
     void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event('cancelled') }, 'task.event', {
-      v: 1, taskId: task.id, status: 'cancelled', owner: task.owner, attempts: out.after.attempts, finishedAtMs: Date.now(),
+      v: 1, events: [{ taskId: task.id, status: 'cancelled', owner: task.owner, attempts: out.after.attempts, finishedAtMs: Date.now() }],
     }).catch(() => undefined);
     return out.after;
   }

@@ -37,6 +37,10 @@ const gpu = z.object({ index: z.number().int(), uuid: z.string(), name: z.string
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
 
+/** One task's terminal state, as task.event messages carry it. */
+const taskEvent = z.object({ taskId: z.string().uuid(), status: z.enum(TERMINAL), owner: z.string(), attempts: z.number().int(), finishedAtMs: ms });
+export type TaskEvent = z.infer<typeof taskEvent>;
+
 /** Every message body, by type. */
 export const messageSchemas = {
   /** principal → pending queue: a task waiting for an An. `attempts` is the fencing value at publish. */
@@ -54,8 +58,8 @@ export const messageSchemas = {
     v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms, finishedAtMs: ms,
     ok: z.boolean(), result: z.unknown().optional(), error: taskError.optional(),
   }),
-  /** An → principals (control): a task reached a terminal state. */
-  'task.event': z.object({ v: z.literal(1), taskId: z.string().uuid(), status: z.enum(TERMINAL), owner: z.string(), attempts: z.number().int(), finishedAtMs: ms }),
+  /** An/principal → principals (control): tasks that reached a terminal state, batched. */
+  'task.event': z.object({ v: z.literal(1), events: z.array(taskEvent).min(1).max(5000) }),
   /** every node (control): I am alive, with what I have. */
   'node.heartbeat': z.object({
     v: z.literal(1), id, role: z.enum(['principal', 'an', 'ki', 'standalone']), group: z.string().max(128), status: z.enum(['alive', 'leaving']),

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { derive } from './key-ring';
 import type { NodeRole } from './permissions';
@@ -19,10 +20,10 @@ const NODE_ROLES: readonly string[] = ['principal', 'an', 'ki', 'standalone'];
  * expire: a node sends the same token thousands of times a second.
  */
 export class NodeTokenAuthority {
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
   readonly #cache = new Map<string, NodeClaims>();
   constructor(jwtSecret: string, private readonly options: { ttlSec: number; clockToleranceSec: number; maxCached?: number }) {
-    this.#key = derive(jwtSecret, 'anki/node-token/hs256');
+    this.#key = createSecretKey(derive(jwtSecret, 'anki/node-token/hs256'));
   }
 
   sign(claims: { sub: string; role: NodeRole; group?: string }, ttlSec = this.options.ttlSec): string {

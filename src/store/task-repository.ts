@@ -181,10 +181,13 @@ export class TaskRepository {
     return r.rows;
   }
 
-  /** Marks tasks whose pending message the broker confirmed. */
+  /**
+   * Marks tasks whose pending message the broker confirmed and that are still queued. Rows that
+   * moved on are not touched (and not locked): only a task still waiting needs the mark.
+   */
   async markPublished(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.query('UPDATE tasks SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL', [ids]);
+    await this.db.query("UPDATE tasks SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL AND status = 'queued'", [ids]);
   }
 
   /** Queued tasks without a confirmed publish, older than `graceMs`. */

@@ -62,6 +62,8 @@ export class AmqpTransport implements Transport {
   async #start(): Promise<void> {
     const tls = this.o.tls ?? {};
     const socketOptions = {
+      // Without it Nagle's algorithm holds small frames back ~40 ms per hop.
+      noDelay: true,
       clientProperties: { connection_name: this.o.connectionName },
       ...(tls.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),
       ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
