@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { createIsolation, type Isolation } from '../../helpers/isolation';
-import { migrate, PgDatabase, TaskRepository, type TaskRecord } from '../../../src/store';
+import { migrate, MIGRATIONS, PgDatabase, TaskRepository, type TaskRecord } from '../../../src/store';
 
 function newTask(over: Partial<TaskRecord> = {}): TaskRecord {
   const now = new Date();
@@ -21,7 +21,7 @@ describe('task store on PostgreSQL: guarded transitions fenced by attempt', func
   before(async () => {
     iso = await createIsolation('store');
     db = new PgDatabase({ url: iso.databaseUrl, poolSize: 4, statementTimeoutMs: 5000, connectTimeoutMs: 2000, maxTxAttempts: 3, applicationName: 'test' });
-    assert.deepEqual(await migrate(db, 'test-a'), [1]);
+    assert.deepEqual(await migrate(db, 'test-a'), MIGRATIONS.map((m) => m.version));
     assert.deepEqual(await migrate(db, 'test-b'), [], 'a second migrate finds nothing to do');
     repo = new TaskRepository(db);
   });
