@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/schema';
+import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
 import { Membership, type Heartbeat, type Member } from '../cluster/membership';
 import { every, type Service } from '../lifecycle/service';
@@ -252,7 +253,13 @@ export class AnNode implements Service {
     }
   }
 
-  async #dispatch(t: HeldTask): Promise<void> {
+  /** Records the dispatch and assigns the attempt, in the task's trace (from receipt of the pending message). */
+  #dispatch(t: HeldTask): Promise<void> {
+    return withSpan(SPAN.taskSchedule, { [ATTR.taskId]: t.spec.id, [ATTR.taskType]: t.spec.type, [ATTR.nodeId]: this.d.nodeId, [ATTR.kiId]: [...t.runs.keys()].join(',') },
+      () => this.#dispatchAttempt(t), t.trace, { startTimeMs: t.sinceMs });
+  }
+
+  async #dispatchAttempt(t: HeldTask): Promise<void> {
     const kis = [...t.runs.keys()];
     const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.config.an.leaseMs, bumpAttempts: true, to: 'dispatched' as const };
     try {
@@ -288,7 +295,7 @@ export class AnNode implements Service {
     t.tally = redundancy && redundancy.replicas > 1 ? new VoteTally(redundancy.replicas, redundancy.quorum) : undefined;
     this.#updateInFlight();
     for (const [ki, run] of t.runs) {
-      this.d.bus.send({ queue: this.d.names.inbox('ki', ki) }, 'task.assign', { v: 1, task: t.spec, attempt: t.attempts, an: this.d.nodeId, gpus: run.gpus }, t.trace ? { trace: t.trace } : {})
+      this.d.bus.send({ queue: this.d.names.inbox('ki', ki) }, 'task.assign', { v: 1, task: t.spec, attempt: t.attempts, an: this.d.nodeId, gpus: run.gpus }, { trace: currentTraceparent() ?? t.trace })
         .catch((err: Error) => this.#replicaLost(t, ki, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${err.message}`, retryable: true }));
     }
   }
@@ -337,7 +344,7 @@ export class AnNode implements Service {
       case 'task.result': {
         const p = msg.payload as MessageOf<'task.result'>;
         const t = this.#current(p.taskId, p.attempt, p.ki);
-        if (t) void this.#onResult(t, p);
+        if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: p.ki, [ATTR.nodeId]: this.d.nodeId }, () => this.#onResult(t, p), msg.trace);
         else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
         return;
       }

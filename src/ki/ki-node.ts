@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/schema';
+import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span } from '../observability';
 import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
 import type { Heartbeat } from '../cluster/membership';
 import type { Service } from '../lifecycle/service';
@@ -136,10 +137,11 @@ export class KiNode implements Service {
       void this.#report(a, Date.now(), { code: 'KI_BUSY', message: `${this.d.nodeId} has no free slot`, retryable: true });
       return;
     }
-    void this.#run(a, executor, msg.trace);
+    void withSpan(SPAN.taskExecute, { [ATTR.taskId]: a.task.id, [ATTR.taskType]: a.task.type, [ATTR.attempt]: a.attempt, [ATTR.nodeId]: this.d.nodeId, [ATTR.anId]: a.an },
+      (span) => this.#run(a, executor, currentTraceparent() ?? msg.trace, span), msg.trace);
   }
 
-  async #run(a: Assignment, executor: Executor, trace?: string): Promise<void> {
+  async #run(a: Assignment, executor: Executor, trace?: string, span?: Span): Promise<void> {
     const taskId = a.task.id;
     const log = this.d.log.child({ taskId, attempt: a.attempt, type: a.task.type });
     const abort = new AbortController();
@@ -179,7 +181,10 @@ export class KiNode implements Service {
     }
     if (this.#running.get(taskId) === run) this.#running.delete(taskId);
     this.#updateSlotMetrics();
-    if (error) log.info({ code: error.code, err: error.message }, 'attempt failed');
+    if (error) {
+      log.info({ code: error.code, err: error.message }, 'attempt failed');
+      if (span) markFailed(span, error);
+    }
     await this.#report(a, run.startedAtMs, error, result, trace);
   }
 
@@ -200,6 +205,12 @@ export class KiNode implements Service {
   }
 
   #updateSlotMetrics(): void {
+    for (const g of this.d.gpus) {
+      const labels = { gpu: String(g.index), uuid: g.uuid };
+      this.d.metrics.kiGpuMemoryTotal.set(labels, g.memoryMiB);
+      this.d.metrics.kiGpuMemoryUsed.set(labels, g.memoryUsedMiB);
+      this.d.metrics.kiGpuTasks.set(labels, [...this.#running.values()].filter((r) => r.gpus.includes(g.index)).length);
+    }
     this.d.metrics.kiSlots.set({ state: 'busy' }, this.busy);
     this.d.metrics.kiSlots.set({ state: 'free' }, Math.max(0, this.slots - this.busy));
     this.d.metrics.tasksInFlight.set(this.busy);

@@ -33,11 +33,15 @@ export function createMetrics(registry: Registry, role: string) {
   m.nodeUp.set({ role }, 1);
   m.leader.set(0);
   m.leaderTerm.set(0);
-  for (const s of ['succeeded', 'failed', 'cancelled']) m.tasksFinished.inc({ status: s }, 0);
+  for (const s of ['succeeded', 'failed', 'cancelled']) {
+    m.tasksFinished.inc({ status: s }, 0);
+    m.taskDuration.zero({ status: s });
+  }
   m.tasksInFlight.set(0);
   m.queueDepth.set({ queue: 'pending' }, 0);
   for (const s of ['free', 'busy']) m.kiSlots.set({ state: s }, 0);
-  for (const r of ['decrypt', 'token', 'role', 'replay', 'schema']) m.messagesRejected.inc({ reason: r }, 0);
+  for (const r of ['too_large', 'malformed', 'unknown_key', 'decrypt', 'token', 'role', 'sender', 'replay', 'stale', 'schema']) m.messagesRejected.inc({ reason: r }, 0);
+  for (const r of ['KI_LOST', 'AN_LOST', 'LEASE_EXPIRED', 'takeover', 'TASK_FAILED']) m.tasksRetried.inc({ reason: r }, 0);
   m.dbErrors.inc(0);
   m.amqpReconnects.inc(0);
   collectDefaultMetrics({ register: registry });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/schema';
 import { OverloadedError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../observability/logger';
+import { ATTR, currentTraceparent, MESSAGING_SYSTEM, SPAN, withSpan } from '../observability';
 import type { Metrics } from '../observability/metrics';
 import type { TopologyNames } from '../protocol/names';
 import { AdmissionMap } from '../store/admission-map';
@@ -83,10 +84,10 @@ export class TaskAdmission {
     const entries = tasks.map((t) => ({ id: t.id, owner: t.owner, createdAtMs: t.createdAt.getTime() }));
     let existing: string[] | null = null;
     try {
-      await this.map.admit(entries, async () => {
+      await withSpan(SPAN.taskInsert, { [ATTR.taskCount]: tasks.length, ...(tasks.length === 1 ? { [ATTR.taskId]: tasks[0]!.id } : {}) }, () => this.map.admit(entries, async () => {
         if (idempotencyKey) existing = (await this.d.repo.insertIdempotent(owner, idempotencyKey, tasks)).existing;
         else await this.#inserts.submit(tasks);
-      });
+      }));
     } catch (err) {
       if (err instanceof OverloadedError) throw err;
       this.d.metrics.dbErrors.inc();
@@ -105,9 +106,12 @@ export class TaskAdmission {
   async publish(task: TaskRecord): Promise<boolean> {
     this.#unconfirmed++;
     try {
-      await this.d.bus.send({ queue: this.d.names.pendingFor(task.priority) }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
-        persistent: true, ...(task.traceContext ? { trace: task.traceContext } : {}),
-      });
+      const queue = this.d.names.pendingFor(task.priority);
+      await withSpan(SPAN.taskPublish, {
+        [ATTR.taskId]: task.id, [ATTR.messagingSystem]: MESSAGING_SYSTEM, [ATTR.messagingDestination]: queue, [ATTR.messagingOperationType]: 'send',
+      }, () => this.d.bus.send({ queue }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
+        persistent: true, trace: currentTraceparent() ?? task.traceContext ?? undefined,
+      }), task.traceContext);
     } catch (err) {
       this.d.log.warn({ taskId: task.id, err: (err as Error).message }, 'publish failed; the sweeper will republish');
       return false;

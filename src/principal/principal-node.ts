@@ -21,6 +21,8 @@ import { Sweeper } from './sweeper';
 import { GroupAssigner } from './group-assigner';
 import { TaskControl } from './task-control';
 import type Koa from 'koa';
+import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../dashboard/serve';
+import { LiveFeed } from './live-feed';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -45,6 +47,8 @@ export class PrincipalNode implements Service {
   readonly name = 'principal';
   readonly admission: TaskAdmission;
   readonly membership: Membership;
+  /** The dashboard's server-sent events (`GET /events`). */
+  readonly feed: LiveFeed;
   readonly #control: TaskControl;
   readonly #sweeper: Sweeper;
   readonly #heartbeats: HeartbeatPublisher;
@@ -60,6 +64,7 @@ export class PrincipalNode implements Service {
   constructor(private readonly d: PrincipalDeps) {
     this.admission = new TaskAdmission(d);
     this.membership = new Membership(d.config.cluster);
+    this.feed = new LiveFeed({ verifier: d.verifier, log: d.log.child({ component: 'live-feed' }) });
     this.#control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
     this.#assigner = new GroupAssigner({ membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log });
@@ -127,7 +132,15 @@ export class PrincipalNode implements Service {
 
     const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, reputation: this.d.reputation, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
     const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
-    const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, ...(this.d.publicRoutes ? { publicRoutes: this.d.publicRoutes } : {}) });
+    // The dashboard's live tree: a snapshot at once on every status change, and at most once a
+    // second while someone watches (slots and GPU memory change without a status change).
+    const nodesNow = () => cluster.nodes();
+    this.membership.on('change', () => this.feed.publishNodes(nodesNow));
+    this.membership.on('removed', () => this.feed.publishNodes(nodesNow));
+    this.#stopTimers.push(every(1000, () => { if (this.feed.clientCount > 0) this.feed.publishNodes(nodesNow); }, onError('live nodes')));
+    this.#stopTimers.push(every(5000, async () => { if (this.feed.clientCount > 0) await cluster.refresh(); }, onError('quarantine refresh')));
+    const publicRoutes = chainMiddleware(dashboardMiddleware(DEFAULT_STATIC_DIR, { log }), this.feed.middleware(), this.d.publicRoutes);
+    const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes });
     const handle = app.callback();
     const { server, port } = await listen((req, res) => { void handle(req, res); }, config.http.port, config.http.host);
     this.#server = server;
@@ -140,7 +153,10 @@ export class PrincipalNode implements Service {
     if (msg.type === 'node.heartbeat') {
       this.membership.observe(msg.payload as Heartbeat);
     } else if (msg.type === 'task.event') {
-      for (const e of (msg.payload as MessageOf<'task.event'>).events) this.admission.map.release(e.taskId);
+      for (const e of (msg.payload as MessageOf<'task.event'>).events) {
+        this.admission.map.release(e.taskId);
+        this.feed.publishTask({ id: e.taskId, status: e.status, owner: e.owner, attempts: e.attempts, finishedAt: new Date(e.finishedAtMs).toISOString() });
+      }
     }
   }
 
@@ -155,6 +171,7 @@ export class PrincipalNode implements Service {
 
   async #stop(): Promise<void> {
     this.#draining = true;
+    this.feed.close();
     if (this.#server) await closeServer(this.#server);
     for (const stop of this.#stopTimers) stop();
     await this.admission.drain();

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import type Koa from 'koa';
 import type { AuthState } from '../http/auth';
 import { readJson } from '../http/body';
@@ -57,21 +58,24 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   r.post('/tasks', async (ctx) => {
     requireWrite(ctx);
     const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
-    const task = d.admission.build(body, ctx.state.caller.sub);
-    let outcome;
-    try {
-      outcome = await d.admission.submit([task], idempotencyKeyOf(ctx));
-    } catch (err) {
-      // Name the id that was not stored, so a caller can confirm that nothing half-exists.
-      if (err instanceof StoreUnavailableError) throw unavailable(`the task store is unavailable; task ${task.id} was not stored`, 1, { taskId: task.id });
-      throw err;
-    }
-    const { ids, created } = outcome;
-    const stored = created ? task : await read(() => d.control.get(ids[0]!));
-    if (!stored) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
-    ctx.status = created ? 201 : 200;
-    ctx.set('Location', `/tasks/${stored.id}`);
-    ctx.body = toApiTask(stored);
+    await withSpan(SPAN.taskSubmit, {}, async (span) => {
+      const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent());
+      span.setAttributes({ [ATTR.taskId]: task.id, [ATTR.taskType]: task.type, [ATTR.taskPriority]: task.priority });
+      let outcome;
+      try {
+        outcome = await d.admission.submit([task], idempotencyKeyOf(ctx));
+      } catch (err) {
+        // Name the id that was not stored, so a caller can confirm that nothing half-exists.
+        if (err instanceof StoreUnavailableError) throw unavailable(`the task store is unavailable; task ${task.id} was not stored`, 1, { taskId: task.id });
+        throw err;
+      }
+      const { ids, created } = outcome;
+      const stored = created ? task : await read(() => d.control.get(ids[0]!));
+      if (!stored) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
+      ctx.status = created ? 201 : 200;
+      ctx.set('Location', `/tasks/${stored.id}`);
+      ctx.body = toApiTask(stored);
+    });
   });
 
   r.post('/tasks/batch', async (ctx) => {
@@ -80,8 +84,11 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { tasks?: unknown }).tasks)) throw badRequest('tasks: must be an array', { field: 'tasks' });
     const list = (raw as { tasks: unknown[] }).tasks;
     if (list.length === 0 || list.length > d.maxBatch) throw badRequest(`tasks: between 1 and ${d.maxBatch} tasks per batch`, { field: 'tasks' });
-    const tasks = list.map((item, i) => d.admission.build(parseOr400(submitTaskSchema, item, `tasks.${i}`), ctx.state.caller.sub));
-    const { ids, created } = await d.admission.submit(tasks, idempotencyKeyOf(ctx));
+    const { ids, created } = await withSpan(SPAN.taskSubmit, { [ATTR.taskCount]: list.length }, () => {
+      const trace = currentTraceparent();
+      const tasks = list.map((item, i) => d.admission.build(parseOr400(submitTaskSchema, item, `tasks.${i}`), ctx.state.caller.sub, trace));
+      return d.admission.submit(tasks, idempotencyKeyOf(ctx));
+    });
     ctx.status = created ? 201 : 200;
     ctx.body = { ids };
   });

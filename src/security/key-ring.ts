@@ -32,7 +32,8 @@ export function parseKeyRing(spec: string): KeyRing {
   const keys = entries.map((entry): AesKey => {
     const sep = entry.indexOf(':');
     const id = entry.slice(0, sep);
-    if (sep <= 0 || !/^[A-Za-z0-9._-]{1,32}$/.test(id)) throw new ConfigError(`invalid configuration: security.aesKeys (AES_KEYS) entry "${id || entry.slice(0, 8)}" must be kid:base64key`);
+    // Never echo the entry: without its "kid:" it is the key itself.
+    if (sep <= 0 || !/^[A-Za-z0-9._-]{1,32}$/.test(id)) throw new ConfigError(`invalid configuration: security.aesKeys (AES_KEYS) entry ${entries.indexOf(entry) + 1} must be kid:base64key`);
     const master = Buffer.from(entry.slice(sep + 1), 'base64');
     if (master.length < 32) throw new ConfigError(`invalid configuration: security.aesKeys (AES_KEYS) key "${id}" must decode to at least 32 bytes`);
     return { id, secret: derive(master, 'anki/envelope/aes-256-gcm', 32) };

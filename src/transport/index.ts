@@ -1,3 +1,4 @@
 export type { Transport, Delivery, QueueSpec, QueueKind, Target, PublishOptions, ConsumerHandle, TransportStatus } from './types';
 export { AmqpTransport, type AmqpTransportOptions } from './amqp-transport';
 export { MessageBus, type Received, type ReceiveHandler } from './message-bus';
+export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport';

@@ -1,0 +1,87 @@
+/** The REST API's JSON as the client reads it (DESIGN.md "REST API"); kept apart from the server's domain types. */
+
+/** Status of a task as the API spells it. */
+export type ApiTaskStatus = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Statuses a task never leaves. */
+export const TERMINAL: readonly ApiTaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** Why a task failed or was cancelled. */
+export interface ApiTaskError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  details?: unknown;
+}
+
+/** A task as GET /tasks/{id} returns it. */
+export interface ApiTask {
+  id: string;
+  type: string;
+  payload: unknown;
+  status: ApiTaskStatus;
+  priority: number;
+  requirements: { gpus: number; gpuMemoryMiB: number; labels: string[] };
+  redundancy?: { replicas: number; quorum: number };
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  result: unknown;
+  error: ApiTaskError | null;
+  progress: { fraction: number; message?: string; atMs: number } | null;
+  owner: string;
+  an: string | null;
+  ki: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** One page of GET /tasks. */
+export interface ApiTaskPage {
+  items: ApiTask[];
+  nextCursor: string | null;
+}
+
+/** A GPU as a Ki advertises it. */
+export interface ApiGpu {
+  index: number;
+  uuid: string;
+  name: string;
+  memoryMiB: number;
+  memoryUsedMiB: number;
+  utilizationPct?: number;
+}
+
+/** A cluster member as GET /nodes returns it. */
+export interface ApiNode {
+  id: string;
+  role: string;
+  status: string;
+  group: string;
+  leader: boolean;
+  load: number;
+  slots: { total: number; busy: number };
+  gpus: ApiGpu[];
+  quarantined?: boolean;
+  lastSeen: string;
+}
+
+/** application/problem+json */
+export interface ApiProblem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+}
+
+/** A task submission (POST /tasks). */
+export interface SubmitBody {
+  type: string;
+  payload?: unknown;
+  priority?: number;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  requirements?: { gpus: number };
+}

@@ -1,0 +1,373 @@
+import type { ServerResponse } from 'node:http';
+import type Koa from 'koa';
+import jwt from 'jsonwebtoken';
+import { forbidden, unauthorized, unavailable } from '../http/problem';
+import type { Logger } from '../observability/logger';
+import { InvalidTokenError, rightsOf, type Caller, type ClientRights, type ClientTokenVerifier } from '../security';
+
+/** A node as the feed sends it: one item of `GET /nodes`. */
+export type LiveNode = { id: string; lastSeen?: string } & Record<string, unknown>;
+
+/** What the principal knows of a task change; only these fields are sent (never payload or result). */
+export interface LiveTaskInput {
+  id: string;
+  status: string;
+  owner: string;
+  type?: string;
+  attempts?: number;
+  an?: string | null;
+  ki?: string | null;
+  progress?: { fraction: number; message?: string; atMs: number } | null;
+  updatedAt?: string | Date;
+  finishedAt?: string | Date | null;
+}
+
+/** The part of a ServerResponse the feed writes to; unit tests pass a fake. */
+export interface EventSink {
+  write(chunk: string): boolean;
+  end(): void;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+export interface LiveFeedOptions {
+  verifier: ClientTokenVerifier;
+  log?: Logger;
+  /** @defaultValue `'/events'` */
+  path?: string;
+  /** Least time between two `nodes` snapshots. @defaultValue 1000 */
+  nodesIntervalMs?: number;
+  /** An unchanged snapshot (only `lastSeen` moved) is sent again after this long. @defaultValue 10000 */
+  nodesMaxQuietMs?: number;
+  /** Comment lines that keep proxies and idle timeouts from closing a quiet stream. @defaultValue 15000 */
+  heartbeatMs?: number;
+  /** Events held for one client whose socket is not taking writes. @defaultValue 256 */
+  maxQueuedEvents?: number;
+  /** Bytes held for one such client. @defaultValue 1 MiB */
+  maxQueuedBytes?: number;
+  /** Open streams at once; more are answered 503. @defaultValue 500 */
+  maxClients?: number;
+  /** The `retry:` a browser waits before reconnecting. @defaultValue 3000 */
+  retryMs?: number;
+  now?: () => number;
+}
+
+type ResolvedOptions = Required<Omit<LiveFeedOptions, 'log'>> & { log: Logger | undefined };
+
+function resolveLiveFeedOptions(o: LiveFeedOptions): ResolvedOptions {
+  return {
+    verifier: o.verifier, log: o.log, path: o.path ?? '/events', nodesIntervalMs: o.nodesIntervalMs ?? 1000, nodesMaxQuietMs: o.nodesMaxQuietMs ?? 10_000,
+    heartbeatMs: o.heartbeatMs ?? 15_000, maxQueuedEvents: o.maxQueuedEvents ?? 256, maxQueuedBytes: o.maxQueuedBytes ?? 1024 * 1024,
+    maxClients: o.maxClients ?? 500, retryMs: o.retryMs ?? 3000, now: o.now ?? Date.now,
+  };
+}
+
+type FrameKind = 'task' | 'nodes' | 'control';
+interface Frame { kind: FrameKind; text: string }
+
+/** One open event stream. */
+class FeedClient {
+  readonly rights: ClientRights;
+  queue: Frame[] = [];
+  queuedBytes = 0;
+  /** Since when the socket has refused writes (undefined: it takes them). */
+  blockedSinceMs: number | undefined;
+  closed = false;
+  expiryTimer: NodeJS.Timeout | undefined;
+  constructor(readonly caller: Caller, readonly sink: EventSink) {
+    this.rights = rightsOf(caller.roles);
+  }
+
+  mayRead(task: { owner: string }): boolean {
+    return this.rights.readTasks === 'all' || (this.rights.readTasks === 'own' && task.owner === this.caller.sub);
+  }
+}
+
+const frame = (kind: FrameKind, event: string, data: unknown): Frame => ({ kind, text: `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` });
+const iso = (v: string | Date | null | undefined) => (v instanceof Date ? v.toISOString() : v);
+/** Two snapshots that differ only in `lastSeen` are the same picture. */
+const signatureOf = (items: readonly LiveNode[]) => JSON.stringify(items, (k, v: unknown) => (k === 'lastSeen' ? undefined : v));
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The fields of a task update that go on the wire. */
+export function toLiveTask(t: LiveTaskInput): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: t.id, status: t.status, owner: t.owner };
+  if (t.type !== undefined) out['type'] = t.type;
+  if (t.attempts !== undefined) out['attempts'] = t.attempts;
+  if (t.an !== undefined) out['an'] = t.an;
+  if (t.ki !== undefined) out['ki'] = t.ki;
+  if (t.progress !== undefined) out['progress'] = t.progress;
+  if (t.updatedAt !== undefined) out['updatedAt'] = iso(t.updatedAt);
+  if (t.finishedAt !== undefined) out['finishedAt'] = iso(t.finishedAt);
+  return out;
+}
+
+/**
+ * Server-sent events for the dashboard (`GET /events?token=<JWT>`): `nodes` snapshots (at most one
+ * per `nodesIntervalMs`, only to callers who may read nodes) and `task` updates (admin and operator
+ * get all, submitter and viewer only their own tasks). EventSource cannot send an Authorization
+ * header, hence the token in the query; it is verified like any bearer token, and the stream ends
+ * with an `expired` event when the token does.
+ *
+ * A client whose socket stops taking writes gets a bounded queue: on overflow what it has not
+ * received is dropped for one `resync` event (the page then reloads its lists), and a client blocked
+ * for two heartbeats is disconnected (its EventSource reconnects).
+ */
+export class LiveFeed {
+  readonly #o: ResolvedOptions;
+  readonly #clients = new Set<FeedClient>();
+  #nodesSource: readonly LiveNode[] | (() => readonly LiveNode[]) | undefined;
+  #nodesDirty = false;
+  #nodesTimer: NodeJS.Timeout | undefined;
+  #lastNodesSentMs = Number.NEGATIVE_INFINITY;
+  #lastNodesSignature = '';
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #dropped = 0;
+  #evicted = 0;
+
+  constructor(options: LiveFeedOptions) {
+    this.#o = resolveLiveFeedOptions(options);
+  }
+
+  /** Open event streams. */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** Counters for tests and logs: streams open, events dropped on overflow, slow clients disconnected. */
+  stats(): { clients: number; dropped: number; evicted: number } {
+    return { clients: this.#clients.size, dropped: this.#dropped, evicted: this.#evicted };
+  }
+
+  /** Sends a task change to every client that may read the task. */
+  publishTask(task: LiveTaskInput): void {
+    if (this.#clients.size === 0) return;
+    const f = frame('task', 'task', toLiveTask(task));
+    for (const c of this.#clients) if (c.mayRead(task)) this.#send(c, f);
+  }
+
+  /**
+   * Offers the current membership. Pass a function to have the snapshot built only when it is sent
+   * (at most once per `nodesIntervalMs`, and not at all while nobody is watching).
+   */
+  publishNodes(nodes: readonly LiveNode[] | (() => readonly LiveNode[])): void {
+    this.#nodesSource = nodes;
+    this.#nodesDirty = true;
+    this.#scheduleNodes();
+  }
+
+  /** The Koa middleware answering `GET <path>`; everything else goes to `next`. Mount it before auth. */
+  middleware(): Koa.Middleware {
+    return async (ctx, next) => {
+      if (ctx.path !== this.#o.path || ctx.method !== 'GET') { await next(); return; }
+      const token = tokenOf(ctx);
+      if (!token) throw unauthorized('missing token: pass ?token=<JWT> (EventSource cannot send headers) or Authorization: Bearer');
+      let caller: Caller;
+      try {
+        caller = this.#o.verifier.verify(token);
+      } catch (err) {
+        throw unauthorized(err instanceof InvalidTokenError ? err.message : 'invalid token');
+      }
+      const rights = rightsOf(caller.roles);
+      if (rights.readTasks === 'none' && !rights.readNodes) throw forbidden('your role may not read tasks or nodes');
+      if (this.#closed) throw unavailable('this principal is shutting down', 1);
+      if (this.#clients.size >= this.#o.maxClients) throw unavailable('too many live connections to this principal', 5);
+      const exp = (jwt.decode(token) as jwt.JwtPayload | null)?.exp;
+
+      // Koa must neither answer nor let the 404 check fire: the stream is ours from here on.
+      ctx.status = 200;
+      ctx.respond = false;
+      const res: ServerResponse = ctx.res;
+      ctx.req.socket?.setTimeout(0);
+      ctx.req.socket?.setNoDelay(true);
+      ctx.req.socket?.setKeepAlive(true);
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-store, no-transform',
+        Connection: 'keep-alive',
+        // nginx and similar proxies would otherwise buffer the stream.
+        'X-Accel-Buffering': 'no',
+      });
+      this.attach(caller, res, typeof exp === 'number' ? exp * 1000 : undefined);
+    };
+  }
+
+  /**
+   * Registers an open stream and sends its greeting (and the current snapshot when it may read
+   * nodes). Returns a function that closes it.
+   * @internal the middleware's second half, called directly by unit tests.
+   */
+  attach(caller: Caller, sink: EventSink, expiresAtMs?: number): () => void {
+    const c = new FeedClient(caller, sink);
+    this.#clients.add(c);
+    sink.once('close', () => this.#detach(c));
+    this.#send(c, { kind: 'control', text: `retry: ${this.#o.retryMs}\n: an-ki live feed\n\n` });
+    this.#send(c, frame('control', 'hello', {
+      sub: caller.sub, roles: caller.roles, nodes: c.rights.readNodes, tasks: c.rights.readTasks,
+      ...(expiresAtMs !== undefined ? { expiresAt: new Date(expiresAtMs).toISOString() } : {}),
+    }));
+    if (c.rights.readNodes && this.#nodesSource) this.#send(c, frame('nodes', 'nodes', this.#snapshot(this.#resolveNodes())));
+    if (expiresAtMs !== undefined) {
+      c.expiryTimer = setTimeout(() => {
+        this.#send(c, frame('control', 'expired', { reason: 'token expired' }));
+        this.#end(c);
+      }, Math.min(MAX_TIMER_MS, Math.max(0, expiresAtMs - this.#o.now())));
+      c.expiryTimer.unref();
+    }
+    this.#startHeartbeat();
+    if (this.#nodesDirty) this.#scheduleNodes();
+    this.#o.log?.debug({ sub: caller.sub, clients: this.#clients.size }, 'live feed client connected');
+    return () => this.#end(c);
+  }
+
+  /**
+   * Sends the pending snapshot now if it differs from the last one sent (or that one is older than
+   * `nodesMaxQuietMs`).
+   * @internal the throttle timer's work; unit tests call it instead of waiting.
+   */
+  flushNodes(): void {
+    if (this.#nodesTimer) { clearTimeout(this.#nodesTimer); this.#nodesTimer = undefined; }
+    if (!this.#nodesDirty || !this.#nodesSource) return;
+    const watchers = [...this.#clients].filter((c) => c.rights.readNodes);
+    if (watchers.length === 0) return; // stays dirty: the next watcher gets a fresh snapshot on connect
+    this.#nodesDirty = false;
+    const items = this.#resolveNodes();
+    const signature = signatureOf(items);
+    const now = this.#o.now();
+    if (signature === this.#lastNodesSignature && now - this.#lastNodesSentMs < this.#o.nodesMaxQuietMs) return;
+    this.#lastNodesSignature = signature;
+    this.#lastNodesSentMs = now;
+    const f = frame('nodes', 'nodes', this.#snapshot(items));
+    for (const c of watchers) this.#send(c, f);
+  }
+
+  /**
+   * Writes a keep-alive comment to every client and disconnects those blocked for two periods.
+   * @internal the heartbeat timer's work; unit tests call it instead of waiting.
+   */
+  heartbeat(): void {
+    const now = this.#o.now();
+    for (const c of this.#clients) {
+      if (c.blockedSinceMs === undefined) {
+        this.#write(c, { kind: 'control', text: `: ping ${new Date(now).toISOString()}\n\n` });
+      } else if (now - c.blockedSinceMs >= 2 * this.#o.heartbeatMs) {
+        // Nothing written for this long: a stalled reader or a half-open socket. Its EventSource
+        // reconnects and starts again from fresh lists.
+        this.#evicted++;
+        this.#o.log?.info({ sub: c.caller.sub, queued: c.queue.length }, 'live feed client stalled; disconnected');
+        this.#end(c);
+      }
+    }
+  }
+
+  /** Ends every stream and refuses new ones. Call before closing the HTTP server, whose close waits for open responses. */
+  close(): void {
+    this.#closed = true;
+    for (const c of [...this.#clients]) this.#end(c);
+    if (this.#nodesTimer) clearTimeout(this.#nodesTimer);
+    this.#nodesTimer = undefined;
+    this.#stopHeartbeat();
+  }
+
+  #resolveNodes(): readonly LiveNode[] {
+    const src = this.#nodesSource;
+    return typeof src === 'function' ? src() : (src ?? []);
+  }
+
+  #snapshot(items: readonly LiveNode[]) {
+    return { items, at: new Date(this.#o.now()).toISOString() };
+  }
+
+  #scheduleNodes(): void {
+    if (this.#nodesTimer || this.#closed) return;
+    if (![...this.#clients].some((c) => c.rights.readNodes)) return;
+    const waitMs = Math.max(0, this.#lastNodesSentMs + this.#o.nodesIntervalMs - this.#o.now());
+    this.#nodesTimer = setTimeout(() => { this.#nodesTimer = undefined; this.flushNodes(); }, Math.min(waitMs, this.#o.nodesIntervalMs));
+    this.#nodesTimer.unref();
+  }
+
+  /** Writes now, or queues while the socket is full; the queue is bounded. */
+  #send(c: FeedClient, f: Frame): void {
+    if (c.closed) return;
+    if (c.blockedSinceMs === undefined) { this.#write(c, f); return; }
+    // A newer snapshot makes a queued one worthless.
+    if (f.kind === 'nodes' && c.queue.some((q) => q.kind === 'nodes')) {
+      c.queue = c.queue.filter((q) => q.kind !== 'nodes');
+      c.queuedBytes = c.queue.reduce((n, q) => n + q.text.length, 0);
+    }
+    if (c.queue.length + 1 > this.#o.maxQueuedEvents || c.queuedBytes + f.text.length > this.#o.maxQueuedBytes) {
+      // The reader cannot keep up: what it missed is replaced by one instruction to reload.
+      this.#dropped += c.queue.filter((q) => q.kind !== 'control').length + 1;
+      const resync = frame('control', 'resync', { reason: 'overflow' });
+      c.queue = [resync];
+      c.queuedBytes = resync.text.length;
+      return;
+    }
+    c.queue.push(f);
+    c.queuedBytes += f.text.length;
+  }
+
+  #write(c: FeedClient, f: Frame): void {
+    let ok: boolean;
+    try {
+      ok = c.sink.write(f.text);
+    } catch {
+      this.#end(c);
+      return;
+    }
+    if (!ok && c.blockedSinceMs === undefined) {
+      c.blockedSinceMs = this.#o.now();
+      c.sink.once('drain', () => this.#drain(c));
+    }
+  }
+
+  #drain(c: FeedClient): void {
+    if (c.closed) return;
+    c.blockedSinceMs = undefined;
+    while (c.queue.length > 0 && c.blockedSinceMs === undefined) {
+      const f = c.queue.shift()!;
+      c.queuedBytes -= f.text.length;
+      this.#write(c, f);
+    }
+  }
+
+  #end(c: FeedClient): void {
+    if (c.closed) return;
+    this.#detach(c);
+    try { c.sink.end(); } catch { /* the socket is already gone */ }
+  }
+
+  /** Forgets a client (its socket closed or we ended it): no timer or queue outlives it. */
+  #detach(c: FeedClient): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.queue = [];
+    c.queuedBytes = 0;
+    if (c.expiryTimer) clearTimeout(c.expiryTimer);
+    this.#clients.delete(c);
+    if (this.#clients.size === 0) {
+      this.#stopHeartbeat();
+      if (this.#nodesTimer) { clearTimeout(this.#nodesTimer); this.#nodesTimer = undefined; }
+    }
+    this.#o.log?.debug({ sub: c.caller.sub, clients: this.#clients.size }, 'live feed client closed');
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeatTimer) return;
+    this.#heartbeatTimer = setInterval(() => this.heartbeat(), this.#o.heartbeatMs);
+    this.#heartbeatTimer.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+}
+
+/** `?token=` (EventSource) or a bearer header (other clients). A repeated parameter is refused. */
+function tokenOf(ctx: Koa.Context): string | undefined {
+  const q = ctx.query['token'];
+  if (typeof q === 'string' && q !== '') return q;
+  const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
+  return m?.[1];
+}
