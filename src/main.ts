@@ -19,6 +19,19 @@ function loadNodeModule(): typeof NodeModule {
   return require('./node') as typeof NodeModule;
 }
 
+/** What a newcomer needs after `node dist/main.js standalone`: where, a token, and a first request. */
+function printWelcome(config: AppConfig, port: number): void {
+  const token = mintClientToken(config.security.jwtSecret, { sub: 'dev', role: 'admin', ttlSec: 7 * 24 * 3600 });
+  const url = `http://localhost:${port}`;
+  console.log([
+    '', `an-ki standalone is running: ${url} (dashboard at ${url}/)`,
+    `  broker: ${config.amqp.url ? 'RabbitMQ' : 'in-process'}; store: ${config.db.url ? 'PostgreSQL' : `embedded PGlite in ${config.db.dataDir}`}`,
+    '', 'development token (admin, 7 days):', `  export T=${token}`,
+    '', 'try:', `  curl -s -X POST ${url}/tasks -H "Authorization: Bearer $T" -d '{"type":"echo","payload":{"x":1}}'`,
+    `  node dist/main.js list --url ${url} --token $T`, '',
+  ].join('\n'));
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const client = splitClientCommand(argv);
   if (client) return runClientCommand(client.command, client.args, process.env, stdioOutput());
@@ -48,7 +61,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const tracing = startTracing({ role: role!, nodeId: config.nodeId, version: config.version, ...config.otel, log });
-  await loadNodeModule().runNode(role!, config, log, tracing);
+  const { restPort } = await loadNodeModule().runNode(role!, config, log, tracing);
+  if (role === 'standalone' && restPort && config.env !== 'production') printWelcome(config, restPort);
   return 0;
 }
 

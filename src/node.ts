@@ -47,7 +47,7 @@ function openDatabase(config: AppConfig, log: Logger, name: string): Database {
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
-export async function runNode(role: Role, config: AppConfig, log: Logger, tracing: Tracing): Promise<void> {
+export async function runNode(role: Role, config: AppConfig, log: Logger, tracing: Tracing): Promise<{ restPort?: number }> {
   const registry = new Registry();
   const metrics = createMetrics(registry, role);
   const health = new HealthState();
@@ -144,5 +144,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     stops.push(s);
   }
   log.info({ prefix: config.amqp.prefix, vhost: config.amqp.url ? new URL(config.amqp.url).pathname || '/' : 'in-process', database: config.db.url ? 'server' : 'pglite' }, 'node started');
+  const principal = services.find((s): s is PrincipalNode => s instanceof PrincipalNode);
+  return principal ? { restPort: principal.port } : {};
 }
 

@@ -23,7 +23,7 @@ export const configSchema = {
   nodeId: { doc: 'This node\'s id, as it appears in tasks, /nodes, logs and metrics; derived from role, host and pid when empty', format: String, default: '', env: 'NODE_ID', arg: 'node-id' },
   version: { doc: 'Version advertised in heartbeats', format: String, default: '0.1.0', env: 'ANKI_VERSION' },
   amqp: {
-    url: { doc: 'RabbitMQ URL (amqp:// or amqps://); empty with role standalone uses the in-process bus', format: String, default: 'amqp://guest:guest@127.0.0.1:5672', env: 'AMQP_URL', sensitive: true },
+    url: { doc: 'RabbitMQ URL (amqp:// or amqps://); required, except that standalone without it uses the in-process bus', format: String, default: '', env: 'AMQP_URL', sensitive: true },
     prefix: { doc: 'Prefix of every exchange and queue name', format: matching(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, dot, dash or underscore'), default: 'anki', env: 'AMQP_PREFIX', arg: 'amqp-prefix' },
     heartbeatSec: { doc: 'AMQP heartbeat interval', format: nonNegativeInt, default: 10, env: 'AMQP_HEARTBEAT_SEC' },
     reconnectMaxDelayMs: { doc: 'Cap of the jittered reconnect backoff', format: nonNegativeInt, default: 5000, env: 'AMQP_RECONNECT_MAX_DELAY_MS' },
@@ -33,7 +33,7 @@ export const configSchema = {
     keyFile: { doc: 'Client key file for amqps://', format: String, default: '', env: 'AMQP_KEY_FILE' },
   },
   db: {
-    url: { doc: 'PostgreSQL/CockroachDB URL; empty with role standalone uses embedded PGlite', format: String, default: 'postgres://postgres@127.0.0.1:5432/anki', env: 'DATABASE_URL', sensitive: true },
+    url: { doc: 'PostgreSQL/CockroachDB URL; required, except that standalone without it uses embedded PGlite in dataDir', format: String, default: '', env: 'DATABASE_URL', sensitive: true },
     poolSize: { doc: 'Connections per node', format: nonNegativeInt, default: 8, env: 'DB_POOL_SIZE' },
     statementTimeoutMs: { doc: 'Per-statement timeout, so a stuck DB turns into an error', format: nonNegativeInt, default: 5000, env: 'DB_STATEMENT_TIMEOUT_MS' },
     connectTimeoutMs: { doc: 'Connection timeout', format: nonNegativeInt, default: 2000, env: 'DB_CONNECT_TIMEOUT_MS' },

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { activeTraceId } from './tracing';
 
 export type Logger = pino.Logger;
 
@@ -11,6 +12,11 @@ export function createLogger(options: { nodeId: string; role: string; level: str
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'password', '*.password'], censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // Lines written inside a task's span carry its trace id, to jump from a log line to the trace.
+      mixin: () => {
+        const traceId = activeTraceId();
+        return traceId ? { traceId } : {};
+      },
     },
     options.destination ?? pino.destination({ sync: false }),
   );
