@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ClientTokenVerifier } from '../security';
 import { authMiddleware, type AuthState } from './auth';
-import { problemMiddleware } from './problem';
+import { HttpProblem, problemMiddleware } from './problem';
 
 export interface AppDeps {
   log: Logger;
@@ -51,7 +51,9 @@ export function createApp(d: AppDeps): Koa<AuthState> {
   if (d.publicRoutes) app.use(d.publicRoutes);
   app.use(authMiddleware(d.verifier));
   app.use(d.api.routes());
-  app.use(d.api.allowedMethods());
+  // Unknown and unsupported methods are 405 problem+json, like every other error.
+  const notAllowed = () => new HttpProblem(405, 'Method Not Allowed', 'this method is not allowed on this resource');
+  app.use(d.api.allowedMethods({ throw: true, methodNotAllowed: notAllowed, notImplemented: notAllowed }));
   return app;
 }
 

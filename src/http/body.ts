@@ -3,6 +3,19 @@ import coBody from 'co-body';
 import { badRequest, HttpProblem } from './problem';
 
 /**
+ * JSON may hold text the store cannot: a lone surrogate (`"\ud800"`) or NUL. PostgreSQL's jsonb
+ * refuses both, which would turn bad input into a failed insert; refuse them here as a 400.
+ */
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function storableText(key: string, value: unknown): unknown {
+  const bad = (s: string) => LONE_SURROGATE.test(s) || s.includes('\u0000');
+  if (bad(key) || (typeof value === 'string' && bad(value))) throw badRequest('request body holds text that cannot be stored (a lone UTF-16 surrogate or a NUL character)');
+  return value;
+}
+
+/**
  * Reads a JSON body with a size limit checked while reading (413 before the whole body is held).
  * An empty body is `undefined`; anything that is not JSON is a 400.
  */
@@ -18,9 +31,12 @@ export async function readJson(ctx: Koa.Context, limitBytes: number): Promise<un
     throw badRequest('request body could not be read');
   }
   if (text.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
+    parsed = JSON.parse(text, storableText);
+  } catch (err) {
+    if (err instanceof HttpProblem) throw err;
     throw badRequest('request body is not valid JSON');
   }
+  return parsed;
 }

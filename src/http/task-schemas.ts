@@ -18,12 +18,15 @@ export type SubmitTask = z.infer<typeof submitTaskSchema>;
 
 export const patchTaskSchema = z.object({ priority: z.number().int().min(0).max(9) }).strict();
 
+/** Text PostgreSQL can store and compare: no NUL, no lone UTF-16 surrogate. */
+const storable = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s), { message: 'holds a NUL or an unpaired surrogate' });
+
 export const listQuerySchema = z.object({
   status: z.enum(TASK_STATUSES).optional(),
-  type: z.string().min(1).max(128).optional(),
-  owner: z.string().min(1).max(256).optional(),
+  type: storable(128).optional(),
+  owner: storable(256).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: storable(200).optional(),
 }).strict();
 
 export const uuidSchema = z.string().uuid();

@@ -97,10 +97,12 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     if (ctx.state.rights.readTasks === 'none') throw forbidden('your role may not read tasks');
     const q = parseOr400(listQuerySchema, ctx.query, 'query');
     const owner = ctx.state.rights.readTasks === 'own' ? ctx.state.caller.sub : q.owner;
-    const items = await read(() => d.control.list({
+    // Decoded before the store is asked, so a bad cursor is the caller's 400, not a store 503.
+    const filter = {
       limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.type ? { type: q.type } : {}), ...(owner !== undefined ? { owner } : {}),
       ...(q.cursor ? { cursor: decodeCursor(q.cursor) } : {}),
-    }));
+    };
+    const items = await read(() => d.control.list(filter));
     const last = items[items.length - 1];
     ctx.body = { items: items.map(toApiTask), nextCursor: items.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   });

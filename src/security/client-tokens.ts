@@ -63,6 +63,8 @@ export class ClientTokenVerifier {
       throw new InvalidTokenError(`invalid token: ${(err as Error).message}`);
     }
     if (typeof decoded !== 'object' || typeof decoded.sub !== 'string' || decoded.sub === '') throw new InvalidTokenError('invalid token: no subject');
+    // The subject becomes the owner of tasks: it must be text the store can keep.
+    if (decoded.sub.length > 256 || /[\u0000-\u001f\u007f]|[\uD800-\uDFFF]/.test(decoded.sub)) throw new InvalidTokenError('invalid token: the subject holds control characters or unpaired surrogates, or is longer than 256');
     const raw: unknown[] = Array.isArray(decoded['roles']) ? decoded['roles'] : decoded['role'] !== undefined ? [decoded['role']] : [];
     const roles = raw.filter((r): r is ClientRole => CLIENT_ROLES.includes(r as ClientRole));
     if (roles.length === 0) throw new InvalidTokenError('invalid token: no known role (admin, operator, submitter, viewer)');
