@@ -1,21 +1,11 @@
 import { strict as assert } from 'node:assert';
-import pg from 'pg';
 import { Api, TestCluster, type NodeProcess } from '../helpers/cluster';
 import { createIsolation, rabbitmqctl, type Isolation } from '../helpers/isolation';
 import { waitFor } from '../helpers/wait';
+import { statusCounts } from '../helpers/task-db';
 
 const FAST = { KI_SLOTS: '4', HEARTBEAT_MS: '200', SUSPECT_AFTER_MS: '600', DEAD_AFTER_MS: '1500', TASK_LEASE_MS: '4000', SWEEP_INTERVAL_MS: '500', ELECTION_TICK_MS: '300', LEADER_LEASE_MS: '2000' };
 
-async function statusCounts(databaseUrl: string): Promise<Record<string, number>> {
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    const r = await c.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
-    return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
-  } finally {
-    await c.end();
-  }
-}
 
 const terminal = (c: Record<string, number>) => (c['succeeded'] ?? 0) + (c['failed'] ?? 0) + (c['cancelled'] ?? 0);
 /** A figure for the record: measured, never asserted. */

@@ -1,20 +1,9 @@
 import { strict as assert } from 'node:assert';
-import pg from 'pg';
 import { Api, TestCluster } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
 import { waitFor } from '../helpers/wait';
+import { statusCounts } from '../helpers/task-db';
 
-/** Counts tasks by status straight from the store. */
-async function statusCounts(databaseUrl: string): Promise<Record<string, number>> {
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    const r = await c.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
-    return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
-  } finally {
-    await c.end();
-  }
-}
 
 function finishedCount(metricsText: string, status: string): number {
   const m = new RegExp(`anki_tasks_finished_total\\{status="${status}"\\} (\\d+)`).exec(metricsText);
