@@ -101,6 +101,9 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     else if (s.type === 'blocked') log.warn({ reason: s.reason }, 'broker blocked publishing');
   });
   health.require('broker', () => transport.connected);
+  // Not ready until every service listens (the principal's REST port opens last).
+  let started = false;
+  health.require('started', () => started);
   const newBus = () => new MessageBus({ transport, codec: newCodec(), metrics, log });
 
   let db: Database | undefined;
@@ -143,6 +146,8 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     await s.start();
     stops.push(s);
   }
+  started = true;
+
   log.info({ prefix: config.amqp.prefix, vhost: config.amqp.url ? new URL(config.amqp.url).pathname || '/' : 'in-process', database: config.db.url ? 'server' : 'pglite' }, 'node started');
   const principal = services.find((s): s is PrincipalNode => s instanceof PrincipalNode);
   return principal ? { restPort: principal.port } : {};

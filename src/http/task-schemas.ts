@@ -48,6 +48,8 @@ export function encodeCursor(createdAt: Date, id: string): string {
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !uuidSchema.safeParse(id).success) throw badRequest('cursor: invalid', { field: 'cursor' });
+  // Years PostgreSQL cannot hold would fail in the store: a forged cursor is the caller's 400.
+  const year = createdAt.getUTCFullYear();
+  if (!id || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999 || !uuidSchema.safeParse(id).success) throw badRequest('cursor: invalid', { field: 'cursor' });
   return { createdAt, id };
 }
