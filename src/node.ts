@@ -6,6 +6,7 @@ import { createMetrics, type Logger } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
 import { topologyNames } from './protocol/names';
+import { JwksKeySource, jwksAlgorithms } from './security/jwks';
 import { ClientTokenVerifier, EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard } from './security';
 import { migrate, PgDatabase, ReputationRepository, TaskRepository, type Database } from './store';
 import { ensureDatabase } from './store/ensure-database';
@@ -44,6 +45,17 @@ function openDatabase(config: AppConfig, log: Logger, name: string): Database {
     ...(config.db.sslCaFile ? { sslCaFile: config.db.sslCaFile } : {}),
     onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
   });
+}
+
+/** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
+function identityProviderKeys(config: AppConfig, log: Logger): { source: JwksKeySource; algorithms: string[] } {
+  const s = config.security;
+  const source = new JwksKeySource({
+    url: s.jwksUrl, allowHttp: s.jwksAllowHttp && config.env !== 'production',
+    cacheTtlMs: s.jwksCacheTtlSec * 1000, minRefreshIntervalMs: s.jwksMinRefreshIntervalSec * 1000,
+    onWarning: (message, err) => log.warn({ jwksUrl: s.jwksUrl, err: (err as Error | undefined)?.message }, message),
+  });
+  return { source, algorithms: jwksAlgorithms(s.jwksAlgorithms) };
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
@@ -138,6 +150,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     const verifier = new ClientTokenVerifier({
       secret: config.security.jwtSecret, algorithms: config.security.jwtAlgorithms, clockToleranceSec: config.security.clockToleranceSec,
       ...(config.security.jwtAudience ? { audience: config.security.jwtAudience } : {}), ...(config.security.jwtIssuer ? { issuer: config.security.jwtIssuer } : {}),
+      ...(config.security.jwksUrl ? { jwks: identityProviderKeys(config, log) } : {}),
     });
     services.push(leadership);
     services.push(new PrincipalNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'principal' }), metrics, health, verifier, leadership }));

@@ -46,6 +46,11 @@ export const configSchema = {
     jwtAlgorithms: { doc: 'Accepted client token algorithms', format: Array, default: ['HS256'], env: 'JWT_ALGORITHMS' },
     jwtAudience: { doc: 'Required aud of client tokens (empty: not checked)', format: String, default: '', env: 'JWT_AUDIENCE' },
     jwtIssuer: { doc: 'Required iss of client tokens (empty: not checked)', format: String, default: '', env: 'JWT_ISSUER' },
+    jwksUrl: { doc: 'JWK set URL of an identity provider whose RS/PS/ES client tokens are accepted (empty: none)', format: String, default: '', env: 'JWKS_URL' },
+    jwksAlgorithms: { doc: 'Algorithms accepted from the JWK set (asymmetric only)', format: Array, default: ['RS256', 'ES256'], env: 'JWKS_ALGORITHMS' },
+    jwksCacheTtlSec: { doc: 'How long a fetched JWK set is used before it is fetched again', format: nonNegativeInt, default: 600, env: 'JWKS_CACHE_TTL_SEC' },
+    jwksMinRefreshIntervalSec: { doc: 'Least time between two fetches of the JWK set (an unknown kid triggers one)', format: nonNegativeInt, default: 30, env: 'JWKS_MIN_REFRESH_INTERVAL_SEC' },
+    jwksAllowHttp: { doc: 'Accept an http:// JWKS_URL (ignored with NODE_ENV=production)', format: Boolean, default: false, env: 'JWKS_ALLOW_HTTP' },
     clockToleranceSec: { doc: 'Clock skew tolerated on exp/nbf', format: nonNegativeInt, default: 5, env: 'JWT_CLOCK_TOLERANCE_SEC' },
     aesKeys: { doc: 'kid:base64key,... (32-byte keys); the first encrypts, all decrypt', format: String, default: DEV_AES_KEYS, env: 'AES_KEYS', sensitive: true },
     joinSecret: { doc: 'Secret nodes present to join', format: String, default: DEV_JOIN_SECRET, env: 'JOIN_SECRET', sensitive: true },
@@ -57,6 +62,8 @@ export const configSchema = {
     port: { doc: 'REST port of the principal', format: 'port', default: 3030, env: 'HTTP_PORT', arg: 'port' },
     host: { doc: 'REST bind address', format: String, default: '0.0.0.0', env: 'HTTP_HOST' },
     maxBodyBytes: { doc: 'Largest request body (413 beyond)', format: nonNegativeInt, default: 1024 * 1024, env: 'MAX_BODY_BYTES' },
+    rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject); 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
+    rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
   },
   metrics: {
     port: { doc: 'Port of /metrics, /healthz, /readyz on every node (0: any free port)', format: 'port', default: 9090, env: 'METRICS_PORT' },
@@ -126,9 +133,10 @@ export interface AppConfig {
   db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clockToleranceSec: number;
+    jwksUrl: string; jwksAlgorithms: string[]; jwksCacheTtlSec: number; jwksMinRefreshIntervalSec: number; jwksAllowHttp: boolean;
     aesKeys: string; joinSecret: string; nodeTokenTtlSec: number; replayWindowMs: number; maxMessageBytes: number;
   };
-  http: { port: number; host: string; maxBodyBytes: number };
+  http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number };
   metrics: { port: number; host: string };
   log: { level: string };
   otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics';
 import type { ClientTokenVerifier } from '../security';
 import { authMiddleware, type AuthState } from './auth';
 import { HttpProblem, problemMiddleware } from './problem';
+import { rateLimitMiddleware, type RateLimitOptions } from './rate-limit';
 
 export interface AppDeps {
   log: Logger;
@@ -14,6 +15,8 @@ export interface AppDeps {
   health: HealthState;
   verifier: ClientTokenVerifier;
   api: Router<AuthState>;
+  /** Per-caller limit, applied once the caller is known (after authentication). */
+  rateLimit: RateLimitOptions;
   /** Served before authentication (e.g. the dashboard's static files). */
   publicRoutes?: Koa.Middleware;
 }
@@ -29,6 +32,8 @@ export function createApp(d: AppDeps): Koa<AuthState> {
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('Cache-Control', 'no-store');
+    // A keep-alive client that never pauses would hold a draining server open until its deadline.
+    if (d.health.draining) ctx.set('Connection', 'close');
     try {
       await next();
     } finally {
@@ -50,6 +55,7 @@ export function createApp(d: AppDeps): Koa<AuthState> {
   });
   if (d.publicRoutes) app.use(d.publicRoutes);
   app.use(authMiddleware(d.verifier));
+  app.use(rateLimitMiddleware(d.rateLimit));
   app.use(d.api.routes());
   // Unknown and unsupported methods are 405 problem+json, like every other error.
   const notAllowed = () => new HttpProblem(405, 'Method Not Allowed', 'this method is not allowed on this resource');
@@ -71,10 +77,15 @@ export function listen(handler: RequestListener, port: number, host: string): Pr
   });
 }
 
-/** Closes the server: no new connections, idle keep-alive sockets closed, in-flight requests finish. */
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Closes the server: no new connections, idle keep-alive sockets closed, in-flight requests
+ * finish; whatever is still open after `forceAfterMs` (a stuck client) is cut.
+ */
+export function closeServer(server: Server, forceAfterMs = 5000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), forceAfterMs);
+    force.unref();
+    server.close(() => { clearTimeout(force); resolve(); });
     server.closeIdleConnections();
   });
 }

@@ -1,10 +1,24 @@
 import type Koa from 'koa';
 import { type ClientTokenVerifier, InvalidTokenError, rightsOf, type Caller, type ClientRights } from '../security';
-import { unauthorized } from './problem';
+import { JwksUnavailableError } from '../security/jwks';
+import { unauthorized, unavailable } from './problem';
 
 export interface AuthState {
   caller: Caller;
   rights: ClientRights;
+}
+
+/**
+ * The caller a token stands for, or the problem to answer: 401 for a bad token, 503 when the
+ * identity provider's key set cannot be fetched (not the caller's fault; try again).
+ */
+export async function callerOf(verifier: ClientTokenVerifier, token: string): Promise<Caller> {
+  try {
+    return await verifier.authenticate(token);
+  } catch (err) {
+    if (err instanceof JwksUnavailableError) throw unavailable('the identity provider\'s signing keys cannot be fetched', 5);
+    throw unauthorized(err instanceof InvalidTokenError ? err.message : 'invalid token');
+  }
 }
 
 /** Requires `Authorization: Bearer <JWT>` and puts the caller and its rights on ctx.state. */
@@ -13,12 +27,7 @@ export function authMiddleware(verifier: ClientTokenVerifier): Koa.Middleware {
     const header = ctx.get('authorization');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthorized('missing bearer token');
-    let caller: Caller;
-    try {
-      caller = verifier.verify(match[1]!);
-    } catch (err) {
-      throw unauthorized(err instanceof InvalidTokenError ? err.message : 'invalid token');
-    }
+    const caller = await callerOf(verifier, match[1]!);
     (ctx.state as AuthState).caller = caller;
     (ctx.state as AuthState).rights = rightsOf(caller.roles);
     await next();

@@ -13,6 +13,10 @@ export class HealthState {
     this.#draining = true;
   }
 
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   readiness(): { ready: boolean; failing: string[] } {
     const failing = [...this.#checks].filter(([, check]) => !check()).map(([name]) => name);
     if (this.#draining) failing.push('draining');

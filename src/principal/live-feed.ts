@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import jwt from 'jsonwebtoken';
+import { callerOf } from '../http/auth';
 import { forbidden, unauthorized, unavailable } from '../http/problem';
 import type { Logger } from '../observability/logger';
-import { InvalidTokenError, rightsOf, type Caller, type ClientRights, type ClientTokenVerifier } from '../security';
+import { rightsOf, type Caller, type ClientRights, type ClientTokenVerifier } from '../security';
 
 /** A node as the feed sends it: one item of `GET /nodes`. */
 export type LiveNode = { id: string; lastSeen?: string } & Record<string, unknown>;
@@ -162,12 +163,7 @@ export class LiveFeed {
       if (ctx.path !== this.#o.path || ctx.method !== 'GET') { await next(); return; }
       const token = tokenOf(ctx);
       if (!token) throw unauthorized('missing token: pass ?token=<JWT> (EventSource cannot send headers) or Authorization: Bearer');
-      let caller: Caller;
-      try {
-        caller = this.#o.verifier.verify(token);
-      } catch (err) {
-        throw unauthorized(err instanceof InvalidTokenError ? err.message : 'invalid token');
-      }
+      const caller = await callerOf(this.#o.verifier, token);
       const rights = rightsOf(caller.roles);
       if (rights.readTasks === 'none' && !rights.readNodes) throw forbidden('your role may not read tasks or nodes');
       if (this.#closed) throw unavailable('this principal is shutting down', 1);

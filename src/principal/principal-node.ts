@@ -140,7 +140,9 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(1000, () => { if (this.feed.clientCount > 0) this.feed.publishNodes(nodesNow); }, onError('live nodes')));
     this.#stopTimers.push(every(5000, async () => { if (this.feed.clientCount > 0) await cluster.refresh(); }, onError('quarantine refresh')));
     const publicRoutes = chainMiddleware(dashboardMiddleware(DEFAULT_STATIC_DIR, { log }), this.feed.middleware(), this.d.publicRoutes);
-    const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes });
+    const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
+      rateLimit: { ratePerSec: this.d.config.http.rateLimitRps, burst: this.d.config.http.rateLimitBurst },
+    });
     const handle = app.callback();
     const { server, port } = await listen((req, res) => { void handle(req, res); }, config.http.port, config.http.host);
     this.#server = server;
@@ -172,7 +174,8 @@ export class PrincipalNode implements Service {
   async #stop(): Promise<void> {
     this.#draining = true;
     this.feed.close();
-    if (this.#server) await closeServer(this.#server);
+    // Half the grace: in-flight requests finish, then the admission drain still has time.
+    if (this.#server) await closeServer(this.#server, this.d.config.shutdown.graceMs / 2);
     for (const stop of this.#stopTimers) stop();
     await this.admission.drain();
     await this.#heartbeats.stop();

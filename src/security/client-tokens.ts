@@ -1,5 +1,6 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { JwksTokenError, verifyWithJwks, type JwksKeySource } from './jwks';
 import { CLIENT_ROLES, type ClientRole } from './permissions';
 
 /** Who is calling the REST API. */
@@ -14,6 +15,8 @@ export interface ClientTokenOptions {
   audience?: string;
   issuer?: string;
   clockToleranceSec: number;
+  /** An identity provider's JWK set: tokens signed with an algorithm of `jwksAlgorithms` are checked against it. */
+  jwks?: { source: JwksKeySource; algorithms: readonly string[] };
 }
 
 /** Thrown for any token problem; the REST layer turns it into 401. */
@@ -40,20 +43,54 @@ export class ClientTokenVerifier {
     if (this.#algorithms.length === 0) throw new Error('no usable JWT algorithm for the configured key');
   }
 
+  /**
+   * Verifies a token signed with the configured secret or public key (synchronous: the `token`
+   * CLI's tokens and a static identity-provider key). Throws {@link InvalidTokenError}.
+   */
   verify(token: string): Caller {
-    const cached = this.#cache.get(token);
-    if (cached && cached.expMs > Date.now()) return cached.caller;
-    const caller = this.#verify(token);
+    const cached = this.#cached(token);
+    if (cached) return cached;
+    return this.#remember(token, this.#callerOf(this.#verifyLocal(token)));
+  }
+
+  /**
+   * Verifies any accepted token: one whose algorithm the JWK set serves goes to the set (fetched
+   * and cached by the key source), every other one to {@link verify}. Throws
+   * {@link InvalidTokenError}, or `JwksUnavailableError` when the set cannot be had (a 503).
+   */
+  async authenticate(token: string): Promise<Caller> {
+    const cached = this.#cached(token);
+    if (cached) return cached;
+    const jwks = this.options.jwks;
+    if (!jwks || !jwks.algorithms.includes(headerAlg(token))) return this.verify(token);
+    let payload: jwt.JwtPayload;
+    try {
+      payload = await verifyWithJwks(token, jwks.source, {
+        algorithms: jwks.algorithms, clockToleranceSec: this.options.clockToleranceSec,
+        ...(this.options.audience ? { audience: this.options.audience } : {}), ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
+      });
+    } catch (err) {
+      if (err instanceof JwksTokenError) throw new InvalidTokenError(`invalid token: ${err.message}`);
+      throw err;
+    }
+    return this.#remember(token, this.#callerOf(payload));
+  }
+
+  #cached(token: string): Caller | undefined {
+    const hit = this.#cache.get(token);
+    return hit && hit.expMs > Date.now() ? hit.caller : undefined;
+  }
+
+  #remember(token: string, caller: Caller): Caller {
     if (this.#cache.size >= 10_000) this.#cache.clear();
     const exp = (jwt.decode(token) as jwt.JwtPayload | null)?.exp;
     if (typeof exp === 'number') this.#cache.set(token, { caller, expMs: exp * 1000 });
     return caller;
   }
 
-  #verify(token: string): Caller {
-    let decoded: string | jwt.JwtPayload;
+  #verifyLocal(token: string): string | jwt.JwtPayload {
     try {
-      decoded = jwt.verify(token, this.#key, {
+      return jwt.verify(token, this.#key, {
         algorithms: this.#algorithms,
         clockTolerance: this.options.clockToleranceSec,
         ...(this.options.audience ? { audience: this.options.audience } : {}),
@@ -62,6 +99,9 @@ export class ClientTokenVerifier {
     } catch (err) {
       throw new InvalidTokenError(`invalid token: ${(err as Error).message}`);
     }
+  }
+
+  #callerOf(decoded: string | jwt.JwtPayload): Caller {
     if (typeof decoded !== 'object' || typeof decoded.sub !== 'string' || decoded.sub === '') throw new InvalidTokenError('invalid token: no subject');
     // The subject becomes the owner of tasks: it must be text the store can keep.
     if (decoded.sub.length > 256 || /[\u0000-\u001f\u007f]|[\uD800-\uDFFF]/.test(decoded.sub)) throw new InvalidTokenError('invalid token: the subject holds control characters or unpaired surrogates, or is longer than 256');
@@ -69,6 +109,16 @@ export class ClientTokenVerifier {
     const roles = raw.filter((r): r is ClientRole => CLIENT_ROLES.includes(r as ClientRole));
     if (roles.length === 0) throw new InvalidTokenError('invalid token: no known role (admin, operator, submitter, viewer)');
     return { sub: decoded.sub, roles };
+  }
+}
+
+/** The `alg` of a token's header, or '' when it has none readable. */
+function headerAlg(token: string): string {
+  try {
+    const alg = (jwt.decode(token, { complete: true }) as jwt.Jwt | null)?.header.alg;
+    return typeof alg === 'string' ? alg : '';
+  } catch {
+    return '';
   }
 }
 

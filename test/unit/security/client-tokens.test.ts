@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ClientTokenVerifier, InvalidTokenError, mintClientToken, type ClientTokenOptions } from '../../../src/security/client-tokens';
+import { JwksKeySource, JwksUnavailableError } from '../../../src/security/jwks';
 import { NodeTokenAuthority } from '../../../src/security/node-tokens';
 import { JWT_SECRET, OTHER_JWT_SECRET } from './fixtures';
 
@@ -134,5 +135,68 @@ describe('ClientTokenVerifier', () => {
       refused(() => verifier({ algorithms: ['HS256'] }).verify(token));
       assert.throws(() => verifier({ algorithms: ['RS256'] }), /no usable JWT algorithm/);
     });
+  });
+});
+
+describe('ClientTokenVerifier with an identity provider\'s JWK set', () => {
+  const idp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...idp.publicKey.export({ format: 'jwk' }), kid: 'idp-1', use: 'sig' };
+  let fetches = 0;
+  let down = false;
+  const source = () => new JwksKeySource({
+    url: 'https://idp.example/jwks.json', minRefreshIntervalMs: 0,
+    fetch: async () => {
+      fetches++;
+      if (down) throw new Error('connect ECONNREFUSED');
+      const body = JSON.stringify({ keys: [jwk] });
+      return { ok: true, status: 200, text: async () => body };
+    },
+  });
+  const withJwks = (o: Partial<ClientTokenOptions> = {}) => verifier({ jwks: { source: source(), algorithms: ['ES256'] }, ...o });
+  const es256 = (key = idp.privateKey, o: jwt.SignOptions = {}) => jwt.sign({ role: 'submitter' }, key, { algorithm: 'ES256', keyid: 'idp-1', subject: 'carol', expiresIn: 60, ...o });
+  const refusedAsync = async (p: Promise<unknown>, pattern: RegExp) => assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof InvalidTokenError, `expected InvalidTokenError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+  beforeEach(() => { fetches = 0; down = false; });
+
+  it('accepts a token the provider signed, and still the HS256 tokens of the configured secret', async () => {
+    const v = withJwks();
+    assert.deepEqual(await v.authenticate(es256()), { sub: 'carol', roles: ['submitter'] });
+    const local = mintClientToken(JWT_SECRET, { sub: 'ops', role: 'operator' });
+    assert.deepEqual(await v.authenticate(local), { sub: 'ops', roles: ['operator'] });
+  });
+
+  it('refuses a token signed by a key outside the set, and one whose kid the set lacks', async () => {
+    const v = withJwks();
+    await refusedAsync(v.authenticate(es256(stranger.privateKey)), /invalid signature/);
+    await refusedAsync(v.authenticate(es256(idp.privateKey, { keyid: 'idp-9' })), /no signing key with kid/);
+  });
+
+  it('checks audience and issuer on provider tokens too', async () => {
+    const v = withJwks({ audience: 'an-ki', issuer: 'https://idp.example' });
+    await refusedAsync(v.authenticate(es256()), /audience/);
+    assert.equal((await v.authenticate(es256(idp.privateKey, { audience: 'an-ki', issuer: 'https://idp.example' }))).sub, 'carol');
+  });
+
+  it('caches a verified provider token, so the provider is asked once', async () => {
+    const v = withJwks();
+    const token = es256();
+    await v.authenticate(token);
+    await v.authenticate(token);
+    assert.equal(fetches, 1);
+  });
+
+  it('says the provider is unavailable (not that the caller is wrong) when the set cannot be fetched', async () => {
+    down = true;
+    await assert.rejects(withJwks().authenticate(es256()), JwksUnavailableError);
+  });
+
+  it('never sends an HS256 token to the set, so a public key cannot serve as an HMAC secret', async () => {
+    const forged = handmade({ alg: 'HS256', kid: 'idp-1' }, { sub: 'mallory', role: 'admin', exp: nowSec() + 60 }, JSON.stringify(jwk));
+    await refusedAsync(withJwks().authenticate(forged), /invalid signature/);
+    assert.equal(fetches, 0);
   });
 });
