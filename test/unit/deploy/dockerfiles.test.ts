@@ -31,7 +31,7 @@ function execForm(args: string | undefined): string[] {
   assert.ok(args !== undefined && args.startsWith('['), `not exec form: ${args}`);
   const parsed: unknown = JSON.parse(args);
   assert.ok(Array.isArray(parsed) && parsed.every((x) => typeof x === 'string'));
-  return parsed as string[];
+  return parsed;
 }
 
 describe('images', () => {

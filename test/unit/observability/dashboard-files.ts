@@ -9,7 +9,7 @@ export const PROVISIONING_DIR = join(REPO_ROOT, 'grafana', 'provisioning');
 export const COLLECTOR_CONFIG = join(REPO_ROOT, 'otel', 'collector.yaml');
 
 /** Loosely typed JSON/YAML document; tests narrow it with assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type Doc = any;
 
 export interface DashboardFile {
@@ -27,7 +27,7 @@ export function loadDashboards(): DashboardFile[] {
   return dashboardFiles().map((file) => {
     const text = readFileSync(join(DASHBOARDS_DIR, file), 'utf8');
     try {
-      return { file, text, json: JSON.parse(text) as Doc };
+      return { file, text, json: JSON.parse(text) };
     } catch (err) {
       throw new Error(`${file} is not valid JSON`, { cause: err });
     }

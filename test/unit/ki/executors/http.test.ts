@@ -24,7 +24,7 @@ function fakeFetch(respond: (seen: Seen, init: RequestInit | undefined) => Respo
     seen.push(request);
     return respond(request, init);
   };
-  return { fetch: fn as typeof fetch, seen };
+  return { fetch: fn, seen };
 }
 
 const json = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -34,7 +34,7 @@ function hangUntilAborted(_seen: Seen, init: RequestInit | undefined): Promise<R
   return new Promise((_resolve, reject) => {
     const signal = init?.signal;
     assert.ok(signal, 'fetch must get a signal');
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason))), { once: true });
   });
 }
 
@@ -121,7 +121,7 @@ describe('http executor (fetch replaced)', () => {
 
   it('reports a connection failure as retryable HTTP_UNREACHABLE with its errno', async () => {
     const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
-    const http = createHttpExecutor({ endpoint: 'http://inference.local', fetch: (async () => Promise.reject(refused)) as typeof fetch });
+    const http = createHttpExecutor({ endpoint: 'http://inference.local', fetch: (async () => Promise.reject(refused)) });
     await assert.rejects(http({}, fakeContext()), isTaskError('HTTP_UNREACHABLE', true, /ECONNREFUSED/));
   });
 
