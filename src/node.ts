@@ -42,7 +42,6 @@ function openDatabase(config: AppConfig, log: Logger, name: string): Database {
   return new PgDatabase({
     url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,
     maxTxAttempts: config.db.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
-    ...(config.db.sslCaFile ? { sslCaFile: config.db.sslCaFile } : {}),
     onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
   });
 }

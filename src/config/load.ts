@@ -51,7 +51,26 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   if (!props.nodeId) props.nodeId = `${options.role ?? 'node'}-${hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(props.nodeId)) throw new ConfigError(`invalid configuration: nodeId "${props.nodeId}" must match [A-Za-z0-9._-]{1,128}`);
   checkProductionSecrets(props);
+  props.db.url = withDatabaseCa(props.db.url, props.db.sslCaFile);
   return deepFreeze(props);
+}
+
+/**
+ * Folds `DB_SSL_CA_FILE` into the database URL. pg lets TLS parameters of a URL replace the pool's
+ * `ssl` option, so a CA given beside a URL naming `sslmode` would be dropped; in the URL it holds
+ * for every connection, the start-up probe included. An explicit `sslrootcert` or `sslmode` wins.
+ */
+export function withDatabaseCa(url: string, caFile: string): string {
+  if (!url || !caFile) return url;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('invalid configuration: db.url (DATABASE_URL) is not a URL');
+  }
+  if (!parsed.searchParams.has('sslrootcert')) parsed.searchParams.set('sslrootcert', caFile);
+  if (!parsed.searchParams.has('sslmode')) parsed.searchParams.set('sslmode', 'verify-full');
+  return parsed.toString();
 }
 
 const MIN_SECRET_CHARS = 32;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
 /** Rows and count of a statement. */
@@ -25,7 +24,6 @@ export interface PgDatabaseOptions {
   statementTimeoutMs: number;
   connectTimeoutMs: number;
   maxTxAttempts: number;
-  sslCaFile?: string;
   applicationName: string;
   onError?: (err: Error) => void;
 }
@@ -85,7 +83,6 @@ export class PgDatabase implements Database {
       query_timeout: o.statementTimeoutMs + 1000,
       idleTimeoutMillis: 30_000,
       application_name: o.applicationName,
-      ...(o.sslCaFile ? { ssl: { ca: readFileSync(o.sslCaFile, 'utf8'), rejectUnauthorized: true } } : {}),
     });
     // Errors on idle clients are emitted by the pool; unhandled they would crash the process.
     this.pool.on('error', (err) => o.onError?.(err));

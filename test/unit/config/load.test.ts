@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
-import { checkProductionSecrets, loadConfig } from '../../../src/config/load';
+import pg from 'pg';
+import { checkProductionSecrets, loadConfig, withDatabaseCa } from '../../../src/config/load';
 import { DEV_AES_KEYS, DEV_JOIN_SECRET, DEV_JWT_SECRET } from '../../../src/config/schema';
 
 /** Asserts that loading fails with a one-line ConfigError that names `key`. */
@@ -183,5 +184,32 @@ describe('loadConfig', () => {
     const b = loadConfig({ env: { NODE_ENV: 'test' } });
     assert.equal(a.http.port, 4001);
     assert.equal(b.http.port, 3030);
+  });
+});
+
+describe('DB_SSL_CA_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anki-ca-'));
+  const ca = join(dir, 'db-ca.pem');
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB-test\n-----END CERTIFICATE-----\n');
+  /** The TLS options pg builds from a URL, as every pool connection and the start-up probe use it. */
+  const tlsOf = (url: string) => (new pg.Client({ connectionString: url }) as unknown as { connectionParameters: { ssl: unknown } }).connectionParameters.ssl as { ca?: string; rejectUnauthorized?: boolean } | false;
+
+  it('reaches pg from a plain URL, checked against that CA', () => {
+    const tls = tlsOf(withDatabaseCa('postgres://anki@db:5432/anki', ca));
+    assert.ok(tls && tls.ca?.includes('MIIB-test'));
+    assert.notEqual(tls.rejectUnauthorized, false);
+  });
+
+  it('is not dropped when the URL names sslmode, and keeps the URL\'s sslmode', () => {
+    const url = withDatabaseCa('postgres://anki@db:5432/anki?sslmode=verify-ca', ca);
+    assert.equal(new URL(url).searchParams.get('sslmode'), 'verify-ca');
+    const tls = tlsOf(url);
+    assert.ok(tls && tls.ca?.includes('MIIB-test'));
+  });
+
+  it('leaves the URL alone when no CA file is set, and an explicit sslrootcert wins', () => {
+    assert.equal(withDatabaseCa('postgres://anki@db/anki', ''), 'postgres://anki@db/anki');
+    const url = withDatabaseCa(`postgres://anki@db/anki?sslrootcert=${encodeURIComponent('/etc/other.pem')}`, ca);
+    assert.equal(new URL(url).searchParams.get('sslrootcert'), '/etc/other.pem');
   });
 });
