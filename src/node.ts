@@ -78,7 +78,8 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
       }
     }
     log.info('stopped');
-    log.flush();
+    // The destination writes asynchronously: without waiting, exit would drop the last lines.
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
   })());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { void shutdown(sig).then(() => process.exit(0)); });
   // First in, last out: spans of the other services' shutdown are still flushed.

@@ -12,7 +12,30 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function storableText(key: string, value: unknown): unknown {
   const bad = (s: string) => LONE_SURROGATE.test(s) || s.includes('\u0000');
   if (bad(key) || (typeof value === 'string' && bad(value))) throw badRequest('request body holds text that cannot be stored (a lone UTF-16 surrogate or a NUL character)');
+  // 1e400 parses to Infinity, which JSON (and so the store) can only keep as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) throw badRequest(`request body holds a number out of range at key "${key.slice(0, 64)}"`);
   return value;
+}
+
+/** Deeper JSON than this is refused before parsing: it would overflow the parser's stack. */
+export const MAX_JSON_DEPTH = 128;
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped); stops early past `limit`. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 /**
@@ -31,6 +54,7 @@ export async function readJson(ctx: Koa.Context, limitBytes: number): Promise<un
     throw badRequest('request body could not be read');
   }
   if (text.trim() === '') return undefined;
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw badRequest(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text, storableText);

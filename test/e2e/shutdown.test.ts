@@ -45,6 +45,7 @@ function refused(port: number): Promise<boolean> {
 function assertLoggedShutdown(node: NodeProcess, signal: NodeJS.Signals): void {
   const lines = node.jsonLogs();
   assert.ok(lines.some((l) => l['msg'] === 'shutting down' && l['signal'] === signal), `${node.id} logged "shutting down" with signal ${signal}`);
+  assert.equal(lines.at(-1)?.['msg'], 'stopped', `${node.id}'s last log line is "stopped" (written before exit): ${JSON.stringify(lines.slice(-2))}`);
   assert.ok(!lines.some((l) => l['msg'] === 'stop failed'), `every stop step of ${node.id} finished within its deadline: ${JSON.stringify(lines.filter((l) => l['msg'] === 'stop failed'))}`);
 }
 
