@@ -98,11 +98,6 @@ export class DbLeaseLeadership implements Service, Leadership {
     }
   }
 
-  /** Refuses a write fenced by a lower term than the highest this node has seen. */
-  checkTerm(term: number): boolean {
-    return term >= this.#term;
-  }
-
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
