@@ -22,6 +22,7 @@ import { GroupAssigner } from './group-assigner';
 import { TaskControl } from './task-control';
 import type Koa from 'koa';
 import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../dashboard/serve';
+import { RejectedPendingWatcher } from './rejected-pending';
 import { LiveFeed } from './live-feed';
 
 export interface PrincipalDeps {
@@ -57,6 +58,7 @@ export class PrincipalNode implements Service {
   #port = 0;
   #stopTimers: (() => void)[] = [];
   #draining = false;
+  readonly #rejectedPending: RejectedPendingWatcher;
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
   readonly #startedAtMs = Date.now();
@@ -68,6 +70,7 @@ export class PrincipalNode implements Service {
     this.#control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
     this.#assigner = new GroupAssigner({ membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log });
+    this.#rejectedPending = new RejectedPendingWatcher({ transport: d.bus.transport, names: d.names, repo: d.repo, log: d.log });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
   }
 
@@ -129,6 +132,7 @@ export class PrincipalNode implements Service {
       this.d.metrics.queueDepth.set({ queue: 'pending' }, total);
     }, onError('queue depth')));
     this.#heartbeats.start();
+    await this.#rejectedPending.start();
 
     const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, reputation: this.d.reputation, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
     const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
@@ -179,5 +183,6 @@ export class PrincipalNode implements Service {
     for (const stop of this.#stopTimers) stop();
     await this.admission.drain();
     await this.#heartbeats.stop();
+    await this.#rejectedPending.stop();
   }
 }

@@ -18,6 +18,12 @@ export function topologyNames(prefix: string) {
     deadLetterExchange: `${prefix}.dlx`,
     deadLetterQueue: `${prefix}.dead`,
     /**
+     * A second copy of every dead-lettered pending message, which the principals consume to put
+     * its tasks up for republishing (the copy in deadLetterQueue stays for operators).
+     */
+    deadPending: `${prefix}.dead.pending`,
+    deadPendingPattern: `${prefix}.tasks.pending.*`,
+    /**
      * Durable work: tasks waiting for an An (quorum queues, which have no priorities on this
      * RabbitMQ: one queue per priority band, consumed by every An).
      */

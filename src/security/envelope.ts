@@ -18,6 +18,11 @@ export interface WireMessage {
   kid: string;
   /** nonce | ciphertext | tag */
   body: Buffer;
+  /**
+   * The tasks a work message concerns, in clear and not authenticated: only so that a message
+   * that is rejected (e.g. sealed with a key its receiver lacks) can still be traced to its tasks.
+   */
+  taskIds?: readonly string[];
 }
 
 /** A message that passed every check. */

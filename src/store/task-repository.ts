@@ -190,6 +190,16 @@ export class TaskRepository {
     await this.db.query("UPDATE tasks SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL AND status = 'queued'", [ids]);
   }
 
+  /**
+   * Puts queued tasks up for republishing (their pending message was dead-lettered); returns how
+   * many were still queued. Tasks that moved on are left alone.
+   */
+  async markUnpublished(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const r = await this.db.query("UPDATE tasks SET published_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'queued'", [ids]);
+    return r.rowCount ?? 0;
+  }
+
   /** Queued tasks without a confirmed publish, older than `graceMs`. */
   async findUnpublished(graceMs: number, limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(

@@ -27,6 +27,7 @@ interface ConsumerRecord {
 
 const HEADER_KID = 'x-kid';
 const HEADER_TS = 'x-ts';
+const HEADER_TASK_IDS = 'x-task-ids';
 
 /**
  * RabbitMQ through amqplib with its opt-in recovery: after every (re)connect the setup step
@@ -116,6 +117,7 @@ export class AmqpTransport implements Transport {
     await ch.assertExchange(n.deadLetterExchange, 'topic', { durable: true });
     await ch.assertQueue(n.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await ch.bindQueue(n.deadLetterQueue, n.deadLetterExchange, '#');
+    await this.#assertQueue(ch, { name: n.deadPending, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: n.deadPendingPattern }] });
     for (const q of n.pendingBands) await this.#assertQueue(ch, { name: q, kind: 'quorum' });
   }
 
@@ -163,6 +165,7 @@ export class AmqpTransport implements Transport {
       timestampMs: Number(headers[HEADER_TS] ?? NaN),
       kid: String(headers[HEADER_KID] ?? ''),
       body: msg.content,
+      ...(typeof headers[HEADER_TASK_IDS] === 'string' ? { taskIds: (headers[HEADER_TASK_IDS] as string).split(',') } : {}),
     };
     const settle = (fn: () => void) => {
       if (!live()) { settled = true; return; }
@@ -196,7 +199,7 @@ export class AmqpTransport implements Transport {
     const ch = this.#publisher!;
     const props = {
       messageId: m.id, type: m.type, appId: m.sender, timestamp: Math.floor(m.timestampMs / 1000),
-      headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs },
+      headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs, ...(m.taskIds?.length ? { [HEADER_TASK_IDS]: m.taskIds.join(',') } : {}) },
       persistent: options.persistent ?? false, contentType: 'application/octet-stream',
       ...(options.expirationMs ? { expiration: String(options.expirationMs) } : {}),
     };

@@ -225,6 +225,7 @@ export class InProcessTransport implements Transport {
     this.#declareExchange(n.control);
     this.#declareExchange(n.deadLetterExchange);
     this.#declareQueue({ name: n.deadLetterQueue, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: '#' }] });
+    this.#declareQueue({ name: n.deadPending, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: n.deadPendingPattern }] });
     for (const q of n.pendingBands) this.#declareQueue({ name: q, kind: 'quorum' });
   }
 

@@ -26,6 +26,7 @@ export class MessageBus {
 
   send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
     const wire = this.deps.codec.seal(type, payload, options.trace);
+    if (type === 'task.pending') wire.taskIds = pendingTaskIds(payload as MessageOf<'task.pending'>);
     return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
 
@@ -57,4 +58,9 @@ export class MessageBus {
     this.deps.log.error({ queue, messageType: msg.type, err: (err as Error)?.message ?? String(err) }, 'message handler failed; requeued');
     setTimeout(() => delivery.requeue(), 250).unref();
   }
+}
+
+/** The tasks of a pending message, carried in clear so that a rejected one can be republished. */
+function pendingTaskIds(payload: MessageOf<'task.pending'>): string[] {
+  return [payload.task.id];
 }

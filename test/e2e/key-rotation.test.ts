@@ -169,3 +169,40 @@ describe('envelope key rotation under load (real processes, RabbitMQ, PostgreSQL
     await stale.kill('SIGTERM');
   });
 });
+
+describe('a pending message its An cannot open (a rotation step skipped on the An)', function () {
+  this.timeout(120_000);
+  let iso: Isolation;
+  let cluster: TestCluster;
+
+  before(async () => {
+    iso = await createIsolation('rejectedpending');
+    cluster = new TestCluster(iso, { KI_SLOTS: '2', SWEEP_INTERVAL_MS: '300', UNPUBLISHED_GRACE_MS: '300' });
+  });
+  after(async () => {
+    await cluster?.stopAll();
+    await iso?.destroy();
+  });
+
+  it('is dead-lettered, its task is published again until the An can open it, and then the task succeeds', async () => {
+    // The principal already seals with k2; the An was never given k2.
+    const principal = await cluster.start('principal', { id: 'p1', env: { AES_KEYS: `k2:${K2},k1:${K1}` } });
+    let an = await cluster.start('an', { id: 'an1', env: { AES_KEYS: `k1:${K1}` } });
+    await cluster.start('ki', { id: 'ki1', env: { AES_KEYS: `k1:${K1},k2:${K2}` } });
+    const api = new Api(cluster.url(principal), cluster.token('alice', 'submitter'));
+    const created = await api.post('/tasks', { type: 'echo', payload: { stranded: false } });
+    assert.equal(created.status, 201);
+
+    // Refused more than once: the task went back out after the first refusal.
+    await waitFor(async () => rejectedByReason(await an.metrics())['unknown_key'] ?? 0, (n) => n >= 2, { timeoutMs: 30_000, what: 'the An refused the pending message, then its republished copy' });
+    assert.equal((await api.get(`/tasks/${created.body.id}`)).body.status, 'queued');
+    assert.ok(principal.logs.some((l) => l.includes('its tasks will be published again')), 'the principal says why it publishes again');
+
+    // The operator gives the An the key; the task is not stranded.
+    await an.kill('SIGTERM');
+    an = await cluster.start('an', { id: 'an1', env: { AES_KEYS: `k1:${K1},k2:${K2}` } });
+    const done = await waitFor(() => api.get(`/tasks/${created.body.id}`), (r) => r.body.status === 'succeeded', { timeoutMs: 30_000, what: 'the task succeeded once the An had the key' });
+    assert.deepEqual(done.body.result, { stranded: false });
+    assert.equal(done.body.attempts, 1, 'refusals are not attempts');
+  });
+});
