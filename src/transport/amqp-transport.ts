@@ -165,7 +165,7 @@ export class AmqpTransport implements Transport {
       timestampMs: Number(headers[HEADER_TS] ?? NaN),
       kid: String(headers[HEADER_KID] ?? ''),
       body: msg.content,
-      ...(typeof headers[HEADER_TASK_IDS] === 'string' ? { taskIds: (headers[HEADER_TASK_IDS] as string).split(',') } : {}),
+      ...(typeof headers[HEADER_TASK_IDS] === 'string' ? { taskIds: (headers[HEADER_TASK_IDS]).split(',') } : {}),
     };
     const settle = (fn: () => void) => {
       if (!live()) { settled = true; return; }
