@@ -18,6 +18,21 @@ export class StoreUnavailableError extends PlatformError {
   override readonly retryable = true;
 }
 
+/** The store refused what a caller sent (a value it cannot hold), not the write as such: a 400. */
+export class StoreRefusedDataError extends PlatformError {
+  override readonly code = 'STORE_REFUSED_DATA';
+}
+
+/**
+ * SQLSTATE classes caused by the rows written rather than by the database's state: data
+ * exceptions (22: a value it cannot hold), integrity violations (23) and program limits (54: a
+ * value too large or too deeply nested). Retrying such a row can never succeed.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
 /** The broker did not confirm a publish. */
 export class PublishFailedError extends PlatformError {
   override readonly code = 'PUBLISH_FAILED';

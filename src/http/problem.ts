@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { Logger } from '../observability/logger';
-import { OverloadedError, StoreUnavailableError } from '../errors';
+import { OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
 
 /** An HTTP error that becomes an application/problem+json answer. */
 export class HttpProblem extends Error {
@@ -23,6 +23,7 @@ function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof StoreUnavailableError) return unavailable('the task store is unavailable; retry later');
   if (err instanceof OverloadedError) return unavailable(err.message, 1);
+  if (err instanceof StoreRefusedDataError) return badRequest(err.message);
   const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; type?: string };
   const status = e.status ?? e.statusCode;
   // co-body / raw-body errors carry their own status (413 too large, 400 invalid JSON, 415 ...).

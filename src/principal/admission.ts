@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/schema';
-import { OverloadedError, StoreUnavailableError } from '../errors';
+import { isDataError, OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../observability/logger';
 import { ATTR, currentTraceparent, MESSAGING_SYSTEM, SPAN, withSpan } from '../observability';
 import type { Metrics } from '../observability/metrics';
@@ -46,6 +46,8 @@ export class TaskAdmission {
     this.#inserts = new GroupCommitter<TaskRecord[], void>({
       maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length,
       flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
+      // One submission the store cannot hold must not fail the others written with it.
+      isItemError: isDataError,
     });
 
   }
@@ -90,6 +92,7 @@ export class TaskAdmission {
       }));
     } catch (err) {
       if (err instanceof OverloadedError) throw err;
+      if (isDataError(err)) throw new StoreRefusedDataError(`the task store cannot hold this submission: ${String((err as Error).message).slice(0, 200)}`, { cause: err });
       this.d.metrics.dbErrors.inc();
       throw new StoreUnavailableError('task store refused the insert', { cause: err });
     }

@@ -13,6 +13,12 @@ export interface GroupCommitOptions<I, O> {
   weigh?: (item: I) => number;
   /** Flushes running at once (several connections can commit in parallel). */
   maxConcurrent?: number;
+  /**
+   * Whether an error was caused by some item of the batch rather than by the store (e.g. a value
+   * it cannot hold). Such a batch is split and written again in halves, so that only the callers
+   * of the bad items see the error and the others are written. @defaultValue never
+   */
+  isItemError?: (err: unknown) => boolean;
 }
 
 /**
@@ -75,15 +81,28 @@ export class GroupCommitter<I, O> {
 
   async #write(batch: Pending<I, O>[]): Promise<void> {
     try {
-      const out = await this.o.flush(batch.map((p) => p.item));
-      if (out.length !== batch.length) throw new Error(`group commit flush returned ${out.length} results for ${batch.length} items`);
-      batch.forEach((p, i) => p.resolve(out[i] as O));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
+      await this.#writeOrSplit(batch);
     } finally {
       for (const p of batch) this.#weight -= this.o.weigh?.(p.item) ?? 1;
       this.#running--;
       this.#pump();
+    }
+  }
+
+  /** Writes a batch; an item error splits it in halves until the bad items stand alone. */
+  async #writeOrSplit(batch: Pending<I, O>[]): Promise<void> {
+    try {
+      const out = await this.o.flush(batch.map((p) => p.item));
+      if (out.length !== batch.length) throw new Error(`group commit flush returned ${out.length} results for ${batch.length} items`);
+      batch.forEach((p, i) => p.resolve(out[i] as O));
+    } catch (err) {
+      if (batch.length > 1 && this.o.isItemError?.(err)) {
+        const half = Math.ceil(batch.length / 2);
+        await this.#writeOrSplit(batch.slice(0, half));
+        await this.#writeOrSplit(batch.slice(half));
+        return;
+      }
+      for (const p of batch) p.reject(err);
     }
   }
 }
