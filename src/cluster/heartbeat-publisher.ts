@@ -14,7 +14,7 @@ export class HeartbeatPublisher {
   constructor(private readonly deps: { bus: MessageBus; names: TopologyNames; periodMs: number; log: Logger; describe: () => Heartbeat; instance?: string }) {}
 
   #describe(): Heartbeat {
-    const hb = this.#describe();
+    const hb = this.deps.describe();
     return this.deps.instance ? { ...hb, instance: this.deps.instance } : hb;
   }
 
