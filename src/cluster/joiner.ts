@@ -69,7 +69,8 @@ export class Joiner {
   refreshNow(): void {
     if (this.#stopped || !this.#admittedOnce) return;
     clearTimeout(this.#refreshTimer);
-    this.#refreshing ??= this.#joinUntilAdmitted('refresh').then(() => undefined).finally(() => { this.#refreshing = undefined; });
+    if (this.#refreshing) return;
+    this.#refreshing = this.#joinUntilAdmitted('refresh').then(() => undefined).finally(() => { this.#refreshing = undefined; });
   }
 
   async stop(): Promise<void> {
