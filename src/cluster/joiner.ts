@@ -88,8 +88,10 @@ export class Joiner {
       const nonce = randomId();
       this.#nonces.push(nonce);
       if (this.#nonces.length > NONCES_KEPT) this.#nonces.shift();
+      // Wait from before the send: the reply can arrive before the publish confirm does.
+      const admitted = this.#waitAdmitted(backoffMs(attempt));
       await this.#sendJoin(nonce).catch((err: Error) => this.d.log.debug({ err: err.message }, 'join not sent'));
-      if (await this.#waitAdmitted(backoffMs(attempt))) return true;
+      if (await admitted) return true;
       if (this.#stopped) break;
       if (this.#now() - loggedAt >= LOG_EVERY_MS) {
         loggedAt = this.#now();
