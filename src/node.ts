@@ -7,7 +7,7 @@ import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
 import { topologyNames } from './protocol/names';
 import { ClientTokenVerifier, EnvelopeCodec, parseKeyRing, ReplayGuard, setUpNodeIdentity } from './security';
-import { Joiner } from './cluster/joiner';
+import { Joiner } from './cluster';
 import { migrate, PgDatabase, ReputationRepository, TaskRepository, type Database } from './store';
 import { ensureDatabase } from './store/ensure-database';
 import { AmqpTransport, InProcessTransport, MessageBus, type Transport } from './transport';
