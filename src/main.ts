@@ -5,7 +5,7 @@ import { loadConfig, type AppConfig, type Role } from './config';
 import { ConfigError } from './errors';
 import { createLogger } from './observability';
 import { startTracing } from './observability/tracing';
-import { mintClientToken, CLIENT_ROLES, type ClientRole } from './security';
+import { generateNodeKeyPair, mintClientToken, CLIENT_ROLES, type ClientRole } from './security';
 import { discoverGpus, formatProbe } from './ki/gpu';
 import type * as NodeModule from './node';
 
@@ -45,6 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const command = args.command as Command;
+  if (command === 'keygen') return printKeyPair();
   const role: Role | undefined = command === 'principal' || command === 'an' || command === 'ki' || command === 'standalone' ? command : undefined;
   const convictArgs = args.rest.filter((a, i, all) => !['--sub', '--role', '--ttl', '--probe'].includes(a) && !['--sub', '--role', '--ttl'].includes(all[i - 1] ?? ''));
   const config = loadConfig({ args: convictArgs, ...(args.configFile ? { configFile: args.configFile } : {}), ...(role ? { role } : {}) });
@@ -79,6 +80,17 @@ function mintToken(config: AppConfig, options: Map<string, string | true>): numb
     sub, role: roles.length === 1 ? (roles[0] as ClientRole) : (roles as ClientRole[]), ttlSec,
     ...(config.security.jwtAudience ? { audience: config.security.jwtAudience } : {}), ...(config.security.jwtIssuer ? { issuer: config.security.jwtIssuer } : {}),
   }));
+  return 0;
+}
+
+/** `keygen`: a fresh ES256 pair; the private half goes to NODE_SIGNING_KEY, the public one may be pinned. */
+function printKeyPair(): number {
+  const pair = generateNodeKeyPair();
+  console.log([
+    `# node token signing key (ES256, kid ${pair.kid})`,
+    '# NODE_SIGNING_KEY (principals only; keep it secret):', pair.privatePem.trim(),
+    '# NODE_TOKEN_PUBLIC_KEYS (optional, any node; pins the key):', pair.publicPem.trim(),
+  ].join('\n'));
   return 0;
 }
 

@@ -7,7 +7,8 @@ import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
 import { topologyNames } from './protocol/names';
 import { JwksKeySource, jwksAlgorithms } from './security/jwks';
-import { ClientTokenVerifier, EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard } from './security';
+import { ClientTokenVerifier, EnvelopeCodec, parseKeyRing, ReplayGuard, setUpNodeIdentity } from './security';
+import { Joiner } from './cluster';
 import { migrate, PgDatabase, ReputationRepository, TaskRepository, type Database } from './store';
 import { ensureDatabase } from './store/ensure-database';
 import { AmqpTransport, InProcessTransport, MessageBus, type Transport } from './transport';
@@ -89,15 +90,14 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   stops.push({ name: 'metrics', stop: () => new Promise((r) => metricsServer.server.close(() => r())) });
   log.info({ port: metricsServer.port }, 'metrics listening');
 
-  const tokens = new NodeTokenAuthority(config.security.jwtSecret, { ttlSec: config.security.nodeTokenTtlSec, clockToleranceSec: config.security.clockToleranceSec });
+  const identity = setUpNodeIdentity(role, config.nodeId, config.security);
   if (role !== 'standalone' && !config.amqp.url) throw new ConfigError('invalid configuration: amqp.url (AMQP_URL) is empty; only the standalone role runs without a broker (in-process bus)');
   if (role !== 'standalone' && role !== 'ki' && !config.db.url) throw new ConfigError('invalid configuration: db.url (DATABASE_URL) is empty; only the standalone role runs without a database server (embedded PGlite)');
   const keys = parseKeyRing(config.security.aesKeys);
-  const ownToken = new OwnToken(tokens, { sub: config.nodeId, role }, config.security.nodeTokenTtlSec);
   // One codec per role: in standalone the same message (a Ki heartbeat) reaches the principal's and
   // the An's queues, and a shared replay guard would refuse the second copy as a replay.
   const newCodec = () => new EnvelopeCodec({
-    nodeId: config.nodeId, keys, tokens, ownToken,
+    nodeId: config.nodeId, keys, tokens: identity.verifier, ownToken: identity.ownToken,
     replay: new ReplayGuard(config.security.replayWindowMs), replayWindowMs: config.security.replayWindowMs, maxMessageBytes: config.security.maxMessageBytes,
   });
   const transport: Transport = config.amqp.url
@@ -131,16 +131,24 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   await transport.start();
   stops.push({ name: 'transport', stop: () => transport.stop() });
 
+  // Issued mode: an An or a Ki has no token until the leader admits it, so nothing else starts before.
+  const joiner = identity.join ? new Joiner({ bus: newBus(), names, nodeId: config.nodeId, join: identity.join, log: log.child({ component: 'join' }) }) : undefined;
+  if (joiner) {
+    stops.push({ name: 'join', stop: () => joiner.stop() });
+    if (!(await joiner.start())) return {};
+  }
+  const instance = joiner ? { instance: joiner.instance } : {};
+
   const repo = db ? new TaskRepository(db) : undefined;
   if (role === 'ki' || role === 'standalone') {
     const kiLog = log.child({ component: 'ki' });
     const gpus = await discoverGpus(config.ki.gpus);
     if (gpus.reason) kiLog.info({ reason: gpus.reason }, 'no GPUs in use');
     const executors = { ...BUILTIN_EXECUTORS, ...createConfiguredExecutors(config.ki, kiLog) };
-    services.push(new KiNode({ nodeId: config.nodeId, config, bus: newBus(), names, log: kiLog, metrics, executors, gpus: gpus.devices }));
+    services.push(new KiNode({ nodeId: config.nodeId, config, bus: newBus(), names, log: kiLog, metrics, executors, gpus: gpus.devices, ...instance, ...(joiner ? { onGroupChange: () => joiner.refreshNow() } : {}) }));
   }
   if (role === 'an' || role === 'standalone') {
-    services.push(new AnNode({ nodeId: config.nodeId, config, bus: newBus(), names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'an' }), metrics }));
+    services.push(new AnNode({ nodeId: config.nodeId, config, bus: newBus(), names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'an' }), metrics, ...instance }));
   }
   if (role === 'principal' || role === 'standalone') {
     const bus = newBus();
@@ -153,7 +161,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
       ...(config.security.jwksUrl ? { jwks: identityProviderKeys(config, log) } : {}),
     });
     services.push(leadership);
-    services.push(new PrincipalNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'principal' }), metrics, health, verifier, leadership }));
+    services.push(new PrincipalNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'principal' }), metrics, health, verifier, leadership, ...(identity.issue ? { identity: identity.issue } : {}) }));
   }
   for (const s of services) {
     await s.start();

@@ -30,6 +30,8 @@ export interface AnNodeDeps {
   reputation: ReputationRepository;
   log: Logger;
   metrics: Metrics;
+  /** Issued mode: this process's join instance, carried in heartbeats. */
+  instance?: string;
 }
 
 const DB_RETRY_MS = 500;
@@ -74,7 +76,7 @@ export class AnNode implements Service {
     this.#kis = new Membership(d.config.cluster);
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax);
     this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); } });
-    this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+    this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#events = new EventBatcher((events) => d.bus.send({ exchange: d.names.control, routingKey: d.names.rk.event('finished') }, 'task.event', { v: 1, events }));
   }
 

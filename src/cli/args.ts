@@ -1,5 +1,5 @@
 /** The commands `node dist/main.js` understands. */
-export const COMMANDS = ['principal', 'an', 'ki', 'standalone', 'migrate', 'token'] as const;
+export const COMMANDS = ['principal', 'an', 'ki', 'standalone', 'migrate', 'token', 'keygen'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface ParsedArgs {
@@ -44,6 +44,7 @@ Commands:
   standalone    principal, an and ki in one process
   migrate       apply database migrations and exit
   token         mint a client token: --sub NAME --role admin|operator|submitter|viewer [--ttl SECONDS]
+  keygen        print a fresh ES256 key pair for NODE_SIGNING_KEY and NODE_TOKEN_PUBLIC_KEYS
 
 Options:
   --config FILE   a JSON config file (also CONFIG_FILE)
@@ -53,4 +54,4 @@ Options:
   --help          this text
 
 Environment: NODE_ID, AMQP_URL, DATABASE_URL, JWT_SECRET_KEY, AES_KEYS, OTLP_ENDPOINT, HTTP_PORT,
-METRICS_PORT, LOG_LEVEL, AMQP_PREFIX, KI_SLOTS, KI_GPUS, MAX_BODY_BYTES (see config/ and README).`;
+METRICS_PORT, LOG_LEVEL, AMQP_PREFIX, KI_SLOTS, KI_GPUS, MAX_BODY_BYTES, NODE_TOKEN_MODE (see config/ and README).`;

@@ -10,14 +10,20 @@ import { every } from '../lifecycle/service';
  */
 export class HeartbeatPublisher {
   #stopTimer?: () => void;
-  constructor(private readonly deps: { bus: MessageBus; names: TopologyNames; periodMs: number; log: Logger; describe: () => Heartbeat }) {}
+  /** `instance`: this process's join instance (issued mode), so the leader knows which process holds the id. */
+  constructor(private readonly deps: { bus: MessageBus; names: TopologyNames; periodMs: number; log: Logger; describe: () => Heartbeat; instance?: string }) {}
+
+  #describe(): Heartbeat {
+    const hb = this.deps.describe();
+    return this.deps.instance ? { ...hb, instance: this.deps.instance } : hb;
+  }
 
   start(): void {
     this.#stopTimer ??= every(this.deps.periodMs, () => this.beat(), (err) => this.deps.log.debug({ err: (err as Error).message }, 'heartbeat not sent'));
   }
 
   async beat(): Promise<void> {
-    const hb = this.deps.describe();
+    const hb = this.#describe();
     await this.deps.bus.send({ exchange: this.deps.names.control, routingKey: this.deps.names.rk.heartbeat(hb.role, hb.id) }, 'node.heartbeat', hb);
   }
 
@@ -25,7 +31,7 @@ export class HeartbeatPublisher {
   async stop(): Promise<void> {
     this.#stopTimer?.();
     this.#stopTimer = undefined;
-    const hb = { ...this.deps.describe(), status: 'leaving' as const };
+    const hb = { ...this.#describe(), status: 'leaving' as const };
     await this.deps.bus.send({ exchange: this.deps.names.control, routingKey: this.deps.names.rk.heartbeat(hb.role, hb.id) }, 'node.heartbeat', hb).catch(() => undefined);
   }
 }

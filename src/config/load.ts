@@ -50,7 +50,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const props = config.getProperties() as unknown as AppConfig;
   if (!props.nodeId) props.nodeId = `${options.role ?? 'node'}-${hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(props.nodeId)) throw new ConfigError(`invalid configuration: nodeId "${props.nodeId}" must match [A-Za-z0-9._-]{1,128}`);
-  checkProductionSecrets(props);
+  checkProductionSecrets(props, options.role);
   props.db.url = withDatabaseCa(props.db.url, props.db.sslCaFile);
   return deepFreeze(props);
 }
@@ -75,15 +75,45 @@ export function withDatabaseCa(url: string, caFile: string): string {
 
 const MIN_SECRET_CHARS = 32;
 
-/** With NODE_ENV=production a node refuses the development secrets and short ones. */
-export function checkProductionSecrets(config: AppConfig): void {
+/**
+ * With NODE_ENV=production a node refuses the development secrets and short ones. In issued mode an
+ * An or a Ki needs neither JWT_SECRET_KEY nor JOIN_SECRET (only its own role's join secret), so
+ * those are checked where they are used.
+ */
+export function checkProductionSecrets(config: AppConfig, role?: Role): void {
   if (config.env !== 'production') return;
   const s = config.security;
-  if (s.jwtSecret === DEV_JWT_SECRET) throw new ConfigError('invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is the development default; set a secret for production');
-  if (!s.jwtSecret.includes('BEGIN') && s.jwtSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is shorter than ${MIN_SECRET_CHARS} characters`);
+  const issued = s.nodeTokenMode === 'issued';
+  if (!issued || (role !== 'an' && role !== 'ki')) {
+    if (s.jwtSecret === DEV_JWT_SECRET) throw new ConfigError('invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is the development default; set a secret for production');
+    if (!s.jwtSecret.includes('BEGIN') && s.jwtSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is shorter than ${MIN_SECRET_CHARS} characters`);
+  }
   if (s.aesKeys === DEV_AES_KEYS || s.aesKeys.split(',').some((k) => k.startsWith('dev1:'))) throw new ConfigError('invalid configuration: security.aesKeys (AES_KEYS) contains the development key; set keys for production');
+  if (issued) {
+    checkIssuedProductionSecrets(config, role);
+    return;
+  }
   if (s.joinSecret === DEV_JOIN_SECRET) throw new ConfigError('invalid configuration: security.joinSecret (JOIN_SECRET) is the development default; set a secret for production');
   if (s.joinSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.joinSecret (JOIN_SECRET) is shorter than ${MIN_SECRET_CHARS} characters`);
+}
+
+/**
+ * Issued mode: a per-role join secret derived from JOIN_SECRET would let whoever holds JOIN_SECRET
+ * (every node, in practice) join as any role, so each role's secret must be set on its own.
+ */
+function checkIssuedProductionSecrets(config: AppConfig, role: Role | undefined): void {
+  const s = config.security;
+  const signs = role === 'principal' || role === 'standalone';
+  if (signs && !s.nodeSigningKey.trim()) throw new ConfigError('invalid configuration: security.nodeSigningKey (NODE_SIGNING_KEY) is empty; issued node tokens need a signing key (node dist/main.js keygen)');
+  const needed: { key: 'joinSecretAn' | 'joinSecretKi'; env: string }[] = [];
+  if (signs || role === 'an') needed.push({ key: 'joinSecretAn', env: 'JOIN_SECRET_AN' });
+  if (signs || role === 'ki') needed.push({ key: 'joinSecretKi', env: 'JOIN_SECRET_KI' });
+  for (const { key, env } of needed) {
+    const value = s[key];
+    if (!value) throw new ConfigError(`invalid configuration: security.${key} (${env}) is empty; set a secret of its own for production in issued mode`);
+    if (value === DEV_JOIN_SECRET) throw new ConfigError(`invalid configuration: security.${key} (${env}) is the development default; set a secret for production`);
+    if (value.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.${key} (${env}) is shorter than ${MIN_SECRET_CHARS} characters`);
+  }
 }
 
 /** The config as a log-safe string (secrets masked by convict). */

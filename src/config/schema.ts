@@ -55,6 +55,12 @@ export const configSchema = {
     aesKeys: { doc: 'kid:base64key,... (32-byte keys); the first encrypts, all decrypt', format: String, default: DEV_AES_KEYS, env: 'AES_KEYS', sensitive: true },
     joinSecret: { doc: 'Secret nodes present to join', format: String, default: DEV_JOIN_SECRET, env: 'JOIN_SECRET', sensitive: true },
     nodeTokenTtlSec: { doc: 'Lifetime of a node token; refreshed at half-life', format: nonNegativeInt, default: 3600, env: 'NODE_TOKEN_TTL_SEC' },
+    nodeTokenMode: { doc: 'shared: every node signs its own token with a key derived from JWT_SECRET_KEY; issued: the leader principal signs An and Ki tokens with NODE_SIGNING_KEY after a join', format: ['shared', 'issued'], default: 'shared', env: 'NODE_TOKEN_MODE' },
+    nodeSigningKey: { doc: 'Private key (PEM text or path) that principals and standalone sign node tokens with in issued mode; EC P-256 (ES256) or RSA (RS256)', format: String, default: '', env: 'NODE_SIGNING_KEY', sensitive: true },
+    nodeTokenPublicKeys: { doc: 'Public keys (PEM text or comma-separated paths) a node trusts for node tokens in issued mode; empty: learned from the join reply (principals: their own and the extra keys)', format: String, default: '', env: 'NODE_TOKEN_PUBLIC_KEYS' },
+    nodeTokenExtraPublicKeys: { doc: 'Further public keys (PEM text or comma-separated paths) a principal trusts and announces in join replies, for signing-key rotation', format: String, default: '', env: 'NODE_TOKEN_EXTRA_PUBLIC_KEYS' },
+    joinSecretAn: { doc: 'Secret an An proves in its join (empty: derived from JOIN_SECRET)', format: String, default: '', env: 'JOIN_SECRET_AN', sensitive: true },
+    joinSecretKi: { doc: 'Secret a Ki proves in its join (empty: derived from JOIN_SECRET)', format: String, default: '', env: 'JOIN_SECRET_KI', sensitive: true },
     replayWindowMs: { doc: 'Window in which a message id is remembered and control messages must be fresh', format: nonNegativeInt, default: 60000, env: 'REPLAY_WINDOW_MS' },
     maxMessageBytes: { doc: 'Largest sealed message accepted (checked before decryption)', format: nonNegativeInt, default: 4 * 1024 * 1024, env: 'MAX_MESSAGE_BYTES' },
   },
@@ -135,6 +141,8 @@ export interface AppConfig {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clockToleranceSec: number;
     jwksUrl: string; jwksAlgorithms: string[]; jwksCacheTtlSec: number; jwksMinRefreshIntervalSec: number; jwksAllowHttp: boolean;
     aesKeys: string; joinSecret: string; nodeTokenTtlSec: number; replayWindowMs: number; maxMessageBytes: number;
+    nodeTokenMode: 'shared' | 'issued'; nodeSigningKey: string; nodeTokenPublicKeys: string; nodeTokenExtraPublicKeys: string;
+    joinSecretAn: string; joinSecretKi: string;
   };
   http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number };
   metrics: { port: number; host: string };

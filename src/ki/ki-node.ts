@@ -23,6 +23,10 @@ export interface KiNodeDeps {
   gpus: GpuDevice[];
   /** Role written in heartbeats (standalone nodes heartbeat once per role they run). */
   startedAtMs?: number;
+  /** Issued mode: this process's join instance, carried in heartbeats. */
+  instance?: string;
+  /** Called when the leader moves this Ki to another group (issued mode: the token's group claim follows). */
+  onGroupChange?: (group: string) => void;
 }
 
 const PROGRESS_MIN_INTERVAL_MS = 500;
@@ -53,7 +57,7 @@ export class KiNode implements Service {
     this.#group = d.config.ki.group;
     this.#pinned = d.config.ki.group !== '';
     this.#startedAtMs = d.startedAtMs ?? Date.now();
-    this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+    this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
   }
 
   get slots(): number {
@@ -117,6 +121,7 @@ export class KiNode implements Service {
         this.d.log.info({ group: p.group, previous: this.#group || null, term: p.term }, 'joined group');
         this.#group = p.group;
         void this.#heartbeats.beat().catch(() => undefined);
+        this.d.onGroupChange?.(p.group);
       }
     }
   }

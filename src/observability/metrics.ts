@@ -40,7 +40,7 @@ export function createMetrics(registry: Registry, role: string) {
   m.tasksInFlight.set(0);
   m.queueDepth.set({ queue: 'pending' }, 0);
   for (const s of ['free', 'busy']) m.kiSlots.set({ state: s }, 0);
-  for (const r of ['too_large', 'malformed', 'unknown_key', 'decrypt', 'token', 'role', 'sender', 'replay', 'stale', 'schema']) m.messagesRejected.inc({ reason: r }, 0);
+  for (const r of ['too_large', 'malformed', 'unknown_key', 'decrypt', 'token', 'role', 'sender', 'replay', 'stale', 'schema', 'join']) m.messagesRejected.inc({ reason: r }, 0);
   for (const r of ['KI_LOST', 'AN_LOST', 'LEASE_EXPIRED', 'takeover', 'TASK_FAILED']) m.tasksRetried.inc({ reason: r }, 0);
   m.dbErrors.inc(0);
   m.amqpReconnects.inc(0);

@@ -37,6 +37,7 @@ export class ClusterView {
       types: m.heartbeat.types,
       labels: m.heartbeat.labels,
       version: m.heartbeat.version,
+      ...(m.heartbeat.instance ? { instance: m.heartbeat.instance } : {}),
       quarantined: this.#quarantined.has(m.id),
       startedAt: new Date(m.heartbeat.startedAtMs).toISOString(),
       lastSeen: new Date(m.lastSeenMs).toISOString(),

@@ -62,6 +62,11 @@ export class GroupAssigner {
     return moves;
   }
 
+  /** The group this leader last assigned to a Ki, while it remembers the assignment. */
+  assignedGroup(kiId: string): string | undefined {
+    return this.#pending.get(kiId)?.group;
+  }
+
   /** One round, on the leader only. */
   async assign(): Promise<void> {
     const fence = this.d.leadership.fence();

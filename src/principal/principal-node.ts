@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageOf } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
-import type { ClientTokenVerifier } from '../security';
+import type { ClientTokenVerifier, IssueSetup, OpenedMessage } from '../security';
 import type { TaskRepository } from '../store/task-repository';
 import type { ReputationRepository } from '../store/reputation-repository';
 import type { MessageBus, Received } from '../transport';
@@ -24,6 +24,7 @@ import type Koa from 'koa';
 import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../dashboard/serve';
 import { RejectedPendingWatcher } from './rejected-pending';
 import { LiveFeed } from './live-feed';
+import { IdentityIssuer } from './identity-issuer';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -39,6 +40,8 @@ export interface PrincipalDeps {
   leadership: Leadership;
   /** Extra unauthenticated routes (dashboard). */
   publicRoutes?: Koa.Middleware;
+  /** Issued node tokens: answer joins (as leader) with tokens signed by this key. */
+  identity?: IssueSetup;
 }
 
 const ADMITTED_RECONCILE_AFTER_MS = 60_000;
@@ -54,6 +57,7 @@ export class PrincipalNode implements Service {
   readonly #sweeper: Sweeper;
   readonly #heartbeats: HeartbeatPublisher;
   readonly #assigner: GroupAssigner;
+  readonly #issuer?: IdentityIssuer;
   #server?: Server;
   #port = 0;
   #stopTimers: (() => void)[] = [];
@@ -72,6 +76,13 @@ export class PrincipalNode implements Service {
     this.#assigner = new GroupAssigner({ membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log });
     this.#rejectedPending = new RejectedPendingWatcher({ transport: d.bus.transport, names: d.names, repo: d.repo, log: d.log });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+    if (d.identity) {
+      this.#issuer = new IdentityIssuer({
+        bus: d.bus, names: d.names, leadership: d.leadership, membership: this.membership, issue: d.identity, log: d.log.child({ component: 'identity' }),
+        groupOf: (role, id) => (role === 'ki' ? this.#assigner.assignedGroup(id) : undefined) ?? (this.membership.get(role, id)?.heartbeat.group || undefined),
+        answerFromMs: this.#startedAtMs + d.config.cluster.deadAfterMs,
+      });
+    }
   }
 
   /** The REST port actually bound. */
@@ -105,7 +116,10 @@ export class PrincipalNode implements Service {
     });
     this.membership.on('removed', () => this.#updateMemberMetrics());
     await bus.subscribe(
-      { name: `${names.control}.principal.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.#' }, { exchange: names.control, pattern: 'event.task.*' }] },
+      { name: `${names.control}.principal.${nodeId}.${process.pid}`, kind: 'transient', bindings: [
+        { exchange: names.control, pattern: 'heartbeat.#' }, { exchange: names.control, pattern: 'event.task.*' },
+        ...(this.#issuer ? [{ exchange: names.control, pattern: 'join.#' }] : []),
+      ] },
       512,
       (r) => this.#onControl(r),
     );
@@ -155,6 +169,8 @@ export class PrincipalNode implements Service {
   }
 
   #onControl({ msg, delivery }: Received): void {
+    // Before the ack: a refused join throws, and the bus dead-letters and counts it.
+    if (msg.type === 'node.join') this.#issuer?.handle(msg as OpenedMessage<'node.join'>);
     delivery.ack();
     if (msg.type === 'node.heartbeat') {
       this.membership.observe(msg.payload as Heartbeat);

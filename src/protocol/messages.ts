@@ -35,6 +35,12 @@ export type TaskErrorData = z.infer<typeof taskError>;
 
 const gpu = z.object({ index: z.number().int(), uuid: z.string(), name: z.string(), memoryMiB: z.number(), memoryUsedMiB: z.number(), utilizationPct: z.number().optional() });
 
+/** Random per process start (instance) or per join (nonce). */
+const randomId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+/** A node id as the config accepts it: it becomes part of queue names. */
+const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
+const hmacProof = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
 const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
 
 /** One task's terminal state, as task.event messages carry it. */
@@ -67,11 +73,26 @@ export const messageSchemas = {
     gpus: z.array(gpu).max(64), types: z.array(z.string()).max(256), labels: z.array(z.string()).max(64),
     leader: z.boolean().optional(), term: z.number().int().nonnegative().optional(), quarantined: z.boolean().optional(),
     slotsPerGpu: z.number().int().min(1).max(64).optional(),
+    /** Issued mode: the process instance, so the leader refuses a join that claims a live node's id. */
+    instance: randomId.optional(),
   }),
   /** leader → An/Ki (control): your group. Fenced by the leader's term. */
   'node.assign': z.object({ v: z.literal(1), nodeId: id, group: z.string().max(128), term: z.number().int().nonnegative() }),
   /** principal → election queue: keeps the single active consumer informed that it is leader. */
   'election.tick': z.object({ v: z.literal(1), from: id, atMs: ms }),
+  /**
+   * An/Ki → principals (control, issued mode): admit me. The only message without a node token;
+   * `proof` is HMAC-SHA256(join secret of the role, "join|id|role|instance|nonce|timestampMs").
+   */
+  'node.join': z.object({ v: z.literal(1), id: nodeId, role: z.enum(['an', 'ki']), instance: randomId, nonce: randomId, proof: hmacProof }).strict(),
+  /**
+   * leader → the joining process (its identity queue): your token, and the keys that verify node
+   * tokens. `proof` is HMAC-SHA256(join secret of the role, "identity|id|instance|nonce|sha256(token)|kids...").
+   */
+  'node.identity': z.object({
+    v: z.literal(1), id: nodeId, instance: randomId, nonce: randomId, token: z.string().min(1).max(8192), expiresAtMs: ms,
+    verifyKeys: z.array(z.object({ kid: z.string().min(1).max(128), pem: z.string().min(1).max(4096) }).strict()).min(1).max(8), proof: hmacProof,
+  }).strict(),
 } as const;
 
 export type MessageType = keyof typeof messageSchemas;

@@ -34,12 +34,18 @@ export function topologyNames(prefix: string) {
     election: `${prefix}.election`,
     /** A node's durable inbox (An: results from its Kis; Ki: assignments). */
     inbox: (role: 'an' | 'ki', nodeId: string) => `${prefix}.inbox.${role}.${nodeId}`,
+    /**
+     * Where the leader answers one process's join (issued mode): exclusive to that process, so a
+     * second process using the same node id (which shares the inbox) never sees the reply.
+     */
+    identity: (role: 'an' | 'ki', nodeId: string, instance: string) => `${prefix}.identity.${role}.${nodeId}.${instance}`,
     /** Routing keys on the control exchange. */
     rk: {
       heartbeat: (role: string, nodeId: string) => `heartbeat.${role}.${nodeId}`,
       cancel: (kiId: string) => `cancel.${kiId}`,
       assign: (nodeId: string) => `assign.${nodeId}`,
       event: (status: string) => `event.task.${status}`,
+      join: (role: string, nodeId: string) => `join.${role}.${nodeId}`,
     },
   };
 }

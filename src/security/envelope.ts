@@ -2,12 +2,14 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { MessageRejectedError } from '../errors';
 import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType } from '../protocol/messages';
 import type { KeyRing } from './key-ring';
-import type { NodeTokenAuthority, OwnToken } from './node-tokens';
+import type { NodeClaims, NodeTokenSource, NodeTokenVerifier, OfferedKey } from './node-tokens';
 import { maySend, type NodeRole } from './permissions';
 import type { ReplayGuard } from './replay-guard';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** The one message type sealed without a node token (its join proof is checked by the principal). */
+const TOKENLESS_TYPE = 'node.join';
 
 /** A sealed message as it crosses the broker: clear routing metadata, encrypted body. */
 export interface WireMessage {
@@ -50,8 +52,8 @@ function aad(m: Pick<WireMessage, 'id' | 'type' | 'sender' | 'timestampMs' | 'ki
 export interface EnvelopeOptions {
   nodeId: string;
   keys: KeyRing;
-  ownToken: OwnToken;
-  tokens: NodeTokenAuthority;
+  ownToken: NodeTokenSource;
+  tokens: NodeTokenVerifier;
   replay: ReplayGuard;
   replayWindowMs: number;
   maxMessageBytes: number;
@@ -69,13 +71,15 @@ export class EnvelopeCodec {
     this.#now = o.now ?? Date.now;
   }
 
-  seal<T extends MessageType>(type: T, payload: MessageOf<T>, trace?: string): WireMessage {
+  seal<T extends MessageType>(type: T, payload: MessageOf<T>, trace?: string, timestampMs = this.#now()): WireMessage {
     const key = this.o.keys.current;
-    const head = { id: randomBytes(16).toString('base64url'), type, sender: this.o.nodeId, timestampMs: this.#now(), kid: key.id };
+    const head = { id: randomBytes(16).toString('base64url'), type, sender: this.o.nodeId, timestampMs, kid: key.id };
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.secret, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad(head));
-    const plain: Plain = { token: this.o.ownToken.get(this.#now()), payload, ...(trace ? { trace } : {}) };
+    // A joining node has no token yet: its join is the one message sealed without one.
+    const token = type === TOKENLESS_TYPE ? '' : this.o.ownToken.get(this.#now());
+    const plain: Plain = { token, payload, ...(trace ? { trace } : {}) };
     const body = Buffer.concat([nonce, cipher.update(JSON.stringify(plain), 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return { ...head, body };
   }
@@ -102,13 +106,10 @@ export class EnvelopeCodec {
       throw new MessageRejectedError('decrypt', 'message failed authentication or could not be decrypted', { cause: err });
     }
     if (typeof plain?.token !== 'string') throw new MessageRejectedError('token', 'message carries no token');
-
-    let claims;
-    try {
-      claims = this.o.tokens.verify(plain.token, Math.floor(this.#now() / 1000));
-    } catch (err) {
-      throw new MessageRejectedError('token', `sender token refused: ${(err as Error).message}`, { cause: err });
-    }
+    // The join and the join reply are checked against their schema before the token: the join's
+    // role and the reply's offered keys come from the payload.
+    const early = m.type === TOKENLESS_TYPE || m.type === 'node.identity' ? this.#parse(m.type, plain.payload) : undefined;
+    const claims = m.type === TOKENLESS_TYPE ? joinClaims(plain.token, early as MessageOf<'node.join'>) : this.#verifyToken(plain.token, m.type === 'node.identity' ? (early as MessageOf<'node.identity'>).verifyKeys : undefined);
     if (claims.sub !== m.sender) throw new MessageRejectedError('sender', `token of ${claims.sub} used by sender ${m.sender}`);
     if (!maySend(claims.role, m.type)) throw new MessageRejectedError('role', `role ${claims.role} may not send ${m.type}`);
 
@@ -116,8 +117,27 @@ export class EnvelopeCodec {
     if (!QUEUED_TYPES.has(m.type) && Math.abs(age) > this.o.replayWindowMs) throw new MessageRejectedError('stale', `control message ${Math.round(age)} ms old is outside the replay window`);
     if (this.o.replay.seen(m.id) && !redelivered) throw new MessageRejectedError('replay', `message ${m.id} was already received`);
 
-    const parsed = messageSchemas[m.type].safeParse(plain.payload);
-    if (!parsed.success) throw new MessageRejectedError('schema', `${m.type}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim());
-    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, timestampMs: m.timestampMs, payload: parsed.data, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
+    const payload = early ?? this.#parse(m.type, plain.payload);
+    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, timestampMs: m.timestampMs, payload, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
   }
+
+  #parse(type: MessageType, raw: unknown): MessageOf<MessageType> {
+    const parsed = messageSchemas[type].safeParse(raw);
+    if (!parsed.success) throw new MessageRejectedError('schema', `${type}: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`.trim());
+    return parsed.data;
+  }
+
+  #verifyToken(token: string, offered?: readonly OfferedKey[]): Pick<NodeClaims, 'sub' | 'role'> {
+    try {
+      return this.o.tokens.verify(token, Math.floor(this.#now() / 1000), offered);
+    } catch (err) {
+      throw new MessageRejectedError('token', `sender token refused: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** A join names its sender and role in the payload; carrying a token is refused, not ignored. */
+function joinClaims(token: string, join: MessageOf<'node.join'>): Pick<NodeClaims, 'sub' | 'role'> {
+  if (token !== '') throw new MessageRejectedError('token', 'a join carries no node token');
+  return { sub: join.id, role: join.role };
 }

@@ -1,6 +1,10 @@
 export { parseKeyRing, derive, KeyRing, type AesKey } from './key-ring';
 export { ReplayGuard } from './replay-guard';
-export { NodeTokenAuthority, OwnToken, type NodeClaims } from './node-tokens';
+export { NodeTokenAuthority, OwnToken, type NodeClaims, type NodeTokenSource, type NodeTokenVerifier, type NodeTokenSigner, type OfferedKey } from './node-tokens';
+export { IssuedToken, IssuedTokenSigner, IssuedTokenVerifier } from './issued-tokens';
+export { generateNodeKeyPair, loadSigningKey, loadVerifyKeys, thumbprint, verifyKeyFromPem, type SigningKey, type VerifyKey } from './node-keys';
+export { identityProof, joinProof, joinSecretFor, proofMatches, type JoiningRole, type JoinSecrets } from './join-proof';
+export { setUpNodeIdentity, type NodeIdentitySetup, type JoinSetup, type IssueSetup } from './identity-setup';
 export { ClientTokenVerifier, InvalidTokenError, mintClientToken, type Caller, type ClientTokenOptions } from './client-tokens';
 export { EnvelopeCodec, type WireMessage, type OpenedMessage, type EnvelopeOptions } from './envelope';
 export { maySend, rightsOf, SENDERS, CLIENT_ROLES, type NodeRole, type ClientRole, type ClientRights, type Scope } from './permissions';

@@ -8,25 +8,73 @@ export interface NodeClaims {
   sub: string;
   role: NodeRole;
   group?: string;
+  /** Issued tokens: the process instance the principal admitted. */
+  inst?: string;
   exp: number;
 }
 
-const NODE_TOKEN_AUDIENCE = 'anki-node';
+/** What a node signs or asks to be signed for itself. */
+export interface NodeTokenRequest {
+  sub: string;
+  role: NodeRole;
+  group?: string;
+  inst?: string;
+}
+
+/** A public key offered inside a message (the join reply), named by its thumbprint. */
+export interface OfferedKey {
+  kid: string;
+  pem: string;
+}
+
+/** Verifies node tokens; both modes keep this contract so the envelope does not care which runs. */
+export interface NodeTokenVerifier {
+  /**
+   * Returns the claims or throws. `offered` keys are considered only by a verifier that learns its
+   * keys from join replies and does not know the token's key yet.
+   */
+  verify(token: string, nowSec?: number, offered?: readonly OfferedKey[]): NodeClaims;
+}
+
+/** Signs node tokens (shared mode: every node; issued mode: principals only). */
+export interface NodeTokenSigner {
+  sign(claims: NodeTokenRequest, ttlSec?: number): string;
+}
+
+/** Where a node's current token comes from when it seals a message. */
+export interface NodeTokenSource {
+  get(nowMs?: number): string;
+}
+
+export const NODE_TOKEN_AUDIENCE = 'anki-node';
 const NODE_ROLES: readonly string[] = ['principal', 'an', 'ki', 'standalone'];
+
+/** The claims of a verified token, or an error when it lacks what a node token must carry. */
+export function nodeClaimsOf(decoded: unknown): NodeClaims {
+  if (!decoded || typeof decoded !== 'object') throw new Error('node token lacks sub, exp or a node role');
+  const d = decoded as Record<string, unknown>;
+  if (typeof d['sub'] !== 'string' || typeof d['exp'] !== 'number' || !NODE_ROLES.includes(String(d['role']))) {
+    throw new Error('node token lacks sub, exp or a node role');
+  }
+  return {
+    sub: d['sub'], role: d['role'] as NodeRole, exp: d['exp'],
+    ...(d['group'] ? { group: String(d['group']) } : {}), ...(typeof d['inst'] === 'string' ? { inst: d['inst'] } : {}),
+  };
+}
 
 /**
  * Signs and verifies node tokens (HS256 with a key derived from the JWT secret for this purpose
  * only, so a client token can never pass as a node token). Verified tokens are cached until they
  * expire: a node sends the same token thousands of times a second.
  */
-export class NodeTokenAuthority {
+export class NodeTokenAuthority implements NodeTokenVerifier, NodeTokenSigner {
   readonly #key: KeyObject;
   readonly #cache = new Map<string, NodeClaims>();
   constructor(jwtSecret: string, private readonly options: { ttlSec: number; clockToleranceSec: number; maxCached?: number }) {
     this.#key = createSecretKey(derive(jwtSecret, 'anki/node-token/hs256'));
   }
 
-  sign(claims: { sub: string; role: NodeRole; group?: string }, ttlSec = this.options.ttlSec): string {
+  sign(claims: NodeTokenRequest, ttlSec = this.options.ttlSec): string {
     return jwt.sign({ role: claims.role, ...(claims.group ? { group: claims.group } : {}) }, this.#key, {
       algorithm: 'HS256', subject: claims.sub, audience: NODE_TOKEN_AUDIENCE, expiresIn: ttlSec,
     });
@@ -42,21 +90,18 @@ export class NodeTokenAuthority {
     const decoded = jwt.verify(token, this.#key, {
       algorithms: ['HS256'], audience: NODE_TOKEN_AUDIENCE, clockTolerance: this.options.clockToleranceSec, clockTimestamp: nowSec,
     });
-    if (typeof decoded !== 'object' || typeof decoded.sub !== 'string' || typeof decoded.exp !== 'number' || !NODE_ROLES.includes(String(decoded['role']))) {
-      throw new Error('node token lacks sub, exp or a node role');
-    }
-    const claims: NodeClaims = { sub: decoded.sub, role: decoded['role'] as NodeRole, exp: decoded.exp, ...(decoded['group'] ? { group: String(decoded['group']) } : {}) };
+    const claims = nodeClaimsOf(decoded);
     if (this.#cache.size >= (this.options.maxCached ?? 10_000)) this.#cache.clear();
     this.#cache.set(token, claims);
     return claims;
   }
 }
 
-/** Keeps this node's own token fresh: a new one is signed at half its lifetime. */
-export class OwnToken {
+/** Keeps the token of a node that signs its own fresh: a new one is signed at half its lifetime. */
+export class OwnToken implements NodeTokenSource {
   #token = '';
   #renewAtMs = 0;
-  constructor(private readonly authority: NodeTokenAuthority, private readonly claims: { sub: string; role: NodeRole; group?: string }, private readonly ttlSec: number) {}
+  constructor(private readonly authority: NodeTokenSigner, private readonly claims: NodeTokenRequest, private readonly ttlSec: number) {}
   get(nowMs = Date.now()): string {
     if (nowMs >= this.#renewAtMs) {
       this.#token = this.authority.sign(this.claims, this.ttlSec);

@@ -15,6 +15,9 @@ export const SENDERS: Readonly<Record<MessageType, readonly NodeRole[]>> = {
   'node.heartbeat': ['principal', 'an', 'ki', 'standalone'],
   'node.assign': ['principal', 'standalone'],
   'election.tick': ['principal', 'standalone'],
+  // Token-less: the envelope takes the role from the (schema-checked) payload.
+  'node.join': ['an', 'ki'],
+  'node.identity': ['principal', 'standalone'],
 };
 
 export function maySend(role: string, type: MessageType): boolean {

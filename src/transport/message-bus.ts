@@ -24,8 +24,9 @@ export class MessageBus {
     return this.deps.transport;
   }
 
-  send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
-    const wire = this.deps.codec.seal(type, payload, options.trace);
+  /** `timestampMs`: the envelope's time, when the payload's proof covers it (a join). */
+  send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string; timestampMs?: number } = {}): Promise<void> {
+    const wire = this.deps.codec.seal(type, payload, options.trace, options.timestampMs);
     if (type === 'task.pending') wire.taskIds = pendingTaskIds(payload as MessageOf<'task.pending'>);
     return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
@@ -39,10 +40,7 @@ export class MessageBus {
     try {
       msg = this.deps.codec.open(delivery.message, delivery.redelivered);
     } catch (err) {
-      const reason = err instanceof MessageRejectedError ? err.reason : 'malformed';
-      this.deps.metrics.messagesRejected.inc({ reason });
-      this.deps.log.warn({ queue, reason, sender: String(delivery.message.sender).slice(0, 128), messageType: String(delivery.message.type).slice(0, 64), err: (err as Error).message }, 'message rejected');
-      delivery.reject();
+      this.#rejected(queue, delivery, err);
       return;
     }
     try {
@@ -53,8 +51,23 @@ export class MessageBus {
     }
   }
 
-  /** A handler that throws did not finish its work: give the message back rather than lose it. */
+  #rejected(queue: string, delivery: Delivery, err: unknown): void {
+    const reason = err instanceof MessageRejectedError ? err.reason : 'malformed';
+    this.deps.metrics.messagesRejected.inc({ reason });
+    this.deps.log.warn({ queue, reason, sender: String(delivery.message.sender).slice(0, 128), messageType: String(delivery.message.type).slice(0, 64), err: (err as Error).message }, 'message rejected');
+    delivery.reject();
+  }
+
+  /**
+   * A handler that throws did not finish its work: give the message back rather than lose it. One
+   * that refuses the message on a check only it can make (a join proof) throws a
+   * {@link MessageRejectedError}: that is a rejection like the envelope's, never retried.
+   */
   #handlerFailed(queue: string, msg: OpenedMessage, delivery: Delivery, err: unknown): void {
+    if (err instanceof MessageRejectedError) {
+      this.#rejected(queue, delivery, err);
+      return;
+    }
     this.deps.log.error({ queue, messageType: msg.type, err: (err as Error)?.message ?? String(err) }, 'message handler failed; requeued');
     setTimeout(() => delivery.requeue(), 250).unref();
   }

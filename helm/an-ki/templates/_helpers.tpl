@@ -62,7 +62,7 @@ app.kubernetes.io/part-of: an-ki
 {{- end -}}
 {{- end -}}
 
-{{/* The Secret the pods read JWT_SECRET_KEY, AES_KEYS, JOIN_SECRET, AMQP_URL and DATABASE_URL from. */}}
+{{/* The Secret the pods read JWT_SECRET_KEY, AES_KEYS, the join secrets, the node token keys, AMQP_URL and DATABASE_URL from. */}}
 {{- define "an-ki.secretName" -}}
 {{- default (include "an-ki.fullname" .) .Values.secrets.existingSecret -}}
 {{- end -}}
@@ -133,36 +133,97 @@ AES_KEYS: {{ . | b64enc | quote }}
 {{- with .Values.secrets.joinSecret }}
 JOIN_SECRET: {{ . | b64enc | quote }}
 {{- end }}
+{{- with .Values.secrets.joinSecretAn }}
+JOIN_SECRET_AN: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.joinSecretKi }}
+JOIN_SECRET_KI: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.nodeSigningKey }}
+NODE_SIGNING_KEY: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.nodeTokenPublicKeys }}
+NODE_TOKEN_PUBLIC_KEYS: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.nodeTokenExtraPublicKeys }}
+NODE_TOKEN_EXTRA_PUBLIC_KEYS: {{ . | b64enc | quote }}
+{{- end }}
 AMQP_URL: {{ include "an-ki.amqpUrl" . | b64enc | quote }}
 DATABASE_URL: {{ include "an-ki.databaseUrl" . | b64enc | quote }}
 {{- end -}}
 
 {{/*
-Environment from the Secret, for one role: (dict "root" $ "role" "an" "secretName" "...").
-The three keys are optional (a node in development falls back to its built-in secrets; one in
+Environment from the Secret, for one role: (dict "root" $ "role" "an" "secretName" "..." "issued" true).
+The secret keys are optional (a node in development falls back to its built-in secrets; one in
 production refuses to start with one line naming the key). The URLs are required, so a missing
 key shows as CreateContainerConfigError instead of a node dialing localhost. Ki gets no
-DATABASE_URL: it talks to RabbitMQ only.
+DATABASE_URL: it talks to RabbitMQ only. With issued node tokens (NODE_TOKEN_MODE=issued) an An
+or a Ki gets neither JWT_SECRET_KEY nor JOIN_SECRET, only its own role's join secret: a
+compromised Ki can then mint no client token and join as no other role. Only principals get
+NODE_SIGNING_KEY.
 */}}
 {{- define "an-ki.secretEnv" -}}
+{{- $joins := and .issued (ne .role "principal") }}
+{{- if not $joins }}
 - name: JWT_SECRET_KEY
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
       key: JWT_SECRET_KEY
       optional: true
+{{- end }}
 - name: AES_KEYS
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
       key: AES_KEYS
       optional: true
+{{- if not $joins }}
 - name: JOIN_SECRET
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
       key: JOIN_SECRET
       optional: true
+{{- end }}
+{{- if .issued }}
+{{- if ne .role "ki" }}
+- name: JOIN_SECRET_AN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: JOIN_SECRET_AN
+      optional: true
+{{- end }}
+{{- if ne .role "an" }}
+- name: JOIN_SECRET_KI
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: JOIN_SECRET_KI
+      optional: true
+{{- end }}
+{{- if eq .role "principal" }}
+- name: NODE_SIGNING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: NODE_SIGNING_KEY
+      optional: true
+- name: NODE_TOKEN_EXTRA_PUBLIC_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: NODE_TOKEN_EXTRA_PUBLIC_KEYS
+      optional: true
+{{- end }}
+- name: NODE_TOKEN_PUBLIC_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: NODE_TOKEN_PUBLIC_KEYS
+      optional: true
+{{- end }}
 - name: AMQP_URL
   valueFrom:
     secretKeyRef:
@@ -202,6 +263,9 @@ DATABASE_URL: it talks to RabbitMQ only.
 {{- if eq (toString .Values.config.NODE_ENV) "production" -}}
 {{- if or (not .Values.secrets.jwtSecretKey) (not .Values.secrets.aesKeys) (not .Values.secrets.joinSecret) -}}
 {{- fail "NODE_ENV=production needs secrets.jwtSecretKey, secrets.aesKeys and secrets.joinSecret, or secrets.existingSecret" -}}
+{{- end -}}
+{{- if and (eq (toString .Values.config.NODE_TOKEN_MODE) "issued") (or (not .Values.secrets.nodeSigningKey) (not .Values.secrets.joinSecretAn) (not .Values.secrets.joinSecretKi)) -}}
+{{- fail "NODE_TOKEN_MODE=issued in production needs secrets.nodeSigningKey, secrets.joinSecretAn and secrets.joinSecretKi, or secrets.existingSecret" -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

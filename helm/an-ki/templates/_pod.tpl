@@ -57,7 +57,7 @@ spec:
         - name: HTTP_PORT
           value: {{ $root.Values.ports.http | quote }}
         {{- end }}
-        {{- include "an-ki.secretEnv" (dict "role" $role "secretName" (include "an-ki.secretName" $root)) | nindent 8 }}
+        {{- include "an-ki.secretEnv" (dict "role" $role "secretName" (include "an-ki.secretName" $root) "issued" (eq (toString $root.Values.config.NODE_TOKEN_MODE) "issued")) | nindent 8 }}
         {{- with $rv.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

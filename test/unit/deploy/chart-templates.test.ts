@@ -151,6 +151,20 @@ describe('helm templates', () => {
     assert.doesNotMatch(secretEnv.slice(0, lastIf), /DATABASE_URL/);
   });
 
+  it('gives the signing key only to principals, and an An or a Ki in issued mode only its own join secret', () => {
+    const secretEnv = defineBody(helpers, 'an-ki.secretEnv');
+    const guardOf = (name: string) => {
+      const before = secretEnv.slice(0, secretEnv.indexOf(`name: ${name}`));
+      return before.slice(before.lastIndexOf('{{- if'));
+    };
+    assert.match(guardOf('NODE_SIGNING_KEY'), /^\{\{- if eq \.role "principal" \}\}/);
+    assert.match(guardOf('JOIN_SECRET_AN'), /^\{\{- if ne \.role "ki" \}\}/);
+    assert.match(guardOf('JOIN_SECRET_KI'), /^\{\{- if ne \.role "an" \}\}/);
+    for (const shared of ['JWT_SECRET_KEY', 'JOIN_SECRET\n']) assert.match(guardOf(shared.trim()), /^\{\{- if not \$joins \}\}/, shared);
+    assert.match(secretEnv, /\$joins := and \.issued \(ne \.role "principal"\)/);
+    assert.match(pod, /"issued" \(eq \(toString \$root\.Values\.config\.NODE_TOKEN_MODE\) "issued"\)/);
+  });
+
   it('reads secrets from an existing Secret instead of rendering one when asked', () => {
     const secret = text.get('helm/an-ki/templates/secret.yaml') ?? '';
     assert.equal(templateActions(secret)[0], 'if not .Values.secrets.existingSecret');

@@ -77,6 +77,10 @@ function renderRefusals(values: YamlMap): string[] {
     if (String(get('config', 'NODE_ENV')) === 'production' && !(get('secrets', 'jwtSecretKey') && get('secrets', 'aesKeys') && get('secrets', 'joinSecret'))) {
       out.push('production secrets');
     }
+    if (String(get('config', 'NODE_ENV')) === 'production' && String(get('config', 'NODE_TOKEN_MODE')) === 'issued'
+      && !(get('secrets', 'nodeSigningKey') && get('secrets', 'joinSecretAn') && get('secrets', 'joinSecretKi'))) {
+      out.push('issued secrets');
+    }
   }
   return out;
 }
@@ -152,6 +156,12 @@ describe('helm values', () => {
 
   it('refuses the bare defaults, which are production without secrets', () => {
     assert.ok(renderRefusals(base).includes('production secrets'));
+  });
+
+  it('refuses issued node tokens in production without a signing key and both join secrets', () => {
+    const issued = (secrets: Record<string, string>) => ({ ...base, config: { ...(base['config'] as YamlMap), NODE_TOKEN_MODE: 'issued' }, secrets: { ...(base['secrets'] as YamlMap), jwtSecretKey: 'j', aesKeys: 'a', joinSecret: 's', ...secrets } });
+    assert.ok(renderRefusals(issued({ joinSecretAn: 'x', joinSecretKi: 'y' })).includes('issued secrets'));
+    assert.deepEqual(renderRefusals(issued({ nodeSigningKey: 'k', joinSecretAn: 'x', joinSecretKi: 'y' })).filter((r) => r.includes('secrets')), []);
   });
 
   it('runs production with three principals, GPU Ki and secrets from an existing Secret', () => {

@@ -58,10 +58,17 @@ describe('maySend', () => {
     for (const type of MESSAGE_TYPES) assert.equal(maySend('admin', type), false);
   });
 
-  it('has a sender list for every message type, and standalone may send each', () => {
+  it('has a sender list for every message type, and standalone may send each but the join (it signs its own token)', () => {
     for (const type of MESSAGE_TYPES) {
       assert.ok(SENDERS[type].length > 0, type);
-      assert.equal(maySend('standalone', type), true, type);
+      assert.equal(maySend('standalone', type), type !== 'node.join', type);
     }
+  });
+
+  it('lets only an An or a Ki join, and only a principal answer a join', () => {
+    assert.deepEqual([...SENDERS['node.join']].sort(), ['an', 'ki']);
+    assert.equal(maySend('ki', 'node.identity'), false);
+    assert.equal(maySend('an', 'node.identity'), false);
+    assert.equal(maySend('principal', 'node.identity'), true);
   });
 });
