@@ -5,14 +5,14 @@ import { Membership, type Heartbeat, type Member } from '../cluster/membership';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { MessageOf, TaskErrorData } from '../protocol/messages';
+import type { AssignItem, MessageOf, ResultItem, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress, TaskStatus } from '../store/task-record';
 import type { TaskRepository, Transition } from '../store/task-repository';
 import type { ReputationRepository } from '../store/reputation-repository';
 import { backoffMs } from '../store/db';
-import type { ConsumerHandle, MessageBus, Received } from '../transport';
+import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import { FairWaitQueue } from './fair-wait-queue';
 import type { HeldTask } from './in-flight';
 import { KiPool, unfitReason } from './ki-pool';
@@ -39,6 +39,11 @@ const MAX_WAIT_MS = 30_000;
 const MINORITY_PENALTY = 5;
 const QUARANTINE_AT = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Assignments per `task.assign` message. */
+const ASSIGN_BATCH_MAX = 500;
+
+/** One replica's report, as the handlers use it: a result item with the Ki that sent it. */
+type KiResult = ResultItem & { ki: string };
 
 /**
  * An: takes pending tasks from the priority-band queues into a bounded look-ahead window, places
@@ -59,6 +64,8 @@ export class AnNode implements Service {
   readonly #progress: GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>;
   readonly #heartbeats: HeartbeatPublisher;
   readonly #events: EventBatcher;
+  /** Assignments, one message per Ki for all tasks placed on it at once. */
+  readonly #assigns: BatchSender<AssignItem>;
   readonly #group: string;
   #bands: ConsumerHandle[] = [];
   #window = -1;
@@ -75,6 +82,10 @@ export class AnNode implements Service {
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax);
     this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); } });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe() });
+    this.#assigns = new BatchSender<AssignItem>({
+      maxItems: ASSIGN_BATCH_MAX,
+      send: (ki, items) => d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
+    });
     this.#events = new EventBatcher((events) => d.bus.send({ exchange: d.names.control, routingKey: d.names.rk.event('finished') }, 'task.event', { v: 1, events }));
   }
 
@@ -294,8 +305,9 @@ export class AnNode implements Service {
     const redundancy = t.spec.redundancy;
     t.tally = redundancy && redundancy.replicas > 1 ? new VoteTally(redundancy.replicas, redundancy.quorum) : undefined;
     this.#updateInFlight();
+    const trace = currentTraceparent() ?? t.trace;
     for (const [ki, run] of t.runs) {
-      this.d.bus.send({ queue: this.d.names.inbox('ki', ki) }, 'task.assign', { v: 1, task: t.spec, attempt: t.attempts, an: this.d.nodeId, gpus: run.gpus }, { trace: currentTraceparent() ?? t.trace })
+      this.#assigns.add(ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) })
         .catch((err: Error) => this.#replicaLost(t, ki, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${err.message}`, retryable: true }));
     }
   }
@@ -342,10 +354,13 @@ export class AnNode implements Service {
         return;
       }
       case 'task.result': {
-        const p = msg.payload as MessageOf<'task.result'>;
-        const t = this.#current(p.taskId, p.attempt, p.ki);
-        if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: p.ki, [ATTR.nodeId]: this.d.nodeId }, () => this.#onResult(t, p), msg.trace);
-        else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
+        const { ki, items } = msg.payload as MessageOf<'task.result'>;
+        for (const item of items) {
+          const p: KiResult = { ...item, ki };
+          const t = this.#current(p.taskId, p.attempt, ki);
+          if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: ki, [ATTR.nodeId]: this.d.nodeId }, () => this.#onResult(t, p), item.trace ?? msg.trace);
+          else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
+        }
         return;
       }
       default:
@@ -358,7 +373,7 @@ export class AnNode implements Service {
     return t && t.attempts === attempt && (ki === undefined || t.runs.has(ki)) ? t : undefined;
   }
 
-  async #onResult(t: HeldTask, p: MessageOf<'task.result'>): Promise<void> {
+  async #onResult(t: HeldTask, p: KiResult): Promise<void> {
     const run = t.runs.get(p.ki);
     if (run) this.#pool.release(p.ki, run.reservation);
     t.runs.delete(p.ki);
@@ -396,7 +411,7 @@ export class AnNode implements Service {
   }
 
   /** A replica that answered after its task's vote was decided: agreeing or not moves its reputation. */
-  #onLateVote(p: MessageOf<'task.result'>): void {
+  #onLateVote(p: KiResult): void {
     const v = this.#verifying.get(p.taskId);
     const run = v?.runs.get(p.ki);
     if (!v || !run || v.attempt !== p.attempt) return;
@@ -509,6 +524,7 @@ export class AnNode implements Service {
     }
     for (const stop of this.#stopTimers) stop();
     await this.#writer.drain();
+    await this.#assigns.drain();
     await this.#progress.drain();
     await this.#events.flush();
     await this.#heartbeats.stop();

@@ -44,7 +44,7 @@ export class TaskAdmission {
   constructor(private readonly d: AdmissionDeps) {
     this.map = new AdmissionMap(d.config.principal.maxAdmitted);
     this.#inserts = new GroupCommitter<TaskRecord[], void>({
-      maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length,
+      maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length, coalesce: true,
       flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
     });
 

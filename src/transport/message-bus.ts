@@ -29,6 +29,20 @@ export class MessageBus {
     return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
 
+  /**
+   * Sends items as one message built by `wrap`; a batch whose sealed form would exceed what a
+   * receiver accepts is split in halves (a single item too large goes as it is, and is refused there).
+   */
+  async sendMany<T extends MessageType, I>(target: Target, type: T, items: I[], wrap: (items: I[]) => MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
+    const wire = this.deps.codec.seal(type, wrap(items), options.trace);
+    if (wire.body.length > this.deps.codec.maxMessageBytes && items.length > 1) {
+      const half = items.length >> 1;
+      await Promise.all([this.sendMany(target, type, items.slice(0, half), wrap, options), this.sendMany(target, type, items.slice(half), wrap, options)]);
+      return;
+    }
+    return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
+  }
+
   subscribe(queue: QueueSpec, prefetch: number, handler: ReceiveHandler): Promise<ConsumerHandle> {
     return this.deps.transport.consume(queue, prefetch, (delivery) => this.#receive(queue.name, delivery, handler));
   }

@@ -56,11 +56,11 @@ function validPayload(type: MessageType, nowMs: number): unknown {
   };
   switch (type) {
     case 'task.pending': return { v: 1, task: spec, attempts: 0 };
-    case 'task.assign': return { v: 1, task: spec, attempt: 1, an: 'an1', gpus: [] };
+    case 'task.assign': return { v: 1, an: 'an1', items: [{ task: spec, attempt: 1, gpus: [] }] };
     case 'task.cancel': return { v: 1, taskId, reason: 'intruder' };
     case 'task.started': return { v: 1, taskId, attempt: 1, ki: 'ki1', startedAtMs: nowMs };
     case 'task.progress': return { v: 1, taskId, attempt: 1, fraction: 0.5 };
-    case 'task.result': return { v: 1, taskId, attempt: 1, ki: 'ki1', startedAtMs: nowMs, finishedAtMs: nowMs, ok: true, result: 'forged' };
+    case 'task.result': return { v: 1, ki: 'ki1', items: [{ taskId, attempt: 1, startedAtMs: nowMs, finishedAtMs: nowMs, ok: true, result: 'forged' }] };
     case 'task.event': return { v: 1, events: [{ taskId, status: 'succeeded', owner: 'alice', attempts: 1, finishedAtMs: nowMs }] };
     case 'node.heartbeat': return {
       v: 1, id: 'intruder', role: 'ki', group: 'an1', status: 'alive', startedAtMs: nowMs, version: '0', load: 0,
@@ -100,10 +100,14 @@ function nearValid(type: MessageType): fc.Arbitrary<unknown> {
   const base = validPayload(type, Date.now()) as Record<string, unknown>;
   const keys = Object.keys(base);
   const nested = base['task'] ? Object.keys(base['task']) : [];
+  const firstItem = Array.isArray(base['items']) ? (base['items'][0] as Record<string, unknown>) : undefined;
+  const itemKeys = firstItem ? Object.keys(firstItem) : [];
   return fc.oneof(
     fc.record({ key: fc.constantFrom(...keys), value: fc.anything({ maxDepth: 2 }) }).map(({ key, value }) => ({ ...base, [key]: value })),
     fc.record({ drop: fc.constantFrom(...keys) }).map(({ drop }) => Object.fromEntries(Object.entries(base).filter(([k]) => k !== drop))),
     ...(nested.length ? [fc.record({ key: fc.constantFrom(...nested), value: fc.anything({ maxDepth: 1 }) }).map(({ key, value }) => ({ ...base, task: { ...(base['task'] as object), [key]: value } }))] : []),
+    // Batched messages: one field of their one item replaced.
+    ...(itemKeys.length ? [fc.record({ key: fc.constantFrom(...itemKeys), value: fc.anything({ maxDepth: 1 }) }).map(({ key, value }) => ({ ...base, items: [{ ...firstItem, [key]: value }] }))] : []),
     fc.anything({ maxDepth: 3 }),
   ).filter((p) => !messageSchemas[type].safeParse(asReceived(p)).success);
 }
