@@ -5,15 +5,16 @@ import { Membership, type Heartbeat, type Member } from '../cluster/membership';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { AssignItem, MessageOf, ResultItem, TaskErrorData } from '../protocol/messages';
+import type { AssignItem, MessageOf, PendingItem, ResultItem, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress, TaskStatus } from '../store/task-record';
 import type { TaskRepository, Transition } from '../store/task-repository';
 import type { ReputationRepository } from '../store/reputation-repository';
 import { backoffMs } from '../store/db';
-import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
+import { BatchSender, type ConsumerHandle, type Delivery, type MessageBus, type Received } from '../transport';
 import { FairWaitQueue } from './fair-wait-queue';
+import { splitDelivery } from './pending-parts';
 import type { HeldTask } from './in-flight';
 import { KiPool, unfitReason } from './ki-pool';
 import { StateWriter } from './state-writer';
@@ -69,6 +70,10 @@ export class AnNode implements Service {
   readonly #group: string;
   #bands: ConsumerHandle[] = [];
   #window = -1;
+  /** Tasks the window may hold (a pending message carries several). */
+  #windowTasks = 0;
+  /** Intake paused because more tasks wait here than the window is for. */
+  #overfull = false;
   #stopTimers: (() => void)[] = [];
   #draining = false;
   #starting?: Promise<void>;
@@ -164,18 +169,42 @@ export class AnNode implements Service {
    */
   #windowChanged(): void {
     const capacity = this.#pool.capacity;
-    const target = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(256, capacity * 8));
+    this.#windowTasks = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(256, capacity * 8));
+    this.#applyWindow();
+    this.#pump();
+  }
+
+  /**
+   * Prefetch counts messages, and a pending message carries several tasks: intake pauses while
+   * more tasks wait here than the window is for, and resumes once half of them were placed.
+   */
+  #applyWindow(): void {
+    const waiting = this.#waiting.size;
+    if (!this.#overfull && waiting > this.#windowTasks) this.#overfull = true;
+    else if (this.#overfull && waiting <= this.#windowTasks / 2) this.#overfull = false;
+    const target = this.#overfull ? 0 : this.#windowTasks;
     if (target !== this.#window) {
       this.#window = target;
       for (const b of this.#bands) void b.setPrefetch(target);
     }
-    this.#pump();
   }
 
   // ---- intake and placement ----------------------------------------------------------------
 
   #onPending({ msg, delivery }: Received): void {
-    const p = msg.payload as MessageOf<'task.pending'>;
+    const { items } = msg.payload as MessageOf<'task.pending'>;
+    const parts = splitDelivery(delivery, items, (item) => this.#republish(item));
+    items.forEach((item, i) => this.#take(item, parts[i]!, item.trace ?? msg.trace));
+    this.#pump();
+    this.#applyWindow();
+  }
+
+  /** Sends one task back to the pending queue of its band, on its own. */
+  #republish(item: PendingItem): Promise<void> {
+    return this.d.bus.send({ queue: this.d.names.pendingFor(item.task.priority) }, 'task.pending', { v: 1, items: [item] }, { persistent: true });
+  }
+
+  #take(p: PendingItem, delivery: Delivery, trace: string | undefined): void {
     const held = this.#held.get(p.task.id);
     if (held) {
       // Another message for a task we already hold (a republish): keep one, settle the other.
@@ -184,10 +213,9 @@ export class AnNode implements Service {
       else delivery.ack();
       return;
     }
-    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(msg.trace ? { trace: msg.trace } : {}) };
+    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(trace ? { trace } : {}) };
     this.#held.set(t.spec.id, t);
     this.#waiting.push(t);
-    this.#pump();
   }
 
   /** Places waiting tasks, best first, while the group has room. */
@@ -224,6 +252,7 @@ export class AnNode implements Service {
       this.#waiting.served(t);
       void this.#dispatch(t);
     }
+    if (this.#overfull) this.#applyWindow();
     for (const { t, reason } of unplaceable) {
       this.#waiting.remove(t);
       if (reason) void this.#failUnplaceable(t, reason);
@@ -246,7 +275,7 @@ export class AnNode implements Service {
     this.#held.delete(t.spec.id);
     await sleep(Math.min(2000, 100 * 2 ** Math.min(5, t.hops)));
     try {
-      await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts, hops: t.hops + 1 }, { persistent: true, ...(t.trace ? { trace: t.trace } : {}) });
+      await this.#republish({ task: t.spec, attempts: t.attempts, hops: t.hops + 1, ...(t.trace ? { trace: t.trace } : {}) });
       original?.ack();
     } catch {
       original?.requeue();
@@ -468,7 +497,7 @@ export class AnNode implements Service {
     if (status === 'failed') {
       this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
       // A copy goes to the dead-letter queue, where an operator can inspect or re-drive it.
-      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts }, { persistent: true })
+      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, items: [{ task: t.spec, attempts: t.attempts }] }, { persistent: true })
         .catch(() => undefined);
     }
     this.#events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
@@ -519,7 +548,7 @@ export class AnNode implements Service {
       }
       const back = await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running', 'queued'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true }).catch(() => null);
       if (back) {
-        await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: back.attempts }, { persistent: true }).catch(() => undefined);
+        await this.#republish({ task: t.spec, attempts: back.attempts }).catch(() => undefined);
       }
     }
     for (const stop of this.#stopTimers) stop();

@@ -46,6 +46,10 @@ export const MAX_ITEMS = 1000;
 /** W3C traceparent of one item's own trace: items of one message belong to different traces. */
 const traceparent = z.string().max(256).optional();
 
+/** A task waiting for an An, as `task.pending` carries it. `attempts` is the fencing value at publish. */
+const pendingItem = z.object({ task: taskSpecSchema, attempts: z.number().int().nonnegative(), hops: z.number().int().min(0).max(1000).optional(), trace: traceparent });
+export type PendingItem = z.infer<typeof pendingItem>;
+
 /** One attempt to run, as `task.assign` carries it. */
 const assignItem = z.object({ task: taskSpecSchema, attempt: z.number().int().positive(), gpus: z.array(z.number().int()).default([]), trace: traceparent });
 export type AssignItem = z.infer<typeof assignItem>;
@@ -59,8 +63,8 @@ export type ResultItem = z.infer<typeof resultItem>;
 
 /** Every message body, by type. */
 export const messageSchemas = {
-  /** principal → pending queue: a task waiting for an An. `attempts` is the fencing value at publish. */
-  'task.pending': z.object({ v: z.literal(1), task: taskSpecSchema, attempts: z.number().int().nonnegative(), hops: z.number().int().min(0).max(1000).optional() }),
+  /** principal → pending queue: tasks of one priority band waiting for an An (those published at once). */
+  'task.pending': z.object({ v: z.literal(1), items: z.array(pendingItem).min(1).max(MAX_ITEMS) }),
   /** An → Ki inbox: run these attempts (all that one scheduling pass placed on this Ki). */
   'task.assign': z.object({ v: z.literal(1), an: id, items: z.array(assignItem).min(1).max(MAX_ITEMS) }),
   /** principal/An → Ki (control): abort this task. */

@@ -55,7 +55,7 @@ function validPayload(type: MessageType, nowMs: number): unknown {
     timeoutMs: 1000, maxAttempts: 1, owner: 'mallory', createdAtMs: nowMs,
   };
   switch (type) {
-    case 'task.pending': return { v: 1, task: spec, attempts: 0 };
+    case 'task.pending': return { v: 1, items: [{ task: spec, attempts: 0 }] };
     case 'task.assign': return { v: 1, an: 'an1', items: [{ task: spec, attempt: 1, gpus: [] }] };
     case 'task.cancel': return { v: 1, taskId, reason: 'intruder' };
     case 'task.started': return { v: 1, taskId, attempt: 1, ki: 'ki1', startedAtMs: nowMs };
@@ -396,8 +396,9 @@ describe('the message layer under fuzzed messages published straight onto the br
   it('uses payloads that its schema accepts, so each rejection is due to the one thing made wrong', () => {
     for (const type of MESSAGE_TYPES) assert.ok(messageSchemas[type].safeParse(validPayload(type, Date.now())).success, `${type} template is valid`);
     // A strict object with a key whose value is undefined is refused in memory but valid once sent.
-    const pending = validPayload('task.pending', Date.now()) as { task: Record<string, unknown> };
-    const loose = { ...pending, task: { ...pending.task, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [], stray: undefined } } };
+    const pending = validPayload('task.pending', Date.now()) as { items: { task: Record<string, unknown> }[] };
+    const item = pending.items[0]!;
+    const loose = { ...pending, items: [{ ...item, task: { ...item.task, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [], stray: undefined } } }] };
     assert.equal(messageSchemas['task.pending'].safeParse(loose).success, false);
     assert.equal(messageSchemas['task.pending'].safeParse(asReceived(loose)).success, true, 'so badSchema payloads are checked as received');
   });

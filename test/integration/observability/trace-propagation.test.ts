@@ -71,7 +71,8 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
     // An: a pending task → schedule it onto k1.
     await an.bus.subscribe({ name: names.pendingFor(5), kind: 'quorum' }, 10, async ({ msg, delivery }: Received) => {
       noteAmbient('an pending');
-      const p = msg.payload as MessageOf<'task.pending'>;
+      const { items: [p] } = msg.payload as MessageOf<'task.pending'>;
+      if (!p) throw new Error('a pending message without items');
       const assign = () => an.bus.send({ queue: names.inbox('ki', ki.nodeId) }, 'task.assign', { v: 1, an: an.nodeId, items: [{ task: p.task, attempt: p.attempts + 1, gpus: [] }] }, { trace: currentTraceparent() ?? msg.trace });
       if (anTraces) await withSpan(SPAN.taskSchedule, { [ATTR.taskId]: p.task.id, [ATTR.nodeId]: an.nodeId, [ATTR.kiId]: ki.nodeId }, assign, msg.trace);
       else await assign();
@@ -114,7 +115,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
   async function submit(taskId: string): Promise<void> {
     await withSpan(SPAN.taskSubmit, { [ATTR.taskId]: taskId, [ATTR.nodeId]: principal.nodeId }, () =>
       withSpan(SPAN.taskPublish, { [ATTR.taskId]: taskId }, () =>
-        principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, task: specOf(taskId), attempts: 0 }, { persistent: true, trace: currentTraceparent() })));
+        principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true, trace: currentTraceparent() })));
   }
 
   it('puts submit, publish, schedule, execute and result in one trace, each the child of the one before', async () => {
@@ -150,7 +151,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
 
   it('starts a new trace at the An when the pending message carries none', async () => {
     const taskId = randomUUID();
-    await principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, task: specOf(taskId), attempts: 0 }, { persistent: true });
+    await principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true });
     const spans = await waitFor(() => memory.getFinishedSpans(), (s) => s.some((x) => x.name === SPAN.taskResult && x.attributes[ATTR.taskId] === taskId), { what: 'the task.result span' });
     const schedule = spanOf(spans, SPAN.taskSchedule, taskId);
     assert.equal(schedule.parentSpanContext, undefined, 'task.schedule is a root span');
