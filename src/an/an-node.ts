@@ -40,6 +40,13 @@ const MAX_WAIT_MS = 30_000;
 const MINORITY_PENALTY = 5;
 const QUARANTINE_AT = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A single-replica task taken from a pending message is assigned at once and its dispatch recorded
+ * only this long after: most short tasks report their outcome first, and their outcome is then
+ * written with the dispatch in one row version (queued → terminal). Until one of the two is stored
+ * the pending message stays unacked, so a crash of this An still brings the task back.
+ */
+const DISPATCH_RECORD_DELAY_MS = 100;
 /** Assignments per `task.assign` message. */
 const ASSIGN_BATCH_MAX = 500;
 
@@ -300,6 +307,7 @@ export class AnNode implements Service {
   }
 
   async #dispatchAttempt(t: HeldTask): Promise<void> {
+    if (t.delivery && t.runs.size === 1 && !t.recordFirst && !(t.spec.redundancy && t.spec.redundancy.replicas > 1)) return this.#assignUnrecorded(t);
     const kis = [...t.runs.keys()];
     const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.config.an.leaseMs, bumpAttempts: true, to: 'dispatched' as const };
     try {
@@ -334,6 +342,86 @@ export class AnNode implements Service {
     const redundancy = t.spec.redundancy;
     t.tally = redundancy && redundancy.replicas > 1 ? new VoteTally(redundancy.replicas, redundancy.quorum) : undefined;
     this.#updateInFlight();
+    this.#sendAssignments(t);
+  }
+
+  /** Assigns now and records the dispatch later, unless the outcome is stored first (it then records both). */
+  #assignUnrecorded(t: HeldTask): void {
+    const base = t.attempts;
+    const ki = [...t.runs.keys()].join(',');
+    t.attempts = base + 1;
+    t.tally = undefined;
+    t.claim = { state: 'deferred', base, ki, timer: setTimeout(() => this.#recordDispatch(t), DISPATCH_RECORD_DELAY_MS) };
+    this.#updateInFlight();
+    this.#sendAssignments(t);
+  }
+
+  /** The deferred dispatch record is due: the task still runs. Its success acks the pending message. */
+  #recordDispatch(t: HeldTask): void {
+    const c = t.claim;
+    if (c?.state !== 'deferred' || this.#held.get(t.spec.id) !== t) return;
+    const running = t.firstStartedAtMs !== undefined;
+    const done = (async () => {
+      let applied;
+      try {
+        applied = await this.#writer.apply({
+          id: t.spec.id, from: ['queued'], expectedAttempts: c.base, bumpAttempts: true, an: this.d.nodeId, ki: c.ki, leaseMs: this.d.config.an.leaseMs,
+          to: running ? 'running' : 'dispatched', ...(running ? { startedAt: new Date(t.firstStartedAtMs!) } : {}),
+        });
+      } catch (err) {
+        this.d.metrics.dbErrors.inc();
+        this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'dispatch not recorded; will retry');
+        t.claim = { ...c, timer: setTimeout(() => this.#recordDispatch(t), DB_RETRY_MS) };
+        return;
+      }
+      t.claim = undefined;
+      if (this.#held.get(t.spec.id) !== t) return;
+      if (!applied) return this.#unassign(t, c.base);
+      t.delivery?.ack();
+      t.delivery = undefined;
+      if (!running && t.firstStartedAtMs !== undefined) this.#recordRunning(t.spec.id, t.attempts, t.firstStartedAtMs);
+    })();
+    t.claim = { state: 'writing', done };
+  }
+
+  /**
+   * An unrecorded dispatch whose guard failed (cancelled, finished or taken meanwhile, or the
+   * pending message was stale): stop its run and dispatch it again the usual way, which reads the
+   * row and decides.
+   */
+  #unassign(t: HeldTask, base: number): void {
+    for (const ki of t.runs.keys()) {
+      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'dispatch not recorded' }).catch(() => undefined);
+    }
+    this.#releaseRuns(t);
+    t.attempts = base;
+    t.claim = undefined;
+    t.recordFirst = true;
+    t.firstStartedAtMs = undefined;
+    t.sinceMs = Date.now();
+    this.#waiting.push(t);
+    this.#pump();
+  }
+
+  /**
+   * The guard of an outcome's write: with the dispatch still unrecorded, this write records it too
+   * (from queued at the attempts the pending message had). Waits for a record already on its way,
+   * so that the two never meet in one batch.
+   */
+  async #guardOf(t: HeldTask, from: TaskStatus[]): Promise<{ guard: Pick<Transition, 'from' | 'expectedAttempts' | 'bumpAttempts' | 'an' | 'ki'>; unrecorded?: number }> {
+    if (t.claim?.state === 'writing') await t.claim.done;
+    const c = t.claim;
+    if (c?.state !== 'deferred') return { guard: { from, expectedAttempts: t.attempts } };
+    clearTimeout(c.timer);
+    return { guard: { from: ['queued'], expectedAttempts: c.base, bumpAttempts: true, an: this.d.nodeId, ki: c.ki }, unrecorded: c.base };
+  }
+
+  #recordRunning(id: string, attempt: number, startedAtMs: number): void {
+    this.#writer.apply({ id, from: ['dispatched'], to: 'running', expectedAttempts: attempt, startedAt: new Date(startedAtMs) })
+      .catch((err: Error) => this.d.log.debug({ taskId: id, err: err.message }, 'running state not recorded'));
+  }
+
+  #sendAssignments(t: HeldTask): void {
     const trace = currentTraceparent() ?? t.trace;
     for (const [ki, run] of t.runs) {
       this.#assigns.add(ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) })
@@ -372,8 +460,8 @@ export class AnNode implements Service {
         t.runs.get(p.ki)!.startedAtMs = p.startedAtMs;
         if (t.firstStartedAtMs !== undefined) return;
         t.firstStartedAtMs = p.startedAtMs;
-        this.#writer.apply({ id: p.taskId, from: ['dispatched'], to: 'running', expectedAttempts: p.attempt, startedAt: new Date(p.startedAtMs) })
-          .catch((err: Error) => this.d.log.debug({ taskId: p.taskId, err: err.message }, 'running state not recorded'));
+        // An unrecorded dispatch is recorded as running straight away (or once its record is stored).
+        if (!t.claim) this.#recordRunning(p.taskId, p.attempt, p.startedAtMs);
         return;
       }
       case 'task.progress': {
@@ -403,6 +491,10 @@ export class AnNode implements Service {
   }
 
   async #onResult(t: HeldTask, p: KiResult): Promise<void> {
+    if (t.claim?.state === 'writing') {
+      await t.claim.done;
+      if (this.#current(p.taskId, p.attempt, p.ki) !== t) return;
+    }
     const run = t.runs.get(p.ki);
     if (run) this.#pool.release(p.ki, run.reservation);
     t.runs.delete(p.ki);
@@ -457,6 +549,7 @@ export class AnNode implements Service {
 
   /** A replica's Ki is gone: a redundant task loses that vote; a single one is retried. */
   async #replicaLost(t: HeldTask, ki: string, error: TaskErrorData): Promise<void> {
+    if (t.claim?.state === 'writing') await t.claim.done;
     const run = t.runs.get(ki);
     if (!run) return;
     this.#pool.release(ki, run.reservation);
@@ -470,9 +563,12 @@ export class AnNode implements Service {
   async #retryLater(t: HeldTask, error: TaskErrorData): Promise<void> {
     this.d.metrics.tasksRetried.inc({ reason: error.code });
     this.#releaseRuns(t);
-    const applied = await this.#write({ id: t.spec.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, ki: null, outcome: { result: null, error } }, t);
+    const { guard, unrecorded } = await this.#guardOf(t, ['dispatched', 'running']);
+    // An unrecorded dispatch keeps its pending message unacked until a later dispatch is recorded.
+    const applied = await this.#write({ id: t.spec.id, ...guard, to: 'queued', ki: null, outcome: { result: null, error } }, t);
     if (applied === undefined) return;
-    if (!applied) return this.#drop(t);
+    if (!applied) return unrecorded === undefined ? this.#drop(t) : this.#unassign(t, unrecorded);
+    t.claim = undefined;
     t.firstStartedAtMs = undefined;
     this.#updateInFlight();
     const delay = backoffMs(t.attempts, this.d.config.an.retryBaseMs, this.d.config.an.retryMaxMs, 0.3);
@@ -488,8 +584,10 @@ export class AnNode implements Service {
   /** Stores the outcome (retrying while the DB is away), then lets the task go. */
   async #finish(t: HeldTask, status: 'succeeded' | 'failed', outcome: { result: unknown; error: TaskErrorData | null }, from: TaskStatus[], times?: { startedAt: Date; finishedAt: Date }): Promise<void> {
     const finishedAt = times?.finishedAt ?? new Date();
-    const applied = await this.#write({ id: t.spec.id, from, to: status, expectedAttempts: t.attempts, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
+    const { guard, unrecorded } = await this.#guardOf(t, from);
+    const applied = await this.#write({ id: t.spec.id, ...guard, to: status, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
     if (applied === undefined) return;
+    if (!applied && unrecorded !== undefined) return this.#unassign(t, unrecorded);
     this.#drop(t);
     if (!applied) return;
     this.d.metrics.tasksFinished.inc({ status });
@@ -543,8 +641,17 @@ export class AnNode implements Service {
     while (this.#held.size > 0 && Date.now() < deadline) await sleep(50);
     for (const t of [...this.#held.values()]) {
       this.#held.delete(t.spec.id);
+      if (t.claim?.state === 'writing') await t.claim.done;
+      const unrecorded = t.claim?.state === 'deferred';
+      if (t.claim?.state === 'deferred') clearTimeout(t.claim.timer);
+      t.claim = undefined;
       for (const ki of t.runs.keys()) {
         await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'an shutting down; task handed back' }).catch(() => undefined);
+      }
+      if (unrecorded) {
+        // Nothing was stored for this dispatch: the row is still queued, the pending message goes back.
+        t.delivery?.requeue();
+        continue;
       }
       const back = await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running', 'queued'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true }).catch(() => null);
       if (back) {
