@@ -227,6 +227,8 @@ export class AnNode implements Service {
 
   /** Places waiting tasks, best first, while the group has room. */
   #pump(): void {
+    // Resume intake even when nothing is left to place (e.g. the waiting tasks went back as stale).
+    if (this.#overfull) this.#applyWindow();
     if (this.#draining || this.#waiting.size === 0 || this.#pool.free === 0) return;
     const placedNow: HeldTask[] = [];
     const unplaceable: { t: HeldTask; reason: string | null }[] = [];
@@ -298,6 +300,7 @@ export class AnNode implements Service {
       this.#held.delete(t.spec.id);
       original?.requeue();
     }
+    if (this.#overfull) this.#applyWindow();
   }
 
   /** Records the dispatch and assigns the attempt, in the task's trace (from receipt of the pending message). */

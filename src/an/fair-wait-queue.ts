@@ -29,7 +29,7 @@ export class FairWaitQueue<T extends Waiting> {
 
   push(item: T): void {
     let flows = this.#byPriority.get(item.spec.priority);
-    if (!flows) this.#byPriority.set(item.spec.priority, (flows = new Map()));
+    if (!flows) this.#byPriority.set(item.spec.priority, (flows = new Map<string, T[]>()));
     const key = FairWaitQueue.flow(item.spec);
     const list = flows.get(key);
     if (list) list.push(item);
