@@ -5,15 +5,16 @@ import { Membership, type Heartbeat, type Member } from '../cluster/membership';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { MessageOf, TaskErrorData } from '../protocol/messages';
+import type { AssignItem, MessageOf, PendingItem, ResultItem, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress, TaskStatus } from '../store/task-record';
 import type { TaskRepository, Transition } from '../store/task-repository';
 import type { ReputationRepository } from '../store/reputation-repository';
 import { backoffMs } from '../store/db';
-import type { ConsumerHandle, MessageBus, Received } from '../transport';
+import { BatchSender, type ConsumerHandle, type Delivery, type MessageBus, type Received } from '../transport';
 import { FairWaitQueue } from './fair-wait-queue';
+import { splitDelivery } from './pending-parts';
 import type { HeldTask } from './in-flight';
 import { KiPool, unfitReason } from './ki-pool';
 import { StateWriter } from './state-writer';
@@ -41,6 +42,18 @@ const MAX_WAIT_MS = 30_000;
 const MINORITY_PENALTY = 5;
 const QUARANTINE_AT = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A single-replica task taken from a pending message is assigned at once and its dispatch recorded
+ * only this long after: most short tasks report their outcome first, and their outcome is then
+ * written with the dispatch in one row version (queued → terminal). Until one of the two is stored
+ * the pending message stays unacked, so a crash of this An still brings the task back.
+ */
+const DISPATCH_RECORD_DELAY_MS = 100;
+/** Assignments per `task.assign` message. */
+const ASSIGN_BATCH_MAX = 500;
+
+/** One replica's report, as the handlers use it: a result item with the Ki that sent it. */
+type KiResult = ResultItem & { ki: string };
 
 /**
  * An: takes pending tasks from the priority-band queues into a bounded look-ahead window, places
@@ -61,9 +74,15 @@ export class AnNode implements Service {
   readonly #progress: GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>;
   readonly #heartbeats: HeartbeatPublisher;
   readonly #events: EventBatcher;
+  /** Assignments, one message per Ki for all tasks placed on it at once. */
+  readonly #assigns: BatchSender<AssignItem>;
   readonly #group: string;
   #bands: ConsumerHandle[] = [];
   #window = -1;
+  /** Tasks the window may hold (a pending message carries several). */
+  #windowTasks = 0;
+  /** Intake paused because more tasks wait here than the window is for. */
+  #overfull = false;
   #stopTimers: (() => void)[] = [];
   #draining = false;
   #starting?: Promise<void>;
@@ -77,6 +96,10 @@ export class AnNode implements Service {
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax);
     this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); } });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
+    this.#assigns = new BatchSender<AssignItem>({
+      maxItems: ASSIGN_BATCH_MAX,
+      send: (ki, items) => d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
+    });
     this.#events = new EventBatcher((events) => d.bus.send({ exchange: d.names.control, routingKey: d.names.rk.event('finished') }, 'task.event', { v: 1, events }));
   }
 
@@ -155,18 +178,42 @@ export class AnNode implements Service {
    */
   #windowChanged(): void {
     const capacity = this.#pool.capacity;
-    const target = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(256, capacity * 8));
+    this.#windowTasks = this.#draining || capacity === 0 ? 0 : Math.min(2000, Math.max(256, capacity * 8));
+    this.#applyWindow();
+    this.#pump();
+  }
+
+  /**
+   * Prefetch counts messages, and a pending message carries several tasks: intake pauses while
+   * more tasks wait here than the window is for, and resumes once half of them were placed.
+   */
+  #applyWindow(): void {
+    const waiting = this.#waiting.size;
+    if (!this.#overfull && waiting > this.#windowTasks) this.#overfull = true;
+    else if (this.#overfull && waiting <= this.#windowTasks / 2) this.#overfull = false;
+    const target = this.#overfull ? 0 : this.#windowTasks;
     if (target !== this.#window) {
       this.#window = target;
       for (const b of this.#bands) void b.setPrefetch(target);
     }
-    this.#pump();
   }
 
   // ---- intake and placement ----------------------------------------------------------------
 
   #onPending({ msg, delivery }: Received): void {
-    const p = msg.payload as MessageOf<'task.pending'>;
+    const { items } = msg.payload as MessageOf<'task.pending'>;
+    const parts = splitDelivery(delivery, items, (item) => this.#republish(item));
+    items.forEach((item, i) => this.#take(item, parts[i]!, item.trace ?? msg.trace));
+    this.#pump();
+    this.#applyWindow();
+  }
+
+  /** Sends one task back to the pending queue of its band, on its own. */
+  #republish(item: PendingItem): Promise<void> {
+    return this.d.bus.send({ queue: this.d.names.pendingFor(item.task.priority) }, 'task.pending', { v: 1, items: [item] }, { persistent: true });
+  }
+
+  #take(p: PendingItem, delivery: Delivery, trace: string | undefined): void {
     const held = this.#held.get(p.task.id);
     if (held) {
       // Another message for a task we already hold (a republish): keep one, settle the other.
@@ -175,14 +222,15 @@ export class AnNode implements Service {
       else delivery.ack();
       return;
     }
-    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(msg.trace ? { trace: msg.trace } : {}) };
+    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(trace ? { trace } : {}) };
     this.#held.set(t.spec.id, t);
     this.#waiting.push(t);
-    this.#pump();
   }
 
   /** Places waiting tasks, best first, while the group has room. */
   #pump(): void {
+    // Resume intake even when nothing is left to place (e.g. the waiting tasks went back as stale).
+    if (this.#overfull) this.#applyWindow();
     if (this.#draining || this.#waiting.size === 0 || this.#pool.free === 0) return;
     const placedNow: HeldTask[] = [];
     const unplaceable: { t: HeldTask; reason: string | null }[] = [];
@@ -215,6 +263,7 @@ export class AnNode implements Service {
       this.#waiting.served(t);
       void this.#dispatch(t);
     }
+    if (this.#overfull) this.#applyWindow();
     for (const { t, reason } of unplaceable) {
       this.#waiting.remove(t);
       if (reason) void this.#failUnplaceable(t, reason);
@@ -237,7 +286,7 @@ export class AnNode implements Service {
     this.#held.delete(t.spec.id);
     await sleep(Math.min(2000, 100 * 2 ** Math.min(5, t.hops)));
     try {
-      await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts, hops: t.hops + 1 }, { persistent: true, ...(t.trace ? { trace: t.trace } : {}) });
+      await this.#republish({ task: t.spec, attempts: t.attempts, hops: t.hops + 1, ...(t.trace ? { trace: t.trace } : {}) });
       original?.ack();
     } catch {
       original?.requeue();
@@ -253,6 +302,7 @@ export class AnNode implements Service {
       this.#held.delete(t.spec.id);
       original?.requeue();
     }
+    if (this.#overfull) this.#applyWindow();
   }
 
   /** Records the dispatch and assigns the attempt, in the task's trace (from receipt of the pending message). */
@@ -262,6 +312,7 @@ export class AnNode implements Service {
   }
 
   async #dispatchAttempt(t: HeldTask): Promise<void> {
+    if (t.delivery && t.runs.size === 1 && !t.recordFirst && !(t.spec.redundancy && t.spec.redundancy.replicas > 1)) return this.#assignUnrecorded(t);
     const kis = [...t.runs.keys()];
     const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.config.an.leaseMs, bumpAttempts: true, to: 'dispatched' as const };
     try {
@@ -296,8 +347,89 @@ export class AnNode implements Service {
     const redundancy = t.spec.redundancy;
     t.tally = redundancy && redundancy.replicas > 1 ? new VoteTally(redundancy.replicas, redundancy.quorum) : undefined;
     this.#updateInFlight();
+    this.#sendAssignments(t);
+  }
+
+  /** Assigns now and records the dispatch later, unless the outcome is stored first (it then records both). */
+  #assignUnrecorded(t: HeldTask): void {
+    const base = t.attempts;
+    const ki = [...t.runs.keys()].join(',');
+    t.attempts = base + 1;
+    t.tally = undefined;
+    t.claim = { state: 'deferred', base, ki, timer: setTimeout(() => this.#recordDispatch(t), DISPATCH_RECORD_DELAY_MS) };
+    this.#updateInFlight();
+    this.#sendAssignments(t);
+  }
+
+  /** The deferred dispatch record is due: the task still runs. Its success acks the pending message. */
+  #recordDispatch(t: HeldTask): void {
+    const c = t.claim;
+    if (c?.state !== 'deferred' || this.#held.get(t.spec.id) !== t) return;
+    const running = t.firstStartedAtMs !== undefined;
+    const done = (async () => {
+      let applied;
+      try {
+        applied = await this.#writer.apply({
+          id: t.spec.id, from: ['queued'], expectedAttempts: c.base, bumpAttempts: true, an: this.d.nodeId, ki: c.ki, leaseMs: this.d.config.an.leaseMs,
+          to: running ? 'running' : 'dispatched', ...(running ? { startedAt: new Date(t.firstStartedAtMs!) } : {}),
+        });
+      } catch (err) {
+        this.d.metrics.dbErrors.inc();
+        this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'dispatch not recorded; will retry');
+        t.claim = { ...c, timer: setTimeout(() => this.#recordDispatch(t), DB_RETRY_MS) };
+        return;
+      }
+      t.claim = undefined;
+      if (this.#held.get(t.spec.id) !== t) return;
+      if (!applied) return this.#unassign(t, c.base);
+      t.delivery?.ack();
+      t.delivery = undefined;
+      if (!running && t.firstStartedAtMs !== undefined) this.#recordRunning(t.spec.id, t.attempts, t.firstStartedAtMs);
+    })();
+    t.claim = { state: 'writing', done };
+  }
+
+  /**
+   * An unrecorded dispatch whose guard failed (cancelled, finished or taken meanwhile, or the
+   * pending message was stale): stop its run and dispatch it again the usual way, which reads the
+   * row and decides.
+   */
+  #unassign(t: HeldTask, base: number): void {
+    for (const ki of t.runs.keys()) {
+      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'dispatch not recorded' }).catch(() => undefined);
+    }
+    this.#releaseRuns(t);
+    t.attempts = base;
+    t.claim = undefined;
+    t.recordFirst = true;
+    t.firstStartedAtMs = undefined;
+    t.sinceMs = Date.now();
+    this.#waiting.push(t);
+    this.#pump();
+  }
+
+  /**
+   * The guard of an outcome's write: with the dispatch still unrecorded, this write records it too
+   * (from queued at the attempts the pending message had). Waits for a record already on its way,
+   * so that the two never meet in one batch.
+   */
+  async #guardOf(t: HeldTask, from: TaskStatus[]): Promise<{ guard: Pick<Transition, 'from' | 'expectedAttempts' | 'bumpAttempts' | 'an' | 'ki'>; unrecorded?: number }> {
+    if (t.claim?.state === 'writing') await t.claim.done;
+    const c = t.claim;
+    if (c?.state !== 'deferred') return { guard: { from, expectedAttempts: t.attempts } };
+    clearTimeout(c.timer);
+    return { guard: { from: ['queued'], expectedAttempts: c.base, bumpAttempts: true, an: this.d.nodeId, ki: c.ki }, unrecorded: c.base };
+  }
+
+  #recordRunning(id: string, attempt: number, startedAtMs: number): void {
+    this.#writer.apply({ id, from: ['dispatched'], to: 'running', expectedAttempts: attempt, startedAt: new Date(startedAtMs) })
+      .catch((err: Error) => this.d.log.debug({ taskId: id, err: err.message }, 'running state not recorded'));
+  }
+
+  #sendAssignments(t: HeldTask): void {
+    const trace = currentTraceparent() ?? t.trace;
     for (const [ki, run] of t.runs) {
-      this.d.bus.send({ queue: this.d.names.inbox('ki', ki) }, 'task.assign', { v: 1, task: t.spec, attempt: t.attempts, an: this.d.nodeId, gpus: run.gpus }, { trace: currentTraceparent() ?? t.trace })
+      this.#assigns.add(ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) })
         .catch((err: Error) => this.#replicaLost(t, ki, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${err.message}`, retryable: true }));
     }
   }
@@ -333,8 +465,8 @@ export class AnNode implements Service {
         t.runs.get(p.ki)!.startedAtMs = p.startedAtMs;
         if (t.firstStartedAtMs !== undefined) return;
         t.firstStartedAtMs = p.startedAtMs;
-        this.#writer.apply({ id: p.taskId, from: ['dispatched'], to: 'running', expectedAttempts: p.attempt, startedAt: new Date(p.startedAtMs) })
-          .catch((err: Error) => this.d.log.debug({ taskId: p.taskId, err: err.message }, 'running state not recorded'));
+        // An unrecorded dispatch is recorded as running straight away (or once its record is stored).
+        if (!t.claim) this.#recordRunning(p.taskId, p.attempt, p.startedAtMs);
         return;
       }
       case 'task.progress': {
@@ -344,10 +476,13 @@ export class AnNode implements Service {
         return;
       }
       case 'task.result': {
-        const p = msg.payload as MessageOf<'task.result'>;
-        const t = this.#current(p.taskId, p.attempt, p.ki);
-        if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: p.ki, [ATTR.nodeId]: this.d.nodeId }, () => this.#onResult(t, p), msg.trace);
-        else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
+        const { ki, items } = msg.payload as MessageOf<'task.result'>;
+        for (const item of items) {
+          const p: KiResult = { ...item, ki };
+          const t = this.#current(p.taskId, p.attempt, ki);
+          if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: ki, [ATTR.nodeId]: this.d.nodeId }, () => this.#onResult(t, p), item.trace ?? msg.trace);
+          else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
+        }
         return;
       }
       default:
@@ -360,7 +495,11 @@ export class AnNode implements Service {
     return t && t.attempts === attempt && (ki === undefined || t.runs.has(ki)) ? t : undefined;
   }
 
-  async #onResult(t: HeldTask, p: MessageOf<'task.result'>): Promise<void> {
+  async #onResult(t: HeldTask, p: KiResult): Promise<void> {
+    if (t.claim?.state === 'writing') {
+      await t.claim.done;
+      if (this.#current(p.taskId, p.attempt, p.ki) !== t) return;
+    }
     const run = t.runs.get(p.ki);
     if (run) this.#pool.release(p.ki, run.reservation);
     t.runs.delete(p.ki);
@@ -398,7 +537,7 @@ export class AnNode implements Service {
   }
 
   /** A replica that answered after its task's vote was decided: agreeing or not moves its reputation. */
-  #onLateVote(p: MessageOf<'task.result'>): void {
+  #onLateVote(p: KiResult): void {
     const v = this.#verifying.get(p.taskId);
     const run = v?.runs.get(p.ki);
     if (!v || !run || v.attempt !== p.attempt) return;
@@ -415,6 +554,7 @@ export class AnNode implements Service {
 
   /** A replica's Ki is gone: a redundant task loses that vote; a single one is retried. */
   async #replicaLost(t: HeldTask, ki: string, error: TaskErrorData): Promise<void> {
+    if (t.claim?.state === 'writing') await t.claim.done;
     const run = t.runs.get(ki);
     if (!run) return;
     this.#pool.release(ki, run.reservation);
@@ -428,9 +568,12 @@ export class AnNode implements Service {
   async #retryLater(t: HeldTask, error: TaskErrorData): Promise<void> {
     this.d.metrics.tasksRetried.inc({ reason: error.code });
     this.#releaseRuns(t);
-    const applied = await this.#write({ id: t.spec.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, ki: null, outcome: { result: null, error } }, t);
+    const { guard, unrecorded } = await this.#guardOf(t, ['dispatched', 'running']);
+    // An unrecorded dispatch keeps its pending message unacked until a later dispatch is recorded.
+    const applied = await this.#write({ id: t.spec.id, ...guard, to: 'queued', ki: null, outcome: { result: null, error } }, t);
     if (applied === undefined) return;
-    if (!applied) return this.#drop(t);
+    if (!applied) return unrecorded === undefined ? this.#drop(t) : this.#unassign(t, unrecorded);
+    t.claim = undefined;
     t.firstStartedAtMs = undefined;
     this.#updateInFlight();
     const delay = backoffMs(t.attempts, this.d.config.an.retryBaseMs, this.d.config.an.retryMaxMs, 0.3);
@@ -446,8 +589,10 @@ export class AnNode implements Service {
   /** Stores the outcome (retrying while the DB is away), then lets the task go. */
   async #finish(t: HeldTask, status: 'succeeded' | 'failed', outcome: { result: unknown; error: TaskErrorData | null }, from: TaskStatus[], times?: { startedAt: Date; finishedAt: Date }): Promise<void> {
     const finishedAt = times?.finishedAt ?? new Date();
-    const applied = await this.#write({ id: t.spec.id, from, to: status, expectedAttempts: t.attempts, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
+    const { guard, unrecorded } = await this.#guardOf(t, from);
+    const applied = await this.#write({ id: t.spec.id, ...guard, to: status, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
     if (applied === undefined) return;
+    if (!applied && unrecorded !== undefined) return this.#unassign(t, unrecorded);
     this.#drop(t);
     if (!applied) return;
     this.d.metrics.tasksFinished.inc({ status });
@@ -455,7 +600,7 @@ export class AnNode implements Service {
     if (status === 'failed') {
       this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
       // A copy goes to the dead-letter queue, where an operator can inspect or re-drive it.
-      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, task: t.spec, attempts: t.attempts }, { persistent: true })
+      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, items: [{ task: t.spec, attempts: t.attempts }] }, { persistent: true })
         .catch(() => undefined);
     }
     this.#events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
@@ -501,16 +646,26 @@ export class AnNode implements Service {
     while (this.#held.size > 0 && Date.now() < deadline) await sleep(50);
     for (const t of [...this.#held.values()]) {
       this.#held.delete(t.spec.id);
+      if (t.claim?.state === 'writing') await t.claim.done;
+      const unrecorded = t.claim?.state === 'deferred';
+      if (t.claim?.state === 'deferred') clearTimeout(t.claim.timer);
+      t.claim = undefined;
       for (const ki of t.runs.keys()) {
         await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'an shutting down; task handed back' }).catch(() => undefined);
       }
+      if (unrecorded) {
+        // Nothing was stored for this dispatch: the row is still queued, the pending message goes back.
+        t.delivery?.requeue();
+        continue;
+      }
       const back = await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running', 'queued'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true }).catch(() => null);
       if (back) {
-        await this.d.bus.send({ queue: this.d.names.pendingFor(t.spec.priority) }, 'task.pending', { v: 1, task: t.spec, attempts: back.attempts }, { persistent: true }).catch(() => undefined);
+        await this.#republish({ task: t.spec, attempts: back.attempts }).catch(() => undefined);
       }
     }
     for (const stop of this.#stopTimers) stop();
     await this.#writer.drain();
+    await this.#assigns.drain();
     await this.#progress.drain();
     await this.#events.flush();
     await this.#heartbeats.stop();

@@ -26,4 +26,12 @@ export interface HeldTask extends Waiting {
   /** Votes of redundant replicas. */
   tally?: VoteTally;
   firstStartedAtMs?: number;
+  /**
+   * A dispatch assigned before it is recorded (see `DISPATCH_RECORD_DELAY_MS` in an-node.ts):
+   * `deferred` until the record is due (the outcome, if it comes first, records both at once),
+   * `writing` while the record is on its way.
+   */
+  claim?: { state: 'deferred'; base: number; ki: string; timer: NodeJS.Timeout } | { state: 'writing'; done: Promise<void> };
+  /** Its deferred dispatch failed its guard: the next dispatch is recorded first, the usual way. */
+  recordFirst?: boolean;
 }

@@ -15,6 +15,8 @@ export class StateWriter {
       // One statement at a time: two concurrent multi-row UPDATEs lock rows in plan order, which
       // differs between small and large batches, and deadlock (PostgreSQL then waits 1 s).
       maxConcurrent: 1,
+      // The dispatches of one scheduling pass and the results of one message are written together.
+      coalesce: true,
       flush: async (items) => {
         const lastIndexById = new Map<string, number>();
         items.forEach((t, i) => lastIndexById.set(t.id, i));

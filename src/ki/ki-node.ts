@@ -5,9 +5,9 @@ import type { Heartbeat } from '../cluster/membership';
 import type { Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { MessageOf, TaskErrorData } from '../protocol/messages';
+import type { MessageOf, ResultItem, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
-import type { ConsumerHandle, MessageBus, Received } from '../transport';
+import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import type { Assignment, RunningTask } from './running-task';
@@ -32,6 +32,8 @@ export interface KiNodeDeps {
 const PROGRESS_MIN_INTERVAL_MS = 500;
 /** A task still running after this long is reported as started (running) to its An. */
 const STARTED_REPORT_DELAY_MS = 20;
+/** Results per `task.result` message. */
+const RESULT_BATCH_MAX = 500;
 
 /**
  * A Ki: takes assignments from its inbox, runs them with the configured executors within its slots,
@@ -41,6 +43,8 @@ export class KiNode implements Service {
   readonly name = 'ki';
   readonly #running = new Map<string, RunningTask>();
   readonly #heartbeats: HeartbeatPublisher;
+  /** Results, one message per An for all attempts that ended while its previous one was on the way. */
+  readonly #results: BatchSender<ResultItem>;
   #group: string;
   /** Set by config: the Ki stays in this group whatever the leader says. */
   readonly #pinned: boolean;
@@ -58,6 +62,10 @@ export class KiNode implements Service {
     this.#pinned = d.config.ki.group !== '';
     this.#startedAtMs = d.startedAtMs ?? Date.now();
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
+    this.#results = new BatchSender<ResultItem>({
+      maxItems: RESULT_BATCH_MAX,
+      send: (an, items) => d.bus.sendMany({ queue: d.names.inbox('an', an) }, 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
+    });
   }
 
   get slots(): number {
@@ -129,7 +137,11 @@ export class KiNode implements Service {
   #onAssign({ msg, delivery }: Received): void {
     delivery.ack();
     if (msg.type !== 'task.assign') return;
-    const a = msg.payload as Assignment;
+    const { an, items } = msg.payload as MessageOf<'task.assign'>;
+    for (const item of items) this.#take({ ...item, an }, item.trace ?? msg.trace);
+  }
+
+  #take(a: Assignment, trace: string | undefined): void {
     const existing = this.#running.get(a.task.id);
     if (existing && existing.attempt >= a.attempt) return; // duplicate delivery of what already runs
     if (existing) existing.abort.abort('superseded by a newer attempt');
@@ -143,7 +155,7 @@ export class KiNode implements Service {
       return;
     }
     void withSpan(SPAN.taskExecute, { [ATTR.taskId]: a.task.id, [ATTR.taskType]: a.task.type, [ATTR.attempt]: a.attempt, [ATTR.nodeId]: this.d.nodeId, [ATTR.anId]: a.an },
-      (span) => this.#run(a, executor, currentTraceparent() ?? msg.trace, span), msg.trace);
+      (span) => this.#run(a, executor, currentTraceparent() ?? trace, span), trace);
   }
 
   async #run(a: Assignment, executor: Executor, trace?: string, span?: Span): Promise<void> {
@@ -195,12 +207,11 @@ export class KiNode implements Service {
 
   /** Sends the outcome to the An, retrying a few times; the An's lease recovery covers the rest. */
   async #report(a: Assignment, startedAtMs: number, error?: TaskErrorData, result?: unknown, trace?: string): Promise<void> {
-    const body: MessageOf<'task.result'> = error
-      ? { v: 1, taskId: a.task.id, attempt: a.attempt, ki: this.d.nodeId, startedAtMs, finishedAtMs: Date.now(), ok: false, error }
-      : { v: 1, taskId: a.task.id, attempt: a.attempt, ki: this.d.nodeId, startedAtMs, finishedAtMs: Date.now(), ok: true, result: result ?? null };
+    const base = { taskId: a.task.id, attempt: a.attempt, startedAtMs, finishedAtMs: Date.now(), ...(trace ? { trace } : {}) };
+    const item: ResultItem = error ? { ...base, ok: false, error } : { ...base, ok: true, result: result ?? null };
     for (let attempt = 1; attempt <= 5; attempt++) {
       try {
-        await this.d.bus.send({ queue: this.d.names.inbox('an', a.an) }, 'task.result', body, trace ? { trace } : {});
+        await this.#results.add(a.an, item);
         return;
       } catch (err) {
         this.d.log.warn({ taskId: a.task.id, err: (err as Error).message, attempt }, 'result not delivered yet');
@@ -237,6 +248,7 @@ export class KiNode implements Service {
     for (const run of this.#running.values()) run.abort.abort('ki shutting down');
     const abortDeadline = Date.now() + 1000;
     while (this.#running.size > 0 && Date.now() < abortDeadline) await new Promise((r) => setTimeout(r, 20));
+    await this.#results.drain();
     await this.#heartbeats.stop();
     await this.#control?.cancel();
   }

@@ -1,4 +1,4 @@
-import type { MessageOf } from '../protocol/messages';
+import type { AssignItem } from '../protocol/messages';
 
 /** One attempt executing on this Ki. */
 export interface RunningTask {
@@ -11,4 +11,5 @@ export interface RunningTask {
   gpus: number[];
 }
 
-export type Assignment = MessageOf<'task.assign'>;
+/** One attempt to run, with the An that assigned it (the `an` of its `task.assign` message). */
+export type Assignment = AssignItem & { an: string };

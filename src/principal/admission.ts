@@ -9,7 +9,8 @@ import { AdmissionMap } from '../store/admission-map';
 import { GroupCommitter } from '../store/group-commit';
 import { specOf, type TaskRecord } from '../store/task-record';
 import type { TaskRepository } from '../store/task-repository';
-import type { MessageBus } from '../transport';
+import { BatchSender, type MessageBus } from '../transport';
+import type { PendingItem } from '../protocol/messages';
 import type { SubmitTask } from '../http/task-schemas';
 
 export interface AdmissionDeps {
@@ -25,6 +26,11 @@ export interface AdmissionDeps {
 /** How long after its confirm a task still queued gets its publish mark. */
 const MARK_AFTER_MS = 1000;
 const MAX_ROWS_PER_INSERT = 2000;
+/**
+ * Tasks per pending message. An An holds a whole message until every task in it is dispatched,
+ * and its look-ahead window counts messages, so a message stays small next to that window.
+ */
+const PENDING_BATCH_MAX = 64;
 
 /**
  * Admission: validate → in-memory map → DB insert (group-committed across concurrent requests) →
@@ -40,14 +46,20 @@ export class TaskAdmission {
   #marking?: Promise<void>;
   /** Publishes sent and not yet confirmed or failed. */
   #unconfirmed = 0;
+  /** Pending messages: one per priority band for the tasks published at once. */
+  readonly #pending: BatchSender<PendingItem>;
 
   constructor(private readonly d: AdmissionDeps) {
     this.map = new AdmissionMap(d.config.principal.maxAdmitted);
     this.#inserts = new GroupCommitter<TaskRecord[], void>({
-      maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length,
+      maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length, coalesce: true,
       flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
       // One submission the store cannot hold must not fail the others written with it.
       isItemError: isDataError,
+    });
+    this.#pending = new BatchSender<PendingItem>({
+      maxItems: PENDING_BATCH_MAX,
+      send: (queue, items) => d.bus.sendMany({ queue }, 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true }),
     });
 
   }
@@ -112,9 +124,10 @@ export class TaskAdmission {
       const queue = this.d.names.pendingFor(task.priority);
       await withSpan(SPAN.taskPublish, {
         [ATTR.taskId]: task.id, [ATTR.messagingSystem]: MESSAGING_SYSTEM, [ATTR.messagingDestination]: queue, [ATTR.messagingOperationType]: 'send',
-      }, () => this.d.bus.send({ queue }, 'task.pending', { v: 1, task: specOf(task), attempts: task.attempts }, {
-        persistent: true, trace: currentTraceparent() ?? task.traceContext ?? undefined,
-      }), task.traceContext);
+      }, () => {
+        const trace = currentTraceparent() ?? task.traceContext ?? undefined;
+        return this.#pending.add(queue, { task: specOf(task), attempts: task.attempts, ...(trace ? { trace } : {}) });
+      }, task.traceContext);
     } catch (err) {
       this.d.log.warn({ taskId: task.id, err: (err as Error).message }, 'publish failed; the sweeper will republish');
       return false;
@@ -145,6 +158,7 @@ export class TaskAdmission {
 
   async drain(): Promise<void> {
     await this.#inserts.drain();
+    await this.#pending.drain();
     await this.markConfirmed(0);
   }
 }

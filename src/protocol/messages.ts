@@ -47,23 +47,40 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
 const taskEvent = z.object({ taskId: z.string().uuid(), status: z.enum(TERMINAL), owner: z.string(), attempts: z.number().int(), finishedAtMs: ms });
 export type TaskEvent = z.infer<typeof taskEvent>;
 
+/** Items per batched message; a sender splits a batch whose sealed form would be too large. */
+export const MAX_ITEMS = 1000;
+/** W3C traceparent of one item's own trace: items of one message belong to different traces. */
+const traceparent = z.string().max(256).optional();
+
+/** A task waiting for an An, as `task.pending` carries it. `attempts` is the fencing value at publish. */
+const pendingItem = z.object({ task: taskSpecSchema, attempts: z.number().int().nonnegative(), hops: z.number().int().min(0).max(1000).optional(), trace: traceparent });
+export type PendingItem = z.infer<typeof pendingItem>;
+
+/** One attempt to run, as `task.assign` carries it. */
+const assignItem = z.object({ task: taskSpecSchema, attempt: z.number().int().positive(), gpus: z.array(z.number().int()).default([]), trace: traceparent });
+export type AssignItem = z.infer<typeof assignItem>;
+
+/** One attempt's outcome, as `task.result` carries it. */
+const resultItem = z.object({
+  taskId: z.string().uuid(), attempt: z.number().int().positive(), startedAtMs: ms, finishedAtMs: ms,
+  ok: z.boolean(), result: z.unknown().optional(), error: taskError.optional(), trace: traceparent,
+});
+export type ResultItem = z.infer<typeof resultItem>;
+
 /** Every message body, by type. */
 export const messageSchemas = {
-  /** principal → pending queue: a task waiting for an An. `attempts` is the fencing value at publish. */
-  'task.pending': z.object({ v: z.literal(1), task: taskSpecSchema, attempts: z.number().int().nonnegative(), hops: z.number().int().min(0).max(1000).optional() }),
-  /** An → Ki inbox: run this attempt. */
-  'task.assign': z.object({ v: z.literal(1), task: taskSpecSchema, attempt: z.number().int().positive(), an: id, gpus: z.array(z.number().int()).default([]) }),
+  /** principal → pending queue: tasks of one priority band waiting for an An (those published at once). */
+  'task.pending': z.object({ v: z.literal(1), items: z.array(pendingItem).min(1).max(MAX_ITEMS) }),
+  /** An → Ki inbox: run these attempts (all that one scheduling pass placed on this Ki). */
+  'task.assign': z.object({ v: z.literal(1), an: id, items: z.array(assignItem).min(1).max(MAX_ITEMS) }),
   /** principal/An → Ki (control): abort this task. */
   'task.cancel': z.object({ v: z.literal(1), taskId: z.string().uuid(), reason: z.string().max(512) }),
   /** Ki → An: the attempt started. */
   'task.started': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms }),
   /** Ki → An: progress of a running attempt. */
   'task.progress': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), fraction: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
-  /** Ki → An: the attempt ended. */
-  'task.result': z.object({
-    v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms, finishedAtMs: ms,
-    ok: z.boolean(), result: z.unknown().optional(), error: taskError.optional(),
-  }),
+  /** Ki → An: these attempts ended (all that ended on this Ki while the previous report was on its way). */
+  'task.result': z.object({ v: z.literal(1), ki: id, items: z.array(resultItem).min(1).max(MAX_ITEMS) }),
   /** An/principal → principals (control): tasks that reached a terminal state, batched. */
   'task.event': z.object({ v: z.literal(1), events: z.array(taskEvent).min(1).max(5000) }),
   /** every node (control): I am alive, with what I have. */

@@ -71,6 +71,11 @@ export class EnvelopeCodec {
     this.#now = o.now ?? Date.now;
   }
 
+  /** Largest sealed body a receiver accepts. */
+  get maxMessageBytes(): number {
+    return this.o.maxMessageBytes;
+  }
+
   seal<T extends MessageType>(type: T, payload: MessageOf<T>, trace?: string, timestampMs = this.#now()): WireMessage {
     const key = this.o.keys.current;
     const head = { id: randomBytes(16).toString('base64url'), type, sender: this.o.nodeId, timestampMs, kid: key.id };

@@ -19,6 +19,12 @@ export interface GroupCommitOptions<I, O> {
    * of the bad items see the error and the others are written. @defaultValue never
    */
   isItemError?: (err: unknown) => boolean;
+  /**
+   * Start a flush at the end of the current turn of the event loop instead of at once, so that
+   * items submitted together (one loop over many tasks, several requests read in one poll) share
+   * one statement instead of the first going alone. @defaultValue false
+   */
+  coalesce?: boolean;
 }
 
 /**
@@ -30,6 +36,7 @@ export class GroupCommitter<I, O> {
   #queue: Pending<I, O>[] = [];
   #running = 0;
   #weight = 0;
+  #scheduled = false;
   readonly #maxConcurrent: number;
   constructor(private readonly o: GroupCommitOptions<I, O>) {
     this.#maxConcurrent = o.maxConcurrent ?? 2;
@@ -39,7 +46,11 @@ export class GroupCommitter<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#weight += this.o.weigh?.(item) ?? 1;
-      this.#pump();
+      if (!this.o.coalesce || this.#weight >= this.o.maxBatch) this.#pump();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => { this.#scheduled = false; this.#pump(); });
+      }
     });
   }
 

@@ -2,3 +2,4 @@ export type { Transport, Delivery, QueueSpec, QueueKind, Target, PublishOptions,
 export { AmqpTransport, type AmqpTransportOptions } from './amqp-transport';
 export { MessageBus, type Received, type ReceiveHandler } from './message-bus';
 export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport';
+export { BatchSender, type BatchSenderOptions } from './batch-sender';

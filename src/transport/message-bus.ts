@@ -2,7 +2,7 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageOf, MessageType } from '../protocol/messages';
-import type { EnvelopeCodec, OpenedMessage } from '../security/envelope';
+import type { EnvelopeCodec, OpenedMessage, WireMessage } from '../security/envelope';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport } from './types';
 
 /** A delivery that passed every check, with its settle operations. */
@@ -26,7 +26,25 @@ export class MessageBus {
 
   /** `timestampMs`: the envelope's time, when the payload's proof covers it (a join). */
   send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string; timestampMs?: number } = {}): Promise<void> {
-    const wire = this.deps.codec.seal(type, payload, options.trace, options.timestampMs);
+    return this.#publish(target, type, payload, this.deps.codec.seal(type, payload, options.trace, options.timestampMs), options);
+  }
+
+  /**
+   * Sends items as one message built by `wrap`; a batch whose sealed form would exceed what a
+   * receiver accepts is split in halves (a single item too large goes as it is, and is refused there).
+   */
+  async sendMany<T extends MessageType, I>(target: Target, type: T, items: I[], wrap: (items: I[]) => MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
+    const payload = wrap(items);
+    const wire = this.deps.codec.seal(type, payload, options.trace);
+    if (wire.body.length > this.deps.codec.maxMessageBytes && items.length > 1) {
+      const half = items.length >> 1;
+      await Promise.all([this.sendMany(target, type, items.slice(0, half), wrap, options), this.sendMany(target, type, items.slice(half), wrap, options)]);
+      return;
+    }
+    return this.#publish(target, type, payload, wire, options);
+  }
+
+  #publish<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, wire: WireMessage, options: PublishOptions): Promise<void> {
     if (type === 'task.pending') wire.taskIds = pendingTaskIds(payload as MessageOf<'task.pending'>);
     return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
@@ -75,5 +93,5 @@ export class MessageBus {
 
 /** The tasks of a pending message, carried in clear so that a rejected one can be republished. */
 function pendingTaskIds(payload: MessageOf<'task.pending'>): string[] {
-  return [payload.task.id];
+  return payload.items.map((i) => i.task.id);
 }

@@ -55,12 +55,12 @@ function validPayload(type: MessageType, nowMs: number): unknown {
     timeoutMs: 1000, maxAttempts: 1, owner: 'mallory', createdAtMs: nowMs,
   };
   switch (type) {
-    case 'task.pending': return { v: 1, task: spec, attempts: 0 };
-    case 'task.assign': return { v: 1, task: spec, attempt: 1, an: 'an1', gpus: [] };
+    case 'task.pending': return { v: 1, items: [{ task: spec, attempts: 0 }] };
+    case 'task.assign': return { v: 1, an: 'an1', items: [{ task: spec, attempt: 1, gpus: [] }] };
     case 'task.cancel': return { v: 1, taskId, reason: 'intruder' };
     case 'task.started': return { v: 1, taskId, attempt: 1, ki: 'ki1', startedAtMs: nowMs };
     case 'task.progress': return { v: 1, taskId, attempt: 1, fraction: 0.5 };
-    case 'task.result': return { v: 1, taskId, attempt: 1, ki: 'ki1', startedAtMs: nowMs, finishedAtMs: nowMs, ok: true, result: 'forged' };
+    case 'task.result': return { v: 1, ki: 'ki1', items: [{ taskId, attempt: 1, startedAtMs: nowMs, finishedAtMs: nowMs, ok: true, result: 'forged' }] };
     case 'task.event': return { v: 1, events: [{ taskId, status: 'succeeded', owner: 'alice', attempts: 1, finishedAtMs: nowMs }] };
     case 'node.heartbeat': return {
       v: 1, id: 'intruder', role: 'ki', group: 'an1', status: 'alive', startedAtMs: nowMs, version: '0', load: 0,
@@ -107,10 +107,14 @@ function nearValid(type: MessageType): fc.Arbitrary<unknown> {
   const base = validPayload(type, Date.now()) as Record<string, unknown>;
   const keys = Object.keys(base);
   const nested = base['task'] ? Object.keys(base['task']) : [];
+  const firstItem = Array.isArray(base['items']) ? (base['items'][0] as Record<string, unknown>) : undefined;
+  const itemKeys = firstItem ? Object.keys(firstItem) : [];
   return fc.oneof(
     fc.record({ key: fc.constantFrom(...keys), value: fc.anything({ maxDepth: 2 }) }).map(({ key, value }) => ({ ...base, [key]: value })),
     fc.record({ drop: fc.constantFrom(...keys) }).map(({ drop }) => Object.fromEntries(Object.entries(base).filter(([k]) => k !== drop))),
     ...(nested.length ? [fc.record({ key: fc.constantFrom(...nested), value: fc.anything({ maxDepth: 1 }) }).map(({ key, value }) => ({ ...base, task: { ...(base['task'] as object), [key]: value } }))] : []),
+    // Batched messages: one field of their one item replaced.
+    ...(itemKeys.length ? [fc.record({ key: fc.constantFrom(...itemKeys), value: fc.anything({ maxDepth: 1 }) }).map(({ key, value }) => ({ ...base, items: [{ ...firstItem, [key]: value }] }))] : []),
     fc.anything({ maxDepth: 3 }),
   ).filter((p) => !messageSchemas[type].safeParse(asReceived(p)).success);
 }
@@ -399,8 +403,9 @@ describe('the message layer under fuzzed messages published straight onto the br
   it('uses payloads that its schema accepts, so each rejection is due to the one thing made wrong', () => {
     for (const type of MESSAGE_TYPES) assert.ok(messageSchemas[type].safeParse(validPayload(type, Date.now())).success, `${type} template is valid`);
     // A strict object with a key whose value is undefined is refused in memory but valid once sent.
-    const pending = validPayload('task.pending', Date.now()) as { task: Record<string, unknown> };
-    const loose = { ...pending, task: { ...pending.task, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [], stray: undefined } } };
+    const pending = validPayload('task.pending', Date.now()) as { items: { task: Record<string, unknown> }[] };
+    const item = pending.items[0]!;
+    const loose = { ...pending, items: [{ ...item, task: { ...item.task, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [], stray: undefined } } }] };
     assert.equal(messageSchemas['task.pending'].safeParse(loose).success, false);
     assert.equal(messageSchemas['task.pending'].safeParse(asReceived(loose)).success, true, 'so badSchema payloads are checked as received');
   });

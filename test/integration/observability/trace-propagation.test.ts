@@ -71,8 +71,9 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
     // An: a pending task → schedule it onto k1.
     await an.bus.subscribe({ name: names.pendingFor(5), kind: 'quorum' }, 10, async ({ msg, delivery }: Received) => {
       noteAmbient('an pending');
-      const p = msg.payload as MessageOf<'task.pending'>;
-      const assign = () => an.bus.send({ queue: names.inbox('ki', ki.nodeId) }, 'task.assign', { v: 1, task: p.task, attempt: p.attempts + 1, an: an.nodeId, gpus: [] }, { trace: currentTraceparent() ?? msg.trace });
+      const { items: [p] } = msg.payload as MessageOf<'task.pending'>;
+      if (!p) throw new Error('a pending message without items');
+      const assign = () => an.bus.send({ queue: names.inbox('ki', ki.nodeId) }, 'task.assign', { v: 1, an: an.nodeId, items: [{ task: p.task, attempt: p.attempts + 1, gpus: [] }] }, { trace: currentTraceparent() ?? msg.trace });
       if (anTraces) await withSpan(SPAN.taskSchedule, { [ATTR.taskId]: p.task.id, [ATTR.nodeId]: an.nodeId, [ATTR.kiId]: ki.nodeId }, assign, msg.trace);
       else await assign();
       delivery.ack();
@@ -80,20 +81,24 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
     // Ki: run the assignment and report to the An from inside the execute span.
     await ki.bus.subscribe({ name: names.inbox('ki', ki.nodeId), kind: 'durable' }, 10, async ({ msg, delivery }: Received) => {
       noteAmbient('ki assign');
-      const a = msg.payload as MessageOf<'task.assign'>;
+      const { an: anId, items: [a] } = msg.payload as MessageOf<'task.assign'>;
+      if (!a) throw new Error('an assignment without items');
       await withSpan(SPAN.taskExecute, { [ATTR.taskId]: a.task.id, [ATTR.attempt]: a.attempt, [ATTR.nodeId]: ki.nodeId }, async () => {
         const startedAtMs = Date.now();
-        await ki.bus.send({ queue: names.inbox('an', a.an) }, 'task.result', {
-          v: 1, taskId: a.task.id, attempt: a.attempt, ki: ki.nodeId, startedAtMs, finishedAtMs: Date.now(), ok: true, result: a.task.payload,
-        }, { trace: currentTraceparent() ?? msg.trace });
+        // The result carries its trace per item, as a Ki's batched results do.
+        const trace = currentTraceparent() ?? msg.trace;
+        await ki.bus.send({ queue: names.inbox('an', anId) }, 'task.result', {
+          v: 1, ki: ki.nodeId, items: [{ taskId: a.task.id, attempt: a.attempt, startedAtMs, finishedAtMs: Date.now(), ok: true, result: a.task.payload, ...(trace ? { trace } : {}) }],
+        });
       }, msg.trace);
       delivery.ack();
     });
     // An: the result → write the outcome (here: nothing to write).
     await an.bus.subscribe({ name: names.inbox('an', an.nodeId), kind: 'durable' }, 10, async ({ msg, delivery }: Received) => {
       noteAmbient('an result');
-      const r = msg.payload as MessageOf<'task.result'>;
-      await withSpan(SPAN.taskResult, { [ATTR.taskId]: r.taskId, [ATTR.attempt]: r.attempt, [ATTR.kiId]: r.ki, [ATTR.taskStatus]: r.ok ? 'succeeded' : 'failed' }, async () => undefined, msg.trace);
+      const { ki: kiId, items: [r] } = msg.payload as MessageOf<'task.result'>;
+      if (!r) throw new Error('a result without items');
+      await withSpan(SPAN.taskResult, { [ATTR.taskId]: r.taskId, [ATTR.attempt]: r.attempt, [ATTR.kiId]: kiId, [ATTR.taskStatus]: r.ok ? 'succeeded' : 'failed' }, async () => undefined, r.trace ?? msg.trace);
       delivery.ack();
     });
   });
@@ -110,7 +115,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
   async function submit(taskId: string): Promise<void> {
     await withSpan(SPAN.taskSubmit, { [ATTR.taskId]: taskId, [ATTR.nodeId]: principal.nodeId }, () =>
       withSpan(SPAN.taskPublish, { [ATTR.taskId]: taskId }, () =>
-        principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, task: specOf(taskId), attempts: 0 }, { persistent: true, trace: currentTraceparent() })));
+        principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true, trace: currentTraceparent() })));
   }
 
   it('puts submit, publish, schedule, execute and result in one trace, each the child of the one before', async () => {
@@ -146,7 +151,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
 
   it('starts a new trace at the An when the pending message carries none', async () => {
     const taskId = randomUUID();
-    await principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, task: specOf(taskId), attempts: 0 }, { persistent: true });
+    await principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true });
     const spans = await waitFor(() => memory.getFinishedSpans(), (s) => s.some((x) => x.name === SPAN.taskResult && x.attributes[ATTR.taskId] === taskId), { what: 'the task.result span' });
     const schedule = spanOf(spans, SPAN.taskSchedule, taskId);
     assert.equal(schedule.parentSpanContext, undefined, 'task.schedule is a root span');

@@ -39,10 +39,10 @@ describe('AMQP transport against the real RabbitMQ', function () {
     await transport.start();
     const seen = new Set<number>();
     await bus.subscribe({ name: names.pending, kind: 'quorum' }, 100, ({ msg, delivery }) => {
-      seen.add(((msg.payload as { task: { payload: { i: number } } }).task.payload).i);
+      seen.add(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });
-    await Promise.all(Array.from({ length: 300 }, (_, i) => bus.send({ queue: names.pending }, 'task.pending', { v: 1, task: spec(i), attempts: 0 }, { persistent: true })));
+    await Promise.all(Array.from({ length: 300 }, (_, i) => bus.send({ queue: names.pending }, 'task.pending', { v: 1, items: [{ task: spec(i), attempts: 0 }] }, { persistent: true })));
     await waitFor(() => seen.size, (n) => n === 300, { what: '300 deliveries' });
     await transport.stop();
   });
@@ -54,7 +54,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     await producer.transport.start();
     const seen = new Set<number>();
     await consumer.bus.subscribe({ name: `${consumer.names.pending}`, kind: 'quorum' }, 50, ({ msg, delivery }) => {
-      seen.add(((msg.payload as { task: { payload: { i: number } } }).task.payload).i);
+      seen.add(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });
     const reconnected = { c: false, p: false };
@@ -65,7 +65,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     const sendOne = async (i: number) => {
       for (;;) {
         try {
-          await producer.bus.send({ queue: producer.names.pending }, 'task.pending', { v: 1, task: spec(1000 + i), attempts: 0 }, { persistent: true });
+          await producer.bus.send({ queue: producer.names.pending }, 'task.pending', { v: 1, items: [{ task: spec(1000 + i), attempts: 0 }] }, { persistent: true });
           return;
         } catch (err) {
           assert.ok(err instanceof PublishFailedError, `publish fails with PublishFailedError, got ${String(err)}`);
@@ -96,12 +96,12 @@ describe('AMQP transport against the real RabbitMQ', function () {
     await a.transport.start();
     const got: number[] = [];
     await a.bus.subscribe({ name: `${iso.prefix}.tamper`, kind: 'durable' }, 10, ({ msg, delivery }) => {
-      got.push(((msg.payload as { task: { payload: { i: number } } }).task.payload).i);
+      got.push(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });
     // A raw publish with a corrupted body straight through the transport.
     await a.transport.publish({ queue: `${iso.prefix}.tamper` }, { id: 'x1', type: 'task.pending', sender: 'a1', timestampMs: Date.now(), kid: 'dev1', body: Buffer.alloc(64, 7) });
-    await a.bus.send({ queue: `${iso.prefix}.tamper` }, 'task.pending', { v: 1, task: spec(7), attempts: 0 });
+    await a.bus.send({ queue: `${iso.prefix}.tamper` }, 'task.pending', { v: 1, items: [{ task: spec(7), attempts: 0 }] });
     await waitFor(() => got, (g) => g.includes(7), { what: 'valid message after the tampered one' });
     const rejected = await a.registry.getSingleMetric('anki_messages_rejected_total')!.get();
     const decrypt = rejected.values.find((v) => v.labels['reason'] === 'decrypt');

@@ -59,7 +59,7 @@ describe('EnvelopeCodec', () => {
       const payload = pendingPayload();
       const wire = codec.seal('task.pending', payload);
       assert.equal(wire.body.includes(Buffer.from('hello')), false);
-      assert.equal(wire.body.includes(Buffer.from(payload.task.id)), false);
+      assert.equal(wire.body.includes(Buffer.from(payload.items[0]!.task.id)), false);
       assert.equal(wire.kid, 'k1');
     });
 
@@ -298,7 +298,7 @@ describe('EnvelopeCodec', () => {
     it('names the offending field in the schema rejection', () => {
       const { codec } = makeCodec();
       const payload = pendingPayload();
-      (payload.task as { priority: number }).priority = 42;
+      (payload.items[0]!.task as { priority: number }).priority = 42;
       assert.throws(() => makeCodec().codec.open(codec.seal('task.pending', payload)), /task\.priority/);
     });
   });

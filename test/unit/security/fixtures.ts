@@ -51,18 +51,20 @@ export function makeCodec(setup: CodecSetup = {}): { codec: EnvelopeCodec; autho
 export function pendingPayload(): MessageOf<'task.pending'> {
   return {
     v: 1,
-    attempts: 0,
-    task: {
-      id: randomUUID(),
-      type: 'echo',
-      payload: { prompt: 'hello', n: [1, 2, 3] },
-      priority: 5,
-      requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-      timeoutMs: 60_000,
-      maxAttempts: 3,
-      owner: 'alice',
-      createdAtMs: 1_700_000_000_000,
-    },
+    items: [{
+      attempts: 0,
+      task: {
+        id: randomUUID(),
+        type: 'echo',
+        payload: { prompt: 'hello', n: [1, 2, 3] },
+        priority: 5,
+        requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
+        timeoutMs: 60_000,
+        maxAttempts: 3,
+        owner: 'alice',
+        createdAtMs: 1_700_000_000_000,
+      },
+    }],
   };
 }
 

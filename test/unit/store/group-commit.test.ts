@@ -173,6 +173,27 @@ describe('GroupCommitter', () => {
     assert.equal(gc.backlog, 0);
   });
 
+  it('with coalesce, writes what was submitted in one turn of the event loop as one batch', async () => {
+    const { calls, flush } = controlledFlush<string, string>();
+    const gc = new GroupCommitter<string, string>({ flush, maxBatch: 100, maxConcurrent: 1, coalesce: true });
+    const out = ['a', 'b', 'c'].map((s) => gc.submit(s));
+    assert.equal(calls.length, 0, 'no flush starts before the turn ends');
+    await waitUntil(() => calls.length === 1, 'the first flush');
+    assert.deepEqual(calls[0]!.items, ['a', 'b', 'c']);
+    calls[0]!.answer.resolve(['A', 'B', 'C']);
+    assert.deepEqual(await Promise.all(out), ['A', 'B', 'C']);
+  });
+
+  it('with coalesce, flushes at once when a batch is full', () => {
+    const { calls, flush } = controlledFlush<string, string>();
+    const gc = new GroupCommitter<string, string>({ flush, maxBatch: 2, maxConcurrent: 1, coalesce: true });
+    const out = ['a', 'b'].map((s) => track(gc.submit(s)));
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]!.items, ['a', 'b']);
+    calls[0]!.answer.resolve(['A', 'B']);
+    assert.equal(out.length, 2);
+  });
+
   it('drains at once when nothing was submitted', async () => {
     const gc = new GroupCommitter<string, string>({ flush: async (items) => items, maxBatch: 10 });
     await gc.drain();

@@ -163,8 +163,8 @@ describe('MessageBus', () => {
     await receiver.bus.subscribe(QUEUE, 4, () => { calls++; });
 
     const fromKi = codecFor('ki-1', 'ki').seal('task.pending', {
-      v: 1, attempts: 0,
-      task: { id: randomUUID(), type: 'echo', payload: null, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 1000, maxAttempts: 1, owner: 'o', createdAtMs: 0 },
+      v: 1,
+      items: [{ attempts: 0, task: { id: randomUUID(), type: 'echo', payload: null, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 1000, maxAttempts: 1, owner: 'o', createdAtMs: 0 } }],
     });
     assert.equal(receiver.transport.deliver(QUEUE.name, fromKi).settled, 'reject');
 
