@@ -396,7 +396,7 @@ export class AnNode implements Service {
    */
   #unassign(t: HeldTask, base: number): void {
     for (const ki of t.runs.keys()) {
-      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'dispatch not recorded' }).catch(() => undefined);
+      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'dispatch not recorded', attempt: t.attempts }).catch(() => undefined);
     }
     this.#releaseRuns(t);
     t.attempts = base;
@@ -520,7 +520,7 @@ export class AnNode implements Service {
       t.runs.clear();
     }
     for (const ki of t.runs.keys()) {
-      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'vote decided' }).catch(() => undefined);
+      void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'vote decided', attempt: t.attempts }).catch(() => undefined);
     }
     this.#releaseRuns(t);
     if (outcome.kind === 'agreed') {
@@ -651,7 +651,7 @@ export class AnNode implements Service {
       if (t.claim?.state === 'deferred') clearTimeout(t.claim.timer);
       t.claim = undefined;
       for (const ki of t.runs.keys()) {
-        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'an shutting down; task handed back' }).catch(() => undefined);
+        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason: 'an shutting down; task handed back', attempt: t.attempts }).catch(() => undefined);
       }
       if (unrecorded) {
         // Nothing was stored for this dispatch: the row is still queued, the pending message goes back.

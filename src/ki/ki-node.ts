@@ -113,7 +113,9 @@ export class KiNode implements Service {
     if (msg.type === 'task.cancel') {
       const p = msg.payload as MessageOf<'task.cancel'>;
       const run = this.#running.get(p.taskId);
-      if (run) {
+      if (run && p.attempt !== undefined && p.attempt !== run.attempt) {
+        this.d.log.debug({ taskId: p.taskId, attempt: run.attempt, cancelled: p.attempt }, 'cancel of another attempt ignored');
+      } else if (run) {
         this.d.log.info({ taskId: p.taskId, reason: p.reason }, 'cancelling task');
         run.abort.abort(`cancelled: ${p.reason}`);
       }

@@ -32,7 +32,7 @@ export class TaskControl {
     this.d.metrics.taskDuration.observe({ status: 'cancelled' }, Math.max(0, Date.now() - out.after.createdAt.getTime()) / 1000);
     if (out.before.ki && (out.before.status === 'dispatched' || out.before.status === 'running')) {
       for (const ki of out.before.ki.split(',')) {
-        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: task.id, reason })
+        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: task.id, reason, attempt: out.before.attempts })
           .catch((err: Error) => this.d.log.warn({ taskId: task.id, err: err.message }, 'cancel not delivered to its Ki; its result will be discarded'));
       }
     }

@@ -74,7 +74,8 @@ export const messageSchemas = {
   /** An → Ki inbox: run these attempts (all that one scheduling pass placed on this Ki). */
   'task.assign': z.object({ v: z.literal(1), an: id, items: z.array(assignItem).min(1).max(MAX_ITEMS) }),
   /** principal/An → Ki (control): abort this task. */
-  'task.cancel': z.object({ v: z.literal(1), taskId: z.string().uuid(), reason: z.string().max(512) }),
+  // `attempt`: the run to stop. A late cancel for an earlier attempt must not stop the next one on the same Ki.
+  'task.cancel': z.object({ v: z.literal(1), taskId: z.string().uuid(), reason: z.string().max(512), attempt: z.number().int().min(1).optional() }),
   /** Ki → An: the attempt started. */
   'task.started': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms }),
   /** Ki → An: progress of a running attempt. */
