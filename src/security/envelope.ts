@@ -165,10 +165,10 @@ function checkPossession(m: WireMessage, key: KeyObject | undefined): void {
 }
 
 /** A join is signed by the key it asks the leader to confirm. */
-function joinPopKey(join: MessageOf<'node.join'>): KeyObject | undefined {
+function joinPopKey(join: MessageOf<'node.join'>): KeyObject {
   try {
     return importPopKey(join.popKey);
-  } catch {
-    return undefined;
+  } catch (err) {
+    throw new MessageRejectedError('pop', `join of ${join.id} offers a key that is not a P-256 public key`, { cause: err });
   }
 }

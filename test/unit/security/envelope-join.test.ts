@@ -69,6 +69,7 @@ describe('EnvelopeCodec: the token-less join', () => {
     assertRejected(() => principal.open(sealRaw('node.join', 'ki-1', { token: '', payload: join() }, new PopKeyPair())), 'pop');
     assertRejected(() => principal.open({ ...ki1.codec.seal('node.join', join()), sig: undefined }), 'pop');
     assertRejected(() => principal.open(ki1.codec.seal('node.join', join('ki-1', new PopKeyPair().jwk))), 'pop');
+    assertRejected(() => principal.open(ki1.codec.seal('node.join', join('ki-1', { ...ki1.pop.jwk, y: 'A'.repeat(43) }))), 'pop');
   });
 
   it('refuses any other message without a token', () => {
