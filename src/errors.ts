@@ -47,7 +47,7 @@ export class MessageRejectedError extends PlatformError {
   }
 }
 
-export type RejectReason = 'too_large' | 'malformed' | 'unknown_key' | 'decrypt' | 'token' | 'role' | 'sender' | 'replay' | 'stale' | 'schema' | 'join';
+export type RejectReason = 'too_large' | 'malformed' | 'unknown_key' | 'decrypt' | 'token' | 'role' | 'sender' | 'replay' | 'stale' | 'schema' | 'join' | 'pop';
 
 /** A guarded state change found the task in another state or attempt. */
 export class TransitionConflictError extends PlatformError {

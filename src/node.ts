@@ -99,6 +99,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   const newCodec = () => new EnvelopeCodec({
     nodeId: config.nodeId, keys, tokens: identity.verifier, ownToken: identity.ownToken,
     replay: new ReplayGuard(config.security.replayWindowMs), replayWindowMs: config.security.replayWindowMs, maxMessageBytes: config.security.maxMessageBytes,
+    ...(identity.pop ? { pop: identity.pop } : {}),
   });
   const transport: Transport = config.amqp.url
     ? new AmqpTransport({

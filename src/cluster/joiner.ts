@@ -3,7 +3,7 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { MessageOf } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
-import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
+import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, samePopKey, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
 import type { ConsumerHandle, MessageBus, Received } from '../transport';
 
 /** Backoff between joins that got no answer: doubling from the base, capped, ±20 % jitter. */
@@ -106,9 +106,10 @@ export class Joiner {
   #sendJoin(nonce: string): Promise<void> {
     const { nodeId, join, names } = this.d;
     const timestampMs = this.#now();
-    const proof = joinProof(join.secret, { id: nodeId, role: join.role, instance: this.instance, nonce, timestampMs });
+    const popKey = join.pop.jwk;
+    const proof = joinProof(join.secret, { id: nodeId, role: join.role, instance: this.instance, nonce, timestampMs, popKey });
     // The envelope's timestamp is the one the proof covers: seal with the same clock reading.
-    return this.d.bus.send({ exchange: names.control, routingKey: names.rk.join(join.role, nodeId) }, 'node.join', { v: 1, id: nodeId, role: join.role, instance: this.instance, nonce, proof }, { expirationMs: RETRY_MAX_MS * 2, timestampMs });
+    return this.d.bus.send({ exchange: names.control, routingKey: names.rk.join(join.role, nodeId) }, 'node.join', { v: 1, id: nodeId, role: join.role, instance: this.instance, nonce, popKey, proof }, { expirationMs: RETRY_MAX_MS * 2, timestampMs });
   }
 
   #waitAdmitted(ms: number): Promise<boolean> {
@@ -171,6 +172,8 @@ export class Joiner {
       throw refuse(`token: ${(err as Error).message}`);
     }
     if (claims.sub !== nodeId || claims.role !== join.role || claims.inst !== this.instance) throw refuse('the token is for another node, role or instance');
+    // A token for another key would have every message of this node refused (reason pop).
+    if (!samePopKey(claims.cnf, join.pop.jwk)) throw refuse('the token does not confirm this process\'s key');
     if (join.verifier.adopt(announced)) this.d.log.info({ kids: join.verifier.kids }, 'node token keys learned from the leader');
     return claims;
   }

@@ -17,7 +17,7 @@ export function createMetrics(registry: Registry, role: string) {
     tasksInFlight: new Gauge({ name: METRIC.tasksInFlight, help: 'Tasks dispatched or running on this node', registers: [registry] }),
     queueDepth: new Gauge({ name: METRIC.queueDepth, help: 'Messages waiting in the pending queue', labelNames: ['queue'], registers: [registry] }),
     kiSlots: new Gauge({ name: METRIC.kiSlots, help: 'Ki execution slots', labelNames: ['state'], registers: [registry] }),
-    messagesRejected: new Counter({ name: METRIC.messagesRejected, help: 'Messages refused (decrypt, token, role, replay, schema)', labelNames: ['reason'], registers: [registry] }),
+    messagesRejected: new Counter({ name: METRIC.messagesRejected, help: 'Messages refused (decrypt, token, role, replay, schema, pop, ...)', labelNames: ['reason'], registers: [registry] }),
     dbErrors: new Counter({ name: METRIC.dbErrors, help: 'Failed database operations', registers: [registry] }),
     amqpReconnects: new Counter({ name: METRIC.amqpReconnects, help: 'Broker reconnections', registers: [registry] }),
     kiGpuMemoryUsed: new Gauge({ name: METRIC.kiGpuMemoryUsed, help: 'GPU memory in use', labelNames: ['gpu', 'uuid'], registers: [registry] }),
@@ -40,7 +40,7 @@ export function createMetrics(registry: Registry, role: string) {
   m.tasksInFlight.set(0);
   m.queueDepth.set({ queue: 'pending' }, 0);
   for (const s of ['free', 'busy']) m.kiSlots.set({ state: s }, 0);
-  for (const r of ['too_large', 'malformed', 'unknown_key', 'decrypt', 'token', 'role', 'sender', 'replay', 'stale', 'schema', 'join']) m.messagesRejected.inc({ reason: r }, 0);
+  for (const r of ['too_large', 'malformed', 'unknown_key', 'decrypt', 'token', 'role', 'sender', 'replay', 'stale', 'schema', 'join', 'pop']) m.messagesRejected.inc({ reason: r }, 0);
   for (const r of ['KI_LOST', 'AN_LOST', 'LEASE_EXPIRED', 'takeover', 'TASK_FAILED']) m.tasksRetried.inc({ reason: r }, 0);
   m.dbErrors.inc(0);
   m.amqpReconnects.inc(0);

@@ -40,7 +40,7 @@ export class IdentityIssuer {
     const j = msg.payload;
     if (!this.d.leadership.isLeader()) return;
     const secret = this.d.issue.joinSecrets[j.role];
-    const expected = secret ? joinProof(secret, { id: j.id, role: j.role, instance: j.instance, nonce: j.nonce, timestampMs: msg.timestampMs }) : '';
+    const expected = secret ? joinProof(secret, { id: j.id, role: j.role, instance: j.instance, nonce: j.nonce, timestampMs: msg.timestampMs, popKey: j.popKey }) : '';
     if (!secret || !proofMatches(expected, j.proof)) throw new MessageRejectedError('join', `join of ${j.id} as ${j.role} carries a wrong proof of the ${j.role} join secret`);
     if ((this.d.now ?? Date.now)() < this.d.answerFromMs) {
       this.d.log.debug({ node: j.id, role: j.role }, 'join deferred: membership view still filling');
@@ -57,7 +57,8 @@ export class IdentityIssuer {
   async #reply(j: MessageOf<'node.join'>, secret: Buffer): Promise<void> {
     const group = this.d.groupOf(j.role, j.id);
     const { signer, announced } = this.d.issue;
-    const token = signer.sign({ sub: j.id, role: j.role, inst: j.instance, ...(group ? { group } : {}) });
+    // The token confirms the key that signed the join (the envelope checked that signature).
+    const token = signer.sign({ sub: j.id, role: j.role, inst: j.instance, cnf: j.popKey, ...(group ? { group } : {}) });
     const kids = announced.map((k) => k.kid);
     const expiresAtMs = expiryOf(token);
     const payload: MessageOf<'node.identity'> = {

@@ -40,6 +40,10 @@ const randomId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 /** A node id as the config accepts it: it becomes part of queue names. */
 const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
 const hmacProof = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+/** A P-256 coordinate: 32 bytes, base64url without padding. */
+const p256Coordinate = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+/** The public key a node proves possession of (issued mode), as a JWK with public members only. */
+const popJwk = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: p256Coordinate, y: p256Coordinate }).strict();
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'] as const;
 
@@ -100,9 +104,10 @@ export const messageSchemas = {
   'election.tick': z.object({ v: z.literal(1), from: id, atMs: ms }),
   /**
    * An/Ki → principals (control, issued mode): admit me. The only message without a node token;
-   * `proof` is HMAC-SHA256(join secret of the role, "join|id|role|instance|nonce|timestampMs").
+   * `proof` is HMAC-SHA256(join secret of the role, "join|id|role|instance|nonce|timestampMs|thumbprint(popKey)").
+   * `popKey` is the process's own key: the issued token confirms it (`cnf`), and it signs the join.
    */
-  'node.join': z.object({ v: z.literal(1), id: nodeId, role: z.enum(['an', 'ki']), instance: randomId, nonce: randomId, proof: hmacProof }).strict(),
+  'node.join': z.object({ v: z.literal(1), id: nodeId, role: z.enum(['an', 'ki']), instance: randomId, nonce: randomId, popKey: popJwk, proof: hmacProof }).strict(),
   /**
    * leader → the joining process (its identity queue): your token, and the keys that verify node
    * tokens. `proof` is HMAC-SHA256(join secret of the role, "identity|id|instance|nonce|sha256(token)|kids...").

@@ -1,9 +1,10 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { MessageRejectedError } from '../errors';
 import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType } from '../protocol/messages';
 import type { KeyRing } from './key-ring';
 import type { NodeClaims, NodeTokenSource, NodeTokenVerifier, OfferedKey } from './node-tokens';
 import { maySend, type NodeRole } from './permissions';
+import { importPopKey, verifyMessageSig, type PopKeyPair } from './pop-key';
 import type { ReplayGuard } from './replay-guard';
 
 const NONCE_BYTES = 12;
@@ -25,6 +26,11 @@ export interface WireMessage {
    * that is rejected (e.g. sealed with a key its receiver lacks) can still be traced to its tasks.
    */
   taskIds?: readonly string[];
+  /**
+   * Issued mode: ECDSA P-256 signature (r|s) over AAD | body by the key the sender's token confirms
+   * (`cnf`). It signs the ciphertext, so it travels beside it (AMQP header `x-sig`).
+   */
+  sig?: Buffer;
 }
 
 /** A message that passed every check. */
@@ -57,6 +63,11 @@ export interface EnvelopeOptions {
   replay: ReplayGuard;
   replayWindowMs: number;
   maxMessageBytes: number;
+  /**
+   * Issued mode: this process's key. Every message sealed is signed with it, and every message
+   * opened must be signed by the key its token confirms (reason `pop` otherwise).
+   */
+  pop?: PopKeyPair;
   now?: () => number;
 }
 
@@ -81,12 +92,13 @@ export class EnvelopeCodec {
     const head = { id: randomBytes(16).toString('base64url'), type, sender: this.o.nodeId, timestampMs, kid: key.id };
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.secret, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aad(head));
+    const headAad = aad(head);
+    cipher.setAAD(headAad);
     // A joining node has no token yet: its join is the one message sealed without one.
     const token = type === TOKENLESS_TYPE ? '' : this.o.ownToken.get(this.#now());
     const plain: Plain = { token, payload, ...(trace ? { trace } : {}) };
     const body = Buffer.concat([nonce, cipher.update(JSON.stringify(plain), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return { ...head, body };
+    return { ...head, body, ...(this.o.pop ? { sig: this.o.pop.signMessage(headAad, body) } : {}) };
   }
 
   /**
@@ -114,8 +126,9 @@ export class EnvelopeCodec {
     // The join and the join reply are checked against their schema before the token: the join's
     // role and the reply's offered keys come from the payload.
     const early = m.type === TOKENLESS_TYPE || m.type === 'node.identity' ? this.#parse(m.type, plain.payload) : undefined;
-    const claims = m.type === TOKENLESS_TYPE ? joinClaims(plain.token, early as MessageOf<'node.join'>) : this.#verifyToken(plain.token, m.type === 'node.identity' ? (early as MessageOf<'node.identity'>).verifyKeys : undefined);
+    const claims: Pick<NodeClaims, 'sub' | 'role' | 'popKey'> = m.type === TOKENLESS_TYPE ? joinClaims(plain.token, early as MessageOf<'node.join'>) : this.#verifyToken(plain.token, m.type === 'node.identity' ? (early as MessageOf<'node.identity'>).verifyKeys : undefined);
     if (claims.sub !== m.sender) throw new MessageRejectedError('sender', `token of ${claims.sub} used by sender ${m.sender}`);
+    if (this.o.pop) checkPossession(m, m.type === TOKENLESS_TYPE ? joinPopKey(early as MessageOf<'node.join'>) : claims.popKey);
     if (!maySend(claims.role, m.type)) throw new MessageRejectedError('role', `role ${claims.role} may not send ${m.type}`);
 
     const age = this.#now() - m.timestampMs;
@@ -132,7 +145,7 @@ export class EnvelopeCodec {
     return parsed.data;
   }
 
-  #verifyToken(token: string, offered?: readonly OfferedKey[]): Pick<NodeClaims, 'sub' | 'role'> {
+  #verifyToken(token: string, offered?: readonly OfferedKey[]): Pick<NodeClaims, 'sub' | 'role' | 'popKey'> {
     try {
       return this.o.tokens.verify(token, Math.floor(this.#now() / 1000), offered);
     } catch (err) {
@@ -145,4 +158,22 @@ export class EnvelopeCodec {
 function joinClaims(token: string, join: MessageOf<'node.join'>): Pick<NodeClaims, 'sub' | 'role'> {
   if (token !== '') throw new MessageRejectedError('token', 'a join carries no node token');
   return { sub: join.id, role: join.role };
+}
+
+/**
+ * A token is only as good as the key it confirms: a token lifted from another node's message (every
+ * node can decrypt) fails here, since the lifter cannot sign with that node's key.
+ */
+function checkPossession(m: WireMessage, key: KeyObject | undefined): void {
+  if (!key) throw new MessageRejectedError('pop', `token of ${m.sender} confirms no key (cnf): a bearer token is refused in issued mode`);
+  if (!verifyMessageSig(key, aad(m), m.body, m.sig)) throw new MessageRejectedError('pop', `message of ${m.sender} is not signed by the key its token confirms`);
+}
+
+/** A join is signed by the key it asks the leader to confirm. */
+function joinPopKey(join: MessageOf<'node.join'>): KeyObject {
+  try {
+    return importPopKey(join.popKey);
+  } catch (err) {
+    throw new MessageRejectedError('pop', `join of ${join.id} offers a key that is not a P-256 public key`, { cause: err });
+  }
 }

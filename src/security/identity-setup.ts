@@ -4,6 +4,7 @@ import { joinSecretFor, type JoiningRole, type JoinSecrets } from './join-proof'
 import { loadSigningKey, loadVerifyKeys, type VerifyKey } from './node-keys';
 import { NodeTokenAuthority, OwnToken, type NodeTokenSource, type NodeTokenVerifier } from './node-tokens';
 import type { NodeRole } from './permissions';
+import { PopKeyPair } from './pop-key';
 
 /** The part of the configuration that decides how node tokens are made and checked. */
 export interface IdentitySettings {
@@ -25,6 +26,8 @@ export interface JoinSetup {
   secret: Buffer;
   verifier: IssuedTokenVerifier;
   token: IssuedToken;
+  /** The key the join offers and the issued token must confirm. */
+  pop: PopKeyPair;
 }
 
 /** What a principal (or standalone) needs to admit nodes (issued mode). */
@@ -41,6 +44,8 @@ export interface NodeIdentitySetup {
   ownToken: NodeTokenSource;
   join?: JoinSetup;
   issue?: IssueSetup;
+  /** Issued mode: this process's own key; every message it seals is signed with it. */
+  pop?: PopKeyPair;
 }
 
 const PINNED = 'security.nodeTokenPublicKeys (NODE_TOKEN_PUBLIC_KEYS)';
@@ -55,10 +60,12 @@ export function setUpNodeIdentity(role: NodeRole, nodeId: string, s: IdentitySet
     return { verifier: authority, ownToken: new OwnToken(authority, { sub: nodeId, role }, s.nodeTokenTtlSec) };
   }
   const pinned = loadVerifyKeys(s.nodeTokenPublicKeys, PINNED);
+  // Made per process start and never stored: a token it confirms dies with the process.
+  const pop = new PopKeyPair();
   if (role === 'an' || role === 'ki') {
     const verifier = new IssuedTokenVerifier({ keys: pinned, pinned: pinned.length > 0, clockToleranceSec: s.clockToleranceSec });
     const token = new IssuedToken();
-    return { verifier, ownToken: token, join: { role, secret: joinSecretFor(role, s), verifier, token } };
+    return { verifier, ownToken: token, pop, join: { role, secret: joinSecretFor(role, s), verifier, token, pop } };
   }
   if (!s.nodeSigningKey.trim()) throw new ConfigError('invalid configuration: security.nodeSigningKey (NODE_SIGNING_KEY) is empty; a principal in issued mode signs node tokens with it (node dist/main.js keygen)');
   const signing = loadSigningKey(s.nodeSigningKey);
@@ -70,7 +77,8 @@ export function setUpNodeIdentity(role: NodeRole, nodeId: string, s: IdentitySet
   const signer = new IssuedTokenSigner(signing, s.nodeTokenTtlSec);
   return {
     verifier: new IssuedTokenVerifier({ keys: pinned.length > 0 ? pinned : announced, pinned: true, clockToleranceSec: s.clockToleranceSec }),
-    ownToken: new OwnToken(signer, { sub: nodeId, role }, s.nodeTokenTtlSec),
+    ownToken: new OwnToken(signer, { sub: nodeId, role, cnf: pop.jwk }, s.nodeTokenTtlSec),
+    pop,
     issue: { signer, announced, joinSecrets: { an: joinSecretFor('an', s), ki: joinSecretFor('ki', s) } },
   };
 }

@@ -3,6 +3,7 @@ export { ReplayGuard } from './replay-guard';
 export { NodeTokenAuthority, OwnToken, type NodeClaims, type NodeTokenSource, type NodeTokenVerifier, type NodeTokenSigner, type OfferedKey } from './node-tokens';
 export { IssuedToken, IssuedTokenSigner, IssuedTokenVerifier } from './issued-tokens';
 export { generateNodeKeyPair, loadSigningKey, loadVerifyKeys, thumbprint, verifyKeyFromPem, type SigningKey, type VerifyKey } from './node-keys';
+export { PopKeyPair, samePopKey, type PopJwk } from './pop-key';
 export { identityProof, joinProof, joinSecretFor, proofMatches, type JoiningRole, type JoinSecrets } from './join-proof';
 export { setUpNodeIdentity, type NodeIdentitySetup, type JoinSetup, type IssueSetup } from './identity-setup';
 export { ClientTokenVerifier, InvalidTokenError, mintClientToken, type Caller, type ClientTokenOptions } from './client-tokens';

@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { NODE_TOKEN_AUDIENCE, nodeClaimsOf, type NodeClaims, type NodeTokenRequest, type NodeTokenSigner, type NodeTokenSource, type NodeTokenVerifier, type OfferedKey } from './node-tokens';
 import { verifyKeyFromPem, type SigningKey, type VerifyKey } from './node-keys';
+import { importPopKey } from './pop-key';
 
 /**
  * Signs node tokens with the principal's private key (issued mode). The header names the key by
@@ -14,7 +15,10 @@ export class IssuedTokenSigner implements NodeTokenSigner {
   }
 
   sign(claims: NodeTokenRequest, ttlSec = this.ttlSec): string {
-    const body = { role: claims.role, ...(claims.group ? { group: claims.group } : {}), ...(claims.inst ? { inst: claims.inst } : {}) };
+    const body = {
+      role: claims.role, ...(claims.group ? { group: claims.group } : {}), ...(claims.inst ? { inst: claims.inst } : {}),
+      ...(claims.cnf ? { cnf: { jwk: claims.cnf } } : {}),
+    };
     return jwt.sign(body, this.key.privateKey, { algorithm: this.key.alg, keyid: this.key.kid, subject: claims.sub, audience: NODE_TOKEN_AUDIENCE, expiresIn: ttlSec });
   }
 }
@@ -77,7 +81,7 @@ export class IssuedTokenVerifier implements NodeTokenVerifier {
     const decoded = jwt.verify(token, key.key, {
       algorithms: [key.alg], audience: NODE_TOKEN_AUDIENCE, clockTolerance: this.o.clockToleranceSec, clockTimestamp: nowSec,
     });
-    const claims = nodeClaimsOf(decoded);
+    const claims = withPopKey(nodeClaimsOf(decoded));
     // A token verified with a key offered in the same message proves nothing on its own (the
     // reply's join proof does): never remember it as verified.
     if (known) {
@@ -85,6 +89,16 @@ export class IssuedTokenVerifier implements NodeTokenVerifier {
       this.#cache.set(token, claims);
     }
     return claims;
+  }
+}
+
+/** Imports the token's confirmation key once, so that the envelope's check per message is one verify. */
+function withPopKey(claims: NodeClaims): NodeClaims {
+  if (!claims.cnf) return claims;
+  try {
+    return { ...claims, popKey: importPopKey(claims.cnf) };
+  } catch {
+    throw new Error('node token confirms a key (cnf) that is not a P-256 public key');
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { derive } from './key-ring';
+import { popThumbprint, type PopJwk } from './pop-key';
 
 /** Roles that join (principals and standalone sign their own tokens). */
 export type JoiningRole = 'an' | 'ki';
@@ -20,9 +21,12 @@ function hmac(secret: Buffer, text: string): string {
   return createHmac('sha256', secret).update(text, 'utf8').digest('base64url');
 }
 
-/** What a joining node proves: it holds its role's secret, for this id, instance, nonce and time. */
-export function joinProof(secret: Buffer, j: { id: string; role: JoiningRole; instance: string; nonce: string; timestampMs: number }): string {
-  return hmac(secret, `join|${j.id}|${j.role}|${j.instance}|${j.nonce}|${j.timestampMs}`);
+/**
+ * What a joining node proves: it holds its role's secret, for this id, instance, nonce, time and
+ * proof-of-possession key (its thumbprint), so nobody can swap in another key for the token.
+ */
+export function joinProof(secret: Buffer, j: { id: string; role: JoiningRole; instance: string; nonce: string; timestampMs: number; popKey: PopJwk }): string {
+  return hmac(secret, `join|${j.id}|${j.role}|${j.instance}|${j.nonce}|${j.timestampMs}|${popThumbprint(j.popKey)}`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { derive } from './key-ring';
 import type { NodeRole } from './permissions';
+import { isPopJwk, type PopJwk } from './pop-key';
 
 /** Claims of a node token: who sent a message and in which role. */
 export interface NodeClaims {
@@ -11,6 +12,10 @@ export interface NodeClaims {
   /** Issued tokens: the process instance the principal admitted. */
   inst?: string;
   exp: number;
+  /** Issued tokens: the public key whose holder may send with this token (`cnf.jwk`, RFC 7800). */
+  cnf?: PopJwk;
+  /** `cnf` imported once by the verifier and cached with the claims: one verify per message, no import. */
+  popKey?: KeyObject;
 }
 
 /** What a node signs or asks to be signed for itself. */
@@ -19,6 +24,8 @@ export interface NodeTokenRequest {
   role: NodeRole;
   group?: string;
   inst?: string;
+  /** Issued mode: the proof-of-possession key the token confirms. */
+  cnf?: PopJwk;
 }
 
 /** A public key offered inside a message (the join reply), named by its thumbprint. */
@@ -56,9 +63,11 @@ export function nodeClaimsOf(decoded: unknown): NodeClaims {
   if (typeof d['sub'] !== 'string' || typeof d['exp'] !== 'number' || !NODE_ROLES.includes(String(d['role']))) {
     throw new Error('node token lacks sub, exp or a node role');
   }
+  const jwk = (d['cnf'] as { jwk?: unknown } | undefined)?.jwk;
   return {
     sub: d['sub'], role: d['role'] as NodeRole, exp: d['exp'],
     ...(d['group'] ? { group: String(d['group']) } : {}), ...(typeof d['inst'] === 'string' ? { inst: d['inst'] } : {}),
+    ...(isPopJwk(jwk) ? { cnf: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } } : {}),
   };
 }
 

@@ -28,6 +28,8 @@ interface ConsumerRecord {
 const HEADER_KID = 'x-kid';
 const HEADER_TS = 'x-ts';
 const HEADER_TASK_IDS = 'x-task-ids';
+/** Issued mode: the sender's signature over AAD | body, base64url (it cannot sit inside the body it signs). */
+const HEADER_SIG = 'x-sig';
 
 /**
  * RabbitMQ through amqplib with its opt-in recovery: after every (re)connect the setup step
@@ -166,6 +168,7 @@ export class AmqpTransport implements Transport {
       kid: String(headers[HEADER_KID] ?? ''),
       body: msg.content,
       ...(typeof headers[HEADER_TASK_IDS] === 'string' ? { taskIds: (headers[HEADER_TASK_IDS]).split(',') } : {}),
+      ...(typeof headers[HEADER_SIG] === 'string' ? { sig: Buffer.from(headers[HEADER_SIG], 'base64url') } : {}),
     };
     const settle = (fn: () => void) => {
       if (!live()) { settled = true; return; }
@@ -199,7 +202,7 @@ export class AmqpTransport implements Transport {
     const ch = this.#publisher!;
     const props = {
       messageId: m.id, type: m.type, appId: m.sender, timestamp: Math.floor(m.timestampMs / 1000),
-      headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs, ...(m.taskIds?.length ? { [HEADER_TASK_IDS]: m.taskIds.join(',') } : {}) },
+      headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs, ...(m.taskIds?.length ? { [HEADER_TASK_IDS]: m.taskIds.join(',') } : {}), ...(m.sig ? { [HEADER_SIG]: m.sig.toString('base64url') } : {}) },
       persistent: options.persistent ?? false, contentType: 'application/octet-stream',
       ...(options.expirationMs ? { expiration: String(options.expirationMs) } : {}),
     };

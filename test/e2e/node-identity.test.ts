@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { DEV_AES_KEYS, DEV_JWT_SECRET } from '../../src/config/schema';
 import { topologyNames } from '../../src/protocol/names';
@@ -9,6 +9,7 @@ import { IssuedTokenSigner } from '../../src/security/issued-tokens';
 import { parseKeyRing } from '../../src/security/key-ring';
 import { generateNodeKeyPair, loadSigningKey } from '../../src/security/node-keys';
 import { NodeTokenAuthority } from '../../src/security/node-tokens';
+import { PopKeyPair } from '../../src/security/pop-key';
 import { ReplayGuard } from '../../src/security/replay-guard';
 import { Api, TestCluster, type NodeProcess } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
@@ -31,7 +32,7 @@ async function rejected(node: NodeProcess, reason: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-async function nodeIds(api: Api): Promise<{ id: string; role: string; status: string; group: string; instance?: string }[]> {
+async function nodeIds(api: Api): Promise<{ id: string; role: string; status: string; group: string; instance?: string; lastSeen?: string }[]> {
   const r = await api.get('/nodes');
   assert.equal(r.status, 200);
   return r.body.items;
@@ -45,6 +46,15 @@ async function runTasks(api: Api, count: number): Promise<void> {
     ids.push(r.body.id as string);
   }
   for (const id of ids) await waitFor(async () => (await api.get(`/tasks/${id}`)).body.status as string, (s) => s === 'succeeded', { timeoutMs: 20_000, what: `task ${id} succeeded` });
+}
+
+/** Opens a sealed body with the AES keys every node holds, and returns the sender's token inside. */
+function liftToken(m: WireMessage): string {
+  const key = parseKeyRing(DEV_AES_KEYS).get(m.kid)!;
+  const d = createDecipheriv('aes-256-gcm', key.secret, m.body.subarray(0, 12), { authTagLength: 16 });
+  d.setAAD(Buffer.from(`${m.id}|${m.type}|${m.sender}|${m.timestampMs}|${m.kid}`));
+  d.setAuthTag(m.body.subarray(m.body.length - 16));
+  return (JSON.parse(Buffer.concat([d.update(m.body.subarray(12, m.body.length - 16)), d.final()]).toString('utf8')) as { token: string }).token;
 }
 
 const logged = (node: NodeProcess, msg: string, extra: (l: Record<string, unknown>) => boolean = () => true) => node.jsonLogs().filter((l) => l['msg'] === msg && extra(l));
@@ -153,6 +163,52 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
       assert.equal(ns.some((n) => n.id === 'ki-evil'), false);
       assert.notEqual(ns.find((n) => n.id === 'ki1')?.group, 'evil');
     });
+
+    it('refuses node.assign sealed with a principal token lifted from its heartbeat (reason pop), and the Ki keeps its group', async () => {
+      const names = topologyNames(iso.prefix);
+      const groupBefore = (await nodeIds(api)).find((n) => n.id === 'ki1')?.group;
+      assert.equal(groupBefore, 'an1');
+      const before = { pop: await rejected(ki1, 'pop'), token: await rejected(ki1, 'token') };
+      const conn = await amqplib.connect(iso.amqpUrl);
+      try {
+        const ch = await conn.createConfirmChannel();
+        // Listen like a Ki that binds a queue to the principals' heartbeats, and read the token out of one.
+        const { queue } = await ch.assertQueue('', { exclusive: true });
+        await ch.bindQueue(queue, names.control, names.rk.heartbeat('principal', 'p1'));
+        const heartbeat = await new Promise<WireMessage>((resolve) => {
+          void ch.consume(queue, (msg) => {
+            if (!msg) return;
+            const h = msg.properties.headers ?? {};
+            resolve({ id: String(msg.properties.messageId), type: String(msg.properties.type), sender: String(msg.properties.appId), timestampMs: Number(h['x-ts']), kid: String(h['x-kid']), body: msg.content });
+          }, { noAck: true });
+        });
+        assert.equal(heartbeat.type, 'node.heartbeat');
+        const token = liftToken(heartbeat);
+        assert.ok(token.split('.').length === 3, 'a node token was lifted');
+        // Sealed as p1 with the real, unexpired token: signed with the Ki's own key, or not signed at all.
+        for (const pop of [new PopKeyPair(), undefined]) {
+          const wire = new EnvelopeCodec({
+            nodeId: 'p1', keys: parseKeyRing(DEV_AES_KEYS), tokens: { verify: () => { throw new Error('unused'); } }, ownToken: { get: () => token },
+            replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20, ...(pop ? { pop } : {}),
+          }).seal('node.assign', { v: 1, nodeId: 'ki1', group: 'evil', term: 999 });
+          ch.publish(names.control, names.rk.assign('ki1'), wire.body, {
+            messageId: wire.id, type: wire.type, appId: wire.sender, contentType: 'application/octet-stream',
+            headers: { 'x-kid': wire.kid, 'x-ts': wire.timestampMs, ...(wire.sig ? { 'x-sig': wire.sig.toString('base64url') } : {}) },
+          });
+        }
+        await ch.waitForConfirms();
+      } finally {
+        await conn.close();
+      }
+      await waitFor(() => rejected(ki1, 'pop'), (n) => n >= before.pop + 2, { what: 'lifted-token assignments refused by ki1 with reason pop' });
+      assert.equal(await rejected(ki1, 'token'), before.token, 'the lifted token itself verifies: only the proof of possession stops it');
+      assert.ok(logged(ki1, 'message rejected', (l) => l['reason'] === 'pop' && l['messageType'] === 'node.assign').length >= 2);
+      // A later heartbeat of ki1 still names its group.
+      const since = Date.now();
+      const fresh = await waitFor(async () => (await nodeIds(api)).find((n) => n.id === 'ki1'), (k) => Date.parse(k?.lastSeen ?? '') > since, { what: 'a heartbeat of ki1 after the forged assignments' });
+      assert.equal(fresh?.group, 'an1');
+      assert.ok(ki1.alive);
+    });
   });
 
   describe('refresh', () => {
@@ -181,6 +237,7 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
       assert.ok(issuedTo('an1') >= start.an1 + 3, `an1 refreshed ${issuedTo('an1') - start.an1} times`);
       assert.ok(issuedTo('ki1') >= start.ki1 + 3, `ki1 refreshed ${issuedTo('ki1') - start.ki1} times`);
       for (const n of nodes) assert.equal(await rejected(n, 'token'), 0, `${n.id} refused no token`);
+      for (const n of nodes) assert.equal(await rejected(n, 'pop'), 0, `${n.id} refused no message signature`);
     });
   });
 });

@@ -70,7 +70,7 @@ function validPayload(type: MessageType, nowMs: number): unknown {
     case 'election.tick': return { v: 1, from: 'intruder', atMs: nowMs };
     // Names another node than any sender the recipes use: even sealed without a token (the one
     // type that may be), it is refused for its sender.
-    case 'node.join': return { v: 1, id: 'intruder', role: 'ki', instance: 'intruder-instance-0001', nonce: 'intruder-nonce-000001', proof: 'A'.repeat(43) };
+    case 'node.join': return { v: 1, id: 'intruder', role: 'ki', instance: 'intruder-instance-0001', nonce: 'intruder-nonce-000001', popKey: { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43) }, proof: 'A'.repeat(43) };
     case 'node.identity': return {
       v: 1, id: 'ki1', instance: 'intruder-instance-0001', nonce: 'intruder-nonce-000001', token: 'x.y.z', expiresAtMs: nowMs + 60_000,
       verifyKeys: [{ kid: 'intruder', pem: 'not a key' }], proof: 'A'.repeat(43),

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { createIsolation, rabbitmqctl, type Isolation } from '../../helpers/isolation';
 import { waitFor } from '../../helpers/wait';
@@ -107,6 +108,21 @@ describe('AMQP transport against the real RabbitMQ', function () {
     const decrypt = rejected.values.find((v) => v.labels['reason'] === 'decrypt');
     assert.equal(decrypt?.value, 1);
     await waitFor(() => a.transport.queueDepth(a.names.deadLetterQueue), (n) => n >= 1, { what: 'message in the dead-letter queue' });
+    await a.transport.stop();
+  });
+
+  it('carries a message signature (x-sig) byte for byte, and no signature when there is none', async () => {
+    const a = makeBus(iso, 's1');
+    await a.transport.start();
+    const got: (Buffer | undefined)[] = [];
+    await a.transport.consume({ name: `${iso.prefix}.sig`, kind: 'durable' }, 10, (d) => { got.push(d.message.sig); d.ack(); });
+    const sig = randomBytes(64);
+    const wire = { type: 'node.heartbeat', sender: 's1', timestampMs: Date.now(), kid: 'dev1', body: Buffer.alloc(64, 1) };
+    await a.transport.publish({ queue: `${iso.prefix}.sig` }, { ...wire, id: 'sig1', sig });
+    await a.transport.publish({ queue: `${iso.prefix}.sig` }, { ...wire, id: 'sig2' });
+    await waitFor(() => got.length, (n) => n === 2, { what: 'both deliveries' });
+    assert.deepEqual(got[0], sig);
+    assert.equal(got[1], undefined);
     await a.transport.stop();
   });
 });

@@ -22,7 +22,7 @@ const log = createLogger({ nodeId: 'test', role: 'test', level: 'silent' });
 const leader: Leadership = { isLeader: () => true, term: 1, leader: () => ({ id: 'p1', term: 1 }), fence: () => null };
 
 function busFor(transport: InProcessTransport, nodeId: string, identity: NodeIdentitySetup, metrics: Metrics): MessageBus {
-  const codec = new EnvelopeCodec({ nodeId, keys: parseKeyRing(`k1:${KEY_1}`), tokens: identity.verifier, ownToken: identity.ownToken, replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20 });
+  const codec = new EnvelopeCodec({ nodeId, keys: parseKeyRing(`k1:${KEY_1}`), tokens: identity.verifier, ownToken: identity.ownToken, replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20, ...(identity.pop ? { pop: identity.pop } : {}) });
   return new MessageBus({ transport, codec, metrics, log });
 }
 

@@ -5,6 +5,7 @@ import { derive } from '../../../src/security/key-ring';
 import { IssuedToken, IssuedTokenSigner, IssuedTokenVerifier } from '../../../src/security/issued-tokens';
 import { generateNodeKeyPair, loadSigningKey, verifyKeyFromPem, type SigningKey } from '../../../src/security/node-keys';
 import { NODE_TOKEN_AUDIENCE } from '../../../src/security/node-tokens';
+import { PopKeyPair } from '../../../src/security/pop-key';
 
 const newSigningKey = (): SigningKey => loadSigningKey(generateNodeKeyPair().privatePem);
 const verifierFor = (...keys: SigningKey[]) => new IssuedTokenVerifier({ keys: keys.map((k) => k.publicKey), pinned: true, clockToleranceSec: 0 });
@@ -22,6 +23,19 @@ describe('issued node tokens', () => {
     const claims = verifierFor(key).verify(token);
     assert.deepEqual({ sub: claims.sub, role: claims.role, group: claims.group, inst: claims.inst }, { sub: 'ki-1', role: 'ki', group: 'g1', inst: 'instance-0123456789' });
     assert.ok(claims.exp > now() + 590 && claims.exp <= now() + 600);
+  });
+
+  it('puts the confirmed key in cnf.jwk and hands it out imported with the claims', () => {
+    const pop = new PopKeyPair();
+    const claims = verifierFor(key).verify(signer.sign({ sub: 'ki-1', role: 'ki', cnf: pop.jwk }));
+    assert.deepEqual(claims.cnf, pop.jwk);
+    assert.deepEqual(claims.popKey?.export({ format: 'jwk' }), pop.jwk);
+    assert.equal(verifierFor(key).verify(signer.sign({ sub: 'ki-1', role: 'ki' })).popKey, undefined, 'no cnf, no key');
+  });
+
+  it('refuses a token whose cnf is not a P-256 public key', () => {
+    const token = jwt.sign({ role: 'ki', cnf: { jwk: { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43) } } }, key.privateKey, { algorithm: 'ES256', keyid: key.kid, subject: 'ki-1', audience: NODE_TOKEN_AUDIENCE, expiresIn: 60 });
+    assert.throws(() => verifierFor(key).verify(token), /cnf/);
   });
 
   it('signs RS256 with an RSA key', () => {

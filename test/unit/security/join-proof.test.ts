@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { identityProof, joinProof, joinSecretFor, proofMatches } from '../../../src/security/join-proof';
+import { PopKeyPair } from '../../../src/security/pop-key';
 
 const settings = { joinSecret: 'a-join-secret-that-is-long-enough-0123456789', joinSecretAn: '', joinSecretKi: '' };
-const join = { id: 'ki-1', role: 'ki' as const, instance: 'inst-0123456789abcdef', nonce: 'nonce-0123456789abcdef', timestampMs: 1_700_000_000_000 };
+const join = { id: 'ki-1', role: 'ki' as const, instance: 'inst-0123456789abcdef', nonce: 'nonce-0123456789abcdef', timestampMs: 1_700_000_000_000, popKey: new PopKeyPair().jwk };
 const reply = { id: 'ki-1', instance: join.instance, nonce: join.nonce, token: 'header.body.signature', kids: ['kid-a', 'kid-b'] };
 
 describe('join proofs', () => {
@@ -30,7 +31,7 @@ describe('join proofs', () => {
 
   it('refuses a join proof when any covered field changed', () => {
     const expected = joinProof(ki, join);
-    for (const change of [{ id: 'ki-2' }, { role: 'an' as const }, { instance: 'inst-other-0123456789' }, { nonce: 'nonce-other-0123456789' }, { timestampMs: join.timestampMs + 1 }]) {
+    for (const change of [{ id: 'ki-2' }, { role: 'an' as const }, { instance: 'inst-other-0123456789' }, { nonce: 'nonce-other-0123456789' }, { timestampMs: join.timestampMs + 1 }, { popKey: new PopKeyPair().jwk }]) {
       assert.equal(proofMatches(expected, joinProof(ki, { ...join, ...change })), false, JSON.stringify(change));
     }
   });
