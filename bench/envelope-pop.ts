@@ -41,11 +41,14 @@ function pairOf(mode: 'shared' | 'issued', signed: boolean): { an: EnvelopeCodec
 
 function assignOf(bytes: number): MessageOf<'task.assign'> {
   return {
-    v: 1, attempt: 1, an: 'an-1', gpus: [],
-    task: {
-      id: randomUUID(), type: 'echo', payload: { prompt: 'x'.repeat(bytes) }, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-      timeoutMs: 60_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now(),
-    },
+    v: 1, an: 'an-1',
+    items: [{
+      attempt: 1, gpus: [],
+      task: {
+        id: randomUUID(), type: 'echo', payload: { prompt: 'x'.repeat(bytes) }, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
+        timeoutMs: 60_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now(),
+      },
+    }],
   };
 }
 
