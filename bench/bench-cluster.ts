@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TestCluster, type NodeProcess } from '../test/helpers/cluster';
 import type { Isolation } from '../test/helpers/isolation';
@@ -29,6 +30,20 @@ export interface BenchCluster {
 }
 
 /**
+ * The node flags the role's image starts with (between `node` and `dist/main.js` in its
+ * Dockerfile's CMD), as NODE_OPTIONS: the benchmark measures the heap settings that ship.
+ */
+function imageNodeOptions(role: 'an' | 'ki', profileDir: string | undefined): Record<string, string> {
+  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(readFileSync(resolve(__dirname, '..', `Dockerfile.${role}`), 'utf8'))?.[1];
+  const args = cmd ? (JSON.parse(cmd) as string[]) : [];
+  const flags = args.slice(1, args.indexOf('dist/main.js')).filter((a) => a.startsWith('--'));
+  if (flags.length === 0) return {};
+  // The profiler preload (--cpu-prof) travels in NODE_OPTIONS too.
+  const preload = profileDir ? `--require ${resolve(__dirname, 'cpu-profiler-preload.cjs')} ` : '';
+  return { NODE_OPTIONS: `${preload}${flags.join(' ')}` };
+}
+
+/**
  * Starts principals first (one of them must hold the lease before An and Ki join), then An and Ki
  * nodes, and waits until every An reports the slots of its Kis: before that, the An does not
  * consume the pending queue and a phase would time the cluster's start instead of its work.
@@ -51,8 +66,8 @@ export async function startBenchCluster(iso: Isolation, o: BenchOptions, runId: 
   };
   for (let i = 1; i <= o.principals; i++) b.principals.push(await cluster.start('principal', { id: `principal${i}` }));
   b.urls = b.principals.map((p) => cluster.url(p));
-  await Promise.all(Array.from({ length: o.ans }, async (_, i) => b.ans.push(await cluster.start('an', { id: `an${i + 1}` }))));
-  await Promise.all(Array.from({ length: o.kis }, async (_, i) => b.kis.push(await cluster.start('ki', { id: `ki${i + 1}` }))));
+  await Promise.all(Array.from({ length: o.ans }, async (_, i) => b.ans.push(await cluster.start('an', { id: `an${i + 1}`, env: imageNodeOptions('an', profileDir) }))));
+  await Promise.all(Array.from({ length: o.kis }, async (_, i) => b.kis.push(await cluster.start('ki', { id: `ki${i + 1}`, env: imageNodeOptions('ki', profileDir) }))));
   const byId = (x: NodeProcess, y: NodeProcess) => x.id.localeCompare(y.id, 'en', { numeric: true });
   b.ans.sort(byId);
   b.kis.sort(byId);

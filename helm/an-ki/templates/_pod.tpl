@@ -44,7 +44,7 @@ spec:
     - name: {{ $role }}
       image: {{ include "an-ki.image" (dict "root" $root "role" $role) | quote }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-      args: ["node", "dist/main.js", {{ $role | quote }}]
+      args: ["node", {{- range $rv.nodeFlags }} {{ . | quote }},{{- end }} "dist/main.js", {{ $role | quote }}]
       env:
         # The pod name is the node id seen in /nodes, task.an / task.ki, logs and metrics.
         - name: NODE_ID

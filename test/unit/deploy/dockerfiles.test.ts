@@ -66,8 +66,12 @@ describe('images', () => {
 
       it(`runs node dist/main.js ${role} in exec form under tini`, () => {
         const { last } = image(role);
-        const cmd = execForm(last('CMD')?.args);
+        const full = execForm(last('CMD')?.args);
+        // node, its own flags (V8 heap settings), then the script and the role.
+        const cmd = [full[0] ?? '', ...full.slice(1).filter((a) => !a.startsWith('--'))];
         assert.deepEqual(cmd.slice(0, 2), ['node', 'dist/main.js']);
+        assert.ok(full.slice(1, full.indexOf('dist/main.js')).every((a) => a.startsWith('--')), `only flags between node and the script: ${full.join(' ')}`);
+        if (role === 'an' || role === 'ki') assert.ok(full.includes('--max-semi-space-size=2'), 'the An and Ki images keep a small young generation (memory target)');
         const named = cmd[2] ?? '';
         assert.ok((ROLES as readonly string[]).includes(named) || named === 'migrate', named);
         assert.equal(named, role);
