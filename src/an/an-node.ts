@@ -253,9 +253,10 @@ export class AnNode implements Service {
       }
       for (const p of placed) this.#pool.release(p.ki, p.reservation.kind === 'placed' ? p.reservation.reservation : null);
       if (never !== undefined || replicas > 1) {
-        const clusterReason = replicas > 1 && this.#clusterKis().length < replicas
-          ? `redundancy needs ${replicas} distinct Kis; the cluster has ${this.#clusterKis().length}`
-          : unfitReason(t.spec, this.#clusterKis());
+        const clusterKis = this.#clusterKis();
+        const clusterReason = replicas > 1 && clusterKis.length < replicas
+          ? `redundancy needs ${replicas} distinct Kis; the cluster has ${clusterKis.length}`
+          : unfitReason(t.spec, clusterKis);
         if (clusterReason || never !== undefined) unplaceable.push({ t, reason: clusterReason });
       }
     }

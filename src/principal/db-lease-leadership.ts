@@ -7,6 +7,17 @@ import type { Leadership } from './leadership';
 const LEASE_NAME = 'principal';
 
 /**
+ * Takes or renews the lease by compare-and-set ($1 name, $2 holder, $3 lease ms): a row is returned
+ * only to its holder or to a taker of an expired lease, and the term grows with each change of holder.
+ */
+export const TAKE_LEASE_SQL = `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
+  ON CONFLICT (name) DO UPDATE SET
+    term = CASE WHEN leader_lease.holder = excluded.holder THEN leader_lease.term ELSE leader_lease.term + 1 END,
+    holder = excluded.holder, expires_at = excluded.expires_at
+  WHERE leader_lease.holder = excluded.holder OR leader_lease.expires_at < now()
+  RETURNING term`;
+
+/**
  * Leadership fenced by a lease row taken by compare-and-set. The term grows each time the holder
  * changes, so every leader-only write can carry it and anything with a lower term is refused.
  * A leader that cannot renew before its lease runs out steps down on its own.
@@ -61,15 +72,7 @@ export class DbLeaseLeadership implements Service, Leadership {
     try {
       const orphaned = Date.now() - this.#liveLeaseSeenMs > 2 * this.d.leaseMs;
       if (this.isLeader() || (this.d.wantsLead?.() ?? true) || orphaned) {
-        const r = await this.d.db.query<{ term: number }>(
-          `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
-           ON CONFLICT (name) DO UPDATE SET
-             term = CASE WHEN leader_lease.holder = excluded.holder THEN leader_lease.term ELSE leader_lease.term + 1 END,
-             holder = excluded.holder, expires_at = excluded.expires_at
-           WHERE leader_lease.holder = excluded.holder OR leader_lease.expires_at < now()
-           RETURNING term`,
-          [LEASE_NAME, this.d.nodeId, this.d.leaseMs],
-        );
+        const r = await this.d.db.query<{ term: number }>(TAKE_LEASE_SQL, [LEASE_NAME, this.d.nodeId, this.d.leaseMs]);
         const row = r.rows[0];
         if (row) {
           this.#liveLeaseSeenMs = Date.now();

@@ -50,7 +50,7 @@ export class ClientTokenVerifier {
   verify(token: string): Caller {
     const cached = this.#cached(token);
     if (cached) return cached;
-    return this.#remember(token, this.#callerOf(this.#verifyLocal(token)));
+    return this.#accept(token, this.#verifyLocal(token));
   }
 
   /**
@@ -73,7 +73,7 @@ export class ClientTokenVerifier {
       if (err instanceof JwksTokenError) throw new InvalidTokenError(`invalid token: ${err.message}`);
       throw err;
     }
-    return this.#remember(token, this.#callerOf(payload));
+    return this.#accept(token, payload);
   }
 
   #cached(token: string): Caller | undefined {
@@ -81,9 +81,11 @@ export class ClientTokenVerifier {
     return hit && hit.expMs > Date.now() ? hit.caller : undefined;
   }
 
-  #remember(token: string, caller: Caller): Caller {
+  /** The caller of a verified token, kept until the token expires (its `exp`, read once here). */
+  #accept(token: string, decoded: string | jwt.JwtPayload): Caller {
+    const caller = this.#callerOf(decoded);
     if (this.#cache.size >= 10_000) this.#cache.clear();
-    const exp = (jwt.decode(token) as jwt.JwtPayload | null)?.exp;
+    const exp = typeof decoded === 'object' ? decoded.exp : undefined;
     if (typeof exp === 'number') this.#cache.set(token, { caller, expMs: exp * 1000 });
     return caller;
   }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TAKE_LEASE_SQL } from '../../../src/principal/db-lease-leadership';
 import { migrate } from '../../../src/store/migrate';
 import { MIGRATIONS } from '../../../src/store/migrations';
 import { PgliteDatabase } from '../../../src/store/pglite-database';
@@ -339,15 +340,8 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
   describe('other statements of standalone', () => {
     it('takes, renews and hands over the leader lease by compare-and-set with a term', async () => {
       await db.query("DELETE FROM leader_lease WHERE name = 'principal'");
-      const take = (holder: string) => db.query<{ term: number }>(
-        `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
-         ON CONFLICT (name) DO UPDATE SET
-           term = CASE WHEN leader_lease.holder = excluded.holder THEN leader_lease.term ELSE leader_lease.term + 1 END,
-           holder = excluded.holder, expires_at = excluded.expires_at
-         WHERE leader_lease.holder = excluded.holder OR leader_lease.expires_at < now()
-         RETURNING term`,
-        ['principal', holder, 60_000],
-      );
+      // The statement the principals run, so a change to it is checked on PGlite too.
+      const take = (holder: string) => db.query<{ term: number }>(TAKE_LEASE_SQL, ['principal', holder, 60_000]);
       assert.deepEqual((await take('p1')).rows, [{ term: 1 }]);
       assert.deepEqual((await take('p1')).rows, [{ term: 1 }], 'renewal keeps the term');
       assert.equal((await take('p2')).rowCount, 0, 'a live lease is not taken');
