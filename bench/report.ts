@@ -14,6 +14,8 @@ export interface PhaseRecord<T> {
   error?: string;
   resources: TargetUsage[];
   machine?: MachineUsage;
+  /** Mean tasks per group commit or message during the phase, by kind (`anki_batch_items`). */
+  batchItems?: Record<string, number>;
 }
 
 export interface Yardsticks {
@@ -200,4 +202,12 @@ export function renderCostPerTask(p: Phases): string {
     out.push(`  ${r.name.padEnd(12)} ${parts.join('; ')}; all watched ${fmt(total)} ms/task`);
   }
   return out.join('\n');
+}
+
+/** How well the phase batched: mean tasks per INSERT/UPDATE and per message, by kind. */
+export function renderBatchItems(p: Phases): string {
+  const recs: { name: string; batchItems?: Record<string, number> }[] = [p.batch, p.single, ...p.latency, p.steady].filter((r) => r !== undefined);
+  const lines = recs.filter((r) => r.batchItems && Object.keys(r.batchItems).length > 0)
+    .map((r) => `  ${r.name.padEnd(12)} ${Object.entries(r.batchItems!).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  return lines.length ? ['Tasks per statement or message (mean of anki_batch_items during the phase):', ...lines].join('\n') : '';
 }

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { Pool } from 'undici';
 
 export interface RestAnswer {
   status: number;
@@ -6,42 +6,34 @@ export interface RestAnswer {
 }
 
 /**
- * A minimal JSON-over-HTTP client on node:http with keep-alive, spreading requests over the
- * principals' base URLs in turn. A transport error comes back as status 0 (body = the message)
- * instead of throwing, so a load loop counts it and goes on.
+ * A JSON-over-HTTP client with keep-alive connection pools (undici: it costs about half the CPU of
+ * node:http per request, and the client shares the two cores with the cluster it measures),
+ * spreading requests over the principals' base URLs in turn. A transport error comes back as
+ * status 0 (body = the message) instead of throwing, so a load loop counts it and goes on.
  */
 export class RestClient {
-  readonly #pool: http.Agent;
-  readonly #targets: URL[];
+  readonly #pools: Pool[];
+  readonly #headers: Record<string, string>;
   #next = 0;
 
-  constructor(baseUrls: readonly string[], private readonly token: string, maxSockets: number, private readonly timeoutMs = 30_000) {
+  constructor(baseUrls: readonly string[], token: string, maxSockets: number, private readonly timeoutMs = 30_000) {
     if (baseUrls.length === 0) throw new Error('no principal URL');
-    this.#targets = baseUrls.map((u) => new URL(u));
-    this.#pool = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.#pools = baseUrls.map((u) => new Pool(u, { connections: maxSockets, pipelining: 1, keepAliveTimeout: 60_000 }));
+    this.#headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   }
 
-  post(path: string, body: unknown): Promise<RestAnswer> {
-    const target = this.#targets[this.#next++ % this.#targets.length]!;
-    const data = Buffer.from(JSON.stringify(body));
-    return new Promise<RestAnswer>((resolve) => {
-      const req = http.request({
-        agent: this.#pool, host: target.hostname, port: target.port, path, method: 'POST', timeout: this.timeoutMs,
-        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'content-length': data.length },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => resolve({ status: 0, body: err.message }));
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (err) => resolve({ status: 0, body: err.message }));
-      req.end(data);
-    });
+  async post(path: string, body: unknown): Promise<RestAnswer> {
+    const pool = this.#pools[this.#next++ % this.#pools.length]!;
+    try {
+      const res = await pool.request({ path, method: 'POST', headers: this.#headers, body: JSON.stringify(body), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      return { status: res.statusCode, body: await res.body.text() };
+    } catch (err) {
+      return { status: 0, body: (err as Error).message };
+    }
   }
 
   close(): void {
-    this.#pool.destroy();
+    for (const p of this.#pools) void p.destroy();
   }
 }
 

@@ -9,8 +9,9 @@ import { MachineLoad } from './machine-load';
 import { summarizeProfiles, type ProfileSummary } from './cpu-profile';
 import { runLatency, type LatencyResult } from './latency';
 import { parseArgs, resolveOptions, USAGE, type BenchOptions } from './options';
+import { meanBatchItems, scrapeBatchTotals } from './batch-sizes';
 import { pidsByName, ProcessSampler, type WatchTarget } from './process-sampler';
-import { buildRows, renderCostPerTask, renderLatencyBreakdown, renderResources, renderTable, type PhaseRecord, type Phases, type Yardsticks } from './report';
+import { buildRows, renderBatchItems, renderCostPerTask, renderLatencyBreakdown, renderResources, renderTable, type PhaseRecord, type Phases, type Yardsticks } from './report';
 import { RestClient } from './rest-client';
 import { TaskDb } from './task-db';
 import { runThroughput, type ThroughputResult } from './throughput';
@@ -47,18 +48,23 @@ function infraTargets(): WatchTarget[] {
   ];
 }
 
-async function measured<T>(name: string, targets: WatchTarget[], fn: () => Promise<T>): Promise<PhaseRecord<T>> {
+async function measured<T>(name: string, targets: WatchTarget[], fn: () => Promise<T>, metricsUrls: readonly string[] = []): Promise<PhaseRecord<T>> {
   say(`- ${name} ...`);
   const sampler = new ProcessSampler(targets, 500);
   const load = new MachineLoad();
+  const batchesBefore = await scrapeBatchTotals(metricsUrls);
   sampler.start();
   load.start();
+  let outcome: { result: T } | { error: string };
   try {
-    const result = await fn();
-    return { name, result, resources: sampler.stop(), machine: load.stop() };
+    outcome = { result: await fn() };
   } catch (err) {
-    return { name, error: (err as Error).stack ?? String(err), resources: sampler.stop(), machine: load.stop() };
+    outcome = { error: (err as Error).stack ?? String(err) };
   }
+  const resources = sampler.stop();
+  const machine = load.stop();
+  const batchItems = meanBatchItems(batchesBefore, await scrapeBatchTotals(metricsUrls));
+  return { name, ...outcome, resources, machine, batchItems };
 }
 
 async function yardsticks(iso: Isolation, o: BenchOptions, signal: AbortSignal): Promise<Yardsticks> {
@@ -85,6 +91,7 @@ async function warmUp(rest: RestClient, db: TaskDb, signal: AbortSignal): Promis
 
 async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: AbortSignal): Promise<Phases> {
   const targets = [...b.watchTargets(), ...infraTargets()];
+  const metricsUrls = b.cluster.nodes.map((n) => `http://127.0.0.1:${n.metricsPort}/metrics`);
   const out: Phases = { latency: [] };
   const rest = new RestClient(b.urls, b.submitterToken, 64);
   try {
@@ -94,12 +101,12 @@ async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: Abor
     const budgetMs = (tasks: number) => Math.max(60_000, tasks * 6);
     if (o.phases.has('batch') && !signal.aborted) {
       out.batch = await measured<ThroughputResult>(`batch ${o.batchTasks}`, targets, () => runThroughput(
-        { mode: 'batch', tasks: o.batchTasks, perRequest: o.batchSize, concurrency: o.batchSubmitters, timeoutMs: budgetMs(o.batchTasks) }, rest, db, signal));
+        { mode: 'batch', tasks: o.batchTasks, perRequest: o.batchSize, concurrency: o.batchSubmitters, timeoutMs: budgetMs(o.batchTasks) }, rest, db, signal), metricsUrls);
       say(`  ${JSON.stringify(out.batch.result ?? out.batch.error)}`);
     }
     if (o.phases.has('single') && !signal.aborted) {
       out.single = await measured<ThroughputResult>(`single ${o.singleTasks}`, targets, () => runThroughput(
-        { mode: 'single', tasks: o.singleTasks, perRequest: 1, concurrency: o.singleClients, timeoutMs: budgetMs(o.singleTasks) }, rest, db, signal));
+        { mode: 'single', tasks: o.singleTasks, perRequest: 1, concurrency: o.singleClients, timeoutMs: budgetMs(o.singleTasks) }, rest, db, signal), metricsUrls);
       say(`  ${JSON.stringify(out.single.result ?? out.single.error)}`);
     }
   } finally {
@@ -111,13 +118,13 @@ async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: Abor
     if (o.phases.has('latency')) {
       for (const rate of o.rates) {
         if (signal.aborted) break;
-        const rec = await measured<LatencyResult>(`${rate}/s`, targets, () => runLatency(plan(rate, o.latencySec), open, db, signal));
+        const rec = await measured<LatencyResult>(`${rate}/s`, targets, () => runLatency(plan(rate, o.latencySec), open, db, signal), metricsUrls);
         say(`  e2e ${JSON.stringify(rec.result?.endToEnd ?? rec.error)}`);
         out.latency.push(rec);
       }
     }
     if (o.phases.has('steady') && !signal.aborted) {
-      out.steady = await measured<LatencyResult>(`${o.steadyRate}/s`, targets, () => runLatency(plan(o.steadyRate, o.steadySec), open, db, signal));
+      out.steady = await measured<LatencyResult>(`${o.steadyRate}/s`, targets, () => runLatency(plan(o.steadyRate, o.steadySec), open, db, signal), metricsUrls);
       say(`  e2e ${JSON.stringify(out.steady.result?.endToEnd ?? out.steady.error)}`);
     }
   } finally {
@@ -219,6 +226,7 @@ async function main(argv: string[]): Promise<number> {
     say(renderResources(p));
     say('');
     say(renderCostPerTask(p));
+    say(renderBatchItems(p));
     say('');
     say(renderLatencyBreakdown(p));
     if (Object.keys(logs).length) {

@@ -5,7 +5,7 @@ import { Membership, type Heartbeat, type Member } from '../cluster/membership';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { AssignItem, MessageOf, PendingItem, ResultItem, TaskErrorData } from '../protocol/messages';
+import { PENDING_TASKS_PER_MESSAGE, type AssignItem, type MessageOf, type PendingItem, type ResultItem, type TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress, TaskStatus } from '../store/task-record';
@@ -81,6 +81,11 @@ export class AnNode implements Service {
   #window = -1;
   /** Tasks the window may hold (a pending message carries several). */
   #windowTasks = 0;
+  /**
+   * Moving mean of the tasks per pending message, which sizes the prefetch. It starts at a full
+   * message: a backlog already in the queue arrives all at once, before any mean could adapt.
+   */
+  #tasksPerMessage = PENDING_TASKS_PER_MESSAGE;
   /** Intake paused because more tasks wait here than the window is for. */
   #overfull = false;
   #stopTimers: (() => void)[] = [];
@@ -93,12 +98,19 @@ export class AnNode implements Service {
     this.#group = d.config.an.group || d.nodeId;
     this.#pool = new KiPool(d.config.an.policy);
     this.#kis = new Membership(d.config.cluster);
-    this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax);
-    this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); } });
+    this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax, (n) => d.metrics.batchItems.observe({ batch: 'state' }, n));
+    this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => {
+      d.metrics.batchItems.observe({ batch: 'progress' }, items.length);
+      await d.repo.saveProgress(items);
+      return items.map(() => undefined);
+    } });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#assigns = new BatchSender<AssignItem>({
       maxItems: ASSIGN_BATCH_MAX,
-      send: (ki, items) => d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
+      send: (ki, items) => {
+        d.metrics.batchItems.observe({ batch: 'assign' }, items.length);
+        return d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch }));
+      },
     });
     this.#events = new EventBatcher((events) => d.bus.send({ exchange: d.names.control, routingKey: d.names.rk.event('finished') }, 'task.event', { v: 1, events }));
   }
@@ -191,17 +203,31 @@ export class AnNode implements Service {
     const waiting = this.#waiting.size;
     if (!this.#overfull && waiting > this.#windowTasks) this.#overfull = true;
     else if (this.#overfull && waiting <= this.#windowTasks / 2) this.#overfull = false;
-    const target = this.#overfull ? 0 : this.#windowTasks;
+    const target = this.#overfull ? 0 : this.#prefetchFor(this.#windowTasks);
     if (target !== this.#window) {
       this.#window = target;
       for (const b of this.#bands) void b.setPrefetch(target);
     }
   }
 
+  /**
+   * Prefetch counts messages: the window in tasks divided by the tasks a pending message has been
+   * carrying (one at low load, up to 64 under load), so a backlog of full messages cannot fill
+   * the heap with 64 times the window; but never fewer messages than the group has slots, so
+   * one-task messages can still keep every slot busy. It moves in powers of two, so that each
+   * change (a new subscription on the broker) is rare.
+   */
+  #prefetchFor(windowTasks: number): number {
+    if (windowTasks <= 0) return 0;
+    const perMessage = 2 ** Math.floor(Math.log2(Math.max(1, this.#tasksPerMessage)));
+    return Math.min(windowTasks, Math.max(this.#pool.capacity, Math.ceil(windowTasks / perMessage)));
+  }
+
   // ---- intake and placement ----------------------------------------------------------------
 
   #onPending({ msg, delivery }: Received): void {
     const { items } = msg.payload as MessageOf<'task.pending'>;
+    this.#tasksPerMessage += (items.length - this.#tasksPerMessage) * 0.1;
     const parts = splitDelivery(delivery, items, (item) => this.#republish(item));
     items.forEach((item, i) => this.#take(item, parts[i]!, item.trace ?? msg.trace));
     this.#pump();

@@ -9,7 +9,8 @@ import type { AppliedTransition, TaskRepository, Transition } from '../store/tas
  */
 export class StateWriter {
   readonly #committer: GroupCommitter<Transition, AppliedTransition | null>;
-  constructor(repo: TaskRepository, maxBatch: number) {
+  /** `onBatch` hears the rows of each UPDATE (for the batch-size metric). */
+  constructor(repo: TaskRepository, maxBatch: number, onBatch: (rows: number) => void = () => {}) {
     this.#committer = new GroupCommitter({
       maxBatch,
       // One statement at a time: two concurrent multi-row UPDATEs lock rows in plan order, which
@@ -21,6 +22,7 @@ export class StateWriter {
         const lastIndexById = new Map<string, number>();
         items.forEach((t, i) => lastIndexById.set(t.id, i));
         const unique = items.filter((t, i) => lastIndexById.get(t.id) === i);
+        onBatch(unique.length);
         const applied = await repo.applyTransitions(unique);
         const byId = new Map(applied.map((a) => [a.id, a]));
         return items.map((t) => byId.get(t.id) ?? null);

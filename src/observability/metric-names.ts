@@ -20,6 +20,7 @@ export const METRIC = {
   taskExecutions: 'anki_task_executions_total',
   httpRequests: 'anki_http_requests_total',
   httpDuration: 'anki_http_request_duration_seconds',
+  batchItems: 'anki_batch_items',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

@@ -2,6 +2,12 @@ import { Counter, Gauge, Histogram, type Registry, collectDefaultMetrics } from 
 import { METRIC } from './metric-names';
 
 /** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
+/** Items per group commit or message: one at low load, up to the configured maximum under load. */
+export const BATCH_ITEMS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
+
+/** What a batch carries, the `batch` label of {@link METRIC.batchItems}. */
+export type BatchKind = 'insert' | 'pending' | 'assign' | 'result' | 'state' | 'progress';
+
 export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
 
 /** Every metric of the platform, registered on one registry. Each role updates the ones it owns. */
@@ -27,6 +33,7 @@ export function createMetrics(registry: Registry, role: string) {
     tasksRetried: new Counter({ name: METRIC.tasksRetried, help: 'Attempts that were retried or requeued', labelNames: ['reason'], registers: [registry] }),
     taskExecutions: new Counter({ name: METRIC.taskExecutions, help: 'Executions started on this Ki', labelNames: ['type'], registers: [registry] }),
     httpRequests: new Counter({ name: METRIC.httpRequests, help: 'REST requests', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    batchItems: new Histogram({ name: METRIC.batchItems, help: 'Tasks per group-committed statement or batched message', labelNames: ['batch'], buckets: BATCH_ITEMS_BUCKETS, registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".

@@ -10,7 +10,7 @@ import { GroupCommitter } from '../store/group-commit';
 import { specOf, type TaskRecord } from '../store/task-record';
 import type { TaskRepository } from '../store/task-repository';
 import { BatchSender, type MessageBus } from '../transport';
-import type { PendingItem } from '../protocol/messages';
+import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol/messages';
 import type { SubmitTask } from '../http/task-schemas';
 
 export interface AdmissionDeps {
@@ -22,15 +22,10 @@ export interface AdmissionDeps {
   log: Logger;
 }
 
-/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 13 per row. */
 /** How long after its confirm a task still queued gets its publish mark. */
 const MARK_AFTER_MS = 1000;
+/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 13 per row. */
 const MAX_ROWS_PER_INSERT = 2000;
-/**
- * Tasks per pending message. An An holds a whole message until every task in it is dispatched,
- * and its look-ahead window counts messages, so a message stays small next to that window.
- */
-const PENDING_BATCH_MAX = 64;
 
 /**
  * Admission: validate → in-memory map → DB insert (group-committed across concurrent requests) →
@@ -53,13 +48,21 @@ export class TaskAdmission {
     this.map = new AdmissionMap(d.config.principal.maxAdmitted);
     this.#inserts = new GroupCommitter<TaskRecord[], void>({
       maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length, coalesce: true,
-      flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
+      flush: async (groups) => {
+        const rows = groups.flat();
+        d.metrics.batchItems.observe({ batch: 'insert' }, rows.length);
+        await d.repo.insertMany(rows);
+        return groups.map(() => undefined);
+      },
       // One submission the store cannot hold must not fail the others written with it.
       isItemError: isDataError,
     });
     this.#pending = new BatchSender<PendingItem>({
-      maxItems: PENDING_BATCH_MAX,
-      send: (queue, items) => d.bus.sendMany({ queue }, 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true }),
+      maxItems: PENDING_TASKS_PER_MESSAGE,
+      send: (queue, items) => {
+        d.metrics.batchItems.observe({ batch: 'pending' }, items.length);
+        return d.bus.sendMany({ queue }, 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true });
+      },
     });
 
   }

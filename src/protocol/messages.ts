@@ -53,6 +53,12 @@ export type TaskEvent = z.infer<typeof taskEvent>;
 
 /** Items per batched message; a sender splits a batch whose sealed form would be too large. */
 export const MAX_ITEMS = 1000;
+
+/**
+ * Tasks per pending message the principals send. An An holds a whole message until every task in
+ * it is placed and its prefetch counts messages, so a message stays small next to its window.
+ */
+export const PENDING_TASKS_PER_MESSAGE = 64;
 /** W3C traceparent of one item's own trace: items of one message belong to different traces. */
 const traceparent = z.string().max(256).optional();
 

@@ -22,6 +22,10 @@ interface ConsumerRecord {
   handler: (d: Delivery) => void;
   channel?: Channel;
   consumerTag?: string;
+  /** The limit the live consumer subscribed with. */
+  consumingWith?: number;
+  /** The prefetch change being applied, if any. */
+  applying?: Promise<void>;
   cancelled: boolean;
 }
 
@@ -90,7 +94,11 @@ export class AmqpTransport implements Transport {
     model.on('disconnect', (err: Error) => {
       this.#connected = false;
       this.#publisher = undefined;
-      for (const c of this.#consumers) c.channel = undefined;
+      for (const c of this.#consumers) {
+        c.channel = undefined;
+        c.consumerTag = undefined;
+        c.consumingWith = undefined;
+      }
       this.#emit({ type: 'disconnected', error: err });
     });
     model.on('reconnect-scheduled', (info: { attempt: number; delay: number }) => this.#emit({ type: 'reconnecting', attempt: info.attempt, delayMs: info.delay }));
@@ -153,6 +161,34 @@ export class AmqpTransport implements Transport {
       if (msg) c.handler(this.#delivery(ch, msg));
     }, { noAck: false });
     c.consumerTag = consumerTag;
+    c.consumingWith = c.prefetch;
+  }
+
+  /**
+   * basic.qos binds a consumer's limit when it subscribes, and a later one changes nothing for it:
+   * a new limit means a new subscription. Unacked deliveries stay with the channel across the swap
+   * and are acked as usual. A closed channel is left to recovery, which subscribes with the latest.
+   */
+  async #applyPrefetch(c: ConsumerRecord): Promise<void> {
+    const ch = c.channel;
+    if (!ch || c.cancelled) return;
+    const want = c.prefetch;
+    try {
+      if (c.consumerTag && c.consumingWith !== want) {
+        const tag = c.consumerTag;
+        c.consumerTag = undefined;
+        c.consumingWith = undefined;
+        await ch.cancel(tag);
+      }
+      if (want > 0 && !c.consumerTag && c.channel === ch) {
+        await ch.prefetch(want);
+        const { consumerTag } = await ch.consume(c.spec.name, (msg) => { if (msg) c.handler(this.#delivery(ch, msg)); }, { noAck: false });
+        if (c.channel === ch) {
+          c.consumerTag = consumerTag;
+          c.consumingWith = want;
+        }
+      }
+    } catch { /* the channel closed; recovery subscribes with the latest limit */ }
   }
 
   #delivery(ch: Channel, msg: ConsumeMessage): Delivery {
@@ -231,23 +267,12 @@ export class AmqpTransport implements Transport {
       await this.#subscribe(this.#modelFacade(), record);
     }
     return {
-      setPrefetch: async (count: number) => {
-        const was = record.prefetch;
+      setPrefetch: (count: number) => {
         record.prefetch = count;
-        const ch = record.channel;
-        if (!ch) return;
-        try {
-          if (count <= 0 && record.consumerTag) {
-            await ch.cancel(record.consumerTag);
-            record.consumerTag = undefined;
-          } else if (count > 0 && (was <= 0 || !record.consumerTag)) {
-            await ch.prefetch(count);
-            const { consumerTag } = await ch.consume(spec.name, (msg) => { if (msg) handler(this.#delivery(ch, msg)); }, { noAck: false });
-            record.consumerTag = consumerTag;
-          } else if (count > 0) {
-            await ch.prefetch(count);
-          }
-        } catch { /* the channel closed; recovery applies the new prefetch */ }
+        // Serialized, and each step applies the latest limit asked for: two swaps in flight at
+        // once could leave two consumers on the queue.
+        record.applying = (record.applying ?? Promise.resolve()).then(() => this.#applyPrefetch(record));
+        return record.applying;
       },
       cancel: async () => {
         record.cancelled = true;

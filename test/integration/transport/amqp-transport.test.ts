@@ -48,6 +48,34 @@ describe('AMQP transport against the real RabbitMQ', function () {
     await transport.stop();
   });
 
+  it('applies a changed prefetch to a live consumer, pauses at 0 and resumes, without two consumers', async () => {
+    const { bus, names, transport } = makeBus(iso, 'prefetch');
+    await transport.start();
+    const queue = `${names.pending}.prefetch`;
+    const held: { ack(): void }[] = [];
+    const consumer = await bus.subscribe({ name: queue, kind: 'quorum' }, 2, ({ delivery }) => { held.push(delivery); });
+    const send = (n: number, from: number) => Promise.all(Array.from({ length: n }, (_, i) => bus.send({ queue }, 'task.pending', { v: 1, items: [{ task: spec(from + i), attempts: 0 }] }, { persistent: true })));
+    await send(20, 0);
+    await waitFor(() => held.length, (n) => n === 2, { what: 'two deliveries under prefetch 2' });
+    // Changes in flight at once: only the last may stand, on one consumer.
+    void consumer.setPrefetch(3);
+    await consumer.setPrefetch(6);
+    await waitFor(() => held.length, (n) => n >= 8, { what: 'six more deliveries once the limit is 6' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(held.length, 8, 'the old consumer took nothing more, and there is no second one');
+    const consumers = await rabbitmqctl('list_consumers', '-p', iso.vhost, 'queue_name', 'prefetch_count', '--no-table-headers', '--quiet');
+    assert.deepEqual(consumers.split('\n').filter((l) => l.startsWith(`${queue}\t`)), [`${queue}\t6`]);
+    await consumer.setPrefetch(0);
+    for (const d of held.splice(0)) d.ack();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(held.length, 0, 'paused: nothing delivered');
+    await consumer.setPrefetch(4);
+    await waitFor(() => held.length, (n) => n === 4, { what: 'four deliveries after resuming with 4' });
+    for (const d of held.splice(0)) d.ack();
+    await waitFor(() => held.length, (n) => n === 4, { what: 'the next four once those are acked' });
+    await transport.stop();
+  });
+
   it('loses nothing when the broker closes every connection mid-stream', async () => {
     const consumer = makeBus(iso, 'c1');
     const producer = makeBus(iso, 'p2');

@@ -42,6 +42,29 @@ describe('readJson', () => {
     assert.match(r.body.detail ?? '', /number out of range at key "big"/);
   });
 
+  it('refuses every way JSON text can spell a value the store cannot hold', async () => {
+    const refused = [
+      ['{"a":"\\u0000"}', /cannot be stored/],
+      ['{"a":"x\\ud800y"}', /cannot be stored/],
+      ['{"\\udc00":1}', /cannot be stored/],
+      ['{"a":-1E+400}', /out of range at key "a"/],
+      ['{"a":1e0400}', /out of range at key "a"/],
+      [`{"a":${'9'.repeat(400)}}`, /out of range at key "a"/],
+      [`{"a":${'9'.repeat(250)}e99}`, /out of range at key "a"/],
+    ] as const;
+    for (const [text, why] of refused) {
+      const r = await post(text);
+      assert.equal(r.status, 400, text.slice(0, 40));
+      assert.match(r.body.detail ?? '', why, text.slice(0, 40));
+    }
+  });
+
+  it('keeps text and numbers the store can hold, escaped or not', async () => {
+    const r = await post('{"a":"\\u00e9\\ud83d\\ude00 é","b":1e99,"c":1.5e-300,"d":12345678901234567000}');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.got, { a: 'é😀 é', b: 1e99, c: 1.5e-300, d: 12345678901234567000 });
+  });
+
   it('still calls malformed text invalid JSON', async () => {
     const r = await post('{"a":');
     assert.equal(r.status, 400);
