@@ -1,5 +1,6 @@
 import { migration001 } from './001-tasks';
 import { migration002 } from './002-node-reputation';
+import { migration003 } from './003-unpublished-index';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
