@@ -5,8 +5,8 @@ import { METRIC } from './metric-names';
 /** Items per group commit or message: one at low load, up to the configured maximum under load. */
 export const BATCH_ITEMS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
 
-/** What a batch carries, the `batch` label of {@link METRIC.batchItems}. */
-export type BatchKind = 'insert' | 'pending' | 'assign' | 'result' | 'state' | 'progress';
+/** What a batch carries: the `batch` label of {@link METRIC.batchItems}. */
+export const BATCH_KINDS = ['insert', 'pending', 'assign', 'result', 'state', 'progress'] as const;
 
 export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
 
@@ -44,6 +44,7 @@ export function createMetrics(registry: Registry, role: string) {
     m.tasksFinished.inc({ status: s }, 0);
     m.taskDuration.zero({ status: s });
   }
+  for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);
   m.queueDepth.set({ queue: 'pending' }, 0);
   for (const s of ['free', 'busy']) m.kiSlots.set({ state: s }, 0);
