@@ -4,12 +4,12 @@ export type BatchTotals = Record<string, { sum: number; count: number }>;
 const LINE = /^anki_batch_items_(sum|count)\{batch="([a-z]+)"\}\s+([0-9.eE+-]+)$/;
 
 /** Reads every node's /metrics; a node that does not answer counts as nothing (it may be stopping). */
-export async function scrapeBatchTotals(metricsUrls: readonly string[]): Promise<BatchTotals> {
+export async function scrapeBatchTotals(nodes: readonly { metrics(): Promise<string> }[]): Promise<BatchTotals> {
   const totals: BatchTotals = {};
-  await Promise.all(metricsUrls.map(async (url) => {
+  await Promise.all(nodes.map(async (node) => {
     let text = '';
     try {
-      text = await (await fetch(url, { signal: AbortSignal.timeout(2_000) })).text();
+      text = await node.metrics();
     } catch {
       return;
     }

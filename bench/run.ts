@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createIsolation, type Isolation } from '../test/helpers/isolation';
+import type { NodeProcess } from '../test/helpers/cluster';
 import { clusterSnapshot, logSummary, logTails, startBenchCluster, type BenchCluster } from './bench-cluster';
 import { sleep } from './clock';
 import { MachineLoad } from './machine-load';
@@ -48,11 +49,11 @@ function infraTargets(): WatchTarget[] {
   ];
 }
 
-async function measured<T>(name: string, targets: WatchTarget[], fn: () => Promise<T>, metricsUrls: readonly string[] = []): Promise<PhaseRecord<T>> {
+async function measured<T>(name: string, targets: WatchTarget[], fn: () => Promise<T>, nodes: readonly NodeProcess[] = []): Promise<PhaseRecord<T>> {
   say(`- ${name} ...`);
   const sampler = new ProcessSampler(targets, 500);
   const load = new MachineLoad();
-  const batchesBefore = await scrapeBatchTotals(metricsUrls);
+  const batchesBefore = await scrapeBatchTotals(nodes);
   sampler.start();
   load.start();
   let outcome: { result: T } | { error: string };
@@ -63,7 +64,7 @@ async function measured<T>(name: string, targets: WatchTarget[], fn: () => Promi
   }
   const resources = sampler.stop();
   const machine = load.stop();
-  const batchItems = meanBatchItems(batchesBefore, await scrapeBatchTotals(metricsUrls));
+  const batchItems = meanBatchItems(batchesBefore, await scrapeBatchTotals(nodes));
   return { name, ...outcome, resources, machine, batchItems };
 }
 
@@ -91,7 +92,7 @@ async function warmUp(rest: RestClient, db: TaskDb, signal: AbortSignal): Promis
 
 async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: AbortSignal): Promise<Phases> {
   const targets = [...b.watchTargets(), ...infraTargets()];
-  const metricsUrls = b.cluster.nodes.map((n) => `http://127.0.0.1:${n.metricsPort}/metrics`);
+  const nodes = b.cluster.nodes;
   const out: Phases = { latency: [] };
   const rest = new RestClient(b.urls, b.submitterToken, 64);
   try {
@@ -101,12 +102,12 @@ async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: Abor
     const budgetMs = (tasks: number) => Math.max(60_000, tasks * 6);
     if (o.phases.has('batch') && !signal.aborted) {
       out.batch = await measured<ThroughputResult>(`batch ${o.batchTasks}`, targets, () => runThroughput(
-        { mode: 'batch', tasks: o.batchTasks, perRequest: o.batchSize, concurrency: o.batchSubmitters, timeoutMs: budgetMs(o.batchTasks) }, rest, db, signal), metricsUrls);
+        { mode: 'batch', tasks: o.batchTasks, perRequest: o.batchSize, concurrency: o.batchSubmitters, timeoutMs: budgetMs(o.batchTasks) }, rest, db, signal), nodes);
       say(`  ${JSON.stringify(out.batch.result ?? out.batch.error)}`);
     }
     if (o.phases.has('single') && !signal.aborted) {
       out.single = await measured<ThroughputResult>(`single ${o.singleTasks}`, targets, () => runThroughput(
-        { mode: 'single', tasks: o.singleTasks, perRequest: 1, concurrency: o.singleClients, timeoutMs: budgetMs(o.singleTasks) }, rest, db, signal), metricsUrls);
+        { mode: 'single', tasks: o.singleTasks, perRequest: 1, concurrency: o.singleClients, timeoutMs: budgetMs(o.singleTasks) }, rest, db, signal), nodes);
       say(`  ${JSON.stringify(out.single.result ?? out.single.error)}`);
     }
   } finally {
@@ -118,13 +119,13 @@ async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: Abor
     if (o.phases.has('latency')) {
       for (const rate of o.rates) {
         if (signal.aborted) break;
-        const rec = await measured<LatencyResult>(`${rate}/s`, targets, () => runLatency(plan(rate, o.latencySec), open, db, signal), metricsUrls);
+        const rec = await measured<LatencyResult>(`${rate}/s`, targets, () => runLatency(plan(rate, o.latencySec), open, db, signal), nodes);
         say(`  e2e ${JSON.stringify(rec.result?.endToEnd ?? rec.error)}`);
         out.latency.push(rec);
       }
     }
     if (o.phases.has('steady') && !signal.aborted) {
-      out.steady = await measured<LatencyResult>(`${o.steadyRate}/s`, targets, () => runLatency(plan(o.steadyRate, o.steadySec), open, db, signal), metricsUrls);
+      out.steady = await measured<LatencyResult>(`${o.steadyRate}/s`, targets, () => runLatency(plan(o.steadyRate, o.steadySec), open, db, signal), nodes);
       say(`  e2e ${JSON.stringify(out.steady.result?.endToEnd ?? out.steady.error)}`);
     }
   } finally {

@@ -99,18 +99,16 @@ export class AnNode implements Service {
     this.#pool = new KiPool(d.config.an.policy);
     this.#kis = new Membership(d.config.cluster);
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax, (n) => d.metrics.batchItems.observe({ batch: 'state' }, n));
-    this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({ maxBatch: 200, maxConcurrent: 1, flush: async (items) => {
-      d.metrics.batchItems.observe({ batch: 'progress' }, items.length);
-      await d.repo.saveProgress(items);
-      return items.map(() => undefined);
-    } });
+    this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({
+      maxBatch: 200, maxConcurrent: 1,
+      flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); },
+      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'progress' }, n),
+    });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#assigns = new BatchSender<AssignItem>({
       maxItems: ASSIGN_BATCH_MAX,
-      send: (ki, items) => {
-        d.metrics.batchItems.observe({ batch: 'assign' }, items.length);
-        return d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch }));
-      },
+      send: (ki, items) => d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
+      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'assign' }, n),
     });
     this.#events = new EventBatcher((events) => d.bus.send({ exchange: d.names.control, routingKey: d.names.rk.event('finished') }, 'task.event', { v: 1, events }));
   }

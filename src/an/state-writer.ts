@@ -9,8 +9,8 @@ import type { AppliedTransition, TaskRepository, Transition } from '../store/tas
  */
 export class StateWriter {
   readonly #committer: GroupCommitter<Transition, AppliedTransition | null>;
-  /** `onBatch` hears the rows of each UPDATE (for the batch-size metric). */
-  constructor(repo: TaskRepository, maxBatch: number, onBatch: (rows: number) => void = () => {}) {
+  /** `onBatch` hears the transitions of each batch (for the batch-size metric). */
+  constructor(repo: TaskRepository, maxBatch: number, onBatch?: (transitions: number) => void) {
     this.#committer = new GroupCommitter({
       maxBatch,
       // One statement at a time: two concurrent multi-row UPDATEs lock rows in plan order, which
@@ -18,11 +18,11 @@ export class StateWriter {
       maxConcurrent: 1,
       // The dispatches of one scheduling pass and the results of one message are written together.
       coalesce: true,
+      ...(onBatch ? { onBatch } : {}),
       flush: async (items) => {
         const lastIndexById = new Map<string, number>();
         items.forEach((t, i) => lastIndexById.set(t.id, i));
         const unique = items.filter((t, i) => lastIndexById.get(t.id) === i);
-        onBatch(unique.length);
         const applied = await repo.applyTransitions(unique);
         const byId = new Map(applied.map((a) => [a.id, a]));
         return items.map((t) => byId.get(t.id) ?? null);

@@ -64,10 +64,8 @@ export class KiNode implements Service {
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#results = new BatchSender<ResultItem>({
       maxItems: RESULT_BATCH_MAX,
-      send: (an, items) => {
-        d.metrics.batchItems.observe({ batch: 'result' }, items.length);
-        return d.bus.sendMany({ queue: d.names.inbox('an', an) }, 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch }));
-      },
+      send: (an, items) => d.bus.sendMany({ queue: d.names.inbox('an', an) }, 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
+      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'result' }, n),
     });
   }
 

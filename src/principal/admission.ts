@@ -48,21 +48,15 @@ export class TaskAdmission {
     this.map = new AdmissionMap(d.config.principal.maxAdmitted);
     this.#inserts = new GroupCommitter<TaskRecord[], void>({
       maxBatch: MAX_ROWS_PER_INSERT, maxConcurrent: 4, weigh: (rows) => rows.length, coalesce: true,
-      flush: async (groups) => {
-        const rows = groups.flat();
-        d.metrics.batchItems.observe({ batch: 'insert' }, rows.length);
-        await d.repo.insertMany(rows);
-        return groups.map(() => undefined);
-      },
+      flush: async (groups) => { await d.repo.insertMany(groups.flat()); return groups.map(() => undefined); },
+      onBatch: (rows) => d.metrics.batchItems.observe({ batch: 'insert' }, rows),
       // One submission the store cannot hold must not fail the others written with it.
       isItemError: isDataError,
     });
     this.#pending = new BatchSender<PendingItem>({
       maxItems: PENDING_TASKS_PER_MESSAGE,
-      send: (queue, items) => {
-        d.metrics.batchItems.observe({ batch: 'pending' }, items.length);
-        return d.bus.sendMany({ queue }, 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true });
-      },
+      send: (queue, items) => d.bus.sendMany({ queue }, 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true }),
+      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'pending' }, n),
     });
 
   }

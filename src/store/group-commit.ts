@@ -25,6 +25,8 @@ export interface GroupCommitOptions<I, O> {
    * one statement instead of the first going alone. @defaultValue false
    */
   coalesce?: boolean;
+  /** Hears the size of every batch flushed, counted by {@link GroupCommitOptions.weigh} (for the batch-size metric). */
+  onBatch?: (weight: number) => void;
 }
 
 /**
@@ -91,6 +93,7 @@ export class GroupCommitter<I, O> {
   }
 
   async #write(batch: Pending<I, O>[]): Promise<void> {
+    this.o.onBatch?.(batch.reduce((w, p) => w + (this.o.weigh?.(p.item) ?? 1), 0));
     try {
       await this.#writeOrSplit(batch);
     } finally {

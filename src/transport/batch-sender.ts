@@ -6,6 +6,8 @@ export interface BatchSenderOptions<I> {
   maxItems: number;
   /** Messages on their way to one destination at once. @defaultValue 2 */
   maxInFlight?: number;
+  /** Hears the size of every batch sent (for the batch-size metric). */
+  onBatch?: (items: number) => void;
 }
 
 interface Lane<I> {
@@ -62,6 +64,7 @@ export class BatchSender<I> {
     while (l.inFlight < this.#maxInFlight && l.queue.length > 0) {
       const batch = l.queue.splice(0, this.o.maxItems);
       l.inFlight++;
+      this.o.onBatch?.(batch.length);
       this.o.send(key, batch.map((b) => b.item)).then(
         () => { for (const b of batch) b.resolve(); },
         (err: unknown) => { for (const b of batch) b.reject(err); },

@@ -8,9 +8,10 @@ const dataError = () => Object.assign(new Error('unsupported Unicode escape sequ
 describe('GroupCommitter with item errors', () => {
   it('writes every good item of a batch that held a bad one, and fails only the bad one', async () => {
     const written: number[] = [];
+    const heard: number[] = [];
     let flushes = 0;
     const gc = new GroupCommitter<number, number>({
-      maxBatch: 100, maxConcurrent: 1, isItemError: isDataError,
+      maxBatch: 100, maxConcurrent: 1, isItemError: isDataError, onBatch: (n) => heard.push(n),
       flush: async (items) => {
         flushes++;
         if (items.includes(13)) throw dataError();
@@ -25,6 +26,7 @@ describe('GroupCommitter with item errors', () => {
     assert.deepEqual(outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o).value), [...Array(40).keys()].filter((i) => i !== 13).map((i) => i * 2));
     assert.deepEqual([...written].sort((a, b) => a - b), [...Array(40).keys()].filter((i) => i !== 13));
     assert.ok(flushes < 40, `halving finds the bad item in a few flushes, not one per item (${flushes})`);
+    assert.deepEqual(heard, [1, 39], 'each batch taken is reported once, with the halves it was split into not counted again');
   });
 
   it('fails the whole batch at once for an error of the store itself', async () => {

@@ -13,11 +13,13 @@ const turn = () => new Promise((r) => setImmediate(r));
 describe('BatchSender', () => {
   it('sends what was added for one destination in one turn as one message, per destination', async () => {
     const { sent, send } = controlledSend();
-    const b = new BatchSender<number>({ send, maxItems: 100 });
+    const heard: number[] = [];
+    const b = new BatchSender<number>({ send, maxItems: 100, onBatch: (n) => heard.push(n) });
     const out = [b.add('ki1', 1), b.add('ki2', 2), b.add('ki1', 3)];
     assert.equal(sent.length, 0, 'nothing goes before the turn ends');
     await turn();
     assert.deepEqual(sent.map((s) => [s.key, s.items]), [['ki1', [1, 3]], ['ki2', [2]]]);
+    assert.deepEqual(heard, [2, 1], 'the batch-size hook hears each message');
     for (const s of sent) s.done();
     await Promise.all(out);
     assert.equal(b.backlog, 0);
