@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench-results/**', 'data/**', 'helm/**', 'test/fixtures/**', '**/*.js', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench-results/**', 'data/**', 'helm/**', 'test/fixtures/**', '**/*.js', '**/*.cjs', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

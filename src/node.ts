@@ -6,25 +6,32 @@ import { createMetrics, type Logger } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
 import { topologyNames } from './protocol/names';
-import { JwksKeySource, jwksAlgorithms } from './security/jwks';
-import { ClientTokenVerifier, EnvelopeCodec, parseKeyRing, ReplayGuard, setUpNodeIdentity } from './security';
+import { EnvelopeCodec, parseKeyRing, ReplayGuard, setUpNodeIdentity } from './security';
 import { Joiner } from './cluster';
-import { migrate, PgDatabase, ReputationRepository, TaskRepository, type Database } from './store';
-import { ensureDatabase } from './store/ensure-database';
+import type { Database } from './store';
+import type * as OpenDatabaseModule from './store/open-database';
 import { AmqpTransport, InProcessTransport, MessageBus, type Transport } from './transport';
-import { PgliteDatabase } from './store/pglite-database';
 import { ConfigError } from './errors';
-import { PrincipalNode } from './principal/principal-node';
-import { DbLeaseLeadership } from './principal/db-lease-leadership';
-import { ElectionTicker } from './principal/election-ticker';
-import { AnNode } from './an/an-node';
-import { KiNode } from './ki/ki-node';
-import { BUILTIN_EXECUTORS } from './ki/executors/builtins';
-import { createConfiguredExecutors } from './ki/executors/configured';
-import { discoverGpus } from './ki/gpu';
+import type { RoleContext, RoleServices } from './roles/role-context';
+import type * as KiRoleModule from './roles/ki-role';
+import type * as AnRoleModule from './roles/an-role';
+import type * as PrincipalRoleModule from './roles/principal-role';
+
+/*
+ * Each role's code, and the store, are required when a process takes that role: a Ki never loads
+ * pg, Koa or the principal's routes, and an An never loads the REST API (together ~15 MB of RSS
+ * in a process that would not use them).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadStore = () => require('./store/open-database') as typeof OpenDatabaseModule;
+const loadKiRole = () => require('./roles/ki-role') as typeof KiRoleModule;
+const loadAnRole = () => require('./roles/an-role') as typeof AnRoleModule;
+const loadPrincipalRole = () => require('./roles/principal-role') as typeof PrincipalRoleModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** `migrate`: applies pending migrations and exits. */
 export async function runMigrate(config: AppConfig, log: Logger): Promise<void> {
+  const { openDatabase, ensureDatabase, migrate } = loadStore();
   if (config.db.url) await ensureDatabase(config.db.url, config.db.connectTimeoutMs);
   const db = openDatabase(config, log, 'migrate');
   try {
@@ -33,29 +40,6 @@ export async function runMigrate(config: AppConfig, log: Logger): Promise<void> 
   } finally {
     await db.close();
   }
-}
-
-function openDatabase(config: AppConfig, log: Logger, name: string): Database {
-  if (!config.db.url) {
-    log.info({ dataDir: config.db.dataDir }, 'no DATABASE_URL: embedded PGlite database');
-    return new PgliteDatabase({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts });
-  }
-  return new PgDatabase({
-    url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,
-    maxTxAttempts: config.db.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
-    onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
-  });
-}
-
-/** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
-function identityProviderKeys(config: AppConfig, log: Logger): { source: JwksKeySource; algorithms: string[] } {
-  const s = config.security;
-  const source = new JwksKeySource({
-    url: s.jwksUrl, allowHttp: s.jwksAllowHttp && config.env !== 'production',
-    cacheTtlMs: s.jwksCacheTtlSec * 1000, minRefreshIntervalMs: s.jwksMinRefreshIntervalSec * 1000,
-    onWarning: (message, err) => log.warn({ jwksUrl: s.jwksUrl, err: (err as Error | undefined)?.message }, message),
-  });
-  return { source, algorithms: jwksAlgorithms(s.jwksAlgorithms) };
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
@@ -121,11 +105,9 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
 
   let db: Database | undefined;
   if (role !== 'ki') {
-    if (config.db.url && (await ensureDatabase(config.db.url, config.db.connectTimeoutMs))) log.info('database created');
-    db = openDatabase(config, log, role);
-    const openedDb = db;
-    stops.push({ name: 'database', stop: () => openedDb.close() });
-    await migrate(db, config.nodeId);
+    const opened = await loadStore().openMigratedDatabase(config, log, role);
+    stops.push({ name: 'database', stop: () => opened.close() });
+    db = opened;
     // With the in-process bus, queued messages died with the last process: let the sweeper republish.
     if (transport instanceof InProcessTransport) await db.query("UPDATE tasks SET published_at = NULL WHERE status = 'queued' AND published_at IS NOT NULL");
   }
@@ -138,32 +120,12 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     stops.push({ name: 'join', stop: () => joiner.stop() });
     if (!(await joiner.start())) return {};
   }
-  const instance = joiner ? { instance: joiner.instance } : {};
-
-  const repo = db ? new TaskRepository(db) : undefined;
-  if (role === 'ki' || role === 'standalone') {
-    const kiLog = log.child({ component: 'ki' });
-    const gpus = await discoverGpus(config.ki.gpus);
-    if (gpus.reason) kiLog.info({ reason: gpus.reason }, 'no GPUs in use');
-    const executors = { ...BUILTIN_EXECUTORS, ...createConfiguredExecutors(config.ki, kiLog) };
-    services.push(new KiNode({ nodeId: config.nodeId, config, bus: newBus(), names, log: kiLog, metrics, executors, gpus: gpus.devices, ...instance, ...(joiner ? { onGroupChange: () => joiner.refreshNow() } : {}) }));
-  }
-  if (role === 'an' || role === 'standalone') {
-    services.push(new AnNode({ nodeId: config.nodeId, config, bus: newBus(), names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'an' }), metrics, ...instance }));
-  }
-  if (role === 'principal' || role === 'standalone') {
-    const bus = newBus();
-    const ticker = new ElectionTicker({ bus, names, nodeId: config.nodeId, tickMs: config.principal.electionTickMs, log });
-    const leadership = new DbLeaseLeadership({ db: db!, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log, wantsLead: () => ticker.isCandidate() });
-    services.push({ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() });
-    const verifier = new ClientTokenVerifier({
-      secret: config.security.jwtSecret, algorithms: config.security.jwtAlgorithms, clockToleranceSec: config.security.clockToleranceSec,
-      ...(config.security.jwtAudience ? { audience: config.security.jwtAudience } : {}), ...(config.security.jwtIssuer ? { issuer: config.security.jwtIssuer } : {}),
-      ...(config.security.jwksUrl ? { jwks: identityProviderKeys(config, log) } : {}),
-    });
-    services.push(leadership);
-    services.push(new PrincipalNode({ nodeId: config.nodeId, config, bus, names, repo: repo!, reputation: new ReputationRepository(db!), log: log.child({ component: 'principal' }), metrics, health, verifier, leadership, ...(identity.issue ? { identity: identity.issue } : {}) }));
-  }
+  const ctx: RoleContext = { config, log, metrics, health, names, newBus, ...(joiner ? { joiner } : {}) };
+  const built: RoleServices[] = [];
+  if (role === 'ki' || role === 'standalone') built.push(await loadKiRole().kiServices(ctx));
+  if (role === 'an' || role === 'standalone') built.push(loadAnRole().anServices({ ...ctx, db: db! }));
+  if (role === 'principal' || role === 'standalone') built.push(loadPrincipalRole().principalServices({ ...ctx, db: db! }, identity.issue));
+  services.push(...built.flatMap((b) => b.services));
   for (const s of services) {
     await s.start();
     stops.push(s);
@@ -171,7 +133,6 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   started = true;
 
   log.info({ prefix: config.amqp.prefix, vhost: config.amqp.url ? new URL(config.amqp.url).pathname || '/' : 'in-process', database: config.db.url ? 'server' : 'pglite' }, 'node started');
-  const principal = services.find((s): s is PrincipalNode => s instanceof PrincipalNode);
-  return principal ? { restPort: principal.port } : {};
+  const restPort = built.find((b) => b.restPort)?.restPort?.();
+  return restPort !== undefined ? { restPort } : {};
 }
-

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ClientTokenVerifier } from '../security';
 import { authMiddleware, type AuthState } from './auth';
+import { sendJson } from './json-body';
 import { HttpProblem, problemMiddleware } from './problem';
 import { rateLimitMiddleware, type RateLimitOptions } from './rate-limit';
 
@@ -44,11 +45,11 @@ export function createApp(d: AppDeps): Koa<AuthState> {
   });
   app.use(problemMiddleware(d.log));
   app.use(async (ctx, next) => {
-    if (ctx.path === '/healthz') { ctx.body = { status: 'ok' }; return; }
+    if (ctx.path === '/healthz') { sendJson(ctx, { status: 'ok' }); return; }
     if (ctx.path === '/readyz') {
       const r = d.health.readiness();
       ctx.status = r.ready ? 200 : 503;
-      ctx.body = r.ready ? { status: 'ready' } : { status: 'not ready', failing: r.failing };
+      sendJson(ctx, r.ready ? { status: 'ready' } : { status: 'not ready', failing: r.failing });
       return;
     }
     await next();

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { Logger } from '../observability/logger';
+import { sendJson } from './json-body';
 import { OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
 
 /** An HTTP error that becomes an application/problem+json answer. */
@@ -47,8 +48,7 @@ export function problemMiddleware(log: Logger): Koa.Middleware {
       else if (p.status === 503) log.warn({ method: ctx.method, path: ctx.path, detail: p.detail, cause: (err as Error)?.cause instanceof Error ? ((err as Error).cause as Error).message : undefined }, 'request refused: unavailable');
       ctx.status = p.status;
       for (const [k, v] of Object.entries(p.headers)) ctx.set(k, v);
-      ctx.type = 'application/problem+json';
-      ctx.body = { type: `${TYPE_BASE}${p.status}`, title: p.title, status: p.status, detail: p.detail, ...p.extra };
+      sendJson(ctx, { type: `${TYPE_BASE}${p.status}`, title: p.title, status: p.status, detail: p.detail, ...p.extra }, 'application/problem+json');
     }
   };
 }

@@ -3,6 +3,7 @@ import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import type Koa from 'koa';
 import type { AuthState } from '../http/auth';
 import { readJson } from '../http/body';
+import { sendJson } from '../http/json-body';
 import { badRequest, conflict, forbidden, HttpProblem, notFound, unavailable } from '../http/problem';
 import { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema } from '../http/task-schemas';
 import { StoreUnavailableError } from '../errors';
@@ -74,7 +75,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
       if (!stored) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
       ctx.status = created ? 201 : 200;
       ctx.set('Location', `/tasks/${stored.id}`);
-      ctx.body = toApiTask(stored);
+      sendJson(ctx, toApiTask(stored));
     });
   });
 
@@ -90,7 +91,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
       return d.admission.submit(tasks, idempotencyKeyOf(ctx));
     });
     ctx.status = created ? 201 : 200;
-    ctx.body = { ids };
+    sendJson(ctx, { ids });
   });
 
   r.get('/tasks', async (ctx) => {
@@ -104,11 +105,11 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     };
     const items = await read(() => d.control.list(filter));
     const last = items[items.length - 1];
-    ctx.body = { items: items.map(toApiTask), nextCursor: items.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    sendJson(ctx, { items: items.map(toApiTask), nextCursor: items.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null });
   });
 
   r.get('/tasks/:id', async (ctx) => {
-    ctx.body = toApiTask(await visibleTask(ctx));
+    sendJson(ctx, toApiTask(await visibleTask(ctx)));
   });
 
   r.patch('/tasks/:id', async (ctx) => {
@@ -120,14 +121,14 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     // duplicate is dropped by the dispatch guard).
     if (updated) void d.admission.publish(updated);
     if (!updated) throw conflict(`task ${task.id} is ${task.status === 'queued' ? 'no longer queued' : task.status}; only a queued task's priority can change`);
-    ctx.body = toApiTask(updated);
+    sendJson(ctx, toApiTask(updated));
   });
 
   r.post('/tasks/:id/cancel', async (ctx) => {
     requireWrite(ctx);
     const task = await visibleTask(ctx);
     const out = await read(() => d.control.cancel(task, `cancelled by ${ctx.state.caller.sub}`));
-    ctx.body = toApiTask(out);
+    sendJson(ctx, toApiTask(out));
   });
 
   r.delete('/tasks/:id', async (ctx) => {
@@ -140,19 +141,19 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   r.get('/nodes', async (ctx) => {
     if (!ctx.state.rights.readNodes) throw forbidden('your role may not read nodes');
     await d.cluster.refresh();
-    ctx.body = { items: d.cluster.nodes() };
+    sendJson(ctx, { items: d.cluster.nodes() });
   });
 
   r.post('/nodes/:id/release', async (ctx) => {
     if (!ctx.state.rights.manageNodes) throw forbidden('only an admin may release a quarantined node');
     const id = ctx.params['id'] ?? '';
     if (!(await read(() => d.cluster.release(id)))) throw notFound(`no reputation record for node ${id.slice(0, 128)}`);
-    ctx.body = { id, quarantined: false };
+    sendJson(ctx, { id, quarantined: false });
   });
 
   r.get('/cluster', async (ctx) => {
     if (!ctx.state.rights.readNodes) throw forbidden('your role may not read the cluster');
-    ctx.body = await d.cluster.summary();
+    sendJson(ctx, await d.cluster.summary());
   });
 
   return r;

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type { Pool } from 'pg';
+import { pg } from './pg-driver';
 
 /** Rows and count of a statement. */
 export interface QueryResult<R> {
@@ -73,7 +74,7 @@ export async function runTransaction<T, C extends Queryable & { release(err?: bo
 
 /** PostgreSQL or CockroachDB through a pg pool. */
 export class PgDatabase implements Database {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   constructor(private readonly o: PgDatabaseOptions) {
     this.pool = new pg.Pool({
       connectionString: o.url,

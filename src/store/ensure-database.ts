@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { pg } from './pg-driver';
 
 /**
  * Creates the database named in `url` when it does not exist yet (SQLSTATE 3D000), by connecting to

@@ -26,7 +26,9 @@ async function request(limit: Koa.Middleware, sub?: string) {
   const { ctx, headers } = fakeContext(sub);
   const problems = problemMiddleware(silentLogger());
   await problems(ctx as unknown as Koa.Context, () => limit(ctx as unknown as Koa.Context, async () => { ctx.status = 200; ctx.body = { ok: true }; }));
-  return { status: ctx.status, body: ctx.body as Record<string, unknown>, type: ctx.type, headers };
+  // The problem middleware answers with serialized JSON; the handler's own body is an object.
+  const body = typeof ctx.body === 'string' ? JSON.parse(ctx.body) as Record<string, unknown> : ctx.body as Record<string, unknown>;
+  return { status: ctx.status, body, type: ctx.type, headers };
 }
 
 describe('TokenBucketLimiter', () => {

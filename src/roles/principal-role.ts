@@ -1,0 +1,43 @@
+import type { AppConfig } from '../config';
+import type { Logger } from '../observability';
+import { DbLeaseLeadership } from '../principal/db-lease-leadership';
+import { ElectionTicker } from '../principal/election-ticker';
+import { PrincipalNode } from '../principal/principal-node';
+import { ClientTokenVerifier } from '../security';
+import type { IssueSetup } from '../security/identity-setup';
+import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
+import { ReputationRepository, TaskRepository } from '../store';
+import type { RoleServices, StoredRoleContext } from './role-context';
+
+/** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
+function identityProviderKeys(config: AppConfig, log: Logger): { source: JwksKeySource; algorithms: string[] } {
+  const s = config.security;
+  const source = new JwksKeySource({
+    url: s.jwksUrl, allowHttp: s.jwksAllowHttp && config.env !== 'production',
+    cacheTtlMs: s.jwksCacheTtlSec * 1000, minRefreshIntervalMs: s.jwksMinRefreshIntervalSec * 1000,
+    onWarning: (message, err) => log.warn({ jwksUrl: s.jwksUrl, err: (err as Error | undefined)?.message }, message),
+  });
+  return { source, algorithms: jwksAlgorithms(s.jwksAlgorithms) };
+}
+
+/** A principal: candidacy, the DB lease of the leader, and the REST API with everything it coordinates. */
+export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | undefined): RoleServices {
+  const { config, db, log, metrics } = ctx;
+  const bus = ctx.newBus();
+  const ticker = new ElectionTicker({ bus, names: ctx.names, nodeId: config.nodeId, tickMs: config.principal.electionTickMs, log });
+  const leadership = new DbLeaseLeadership({ db, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log, wantsLead: () => ticker.isCandidate() });
+  const s = config.security;
+  const verifier = new ClientTokenVerifier({
+    secret: s.jwtSecret, algorithms: s.jwtAlgorithms, clockToleranceSec: s.clockToleranceSec,
+    ...(s.jwtAudience ? { audience: s.jwtAudience } : {}), ...(s.jwtIssuer ? { issuer: s.jwtIssuer } : {}),
+    ...(s.jwksUrl ? { jwks: identityProviderKeys(config, log) } : {}),
+  });
+  const principal = new PrincipalNode({
+    nodeId: config.nodeId, config, bus, names: ctx.names, repo: new TaskRepository(db), reputation: new ReputationRepository(db),
+    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, leadership, ...(issue ? { identity: issue } : {}),
+  });
+  return {
+    services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, principal],
+    restPort: () => principal.port,
+  };
+}

@@ -1,0 +1,37 @@
+import type { AppConfig } from '../config';
+import type { Logger } from '../observability';
+import { PgDatabase, type Database } from './db';
+import { ensureDatabase } from './ensure-database';
+import { migrate } from './migrate';
+import { PgliteDatabase } from './pglite-database';
+
+export { ensureDatabase, migrate };
+
+/** The configured database: a PostgreSQL-wire server (DATABASE_URL) or, without one, embedded PGlite. */
+export function openDatabase(config: AppConfig, log: Logger, name: string): Database {
+  if (!config.db.url) {
+    log.info({ dataDir: config.db.dataDir }, 'no DATABASE_URL: embedded PGlite database');
+    return new PgliteDatabase({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts });
+  }
+  return new PgDatabase({
+    url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,
+    maxTxAttempts: config.db.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
+    onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
+  });
+}
+
+/**
+ * Creates the database if the server lacks it, opens it and applies pending migrations; closes it
+ * again when a migration fails. `name` labels the connections (`application_name`).
+ */
+export async function openMigratedDatabase(config: AppConfig, log: Logger, name: string): Promise<Database> {
+  if (config.db.url && (await ensureDatabase(config.db.url, config.db.connectTimeoutMs))) log.info('database created');
+  const db = openDatabase(config, log, name);
+  try {
+    await migrate(db, config.nodeId);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return db;
+}
