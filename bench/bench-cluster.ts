@@ -33,7 +33,7 @@ export interface BenchCluster {
  * The node flags the role's image starts with (between `node` and `dist/main.js` in its
  * Dockerfile's CMD), as NODE_OPTIONS: the benchmark measures the heap settings that ship.
  */
-function imageNodeOptions(role: 'an' | 'ki', profileDir: string | undefined): Record<string, string> {
+function imageNodeOptions(role: 'principal' | 'an' | 'ki', profileDir: string | undefined): Record<string, string> {
   const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(readFileSync(resolve(__dirname, '..', `Dockerfile.${role}`), 'utf8'))?.[1];
   const args = cmd ? (JSON.parse(cmd) as string[]) : [];
   const flags = args.slice(1, args.indexOf('dist/main.js')).filter((a) => a.startsWith('--'));
@@ -64,7 +64,7 @@ export async function startBenchCluster(iso: Isolation, o: BenchOptions, runId: 
     watchTargets: () => cluster.nodes.flatMap((n) => (n.proc.pid ? [{ label: n.id, role: n.role, pids: n.proc.pid }] : [])),
     ...(profileDir ? { profileDir } : {}),
   };
-  for (let i = 1; i <= o.principals; i++) b.principals.push(await cluster.start('principal', { id: `principal${i}` }));
+  for (let i = 1; i <= o.principals; i++) b.principals.push(await cluster.start('principal', { id: `principal${i}`, env: imageNodeOptions('principal', profileDir) }));
   b.urls = b.principals.map((p) => cluster.url(p));
   await Promise.all(Array.from({ length: o.ans }, async (_, i) => b.ans.push(await cluster.start('an', { id: `an${i + 1}`, env: imageNodeOptions('an', profileDir) }))));
   await Promise.all(Array.from({ length: o.kis }, async (_, i) => b.kis.push(await cluster.start('ki', { id: `ki${i + 1}`, env: imageNodeOptions('ki', profileDir) }))));
