@@ -26,7 +26,7 @@ export async function startEventMonitor(iso: Isolation): Promise<{ completions: 
   await transport.start();
   const completions = new Map<string, number>();
   const seenMessages = new Set<string>();
-  await bus.subscribe({ name: `${iso.prefix}.chaos.events`, kind: 'durable', bindings: [{ exchange: names.control, pattern: 'event.task.*' }] }, 500, ({ msg, delivery }) => {
+  await bus.subscribe({ name: `${iso.prefix}.chaos.events`, kind: 'durable', bindings: [{ exchange: names.control, pattern: 'event.task.*' }] }, 500, ['task.event'], ({ msg, delivery }) => {
     delivery.ack();
     // A redelivered event (after a broker cut) is the same event, not a second completion.
     if (seenMessages.has(msg.id)) return;

@@ -134,10 +134,10 @@ export class AnNode implements Service {
     const { bus, names, nodeId, log } = this.d;
     this.#kis.on('change', (m, prev) => this.#onKiStatus(m, prev));
     this.#kis.on('removed', (m) => this.#forgetKi(m.id));
-    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 2000, (r) => this.#onInbox(r));
-    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, (r) => this.#onControl(r));
+    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 2000, ['task.started', 'task.progress', 'task.result'], (r) => this.#onInbox(r));
+    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, ['node.heartbeat'], (r) => this.#onControl(r));
     // Window 0 until a Ki joins the group: the queues are declared but not consumed.
-    for (const q of names.pendingBands) this.#bands.push(await bus.subscribe({ name: q, kind: 'quorum' }, 0, (r) => this.#onPending(r)));
+    for (const q of names.pendingBands) this.#bands.push(await bus.subscribe({ name: q, kind: 'quorum' }, 0, ['task.pending'], (r) => this.#onPending(r)));
     this.#window = 0;
     const onError = (err: unknown) => log.warn({ err: (err as Error).message }, 'periodic task failed');
     this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => { this.#kis.tick(); this.#releaseStaleWaiting(); }, onError));
@@ -151,7 +151,6 @@ export class AnNode implements Service {
 
   #onControl({ msg, delivery }: Received): void {
     delivery.ack();
-    if (msg.type !== 'node.heartbeat') return;
     const hb = msg.payload as Heartbeat;
     if (hb.role !== 'ki') return;
     this.#kis.observe(hb);

@@ -61,7 +61,7 @@ export class Joiner {
   async #start(): Promise<boolean> {
     const { names, nodeId, join } = this.d;
     // The reply queue exists before the first join goes out, or the leader's answer is unroutable.
-    this.#consumer = await this.d.bus.subscribe({ name: names.identity(join.role, nodeId, this.instance), kind: 'transient' }, 4, (r) => this.#onReply(r));
+    this.#consumer = await this.d.bus.subscribe({ name: names.identity(join.role, nodeId, this.instance), kind: 'transient' }, 4, ['node.identity'], (r) => this.#onReply(r));
     return this.#joinUntilAdmitted('start');
   }
 
@@ -126,10 +126,6 @@ export class Joiner {
 
   /** Throws {@link MessageRejectedError} (reason `join`) for a reply that fails its proof or keys. */
   #onReply({ msg, delivery }: Received): void {
-    if (msg.type !== 'node.identity') {
-      delivery.ack();
-      return;
-    }
     const r = msg.payload as MessageOf<'node.identity'>;
     if (r.id !== this.d.nodeId || r.instance !== this.instance || !this.#nonces.includes(r.nonce)) {
       delivery.ack();

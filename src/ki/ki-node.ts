@@ -99,10 +99,11 @@ export class KiNode implements Service {
     this.#control = await bus.subscribe(
       { name: `${names.control}.ki.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: names.rk.cancel(nodeId) }, { exchange: names.control, pattern: names.rk.assign(nodeId) }] },
       64,
+      ['task.cancel', 'node.assign'],
       (r) => this.#onControl(r),
     );
     // Assignments are acked on receipt: the An owns retries, so prefetch only needs to cover the slots.
-    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'durable' }, Math.max(1, this.slots * 2), (r) => this.#onAssign(r));
+    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'durable' }, Math.max(1, this.slots * 2), ['task.assign'], (r) => this.#onAssign(r));
     this.#updateSlotMetrics();
     this.#heartbeats.start();
     await this.#heartbeats.beat().catch(() => undefined);
@@ -139,7 +140,6 @@ export class KiNode implements Service {
 
   #onAssign({ msg, delivery }: Received): void {
     delivery.ack();
-    if (msg.type !== 'task.assign') return;
     const { an, items } = msg.payload as MessageOf<'task.assign'>;
     for (const item of items) this.#take({ ...item, an }, item.trace ?? msg.trace);
   }

@@ -23,9 +23,9 @@ export class ElectionTicker {
 
   async start(): Promise<void> {
     const { bus, names } = this.d;
-    this.#consumer = await bus.subscribe({ name: names.election, kind: 'single-active' }, 10, ({ msg, delivery }) => {
+    this.#consumer = await bus.subscribe({ name: names.election, kind: 'single-active' }, 10, ['election.tick'], ({ delivery }) => {
       delivery.ack();
-      if (msg.type === 'election.tick') this.#lastTickMs = (this.d.now ?? Date.now)();
+      this.#lastTickMs = (this.d.now ?? Date.now)();
     });
     this.#stopTimer = every(this.d.tickMs, () => this.#tick(), (err) => this.d.log.debug({ err: (err as Error).message }, 'election tick not sent'));
     await this.#tick().catch(() => undefined);

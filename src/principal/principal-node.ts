@@ -121,6 +121,7 @@ export class PrincipalNode implements Service {
         ...(this.#issuer ? [{ exchange: names.control, pattern: 'join.#' }] : []),
       ] },
       512,
+      ['node.heartbeat', 'task.event', ...(this.#issuer ? ['node.join' as const] : [])],
       (r) => this.#onControl(r),
     );
     const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);

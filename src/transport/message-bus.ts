@@ -49,14 +49,20 @@ export class MessageBus {
     return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
 
-  subscribe(queue: QueueSpec, prefetch: number, handler: ReceiveHandler): Promise<ConsumerHandle> {
-    return this.deps.transport.consume(queue, prefetch, (delivery) => this.#receive(queue.name, delivery, handler));
+  /**
+   * Consumes `queue`. `carries` names the message types that travel on it: any other type, however
+   * well sealed, is refused (reason `schema`) before the handler, which can then rely on the type.
+   */
+  subscribe(queue: QueueSpec, prefetch: number, carries: readonly MessageType[], handler: ReceiveHandler): Promise<ConsumerHandle> {
+    const types = new Set<MessageType>(carries);
+    return this.deps.transport.consume(queue, prefetch, (delivery) => this.#receive(queue.name, types, delivery, handler));
   }
 
-  #receive(queue: string, delivery: Delivery, handler: ReceiveHandler): void {
+  #receive(queue: string, carries: ReadonlySet<MessageType>, delivery: Delivery, handler: ReceiveHandler): void {
     let msg: OpenedMessage;
     try {
       msg = this.deps.codec.open(delivery.message, delivery.redelivered);
+      if (!carries.has(msg.type)) throw new MessageRejectedError('schema', `${msg.type} does not travel on ${queue}`);
     } catch (err) {
       this.#rejected(queue, delivery, err);
       return;

@@ -69,7 +69,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
     const names: TopologyNames = an.names;
 
     // An: a pending task → schedule it onto k1.
-    await an.bus.subscribe({ name: names.pendingFor(5), kind: 'quorum' }, 10, async ({ msg, delivery }: Received) => {
+    await an.bus.subscribe({ name: names.pendingFor(5), kind: 'quorum' }, 10, ['task.pending'], async ({ msg, delivery }: Received) => {
       noteAmbient('an pending');
       const { items: [p] } = msg.payload as MessageOf<'task.pending'>;
       if (!p) throw new Error('a pending message without items');
@@ -79,7 +79,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
       delivery.ack();
     });
     // Ki: run the assignment and report to the An from inside the execute span.
-    await ki.bus.subscribe({ name: names.inbox('ki', ki.nodeId), kind: 'durable' }, 10, async ({ msg, delivery }: Received) => {
+    await ki.bus.subscribe({ name: names.inbox('ki', ki.nodeId), kind: 'durable' }, 10, ['task.assign'], async ({ msg, delivery }: Received) => {
       noteAmbient('ki assign');
       const { an: anId, items: [a] } = msg.payload as MessageOf<'task.assign'>;
       if (!a) throw new Error('an assignment without items');
@@ -94,7 +94,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
       delivery.ack();
     });
     // An: the result → write the outcome (here: nothing to write).
-    await an.bus.subscribe({ name: names.inbox('an', an.nodeId), kind: 'durable' }, 10, async ({ msg, delivery }: Received) => {
+    await an.bus.subscribe({ name: names.inbox('an', an.nodeId), kind: 'durable' }, 10, ['task.started', 'task.progress', 'task.result'], async ({ msg, delivery }: Received) => {
       noteAmbient('an result');
       const { ki: kiId, items: [r] } = msg.payload as MessageOf<'task.result'>;
       if (!r) throw new Error('a result without items');

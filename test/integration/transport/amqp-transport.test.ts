@@ -39,7 +39,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     const { bus, names, transport } = makeBus(iso, 'p1');
     await transport.start();
     const seen = new Set<number>();
-    await bus.subscribe({ name: names.pending, kind: 'quorum' }, 100, ({ msg, delivery }) => {
+    await bus.subscribe({ name: names.pending, kind: 'quorum' }, 100, ['task.pending'], ({ msg, delivery }) => {
       seen.add(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });
@@ -53,7 +53,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     await transport.start();
     const queue = `${names.pending}.prefetch`;
     const held: { ack(): void }[] = [];
-    const consumer = await bus.subscribe({ name: queue, kind: 'quorum' }, 2, ({ delivery }) => { held.push(delivery); });
+    const consumer = await bus.subscribe({ name: queue, kind: 'quorum' }, 2, ['task.pending'], ({ delivery }) => { held.push(delivery); });
     const send = (n: number, from: number) => Promise.all(Array.from({ length: n }, (_, i) => bus.send({ queue }, 'task.pending', { v: 1, items: [{ task: spec(from + i), attempts: 0 }] }, { persistent: true })));
     await send(20, 0);
     await waitFor(() => held.length, (n) => n === 2, { what: 'two deliveries under prefetch 2' });
@@ -82,7 +82,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     await consumer.transport.start();
     await producer.transport.start();
     const seen = new Set<number>();
-    await consumer.bus.subscribe({ name: `${consumer.names.pending}`, kind: 'quorum' }, 50, ({ msg, delivery }) => {
+    await consumer.bus.subscribe({ name: `${consumer.names.pending}`, kind: 'quorum' }, 50, ['task.pending'], ({ msg, delivery }) => {
       seen.add(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });
@@ -124,7 +124,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     const a = makeBus(iso, 'a1');
     await a.transport.start();
     const got: number[] = [];
-    await a.bus.subscribe({ name: `${iso.prefix}.tamper`, kind: 'durable' }, 10, ({ msg, delivery }) => {
+    await a.bus.subscribe({ name: `${iso.prefix}.tamper`, kind: 'durable' }, 10, ['task.pending'], ({ msg, delivery }) => {
       got.push(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });

@@ -45,7 +45,7 @@ describe('joining in issued mode (in-process bus)', () => {
     principal = setUpNodeIdentity('principal', 'p1', settings);
     const bus = busFor(transport, 'p1', principal, principalMetrics);
     const issuer = new IdentityIssuer({ bus, names, leadership: leader, membership, issue: principal.issue!, log, groupOf: () => 'g1', answerFromMs: 0 });
-    await bus.subscribe({ name: 'unitjoin.principal', kind: 'transient', bindings: [{ exchange: names.control, pattern: 'join.#' }] }, 16, ({ msg, delivery }) => {
+    await bus.subscribe({ name: 'unitjoin.principal', kind: 'transient', bindings: [{ exchange: names.control, pattern: 'join.#' }] }, 16, ['node.join'], ({ msg, delivery }) => {
       if (msg.type === 'node.join') issuer.handle(msg as OpenedMessage<'node.join'>);
       delivery.ack();
     });

@@ -38,7 +38,7 @@ describe('Ki: a cancel stops only the attempt it names', () => {
     ki = new KiNode({ nodeId: 'ki1', config, bus: busFor(transport, 'ki1', 'ki'), names, log: silentLogger(), metrics: createMetrics(new Registry(), 'ki'), executors: BUILTIN_EXECUTORS, gpus: [] });
     await ki.start();
     an = busFor(transport, 'an1', 'an');
-    await an.subscribe({ name: names.inbox('an', 'an1'), kind: 'durable' }, 64, ({ msg, delivery }: Received) => {
+    await an.subscribe({ name: names.inbox('an', 'an1'), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
       delivery.ack();
       if (msg.type === 'task.result') results.push(...(msg.payload as MessageOf<'task.result'>).items);
     });

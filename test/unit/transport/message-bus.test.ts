@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import type { MessageOf } from '../../../src/protocol/messages';
+import { MESSAGE_TYPES, type MessageOf } from '../../../src/protocol/messages';
 import { createMetrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
 import { EnvelopeCodec, type WireMessage } from '../../../src/security/envelope';
@@ -125,7 +125,7 @@ describe('MessageBus', () => {
     const receiver = node('ki-1', 'ki');
     const sender = node('principal-1', 'principal');
     const got: Received[] = [];
-    await receiver.bus.subscribe(QUEUE, 4, (r) => { got.push(r); });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, (r) => { got.push(r); });
     const payload = cancel();
     await sender.bus.send({ queue: QUEUE.name }, 'task.cancel', payload);
 
@@ -145,7 +145,7 @@ describe('MessageBus', () => {
   it('rejects a delivery that fails decryption, counts it under decrypt, and never calls the handler', async () => {
     const receiver = node('ki-1', 'ki');
     let calls = 0;
-    await receiver.bus.subscribe(QUEUE, 4, () => { calls++; });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, () => { calls++; });
     const wire = codecFor('principal-1', 'principal').seal('task.cancel', cancel());
     const tampered = { ...wire, body: Buffer.from(wire.body) };
     tampered.body[14] = tampered.body[14]! ^ 0x55;
@@ -160,7 +160,7 @@ describe('MessageBus', () => {
   it('counts each rejection under its own reason', async () => {
     const receiver = node('an-1', 'an');
     let calls = 0;
-    await receiver.bus.subscribe(QUEUE, 4, () => { calls++; });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, () => { calls++; });
 
     const fromKi = codecFor('ki-1', 'ki').seal('task.pending', {
       v: 1,
@@ -180,10 +180,28 @@ describe('MessageBus', () => {
     assert.equal(await receiver.rejected('schema'), 1);
   });
 
+  it('rejects a well-sealed message of a type its queue does not carry, under schema, and never calls the handler', async () => {
+    const receiver = node('an-1', 'an');
+    const got: Received[] = [];
+    await receiver.bus.subscribe(QUEUE, 4, ['task.pending'], (r) => { got.push(r); });
+    // Authentic and valid for its own type, sent by a role that may send it: only the queue is wrong.
+    const tick = codecFor('principal-1', 'principal').seal('election.tick', { v: 1, from: 'principal-1', atMs: Date.now() });
+    assert.equal(receiver.transport.deliver(QUEUE.name, tick).settled, 'reject');
+    assert.equal(got.length, 0);
+    assert.equal(await receiver.rejected('schema'), 1);
+
+    const pending = codecFor('principal-1', 'principal').seal('task.pending', {
+      v: 1,
+      items: [{ attempts: 0, task: { id: randomUUID(), type: 'echo', payload: null, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 1000, maxAttempts: 1, owner: 'o', createdAtMs: 0 } }],
+    });
+    receiver.transport.deliver(QUEUE.name, pending);
+    assert.deepEqual(got.map((r) => r.msg.type), ['task.pending'], 'the type it carries still reaches the handler');
+  });
+
   it('rejects a replayed message and counts it, but passes a redelivered one to the handler', async () => {
     const receiver = node('ki-1', 'ki');
     const got: Received[] = [];
-    await receiver.bus.subscribe(QUEUE, 4, (r) => { got.push(r); });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, (r) => { got.push(r); });
     const wire = codecFor('principal-1', 'principal').seal('task.cancel', cancel());
 
     receiver.transport.deliver(QUEUE.name, wire);
@@ -200,7 +218,7 @@ describe('MessageBus', () => {
     const failing = { open: () => { throw new TypeError('unexpected'); }, seal: () => { throw new Error('unused'); } } as unknown as EnvelopeCodec;
     const receiver = node('an-1', 'an', failing);
     let calls = 0;
-    await receiver.bus.subscribe(QUEUE, 4, () => { calls++; });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, () => { calls++; });
     const wire = codecFor('principal-1', 'principal').seal('task.cancel', cancel());
     assert.equal(receiver.transport.deliver(QUEUE.name, wire).settled, 'reject');
     assert.equal(calls, 0);
@@ -209,7 +227,7 @@ describe('MessageBus', () => {
 
   it('requeues the delivery when the handler throws', async () => {
     const receiver = node('ki-1', 'ki');
-    await receiver.bus.subscribe(QUEUE, 4, () => { throw new Error('handler broke'); });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, () => { throw new Error('handler broke'); });
     const wire = codecFor('principal-1', 'principal').seal('task.cancel', cancel());
     const delivery = receiver.transport.deliver(QUEUE.name, wire);
     assert.equal(await delivery.whenSettled(), 'requeue');
@@ -218,7 +236,7 @@ describe('MessageBus', () => {
 
   it('requeues the delivery when an async handler rejects', async () => {
     const receiver = node('ki-1', 'ki');
-    await receiver.bus.subscribe(QUEUE, 4, async () => { throw new Error('async handler broke'); });
+    await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, async () => { throw new Error('async handler broke'); });
     const wire = codecFor('principal-1', 'principal').seal('task.cancel', cancel());
     const delivery = receiver.transport.deliver(QUEUE.name, wire);
     assert.equal(await delivery.whenSettled(), 'requeue');
@@ -227,7 +245,7 @@ describe('MessageBus', () => {
   it('exposes its transport and subscribes with the requested prefetch', async () => {
     const { bus, transport } = node();
     assert.equal(bus.transport, transport);
-    const handle = await bus.subscribe(QUEUE, 7, () => undefined);
+    const handle = await bus.subscribe(QUEUE, 7, MESSAGE_TYPES, () => undefined);
     assert.equal(transport.prefetchOf(QUEUE.name), 7);
     await handle.cancel();
     assert.throws(() => transport.deliver(QUEUE.name, codecFor('principal-1', 'principal').seal('task.cancel', cancel())), /nobody consumes/);
