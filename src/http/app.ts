@@ -33,11 +33,12 @@ export function createApp(d: AppDeps): Koa<AuthState> {
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('Cache-Control', 'no-store');
-    // A keep-alive client that never pauses would hold a draining server open until its deadline.
-    if (d.health.draining) ctx.set('Connection', 'close');
     try {
       await next();
     } finally {
+      // A keep-alive client that never pauses would hold a draining server open until its deadline.
+      // Checked as the answer leaves, so a request that was running when draining began says so too.
+      if (d.health.draining) ctx.set('Connection', 'close');
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       d.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
       d.metrics.httpDuration.observe({ method: ctx.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
