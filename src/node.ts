@@ -31,15 +31,9 @@ const loadPrincipalRole = () => require('./roles/principal-role') as typeof Prin
 
 /** `migrate`: applies pending migrations and exits. */
 export async function runMigrate(config: AppConfig, log: Logger): Promise<void> {
-  const { openDatabase, ensureDatabase, migrate } = loadStore();
-  if (config.db.url) await ensureDatabase(config.db.url, config.db.connectTimeoutMs);
-  const db = openDatabase(config, log, 'migrate');
-  try {
-    const applied = await migrate(db, config.nodeId);
-    log.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
-  } finally {
-    await db.close();
-  }
+  const { db, applied } = await loadStore().openMigratedDatabase(config, log, 'migrate');
+  log.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
+  await db.close();
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
@@ -105,7 +99,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
 
   let db: Database | undefined;
   if (role !== 'ki') {
-    const opened = await loadStore().openMigratedDatabase(config, log, role);
+    const opened = (await loadStore().openMigratedDatabase(config, log, role)).db;
     stops.push({ name: 'database', stop: () => opened.close() });
     db = opened;
     // With the in-process bus, queued messages died with the last process: let the sweeper republish.

@@ -5,8 +5,6 @@ import { ensureDatabase } from './ensure-database';
 import { migrate } from './migrate';
 import { PgliteDatabase } from './pglite-database';
 
-export { ensureDatabase, migrate };
-
 /** The configured database: a PostgreSQL-wire server (DATABASE_URL) or, without one, embedded PGlite. */
 export function openDatabase(config: AppConfig, log: Logger, name: string): Database {
   if (!config.db.url) {
@@ -21,17 +19,17 @@ export function openDatabase(config: AppConfig, log: Logger, name: string): Data
 }
 
 /**
- * Creates the database if the server lacks it, opens it and applies pending migrations; closes it
- * again when a migration fails. `name` labels the connections (`application_name`).
+ * Creates the database if the server lacks it, opens it and applies pending migrations (their
+ * versions in `applied`); closes it again when a migration fails. `name` labels the connections
+ * (`application_name`).
  */
-export async function openMigratedDatabase(config: AppConfig, log: Logger, name: string): Promise<Database> {
+export async function openMigratedDatabase(config: AppConfig, log: Logger, name: string): Promise<{ db: Database; applied: number[] }> {
   if (config.db.url && (await ensureDatabase(config.db.url, config.db.connectTimeoutMs))) log.info('database created');
   const db = openDatabase(config, log, name);
   try {
-    await migrate(db, config.nodeId);
+    return { db, applied: await migrate(db, config.nodeId) };
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;
   }
-  return db;
 }
