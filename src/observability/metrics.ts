@@ -1,13 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC } from './metric-names';
 
-/** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
 /** Items per group commit or message: one at low load, up to the configured maximum under load. */
 export const BATCH_ITEMS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
 
 /** What a batch carries: the `batch` label of {@link METRIC.batchItems}. */
 export const BATCH_KINDS = ['insert', 'pending', 'assign', 'result', 'state', 'progress'] as const;
 
+/** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
 export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
 
 /** Every metric of the platform, registered on one registry. Each role updates the ones it owns. */

@@ -73,14 +73,18 @@ export class GroupCommitter<I, O> {
 
   #pump(): void {
     while (this.#running < this.#maxConcurrent && this.#queue.length > 0) {
-      const batch = this.#takeBatch();
+      const { batch, weight } = this.#takeBatch();
       this.#running++;
-      void this.#write(batch);
+      void this.#write(batch, weight);
     }
   }
 
-  #takeBatch(): Pending<I, O>[] {
-    if (!this.o.weigh) return this.#queue.splice(0, this.o.maxBatch);
+  /** The next batch and its weight (its item count when there is no `weigh`). */
+  #takeBatch(): { batch: Pending<I, O>[]; weight: number } {
+    if (!this.o.weigh) {
+      const batch = this.#queue.splice(0, this.o.maxBatch);
+      return { batch, weight: batch.length };
+    }
     let weight = 0;
     let n = 0;
     while (n < this.#queue.length) {
@@ -89,15 +93,15 @@ export class GroupCommitter<I, O> {
       weight += w;
       n++;
     }
-    return this.#queue.splice(0, n);
+    return { batch: this.#queue.splice(0, n), weight };
   }
 
-  async #write(batch: Pending<I, O>[]): Promise<void> {
-    this.o.onBatch?.(batch.reduce((w, p) => w + (this.o.weigh?.(p.item) ?? 1), 0));
+  async #write(batch: Pending<I, O>[], weight: number): Promise<void> {
+    this.o.onBatch?.(weight);
     try {
       await this.#writeOrSplit(batch);
     } finally {
-      for (const p of batch) this.#weight -= this.o.weigh?.(p.item) ?? 1;
+      this.#weight -= weight;
       this.#running--;
       this.#pump();
     }

@@ -156,12 +156,18 @@ export class AmqpTransport implements Transport {
     await this.#assertQueue(ch, c.spec);
     c.channel = ch;
     if (c.prefetch <= 0) return; // paused: declared, not consuming
-    await ch.prefetch(c.prefetch);
-    const { consumerTag } = await ch.consume(c.spec.name, (msg) => {
-      if (msg) c.handler(this.#delivery(ch, msg));
-    }, { noAck: false });
-    c.consumerTag = consumerTag;
-    c.consumingWith = c.prefetch;
+    await this.#consumeOn(ch, c, c.prefetch);
+  }
+
+  /** Consumes `c`'s queue on `ch` with `limit` unacked deliveries (basic.qos first: it binds as the consumer subscribes). */
+  async #consumeOn(ch: Channel, c: ConsumerRecord, limit: number): Promise<void> {
+    await ch.prefetch(limit);
+    const { consumerTag } = await ch.consume(c.spec.name, (msg) => { if (msg) c.handler(this.#delivery(ch, msg)); }, { noAck: false });
+    // A channel lost meanwhile leaves the record to recovery.
+    if (c.channel === ch) {
+      c.consumerTag = consumerTag;
+      c.consumingWith = limit;
+    }
   }
 
   /**
@@ -180,14 +186,7 @@ export class AmqpTransport implements Transport {
         c.consumingWith = undefined;
         await ch.cancel(tag);
       }
-      if (want > 0 && !c.consumerTag && c.channel === ch) {
-        await ch.prefetch(want);
-        const { consumerTag } = await ch.consume(c.spec.name, (msg) => { if (msg) c.handler(this.#delivery(ch, msg)); }, { noAck: false });
-        if (c.channel === ch) {
-          c.consumerTag = consumerTag;
-          c.consumingWith = want;
-        }
-      }
+      if (want > 0 && !c.consumerTag && c.channel === ch) await this.#consumeOn(ch, c, want);
     } catch { /* the channel closed; recovery subscribes with the latest limit */ }
   }
 
