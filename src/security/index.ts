@@ -8,4 +8,5 @@ export { identityProof, joinProof, joinSecretFor, proofMatches, type JoiningRole
 export { setUpNodeIdentity, type NodeIdentitySetup, type JoinSetup, type IssueSetup } from './identity-setup';
 export { ClientTokenVerifier, InvalidTokenError, mintClientToken, type Caller, type ClientTokenOptions } from './client-tokens';
 export { EnvelopeCodec, type WireMessage, type OpenedMessage, type EnvelopeOptions } from './envelope';
+export { requireSender } from './sender-binding';
 export { maySend, rightsOf, SENDERS, CLIENT_ROLES, type NodeRole, type ClientRole, type ClientRights, type Scope } from './permissions';
