@@ -84,6 +84,8 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
       url: config.amqp.url, names, heartbeatSec: config.amqp.heartbeatSec, reconnectMaxDelayMs: config.amqp.reconnectMaxDelayMs,
       publishTimeoutMs: config.amqp.publishTimeoutMs, connectionName: `${role}:${config.nodeId}`,
       tls: { caFile: config.amqp.caFile, certFile: config.amqp.certFile, keyFile: config.amqp.keyFile },
+      deadLetter: { maxLength: config.amqp.deadLetterMaxLength, maxBytes: config.amqp.deadLetterMaxBytes, ttlMs: config.amqp.deadLetterTtlMs },
+      onWarning: (message) => log.warn(message),
     })
     : new InProcessTransport({ names });
   transport.onStatus((s) => {

@@ -31,6 +31,9 @@ export const configSchema = {
     caFile: { doc: 'CA certificate file for amqps://', format: String, default: '', env: 'AMQP_CA_FILE' },
     certFile: { doc: 'Client certificate file for amqps://', format: String, default: '', env: 'AMQP_CERT_FILE' },
     keyFile: { doc: 'Client key file for amqps://', format: String, default: '', env: 'AMQP_KEY_FILE' },
+    deadLetterMaxLength: { doc: 'Rejected and failed messages the dead-letter queues keep; beyond it the oldest is dropped', format: nonNegativeInt, default: 100_000, env: 'DEAD_LETTER_MAX_LENGTH' },
+    deadLetterMaxBytes: { doc: 'Bytes the dead-letter queues keep; beyond it the oldest is dropped', format: nonNegativeInt, default: 256 * 1024 * 1024, env: 'DEAD_LETTER_MAX_BYTES' },
+    deadLetterTtlMs: { doc: 'Age after which a dead letter is dropped', format: nonNegativeInt, default: 7 * 24 * 3600 * 1000, env: 'DEAD_LETTER_TTL_MS' },
   },
   db: {
     url: { doc: 'PostgreSQL/CockroachDB URL; required, except that standalone without it uses embedded PGlite in dataDir', format: String, default: '', env: 'DATABASE_URL', sensitive: true },
@@ -135,7 +138,8 @@ export interface AppConfig {
   env: 'production' | 'development' | 'test';
   nodeId: string;
   version: string;
-  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string };
+  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
+    deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number };
   db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clockToleranceSec: number;

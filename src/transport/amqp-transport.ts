@@ -14,7 +14,28 @@ export interface AmqpTransportOptions {
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
   /** A name shown in the broker's connection list. */
   connectionName: string;
+  /**
+   * Bounds of the dead-letter queues: every rejected message of every queue lands there, so
+   * unbounded they let a sender of failing work fill the broker's disk, which blocks every
+   * publisher of the cluster. Beyond a bound the oldest letter is dropped.
+   * @defaultValue {@link DEFAULT_DEAD_LETTER_BOUNDS}
+   */
+  deadLetter?: DeadLetterBounds;
+  /** Told of a problem the transport works around (a queue declared by an earlier version). */
+  onWarning?: (message: string) => void;
 }
+
+/** How much the dead-letter queues keep, in letters, bytes and age. */
+export interface DeadLetterBounds {
+  maxLength: number;
+  maxBytes: number;
+  ttlMs: number;
+}
+
+export const DEFAULT_DEAD_LETTER_BOUNDS: DeadLetterBounds = { maxLength: 100_000, maxBytes: 256 * 1024 * 1024, ttlMs: 7 * 24 * 3600 * 1000 };
+
+/** AMQP reply code of a declaration whose arguments differ from the queue's. */
+const PRECONDITION_FAILED = 406;
 
 interface ConsumerRecord {
   spec: QueueSpec;
@@ -111,7 +132,7 @@ export class AmqpTransport implements Transport {
   async #setup(model: ChannelModel): Promise<void> {
     const publisher = await model.createConfirmChannel();
     publisher.on('error', () => { /* the connection-level recovery takes over */ });
-    await this.#declareBase(publisher);
+    await this.#declareBase(model, publisher);
     for (const c of this.#consumers) if (!c.cancelled) await this.#subscribe(model, c);
     this.#publisher = publisher;
     this.#connected = true;
@@ -121,14 +142,35 @@ export class AmqpTransport implements Transport {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  async #declareBase(ch: Channel): Promise<void> {
+  async #declareBase(model: ChannelModel, ch: Channel): Promise<void> {
     const n = this.o.names;
     await ch.assertExchange(n.control, 'topic', { durable: true });
     await ch.assertExchange(n.deadLetterExchange, 'topic', { durable: true });
-    await ch.assertQueue(n.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await this.#assertDeadLetterQueue(model, n.deadLetterQueue, { 'x-queue-type': 'quorum' });
     await ch.bindQueue(n.deadLetterQueue, n.deadLetterExchange, '#');
-    await this.#assertQueue(ch, { name: n.deadPending, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: n.deadPendingPattern }] });
+    await this.#assertDeadLetterQueue(model, n.deadPending, { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': n.deadLetterExchange });
+    await ch.bindQueue(n.deadPending, n.deadLetterExchange, n.deadPendingPattern);
     for (const q of n.pendingBands) await this.#assertQueue(ch, { name: q, kind: 'quorum' });
+  }
+
+  /**
+   * Declares a dead-letter queue with its bounds, on a channel of its own: a queue declared
+   * unbounded by an earlier version refuses the new arguments (406), which closes the channel.
+   * It is then used as it is, with a warning that says how to bound it without losing its letters.
+   */
+  async #assertDeadLetterQueue(model: ChannelModel, queue: string, base: Record<string, unknown>): Promise<void> {
+    const b = this.o.deadLetter ?? DEFAULT_DEAD_LETTER_BOUNDS;
+    const ch = await model.createChannel();
+    ch.on('error', () => { /* a refused declaration closes this channel only */ });
+    try {
+      await ch.assertQueue(queue, { durable: true, arguments: { ...base, 'x-max-length': b.maxLength, 'x-max-length-bytes': b.maxBytes, 'x-message-ttl': b.ttlMs, 'x-overflow': 'drop-head' } });
+      await ch.close();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err;
+      this.o.onWarning?.(`dead-letter queue ${queue} was declared without bounds and keeps every rejected message; bound it with `
+        + `rabbitmqctl set_policy -p <vhost> --apply-to queues anki-dead-letters '^${queue.replace(/\./g, '\\.')}$' `
+        + `'{"max-length":${b.maxLength},"max-length-bytes":${b.maxBytes},"message-ttl":${b.ttlMs},"overflow":"drop-head"}', or delete it once empty`);
+    }
   }
 
   async #assertQueue(ch: Channel, spec: QueueSpec): Promise<void> {
