@@ -21,7 +21,7 @@ export class RejectedPendingWatcher {
   constructor(private readonly d: { transport: Transport; names: TopologyNames; repo: TaskRepository; log: Logger }) {}
 
   async start(): Promise<void> {
-    this.#consumer = await this.d.transport.consume({ name: this.d.names.deadPending, kind: 'quorum' }, 16, (delivery) => { void this.#onDeadLetter(delivery); });
+    this.#consumer = await this.d.transport.consume({ name: this.d.names.deadPending, kind: 'base' }, 16, (delivery) => { void this.#onDeadLetter(delivery); });
   }
 
   async stop(): Promise<void> {

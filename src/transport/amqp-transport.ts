@@ -188,6 +188,9 @@ export class AmqpTransport implements Transport {
       case 'transient':
         await ch.assertQueue(spec.name, { durable: false, exclusive: true, autoDelete: true, arguments: { ...dlx } });
         break;
+      case 'base':
+        await ch.checkQueue(spec.name);
+        break;
     }
     for (const b of spec.bindings ?? []) await ch.bindQueue(spec.name, b.exchange, b.pattern);
   }

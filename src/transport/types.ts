@@ -9,7 +9,9 @@ export type QueueKind =
   /** Exclusive, deleted with the connection: a node's view of the control exchange. */
   | 'transient'
   /** Quorum queue with a single active consumer: leader election. */
-  | 'single-active';
+  | 'single-active'
+  /** Declared by the transport itself with its own arguments (a bounded dead-letter queue): only consumed. */
+  | 'base';
 
 export interface QueueSpec {
   name: string;

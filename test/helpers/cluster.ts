@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintClientToken } from '../../src/security/client-tokens';
 import { DEV_JWT_SECRET } from '../../src/config/schema';
@@ -6,6 +7,7 @@ import type { ClientRole } from '../../src/security/permissions';
 import type { Isolation } from './isolation';
 import { freePort } from './ports';
 import { waitFor } from './wait';
+import { assertNoSecrets, registerSecrets } from './secret-scan';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
@@ -13,6 +15,8 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 export class NodeProcess {
   readonly logs: string[] = [];
   readonly exited: Promise<number | null>;
+  /** Where its spans are exported, when the test asked for a span file. */
+  spanFile?: string;
   exitCode: number | null | undefined;
   constructor(readonly id: string, readonly role: string, readonly proc: ChildProcess, readonly metricsPort: number, readonly httpPort?: number, readonly env: Record<string, string> = {}) {
     const collect = (chunk: Buffer) => {
@@ -68,8 +72,10 @@ export class TestCluster {
       ...this.iso.env(), LOG_LEVEL: 'info', RATE_LIMIT_RPS: '0', NODE_ID: id, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1',
       ...(httpPort ? { HTTP_PORT: String(httpPort) } : {}), ...this.baseEnv, ...(options.env ?? {}),
     };
+    registerSecrets(env);
     const proc = spawn(process.execPath, [MAIN, role, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const node = new NodeProcess(id, role, proc, metricsPort, httpPort, options.env ?? {});
+    if (env['OTEL_TEST_SPAN_FILE']) node.spanFile = env['OTEL_TEST_SPAN_FILE'];
     this.nodes.push(node);
     if (options.waitReady ?? true) await this.waitReady(node);
     return node;
@@ -96,7 +102,10 @@ export class TestCluster {
     return mintClientToken(secret, { sub, role, ttlSec: 3600 });
   }
 
-  /** Stops every process still running (SIGTERM, then SIGKILL after a grace). */
+  /**
+   * Stops every process still running (SIGTERM, then SIGKILL after a grace), then checks that no
+   * node wrote a secret it was given into a log line or an exported span.
+   */
   async stopAll(): Promise<void> {
     await Promise.all(this.nodes.filter((n) => n.alive).map(async (n) => {
       n.proc.kill('SIGTERM');
@@ -104,6 +113,10 @@ export class TestCluster {
       await n.exited;
       clearTimeout(timer);
     }));
+    for (const n of this.nodes) {
+      assertNoSecrets(`the logs of ${n.id}`, n.logs.join('\n'));
+      if (n.spanFile && existsSync(n.spanFile)) assertNoSecrets(`the spans of ${n.id}`, readFileSync(n.spanFile, 'utf8'));
+    }
   }
 }
 

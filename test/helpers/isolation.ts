@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { secretsIn } from './secret-scan';
 
 const run = promisify(execFile);
 const ADMIN_DB_URL = process.env['TEST_ADMIN_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -35,6 +36,21 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
+/**
+ * The secrets (see secret-scan.ts) that a task's result, error or progress holds: whatever a task
+ * runs, what comes back must not carry the secrets of the node that ran it.
+ */
+async function secretsInTaskOutputs(databaseUrl: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ out: string }>(`SELECT concat_ws(' ', result::text, error::text, progress::text) AS out FROM tasks`);
+    return [...new Set(rows.flatMap((r) => secretsIn(r.out)))];
+  } finally {
+    await client.end();
+  }
+}
+
 export async function createIsolation(label: string): Promise<Isolation> {
   const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16)}_${randomBytes(4).toString('hex')}`;
   const vhost = `anki-test-${id}`;
@@ -49,8 +65,10 @@ export async function createIsolation(label: string): Promise<Isolation> {
     id, vhost, prefix, amqpUrl, dbName, databaseUrl,
     env: () => ({ AMQP_URL: amqpUrl, DATABASE_URL: databaseUrl, AMQP_PREFIX: prefix, NODE_ENV: 'test' }),
     destroy: async () => {
+      const leaked = await secretsInTaskOutputs(databaseUrl).catch(() => []);
       await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
       await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+      if (leaked.length > 0) throw new Error(`secret ${leaked.join(', ')} found in task outputs of ${dbName}`);
     },
   };
 }
