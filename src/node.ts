@@ -118,7 +118,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   }
   const ctx: RoleContext = { config, log, metrics, health, names, newBus, ...(joiner ? { joiner } : {}) };
   const built: RoleServices[] = [];
-  if (role === 'ki' || role === 'standalone') built.push(await loadKiRole().kiServices(ctx));
+  if (role === 'ki' || role === 'standalone') built.push(await loadKiRole().kiServices(ctx, { standalone: role === 'standalone' }));
   if (role === 'an' || role === 'standalone') built.push(loadAnRole().anServices({ ...ctx, db: db! }));
   if (role === 'principal' || role === 'standalone') built.push(loadPrincipalRole().principalServices({ ...ctx, db: db! }, identity.issue));
   services.push(...built.flatMap((b) => b.services));

@@ -117,7 +117,13 @@ export const configSchema = {
     labels: { doc: 'Labels this Ki offers, comma separated', format: Array, default: [], env: 'KI_LABELS' },
     group: { doc: 'Pin this Ki to a group (empty: the leader assigns one)', format: String, default: '', env: 'KI_GROUP' },
     handlers: { doc: 'Path of a JS module exporting { [type]: async (payload, ctx) => result }', format: String, default: '', env: 'KI_HANDLERS' },
-    execAllowlist: { doc: 'JSON object name -> command path that the exec executor may run', format: String, default: '{}', env: 'KI_EXEC_ALLOWLIST' },
+    execAllowlist: { doc: 'JSON object name -> entry the exec executor may run: an absolute path (no env from the task), or { "path": "/abs", "env": ["NAME"], "args": "<regex each arg must fully match>", "maxArgs": n }', format: String, default: '{}', env: 'KI_EXEC_ALLOWLIST' },
+    execPath: { doc: 'PATH of exec commands (never inherited from the Ki or set by a task); absolute directories only', format: String, default: '/usr/local/bin:/usr/bin:/bin', env: 'KI_EXEC_PATH' },
+    execUser: { doc: 'User exec commands run as: a name or uid[:gid] (empty: the Ki\'s own user, warned about in production); needs root or CAP_SETUID, CAP_SETGID and CAP_KILL', format: String, default: '', env: 'KI_EXEC_USER' },
+    demoTypes: { doc: 'Offer the demo task types sleep and cpu (echo and fail are always offered): true, false, or empty = only standalone with NODE_ENV=development', format: ['', 'true', 'false'], default: '', env: 'KI_DEMO_TYPES' },
+    assignMaxAgeMs: { doc: 'Assignments sealed longer ago than this are refused (the An has retried them elsewhere long since)', format: nonNegativeInt, default: 600000, env: 'KI_ASSIGN_MAX_AGE_MS' },
+    attemptMemoryEntries: { doc: 'Tasks whose highest started attempt the Ki remembers, to refuse a replayed assignment', format: nonNegativeInt, default: 100000, env: 'KI_ATTEMPT_MEMORY_ENTRIES' },
+    attemptMemoryTtlMs: { doc: 'How long the Ki remembers the highest started attempt of a task', format: nonNegativeInt, default: 3600000, env: 'KI_ATTEMPT_MEMORY_TTL_MS' },
     httpEndpoint: { doc: 'Inference endpoint the http executor posts to', format: String, default: '', env: 'KI_HTTP_ENDPOINT' },
     maxOutputBytes: { doc: 'Bound of captured stdout/stderr per stream', format: nonNegativeInt, default: 65536, env: 'KI_MAX_OUTPUT_BYTES' },
     killGraceMs: { doc: 'Time between SIGTERM and SIGKILL of a timed-out or cancelled process', format: nonNegativeInt, default: 2000, env: 'KI_KILL_GRACE_MS' },
@@ -157,7 +163,8 @@ export interface AppConfig {
   an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number };
   ki: {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
-    execAllowlist: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
+    execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
+    demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
   };
   cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number };
   shutdown: { graceMs: number };

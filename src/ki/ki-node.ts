@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/schema';
+import { MessageRejectedError } from '../errors';
 import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span } from '../observability';
 import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
 import type { Heartbeat } from '../cluster/membership';
@@ -7,10 +8,12 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageOf, ResultItem, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
+import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import type { Assignment, RunningTask } from './running-task';
+import { StartedAttempts } from './started-attempts';
 
 export interface KiNodeDeps {
   nodeId: string;
@@ -42,6 +45,8 @@ const RESULT_BATCH_MAX = 500;
 export class KiNode implements Service {
   readonly name = 'ki';
   readonly #running = new Map<string, RunningTask>();
+  /** Highest attempt started per task: an assignment of one already run is not run again. */
+  readonly #started: StartedAttempts;
   readonly #heartbeats: HeartbeatPublisher;
   /** Results, one message per An for all attempts that ended while its previous one was on the way. */
   readonly #results: BatchSender<ResultItem>;
@@ -61,6 +66,7 @@ export class KiNode implements Service {
     this.#group = d.config.ki.group;
     this.#pinned = d.config.ki.group !== '';
     this.#startedAtMs = d.startedAtMs ?? Date.now();
+    this.#started = new StartedAttempts(d.config.ki.attemptMemoryEntries, d.config.ki.attemptMemoryTtlMs);
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#results = new BatchSender<ResultItem>({
       maxItems: RESULT_BATCH_MAX,
@@ -138,15 +144,33 @@ export class KiNode implements Service {
     }
   }
 
+  /**
+   * Refusals throw before the ack, so the bus dead-letters the message and counts it: results go
+   * to the An named in the payload, which must be the verified sender (else a node could have a
+   * Ki report to, and be run on behalf of, another An); and an assignment sealed longer ago than
+   * `ki.assignMaxAgeMs` was retried elsewhere long since (queued messages skip the envelope's
+   * freshness check, so a replay from the broker would otherwise run it again). Nothing is
+   * reported for either.
+   */
   #onAssign({ msg, delivery }: Received): void {
-    delivery.ack();
     const { an, items } = msg.payload as MessageOf<'task.assign'>;
+    requireSender(msg, an, 'an');
+    const maxAgeMs = this.d.config.ki.assignMaxAgeMs;
+    const ageMs = Date.now() - msg.timestampMs;
+    if (maxAgeMs > 0 && ageMs > maxAgeMs) {
+      throw new MessageRejectedError('stale', `task.assign from ${msg.sender} sealed ${Math.round(ageMs)} ms ago is older than ki.assignMaxAgeMs (${maxAgeMs} ms)`);
+    }
+    delivery.ack();
     for (const item of items) this.#take({ ...item, an }, item.trace ?? msg.trace);
   }
 
   #take(a: Assignment, trace: string | undefined): void {
     const existing = this.#running.get(a.task.id);
     if (existing && existing.attempt >= a.attempt) return; // duplicate delivery of what already runs
+    if (this.#started.hasStarted(a.task.id, a.attempt)) {
+      this.d.log.debug({ taskId: a.task.id, attempt: a.attempt, an: a.an }, 'assignment of an attempt already run here ignored');
+      return;
+    }
     if (existing) existing.abort.abort('superseded by a newer attempt');
     const executor = this.d.executors[a.task.type];
     if (!executor) {
@@ -167,6 +191,7 @@ export class KiNode implements Service {
     const abort = new AbortController();
     const run: RunningTask = { taskId, attempt: a.attempt, an: a.an, type: a.task.type, startedAtMs: Date.now(), abort, gpus: a.gpus };
     this.#running.set(taskId, run);
+    this.#started.record(taskId, a.attempt);
     this.#updateSlotMetrics();
     this.d.metrics.taskExecutions.inc({ type: a.task.type });
     const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(`timed out after ${a.task.timeoutMs} ms`), a.task.timeoutMs) : undefined;

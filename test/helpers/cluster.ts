@@ -66,10 +66,11 @@ export class TestCluster {
     const id = options.id ?? `${role}${++this.#counter}`;
     const metricsPort = await freePort();
     const httpPort = role === 'principal' || role === 'standalone' ? await freePort() : undefined;
-    // Tests drive many requests from one subject; the rate-limit test turns limiting on.
+    // Tests drive many requests from one subject; the rate-limit test turns limiting on. Many tests,
+    // the bench and the chaos runs submit the demo types sleep and cpu, which a Ki offers only when asked.
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp',
-      ...this.iso.env(), LOG_LEVEL: 'info', RATE_LIMIT_RPS: '0', NODE_ID: id, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1',
+      ...this.iso.env(), LOG_LEVEL: 'info', RATE_LIMIT_RPS: '0', KI_DEMO_TYPES: 'true', NODE_ID: id, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1',
       ...(httpPort ? { HTTP_PORT: String(httpPort) } : {}), ...this.baseEnv, ...(options.env ?? {}),
     };
     registerSecrets(env);

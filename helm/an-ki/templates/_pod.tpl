@@ -103,8 +103,13 @@ spec:
       {{- end }}
       resources:
         {{- toYaml $resources | nindent 8 }}
+      {{- $securityContext := default $root.Values.containerSecurityContext $rv.containerSecurityContext }}
+      {{- if and (eq $role "ki") $root.Values.ki.config.KI_EXEC_USER (not $rv.containerSecurityContext) }}
+      {{- /* Starting exec commands as KI_EXEC_USER takes setuid/setgid, stopping them kill: root with only those capabilities. */}}
+      {{- $securityContext = merge (dict "runAsUser" 0 "runAsGroup" 0 "runAsNonRoot" false "capabilities" (dict "drop" (list "ALL") "add" (list "SETUID" "SETGID" "KILL"))) (deepCopy $root.Values.containerSecurityContext) }}
+      {{- end }}
       securityContext:
-        {{- toYaml (default $root.Values.containerSecurityContext $rv.containerSecurityContext) | nindent 8 }}
+        {{- toYaml $securityContext | nindent 8 }}
       volumeMounts:
         # The root filesystem is read-only; Node and executors write temporary files here.
         - name: tmp

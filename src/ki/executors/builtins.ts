@@ -48,4 +48,28 @@ export const cpuExecutor: Executor = async (payload, ctx) => {
   return { rounds, digest: digest.toString('hex') };
 };
 
-export const BUILTIN_EXECUTORS: Readonly<Record<string, Executor>> = { echo: echoExecutor, sleep: sleepExecutor, fail: failExecutor, cpu: cpuExecutor };
+/** The built-in types every Ki offers: harmless, and what the quickstart and the tests submit. */
+export const CORE_EXECUTORS: Readonly<Record<string, Executor>> = { echo: echoExecutor, fail: failExecutor };
+
+/**
+ * Demo and load types, offered only when `ki.demoTypes` allows: anyone who may submit could
+ * otherwise hold a Ki's slots for a day (`sleep`) or burn its CPU (`cpu`).
+ */
+export const DEMO_EXECUTORS: Readonly<Record<string, Executor>> = { sleep: sleepExecutor, cpu: cpuExecutor };
+
+/** Every built-in type, demo types included. */
+export const BUILTIN_EXECUTORS: Readonly<Record<string, Executor>> = { ...CORE_EXECUTORS, ...DEMO_EXECUTORS };
+
+/**
+ * Whether this node offers the demo types: `ki.demoTypes` when set, else only a standalone node
+ * in development (the README quickstart submits `sleep`).
+ */
+export function demoTypesEnabled(setting: '' | 'true' | 'false', standalone: boolean, env: string): boolean {
+  if (setting !== '') return setting === 'true';
+  return standalone && env === 'development';
+}
+
+/** The built-in executors this node offers. */
+export function builtinExecutors(demoTypes: boolean): Readonly<Record<string, Executor>> {
+  return demoTypes ? BUILTIN_EXECUTORS : CORE_EXECUTORS;
+}

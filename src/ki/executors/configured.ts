@@ -2,13 +2,13 @@ import type { AppConfig } from '../../config/schema';
 import { ConfigError } from '../../errors';
 import type { Logger } from '../../observability/logger';
 import { createExecExecutor } from './exec';
-import { parseExecAllowlist } from './exec-payload';
+import { readExecAllowlistJson } from './exec-allowlist';
 import { createHttpExecutor } from './http';
 import { loadPluginHandlers } from './plugin';
 import type { Executor } from './types';
 
 /** The `ki.*` settings the configurable executors read. */
-export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' | 'httpEndpoint' | 'maxOutputBytes' | 'killGraceMs' | 'handlers'>;
+export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' | 'execPath' | 'execUser' | 'httpEndpoint' | 'maxOutputBytes' | 'killGraceMs' | 'handlers'>;
 
 /**
  * Builds the executors that depend on configuration: `exec` (only with a non-empty
@@ -16,14 +16,20 @@ export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' |
  * A type is left out rather than registered broken, so a Ki never advertises work it would
  * only fail. Built-in executors are merged by the caller.
  *
- * @throws {@link ConfigError} for a bad allowlist, endpoint or handler module, or a handler
- *   that reuses the name `exec` or `http`.
+ * @param production - warn when `exec` runs commands as the Ki's own user.
+ * @throws {@link ConfigError} for a bad allowlist, exec path or user, endpoint or handler module,
+ *   or a handler that reuses the name `exec` or `http`.
  */
-export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, log: Logger): Record<string, Executor> {
+export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, log: Logger, production = false): Record<string, Executor> {
   const executors: Record<string, Executor> = {};
-  const allowlist = parseExecAllowlist(settings.execAllowlist);
+  const allowlist = readExecAllowlistJson(settings.execAllowlist);
   if (Object.keys(allowlist).length > 0) {
-    executors['exec'] = createExecExecutor({ allowlist, maxOutputBytes: settings.maxOutputBytes, killGraceMs: settings.killGraceMs });
+    executors['exec'] = createExecExecutor({
+      allowlist, path: settings.execPath, user: settings.execUser, maxOutputBytes: settings.maxOutputBytes, killGraceMs: settings.killGraceMs,
+    });
+    if (production && settings.execUser.trim() === '') {
+      log.warn('ki.execUser (KI_EXEC_USER) is empty: exec commands run as the Ki\'s own user and can read its environment (AES_KEYS, AMQP_URL, JWT_SECRET_KEY); set a user of their own');
+    }
   }
   if (settings.httpEndpoint.trim() !== '') {
     executors['http'] = createHttpExecutor({ endpoint: settings.httpEndpoint });

@@ -1,24 +1,48 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isAbsolute } from 'node:path';
 import type { GpuDevice } from '../gpu/types';
 import { abortedError, abortReasonText } from './aborted';
 import { BoundedOutput } from './bounded-output';
-import { checkExecAllowlist, parseExecPayload, type ExecPayload } from './exec-payload';
+import { checkExecAllowlist, type ExecCommand } from './exec-allowlist';
+import { checkPayloadAgainst, parseExecPayload, type ExecPayload } from './exec-payload';
+import { checkCanRunAs, resolveExecUser, type ExecIdentity } from './exec-user';
+import { ConfigError } from '../../errors';
 import { processGroupAlive, signalProcessGroup, terminateProcessGroup } from './process-group';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './types';
 
-/** Options of {@link createExecExecutor}, from `ki.execAllowlist`, `ki.maxOutputBytes`, `ki.killGraceMs`. */
+/** Options of {@link createExecExecutor}, from `ki.execAllowlist`, `ki.execPath`, `ki.execUser`, `ki.maxOutputBytes`, `ki.killGraceMs`. */
 export interface ExecExecutorOptions {
-  /** Name -> absolute command path; the only commands a task may run. */
-  allowlist: Record<string, string>;
+  /**
+   * Name -> `ExecAllowlistEntry` (an absolute path, or `{ path, env?, args?, maxArgs? }`):
+   * the only commands a task may run, and the only environment variables it may pass to each.
+   */
+  allowlist: Readonly<Record<string, unknown>>;
   /** Bound of captured stdout and of captured stderr, each. */
   maxOutputBytes: number;
   /** Time between SIGTERM and SIGKILL of the process group. */
   killGraceMs: number;
   /**
-   * PATH the command runs with.
-   * @defaultValue the Ki's own PATH, else `/usr/local/bin:/usr/bin:/bin`
+   * PATH the command runs with: set by the Ki, never inherited from its environment or the task.
+   * @defaultValue {@link DEFAULT_EXEC_PATH}
    */
   path?: string;
+  /**
+   * User the command runs as: a name from /etc/passwd or `uid[:gid]`; empty: the Ki's own user.
+   * A command running as another user cannot read the Ki's environment (/proc/<pid>/environ).
+   * @defaultValue ''
+   */
+  user?: string;
+}
+
+/** PATH of an `exec` command unless `ki.execPath` says otherwise. */
+export const DEFAULT_EXEC_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** Everything {@link createExecExecutor} resolved once at start-up. */
+interface ResolvedExecOptions {
+  maxOutputBytes: number;
+  killGraceMs: number;
+  path: string;
+  user?: ExecIdentity;
 }
 
 /** What an `exec` task returns (and what `EXEC_EXIT` / `ABORTED` errors carry in `details`). */
@@ -65,12 +89,20 @@ function exitError(command: string, result: ExecResult): TaskExecutionError {
   return new TaskExecutionError(`command "${command}" ${how}${hint ? `: ${hint}` : ''}`, { code: 'EXEC_EXIT', retryable: false, details: result });
 }
 
-function run(file: string, payload: ExecPayload, ctx: ExecutionContext, options: Required<ExecExecutorOptions>): Promise<ExecResult> {
+function checkExecPath(path: string): string {
+  // A relative or empty entry ('' means the working directory) would let a file there shadow a program.
+  if (path.split(':').some((dir) => !isAbsolute(dir))) throw new ConfigError(`ki.execPath (KI_EXEC_PATH) "${path}" must be a list of absolute directories separated by ':'`);
+  return path;
+}
+
+function run(file: string, payload: ExecPayload, ctx: ExecutionContext, options: ResolvedExecOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
       // detached: the command leads its own process group, so a cancel reaches its children too.
-      child = spawn(file, payload.args ?? [], { env: buildEnv(payload, ctx, options.path), shell: false, detached: true, stdio: 'pipe', windowsHide: true });
+      // uid/gid: root (or CAP_SETUID/SETGID) starts it as the exec user; libuv drops supplementary groups.
+      const identity = options.user ? { uid: options.user.uid, gid: options.user.gid } : {};
+      child = spawn(file, payload.args ?? [], { env: buildEnv(payload, ctx, options.path), shell: false, detached: true, stdio: 'pipe', windowsHide: true, ...identity });
     } catch (err) {
       reject(spawnFailed(payload.command, err));
       return;
@@ -131,33 +163,39 @@ function run(file: string, payload: ExecPayload, ctx: ExecutionContext, options:
 }
 
 /**
- * The `exec` executor: runs a command from the allowlist, without a shell, with a minimal
- * environment and `CUDA_VISIBLE_DEVICES` set to the task's GPUs. Resolves an
- * {@link ExecResult} when it exits 0.
+ * The `exec` executor: runs a command from the allowlist, without a shell, as `user`, with a
+ * minimal environment (the Ki's PATH, the variables the entry allows the task to set, and
+ * `CUDA_VISIBLE_DEVICES` set to the task's GPUs). Resolves an {@link ExecResult} when it exits 0.
  *
- * Rejects with a {@link TaskExecutionError}: `BAD_PAYLOAD` (payload shape), `EXEC_NOT_ALLOWED`
+ * Rejects with a {@link TaskExecutionError}: `BAD_PAYLOAD` (payload shape, an environment
+ * variable the entry does not list, arguments the entry does not allow), `EXEC_NOT_ALLOWED`
  * (name not in the allowlist), `EXEC_SPAWN_FAILED`, `EXEC_EXIT` (non-zero exit or killed;
  * `details` is the result) or `ABORTED` (the task's signal fired: the process group got
  * SIGTERM, then SIGKILL after `killGraceMs`; the rejection comes only once it is gone).
  *
- * @throws ConfigError at creation for an allowlist entry that is not an absolute path.
+ * @throws ConfigError at creation for a bad allowlist entry (not an absolute path, an environment
+ *   variable no task may set, a bad `args` pattern), a bad `path`, an unknown `user`, or a `user`
+ *   this Ki lacks the privileges to run commands as.
  */
 export function createExecExecutor(options: ExecExecutorOptions): Executor {
   const allowlist = checkExecAllowlist(options.allowlist);
-  const resolved: Required<ExecExecutorOptions> = {
-    allowlist,
+  const user = resolveExecUser(options.user ?? '');
+  if (user) checkCanRunAs(user);
+  const resolved: ResolvedExecOptions = {
     maxOutputBytes: options.maxOutputBytes,
     killGraceMs: options.killGraceMs,
-    path: options.path ?? process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+    path: checkExecPath(options.path ?? DEFAULT_EXEC_PATH),
+    ...(user ? { user } : {}),
   };
   return async (rawPayload, ctx) => {
     const payload = parseExecPayload(rawPayload);
-    const file = Object.hasOwn(allowlist, payload.command) ? allowlist[payload.command] : undefined;
-    if (file === undefined) {
+    const command: ExecCommand | undefined = Object.hasOwn(allowlist, payload.command) ? allowlist[payload.command] : undefined;
+    if (command === undefined) {
       throw new TaskExecutionError(`command "${payload.command}" is not in ki.execAllowlist`, { code: 'EXEC_NOT_ALLOWED', retryable: false });
     }
+    checkPayloadAgainst(command, payload);
     if (ctx.signal.aborted) throw abortedError(ctx.signal.reason);
-    ctx.log.debug({ command: payload.command, file, args: payload.args?.length ?? 0, gpus: ctx.gpus.length }, 'exec starting');
-    return run(file, payload, ctx, resolved);
+    ctx.log.debug({ command: payload.command, file: command.path, args: payload.args?.length ?? 0, gpus: ctx.gpus.length, uid: user?.uid }, 'exec starting');
+    return run(command.path, payload, ctx, resolved);
   };
 }

@@ -61,12 +61,18 @@ function transportError(err: unknown, ctx: ExecutionContext, timeout: AbortSigna
   return new TaskExecutionError(`could not reach ${url.origin}: ${why}`, { code: 'HTTP_UNREACHABLE', retryable: true, cause: err });
 }
 
+function redirectError(url: URL, response: Response): TaskExecutionError {
+  const details = { status: response.status, location: (response.headers.get('location') ?? '').slice(0, 2048) };
+  return new TaskExecutionError(`${url.origin}${url.pathname} answered ${response.status} (a redirect); redirects are not followed`, { code: 'HTTP_REDIRECT', retryable: false, details });
+}
+
 /**
  * The `http` executor: POSTs the payload as JSON to the configured inference endpoint (see
  * {@link planHttpRequest} for `path` and `body`) and resolves an {@link HttpResult} for 2xx.
  *
  * Rejects with a {@link TaskExecutionError}: `HTTP_NOT_CONFIGURED`, `BAD_PAYLOAD`,
- * `HTTP_STATUS` (non-2xx; retryable for 5xx and 429, not for other 4xx), `HTTP_UNREACHABLE`
+ * `HTTP_STATUS` (non-2xx; retryable for 5xx and 429, not for other 4xx), `HTTP_REDIRECT` (a 3xx,
+ * never followed; `details` has status and location), `HTTP_UNREACHABLE`
  * and `HTTP_TIMEOUT` (both retryable), or `ABORTED` when the task's signal fires.
  *
  * @throws ConfigError at creation when the endpoint is set but is not an http(s) URL.
@@ -92,9 +98,17 @@ export function createHttpExecutor(options: HttpExecutorOptions): Executor {
         headers: { 'content-type': 'application/json', accept: 'application/json, text/plain;q=0.9, */*;q=0.5' },
         body: json,
         signal,
+        // A redirect would send the task's payload to wherever the endpoint (or whoever answers
+        // in its name) points: an internal service or a metadata address. It is a task error instead.
+        redirect: 'manual',
       });
+      if (response.status >= 300 && response.status <= 399) {
+        await response.body?.cancel().catch(() => undefined);
+        throw redirectError(url, response);
+      }
       result = { status: response.status, ...(await readBoundedBody(response, maxBytes)) };
     } catch (err) {
+      if (err instanceof TaskExecutionError) throw err;
       throw transportError(err, ctx, timeout, timeoutMs, url);
     }
     if (result.status < 200 || result.status > 299) {

@@ -7,7 +7,11 @@ import { TaskExecutionError } from '../../../src/ki/executors/types';
 import type { GpuDevice } from '../../../src/ki/gpu';
 import { fakeContext } from '../../fixtures/ki/execution-context';
 
-const allowlist = { echo: '/bin/echo', sh: '/bin/sh', cat: '/bin/cat', env: '/usr/bin/env', sleep: '/bin/sleep', missing: '/nonexistent/bin/tool' };
+const allowlist = {
+  echo: '/bin/echo', cat: '/bin/cat', sleep: '/bin/sleep', missing: '/nonexistent/bin/tool',
+  sh: { path: '/bin/sh', env: ['PIDS'] },
+  env: { path: '/usr/bin/env', env: ['MODEL'] },
+};
 const exec = createExecExecutor({ allowlist, maxOutputBytes: 4096, killGraceMs: 200 });
 
 const gpus: GpuDevice[] = [
@@ -101,11 +105,16 @@ describe('exec executor running real processes', function () {
   it('shows a GPU task only its GPUs and none of the Ki environment', async () => {
     process.env['ANKI_TEST_SECRET'] = 'must-not-leak';
     try {
-      const result = (await exec({ command: 'env', env: { MODEL: 'llama', CUDA_VISIBLE_DEVICES: '0,1,2,3' } }, fakeContext({ gpus }))) as ExecResult;
+      const result = (await exec({ command: 'env', env: { MODEL: 'llama' } }, fakeContext({ gpus }))) as ExecResult;
       const vars = Object.fromEntries(result.stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
       assert.deepEqual(Object.keys(vars).sort(), ['CUDA_VISIBLE_DEVICES', 'MODEL', 'PATH']);
       assert.equal(vars['CUDA_VISIBLE_DEVICES'], 'GPU-fake-0,GPU-fake-1');
       assert.equal(vars['MODEL'], 'llama');
+      assert.equal(vars['PATH'], '/usr/local/bin:/usr/bin:/bin', 'the Ki sets PATH; its own is not inherited');
+      await assert.rejects(exec({ command: 'env', env: { CUDA_VISIBLE_DEVICES: '0,1,2,3' } }, fakeContext({ gpus })), (err: unknown) => {
+        taskError(err, 'BAD_PAYLOAD');
+        return true;
+      });
     } finally {
       delete process.env['ANKI_TEST_SECRET'];
     }

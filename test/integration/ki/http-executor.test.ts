@@ -59,6 +59,9 @@ describe('http executor against a local HTTP server', () => {
             return send(res, 500, { error: 'overloaded' });
           case '/bad':
             return send(res, 400, { error: 'bad request' });
+          case '/redirect':
+            // 307 keeps method and body: a client that follows it posts the payload again.
+            return void res.writeHead(307, { location: `${endpoint}/v1/chat/completions` }).end();
           case '/hang':
             // Never answers: only the client's abort ends this request.
             return hanging?.(req);
@@ -103,6 +106,15 @@ describe('http executor against a local HTTP server', () => {
 
   it('fails for good on a 400', async () => {
     await assert.rejects(createHttpExecutor({ endpoint })({ path: '/bad', body: {} }, fakeContext()), isTaskError('HTTP_STATUS', false, /answered 400/));
+  });
+
+  it('does not follow a redirect: HTTP_REDIRECT, and the payload goes nowhere else', async () => {
+    await assert.rejects(createHttpExecutor({ endpoint })({ path: '/redirect', body: { secret: 'prompt' } }, fakeContext()), (err: unknown) => {
+      isTaskError('HTTP_REDIRECT', false, /answered 307/)(err);
+      assert.deepEqual((err as TaskExecutionError).details, { status: 307, location: `${endpoint}/v1/chat/completions` });
+      return true;
+    });
+    assert.deepEqual(received.map((r) => r.url), ['/redirect']);
   });
 
   it('aborts the request when the task is cancelled and the server sees the connection close', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { BUILTIN_EXECUTORS, cpuExecutor, echoExecutor, failExecutor, sleepExecutor } from '../../../src/ki/executors/builtins';
+import { BUILTIN_EXECUTORS, builtinExecutors, cpuExecutor, demoTypesEnabled, echoExecutor, failExecutor, sleepExecutor } from '../../../src/ki/executors/builtins';
 import { TaskExecutionError, type ExecutionContext } from '../../../src/ki/executors/types';
 import { silentLogger } from '../../../src/observability/logger';
 
@@ -42,6 +42,21 @@ describe('builtin executors', () => {
   it('registers echo, sleep, fail and cpu under their names', () => {
     assert.deepEqual(Object.keys(BUILTIN_EXECUTORS).sort(), ['cpu', 'echo', 'fail', 'sleep']);
     assert.equal(BUILTIN_EXECUTORS['echo'], echoExecutor);
+  });
+
+  it('offers only echo and fail unless demo types are enabled, so no submitter can hold slots with sleep or burn CPU', () => {
+    assert.deepEqual(Object.keys(builtinExecutors(false)).sort(), ['echo', 'fail']);
+    assert.deepEqual(Object.keys(builtinExecutors(true)).sort(), ['cpu', 'echo', 'fail', 'sleep']);
+  });
+
+  it('enables demo types by ki.demoTypes, else only for standalone in development', () => {
+    assert.equal(demoTypesEnabled('', false, 'development'), false, 'a Ki of a cluster');
+    assert.equal(demoTypesEnabled('', false, 'production'), false);
+    assert.equal(demoTypesEnabled('', true, 'production'), false, 'standalone in production');
+    assert.equal(demoTypesEnabled('', true, 'test'), false);
+    assert.equal(demoTypesEnabled('', true, 'development'), true, 'the README quickstart');
+    assert.equal(demoTypesEnabled('true', false, 'production'), true);
+    assert.equal(demoTypesEnabled('false', true, 'development'), false);
   });
 
   describe('echo', () => {

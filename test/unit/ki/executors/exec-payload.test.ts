@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { ConfigError } from '../../../../src/errors';
 import { createExecExecutor } from '../../../../src/ki/executors/exec';
-import { parseExecAllowlist, parseExecPayload } from '../../../../src/ki/executors/exec-payload';
+import { parseExecAllowlist } from '../../../../src/ki/executors/exec-allowlist';
+import { parseExecPayload } from '../../../../src/ki/executors/exec-payload';
 import { TaskExecutionError } from '../../../../src/ki/executors/types';
 import { fakeContext } from '../../../fixtures/ki/execution-context';
 
@@ -47,6 +48,10 @@ describe('exec executor, before anything is started', () => {
     await assert.rejects(exec({ command: 'echo', env: { LD_PRELOAD: '/tmp/x.so' } }, fakeContext()), isTaskError('BAD_PAYLOAD', /LD_PRELOAD/));
   });
 
+  it('refuses any environment variable for a command given as a bare path, naming the variable', async () => {
+    await assert.rejects(exec({ command: 'echo', env: { MODEL: 'llama' } }, fakeContext()), isTaskError('BAD_PAYLOAD', /env MODEL is not allowed for command "echo"/));
+  });
+
   it('rejects with ABORTED without starting anything when the task is already cancelled', async () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled by operator'));
@@ -63,7 +68,7 @@ describe('parseExecPayload', () => {
 
 describe('exec allowlist', () => {
   it('reads the ki.execAllowlist JSON, treating an empty value as empty', () => {
-    assert.deepEqual({ ...parseExecAllowlist('{"echo":"/bin/echo"}') }, { echo: '/bin/echo' });
+    assert.deepEqual({ ...parseExecAllowlist('{"echo":"/bin/echo"}') }, { echo: { path: '/bin/echo', env: new Set() } });
     assert.deepEqual({ ...parseExecAllowlist('') }, {});
   });
 

@@ -119,6 +119,23 @@ describe('http executor (fetch replaced)', () => {
     }
   });
 
+  it('does not follow a redirect: a 3xx is a final HTTP_REDIRECT naming the status and location', async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      const { fetch, seen } = fakeFetch((_seen, init) => {
+        // A fetch that follows redirects would never show the 3xx; the executor must ask for it.
+        assert.equal(init?.redirect, 'manual');
+        return new Response(null, { status, headers: { location: 'http://169.254.169.254/latest/meta-data/' } });
+      });
+      const http = createHttpExecutor({ endpoint: 'http://inference.local', fetch });
+      await assert.rejects(http({ path: '/v1/completions', body: {} }, fakeContext()), (err: unknown) => {
+        isTaskError('HTTP_REDIRECT', false, new RegExp(`answered ${status}`))(err);
+        assert.deepEqual((err as TaskExecutionError).details, { status, location: 'http://169.254.169.254/latest/meta-data/' });
+        return true;
+      });
+      assert.equal(seen.length, 1, 'one request, to the endpoint only');
+    }
+  });
+
   it('reports a connection failure as retryable HTTP_UNREACHABLE with its errno', async () => {
     const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
     const http = createHttpExecutor({ endpoint: 'http://inference.local', fetch: (async () => Promise.reject(refused)) });
