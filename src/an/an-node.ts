@@ -2,6 +2,9 @@ import type { AppConfig } from '../config/schema';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
 import { Membership, type Heartbeat, type Member } from '../cluster/membership';
+import { requireOwnHeartbeat } from '../cluster/heartbeat-binding';
+import { reportRefusedMembers } from '../cluster/membership-refusals';
+import { requireSender } from '../security/sender-binding';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -98,6 +101,7 @@ export class AnNode implements Service {
     this.#group = d.config.an.group || d.nodeId;
     this.#pool = new KiPool(d.config.an.policy);
     this.#kis = new Membership(d.config.cluster);
+    reportRefusedMembers(this.#kis, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax, (n) => d.metrics.batchItems.observe({ batch: 'state' }, n));
     this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({
       maxBatch: 200, maxConcurrent: 1,
@@ -150,10 +154,11 @@ export class AnNode implements Service {
   // ---- Kis: membership of the whole cluster, pool of the group -----------------------------
 
   #onControl({ msg, delivery }: Received): void {
+    // Before the ack: a heartbeat for another node throws, and the bus dead-letters and counts it.
+    const hb = requireOwnHeartbeat(msg);
     delivery.ack();
-    const hb = msg.payload as Heartbeat;
     if (hb.role !== 'ki') return;
-    this.#kis.observe(hb);
+    if (!this.#kis.observe(hb)) return;
     if (hb.group !== this.#group || hb.status === 'leaving') {
       if (this.#pool.remove(hb.id)) this.#windowChanged();
       return;
@@ -479,7 +484,13 @@ export class AnNode implements Service {
 
   // ---- reports from Kis ---------------------------------------------------------------------
 
+  /**
+   * A Ki reports only for itself: the Ki a payload names must be the verified sender, checked
+   * before the ack so that a refusal is dead-lettered and counted (reason `sender`). Otherwise one
+   * Ki could finish any task with any result, or outvote honest replicas alone.
+   */
   #onInbox({ msg, delivery }: Received): void {
+    if (msg.type === 'task.started' || msg.type === 'task.result') requireSender(msg, (msg.payload as MessageOf<'task.started' | 'task.result'>).ki, 'ki');
     delivery.ack();
     switch (msg.type) {
       case 'task.started': {
@@ -495,7 +506,8 @@ export class AnNode implements Service {
       }
       case 'task.progress': {
         const p = msg.payload as MessageOf<'task.progress'>;
-        if (!this.#current(p.taskId, p.attempt)) return;
+        // Progress names no Ki: only a Ki that runs the current attempt may report it.
+        if (!this.#current(p.taskId, p.attempt, msg.sender)) return;
         this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } }).catch(() => undefined);
         return;
       }

@@ -124,6 +124,7 @@ export const configSchema = {
     suspectAfterMs: { doc: 'Silence after which a member is suspect', format: nonNegativeInt, default: 1000, env: 'SUSPECT_AFTER_MS' },
     deadAfterMs: { doc: 'Silence after which a member is dead', format: nonNegativeInt, default: 2500, env: 'DEAD_AFTER_MS' },
     removeAfterMs: { doc: 'Silence after which a dead member is removed from the list', format: nonNegativeInt, default: 60000, env: 'REMOVE_AFTER_MS' },
+    maxMembers: { doc: 'Most members a node keeps in its membership list; heartbeats of new members beyond it are refused (counted in anki_membership_refused_total) while known ones keep updating', format: nonNegativeInt, default: 10000, env: 'CLUSTER_MAX_MEMBERS' },
   },
   shutdown: {
     graceMs: { doc: 'Deadline of each shutdown step (drain, close)', format: nonNegativeInt, default: 10000, env: 'SHUTDOWN_GRACE_MS' },
@@ -155,6 +156,6 @@ export interface AppConfig {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
   };
-  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number };
+  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; maxMembers: number };
   shutdown: { graceMs: number };
 }
