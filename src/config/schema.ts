@@ -106,6 +106,8 @@ export const configSchema = {
     retryBaseMs: { doc: 'First retry backoff after a failed attempt', format: nonNegativeInt, default: 200, env: 'RETRY_BASE_MS' },
     retryMaxMs: { doc: 'Cap of the retry backoff', format: nonNegativeInt, default: 30000, env: 'RETRY_MAX_MS' },
     writeBatchMax: { doc: 'Rows per group-commit statement', format: nonNegativeInt, default: 500, env: 'WRITE_BATCH_MAX' },
+    maxResultBytes: { doc: 'Largest result (or error) an An stores, in bytes of JSON; a larger one fails its task with RESULT_UNSTORABLE', format: nonNegativeInt, default: 1024 * 1024, env: 'AN_MAX_RESULT_BYTES' },
+    maxResultDepth: { doc: 'Deepest nesting of arrays and objects in a result (or error) an An stores; a deeper one fails its task with RESULT_UNSTORABLE', format: nonNegativeInt, default: 64, env: 'AN_MAX_RESULT_DEPTH' },
   },
   ki: {
     slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
@@ -151,7 +153,7 @@ export interface AppConfig {
   otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number };
   principal: { maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
-  an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number };
+  an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number };
   ki: {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
