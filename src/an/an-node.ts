@@ -656,8 +656,10 @@ export class AnNode implements Service {
     this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAt.getTime() - t.spec.createdAtMs) / 1000);
     if (status === 'failed') {
       this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
-      // A copy goes to the dead-letter queue, where an operator can inspect or re-drive it.
-      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, items: [{ task: t.spec, attempts: t.attempts }] }, { persistent: true })
+      // A note goes to the dead-letter queue, where an operator can find and re-drive the task.
+      // Not the spec: its payload would fill the broker's disk and outlive DELETE /tasks/{id}.
+      const note = { v: 1 as const, taskId: t.spec.id, type: t.spec.type, owner: t.spec.owner, attempts: t.attempts, code: outcome.error?.code ?? 'UNKNOWN', failedAtMs: finishedAt.getTime() };
+      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.failed', note, { persistent: true })
         .catch(() => undefined);
     }
     this.#events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
