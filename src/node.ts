@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import type { AppConfig, Role } from './config';
 import { HealthState } from './lifecycle/health';
 import { withDeadline, type Service } from './lifecycle/service';
-import { createMetrics, type Logger } from './observability';
+import { createMetrics, type Logger, type Metrics } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
 import { topologyNames } from './protocol/names';
@@ -29,6 +29,21 @@ const loadAnRole = () => require('./roles/an-role') as typeof AnRoleModule;
 const loadPrincipalRole = () => require('./roles/principal-role') as typeof PrincipalRoleModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/**
+ * Policy for a promise rejection nothing handled: log it at error with its stack, count it
+ * (`anki_unhandled_rejections_total`, worth an alert) and keep running. Not exit: it is a path
+ * that forgot its catch, and what a node holds is kept consistent by guarded DB transitions,
+ * leases and unacked messages, not by the process; exiting (Node's default) would turn one missed
+ * catch into the loss of every task this node runs, and a crash loop if the cause repeats.
+ */
+export function installUnhandledRejectionPolicy(log: Logger, metrics: Pick<Metrics, 'unhandledRejections'>): void {
+  process.on('unhandledRejection', (reason) => {
+    metrics.unhandledRejections.inc();
+    const err = reason instanceof Error ? { message: reason.message, stack: reason.stack, code: (reason as { code?: unknown }).code } : { message: String(reason) };
+    log.error({ err }, 'unhandled promise rejection; the node keeps running');
+  });
+}
+
 /** `migrate`: applies pending migrations and exits. */
 export async function runMigrate(config: AppConfig, log: Logger): Promise<void> {
   const { db, applied } = await loadStore().openMigratedDatabase(config, log, 'migrate');
@@ -40,6 +55,7 @@ export async function runMigrate(config: AppConfig, log: Logger): Promise<void> 
 export async function runNode(role: Role, config: AppConfig, log: Logger, tracing: Tracing): Promise<{ restPort?: number }> {
   const registry = new Registry();
   const metrics = createMetrics(registry, role);
+  installUnhandledRejectionPolicy(log, metrics);
   const health = new HealthState();
   const names = topologyNames(config.amqp.prefix);
   const services: Service[] = [];

@@ -2,6 +2,9 @@ import type { AppConfig } from '../config/schema';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
 import { Membership, type Heartbeat, type Member } from '../cluster/membership';
+import { requireOwnHeartbeat } from '../cluster/heartbeat-binding';
+import { reportRefusedMembers } from '../cluster/membership-refusals';
+import { requireSender } from '../security/sender-binding';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -9,7 +12,7 @@ import { PENDING_TASKS_PER_MESSAGE, type AssignItem, type MessageOf, type Pendin
 import type { TopologyNames } from '../protocol/names';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress, TaskStatus } from '../store/task-record';
-import type { TaskRepository, Transition } from '../store/task-repository';
+import type { AppliedTransition, TaskRepository, Transition } from '../store/task-repository';
 import type { ReputationRepository } from '../store/reputation-repository';
 import { backoffMs } from '../store/db';
 import { BatchSender, type ConsumerHandle, type Delivery, type MessageBus, type Received } from '../transport';
@@ -18,6 +21,8 @@ import { splitDelivery } from './pending-parts';
 import type { HeldTask } from './in-flight';
 import { KiPool, unfitReason } from './ki-pool';
 import { StateWriter } from './state-writer';
+import { storableReport, unstorableError, RESULT_UNSTORABLE, type ResultLimits } from './result-check';
+import { isDataError } from '../errors';
 import { EventBatcher } from './event-batcher';
 import { canonicalJson, VoteTally } from './vote-tally';
 import type { Replica } from './in-flight';
@@ -52,6 +57,15 @@ const DISPATCH_RECORD_DELAY_MS = 100;
 /** Assignments per `task.assign` message. */
 const ASSIGN_BATCH_MAX = 500;
 
+/** What the An's write resolves when the store refused the values of the transition. */
+const REFUSED = Symbol('refused');
+
+/** The failure stored in place of an outcome the store refused (a fixed text: the DB's own stays in the log). */
+function refusedError(original: TaskErrorData | null | undefined): TaskErrorData {
+  const what = original ? `the error ${original.code.slice(0, 64)} of the attempt` : 'the result of the attempt';
+  return unstorableError(`the task store refused ${what}`);
+}
+
 /** One replica's report, as the handlers use it: a result item with the Ki that sent it. */
 type KiResult = ResultItem & { ki: string };
 
@@ -77,6 +91,7 @@ export class AnNode implements Service {
   /** Assignments, one message per Ki for all tasks placed on it at once. */
   readonly #assigns: BatchSender<AssignItem>;
   readonly #group: string;
+  readonly #resultLimits: ResultLimits;
   #bands: ConsumerHandle[] = [];
   #window = -1;
   /** Tasks the window may hold (a pending message carries several). */
@@ -96,12 +111,16 @@ export class AnNode implements Service {
 
   constructor(private readonly d: AnNodeDeps) {
     this.#group = d.config.an.group || d.nodeId;
+    this.#resultLimits = { maxBytes: d.config.an.maxResultBytes, maxDepth: d.config.an.maxResultDepth };
     this.#pool = new KiPool(d.config.an.policy);
     this.#kis = new Membership(d.config.cluster);
+    reportRefusedMembers(this.#kis, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
     this.#writer = new StateWriter(d.repo, d.config.an.writeBatchMax, (n) => d.metrics.batchItems.observe({ batch: 'state' }, n));
     this.#progress = new GroupCommitter<{ id: string; attempts: number; progress: TaskProgress }, void>({
       maxBatch: 200, maxConcurrent: 1,
       flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); },
+      // One progress message the store refuses must not drop the others of its batch.
+      isItemError: isDataError,
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'progress' }, n),
     });
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
@@ -150,10 +169,11 @@ export class AnNode implements Service {
   // ---- Kis: membership of the whole cluster, pool of the group -----------------------------
 
   #onControl({ msg, delivery }: Received): void {
+    // Before the ack: a heartbeat for another node throws, and the bus dead-letters and counts it.
+    const hb = requireOwnHeartbeat(msg);
     delivery.ack();
-    const hb = msg.payload as Heartbeat;
     if (hb.role !== 'ki') return;
-    this.#kis.observe(hb);
+    if (!this.#kis.observe(hb)) return;
     if (hb.group !== this.#group || hb.status === 'leaving') {
       if (this.#pool.remove(hb.id)) this.#windowChanged();
       return;
@@ -479,7 +499,13 @@ export class AnNode implements Service {
 
   // ---- reports from Kis ---------------------------------------------------------------------
 
+  /**
+   * A Ki reports only for itself: the Ki a payload names must be the verified sender, checked
+   * before the ack so that a refusal is dead-lettered and counted (reason `sender`). Otherwise one
+   * Ki could finish any task with any result, or outvote honest replicas alone.
+   */
   #onInbox({ msg, delivery }: Received): void {
+    if (msg.type === 'task.started' || msg.type === 'task.result') requireSender(msg, (msg.payload as MessageOf<'task.started' | 'task.result'>).ki, 'ki');
     delivery.ack();
     switch (msg.type) {
       case 'task.started': {
@@ -495,14 +521,15 @@ export class AnNode implements Service {
       }
       case 'task.progress': {
         const p = msg.payload as MessageOf<'task.progress'>;
-        if (!this.#current(p.taskId, p.attempt)) return;
+        // Progress names no Ki: only a Ki that runs the current attempt may report it.
+        if (!this.#current(p.taskId, p.attempt, msg.sender)) return;
         this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } }).catch(() => undefined);
         return;
       }
       case 'task.result': {
         const { ki, items } = msg.payload as MessageOf<'task.result'>;
         for (const item of items) {
-          const p: KiResult = { ...item, ki };
+          const p: KiResult = { ...storableReport(item, this.#resultLimits), ki };
           const t = this.#current(p.taskId, p.attempt, ki);
           if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: ki, [ATTR.nodeId]: this.d.nodeId }, () => this.#onResult(t, p), item.trace ?? msg.trace);
           else this.#onLateVote(p); // or a late result of a replaced attempt: it changes nothing
@@ -596,6 +623,7 @@ export class AnNode implements Service {
     // An unrecorded dispatch keeps its pending message unacked until a later dispatch is recorded.
     const applied = await this.#write({ id: t.spec.id, ...guard, to: 'queued', ki: null, outcome: { result: null, error } }, t);
     if (applied === undefined) return;
+    if (applied === REFUSED) return this.#finish(t, 'failed', { result: null, error: refusedError(error) }, ['dispatched', 'running']);
     if (!applied) return unrecorded === undefined ? this.#drop(t) : this.#unassign(t, unrecorded);
     t.claim = undefined;
     t.firstStartedAtMs = undefined;
@@ -614,8 +642,13 @@ export class AnNode implements Service {
   async #finish(t: HeldTask, status: 'succeeded' | 'failed', outcome: { result: unknown; error: TaskErrorData | null }, from: TaskStatus[], times?: { startedAt: Date; finishedAt: Date }): Promise<void> {
     const finishedAt = times?.finishedAt ?? new Date();
     const { guard, unrecorded } = await this.#guardOf(t, from);
-    const applied = await this.#write({ id: t.spec.id, ...guard, to: status, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
-    if (applied === undefined) return;
+    const written = await this.#write({ id: t.spec.id, ...guard, to: status, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
+    if (written === undefined) return;
+    if (written === REFUSED && outcome.error?.code !== RESULT_UNSTORABLE) {
+      return this.#finish(t, 'failed', { result: null, error: refusedError(outcome.error) }, from, times);
+    }
+    // Refused even as a plain failure: nothing more to try here; the lease sweep takes the task back.
+    const applied = written === REFUSED ? null : written;
     if (!applied && unrecorded !== undefined) return this.#unassign(t, unrecorded);
     this.#drop(t);
     if (!applied) return;
@@ -623,20 +656,31 @@ export class AnNode implements Service {
     this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAt.getTime() - t.spec.createdAtMs) / 1000);
     if (status === 'failed') {
       this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
-      // A copy goes to the dead-letter queue, where an operator can inspect or re-drive it.
-      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.pending', { v: 1, items: [{ task: t.spec, attempts: t.attempts }] }, { persistent: true })
+      // A note goes to the dead-letter queue, where an operator can find and re-drive the task.
+      // Not the spec: its payload would fill the broker's disk and outlive DELETE /tasks/{id}.
+      const note = { v: 1 as const, taskId: t.spec.id, type: t.spec.type, owner: t.spec.owner, attempts: t.attempts, code: outcome.error?.code ?? 'UNKNOWN', failedAtMs: finishedAt.getTime() };
+      this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.failed', note, { persistent: true })
         .catch(() => undefined);
     }
     this.#events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
   }
 
-  /** Writes a transition, retrying while the DB is away; undefined when the task was taken back meanwhile. */
-  async #write(transition: Transition, t: HeldTask) {
+  /**
+   * Writes a transition, retrying while the DB is away; undefined when the task was taken back
+   * meanwhile. A data error (SQLSTATE 22/23/54: the store refuses a value of this row) is never an
+   * outage: retrying it would wedge the task, and its lease would keep it here, for good. It
+   * resolves {@link REFUSED} and the caller fails the task instead.
+   */
+  async #write(transition: Transition, t: HeldTask): Promise<AppliedTransition | null | undefined | typeof REFUSED> {
     for (;;) {
       try {
         return await this.#writer.apply(transition);
       } catch (err) {
         this.d.metrics.dbErrors.inc();
+        if (isDataError(err)) {
+          this.d.log.error({ taskId: t.spec.id, to: transition.to, sqlstate: (err as { code?: string }).code, err: (err as Error).message }, 'the store refused this state of the task; it fails instead');
+          return REFUSED;
+        }
         this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'state not recorded; retrying');
         await sleep(DB_RETRY_MS);
         if (this.#held.get(t.spec.id) !== t) return undefined;

@@ -1,3 +1,4 @@
+import { isDataError } from '../errors';
 import { GroupCommitter } from '../store/group-commit';
 import type { AppliedTransition, TaskRepository, Transition } from '../store/task-repository';
 
@@ -18,6 +19,9 @@ export class StateWriter {
       maxConcurrent: 1,
       // The dispatches of one scheduling pass and the results of one message are written together.
       coalesce: true,
+      // A row the store refuses (SQLSTATE 22/23/54) fails only its own caller: the batch is split
+      // until it stands alone, and the good rows of the batch are written.
+      isItemError: isDataError,
       ...(onBatch ? { onBatch } : {}),
       flush: async (items) => {
         const lastIndexById = new Map<string, number>();
@@ -30,7 +34,10 @@ export class StateWriter {
     });
   }
 
-  /** Resolves with the new state when the guard held, null when it did not; rejects when the DB failed. */
+  /**
+   * Resolves with the new state when the guard held, null when it did not; rejects when the DB
+   * failed, or with the data error of this very transition when the store refused its values.
+   */
   apply(t: Transition): Promise<AppliedTransition | null> {
     return this.#committer.submit(t);
   }

@@ -1,3 +1,5 @@
 export { Membership, type Member, type MemberStatus, type Heartbeat, type MembershipTimeouts } from './membership';
 export { HeartbeatPublisher } from './heartbeat-publisher';
 export { Joiner, type JoinerDeps } from './joiner';
+export { requireOwnHeartbeat } from './heartbeat-binding';
+export { reportRefusedMembers } from './membership-refusals';

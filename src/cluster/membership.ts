@@ -18,9 +18,15 @@ export interface MembershipTimeouts {
   suspectAfterMs: number;
   deadAfterMs: number;
   removeAfterMs: number;
+  /**
+   * Most members kept. Beyond it a heartbeat of an unknown member is refused (event `refused`),
+   * while known members keep updating: a flood of invented ids cannot grow the map without bound.
+   * @defaultValue unbounded
+   */
+  maxMembers?: number;
 }
 
-type MembershipEvents = { change: [Member, MemberStatus | undefined]; removed: [Member] };
+type MembershipEvents = { change: [Member, MemberStatus | undefined]; removed: [Member]; refused: [Heartbeat] };
 
 /**
  * Failure detection by heartbeat age: alive → suspect → dead → removed. A member that says it is
@@ -37,10 +43,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return `${role}:${id}`;
   }
 
-  observe(hb: Heartbeat): Member {
+  /** Records a heartbeat; undefined when it comes from a new member and the list is full. */
+  observe(hb: Heartbeat): Member | undefined {
     const t = this.now();
     const key = Membership.key(hb.role, hb.id);
     const prev = this.#members.get(key);
+    if (!prev && this.#members.size >= (this.timeouts.maxMembers ?? Infinity)) {
+      this.emit('refused', hb);
+      return undefined;
+    }
     const status: MemberStatus = hb.status === 'leaving' ? 'left' : 'alive';
     const member: Member = { id: hb.id, role: hb.role, status, heartbeat: hb, lastSeenMs: t, firstSeenMs: prev && prev.status !== 'dead' && prev.status !== 'left' ? prev.firstSeenMs : t };
     this.#members.set(key, member);
@@ -67,6 +78,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.emit('removed', m);
       }
     }
+  }
+
+  /** Members kept now (every status). */
+  get size(): number {
+    return this.#members.size;
   }
 
   get(role: string, id: string): Member | undefined {

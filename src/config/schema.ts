@@ -109,6 +109,8 @@ export const configSchema = {
     retryBaseMs: { doc: 'First retry backoff after a failed attempt', format: nonNegativeInt, default: 200, env: 'RETRY_BASE_MS' },
     retryMaxMs: { doc: 'Cap of the retry backoff', format: nonNegativeInt, default: 30000, env: 'RETRY_MAX_MS' },
     writeBatchMax: { doc: 'Rows per group-commit statement', format: nonNegativeInt, default: 500, env: 'WRITE_BATCH_MAX' },
+    maxResultBytes: { doc: 'Largest result (or error) an An stores, in bytes of JSON; a larger one fails its task with RESULT_UNSTORABLE', format: nonNegativeInt, default: 1024 * 1024, env: 'AN_MAX_RESULT_BYTES' },
+    maxResultDepth: { doc: 'Deepest nesting of arrays and objects in a result (or error) an An stores; a deeper one fails its task with RESULT_UNSTORABLE', format: nonNegativeInt, default: 64, env: 'AN_MAX_RESULT_DEPTH' },
   },
   ki: {
     slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
@@ -133,6 +135,7 @@ export const configSchema = {
     suspectAfterMs: { doc: 'Silence after which a member is suspect', format: nonNegativeInt, default: 1000, env: 'SUSPECT_AFTER_MS' },
     deadAfterMs: { doc: 'Silence after which a member is dead', format: nonNegativeInt, default: 2500, env: 'DEAD_AFTER_MS' },
     removeAfterMs: { doc: 'Silence after which a dead member is removed from the list', format: nonNegativeInt, default: 60000, env: 'REMOVE_AFTER_MS' },
+    maxMembers: { doc: 'Most members a node keeps in its membership list; heartbeats of new members beyond it are refused (counted in anki_membership_refused_total) while known ones keep updating', format: nonNegativeInt, default: 10000, env: 'CLUSTER_MAX_MEMBERS' },
   },
   shutdown: {
     graceMs: { doc: 'Deadline of each shutdown step (drain, close)', format: nonNegativeInt, default: 10000, env: 'SHUTDOWN_GRACE_MS' },
@@ -160,12 +163,12 @@ export interface AppConfig {
   otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number };
   principal: { maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
-  an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number };
+  an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number };
   ki: {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
   };
-  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number };
+  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; maxMembers: number };
   shutdown: { graceMs: number };
 }

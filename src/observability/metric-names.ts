@@ -21,6 +21,8 @@ export const METRIC = {
   httpRequests: 'anki_http_requests_total',
   httpDuration: 'anki_http_request_duration_seconds',
   batchItems: 'anki_batch_items',
+  membershipRefused: 'anki_membership_refused_total',
+  unhandledRejections: 'anki_unhandled_rejections_total',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

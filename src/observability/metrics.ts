@@ -34,6 +34,8 @@ export function createMetrics(registry: Registry, role: string) {
     taskExecutions: new Counter({ name: METRIC.taskExecutions, help: 'Executions started on this Ki', labelNames: ['type'], registers: [registry] }),
     httpRequests: new Counter({ name: METRIC.httpRequests, help: 'REST requests', labelNames: ['method', 'route', 'status'], registers: [registry] }),
     batchItems: new Histogram({ name: METRIC.batchItems, help: 'Tasks per group-committed statement or batched message', labelNames: ['batch'], buckets: BATCH_ITEMS_BUCKETS, registers: [registry] }),
+    membershipRefused: new Counter({ name: METRIC.membershipRefused, help: 'Heartbeats of new members refused because the membership list was full (cluster.maxMembers)', registers: [registry] }),
+    unhandledRejections: new Counter({ name: METRIC.unhandledRejections, help: 'Promise rejections nothing handled (logged with their stack; the node keeps running)', registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".
@@ -52,6 +54,8 @@ export function createMetrics(registry: Registry, role: string) {
   for (const r of ['KI_LOST', 'AN_LOST', 'LEASE_EXPIRED', 'takeover', 'TASK_FAILED']) m.tasksRetried.inc({ reason: r }, 0);
   m.dbErrors.inc(0);
   m.amqpReconnects.inc(0);
+  m.membershipRefused.inc(0);
+  m.unhandledRejections.inc(0);
   collectDefaultMetrics({ register: registry });
   return m;
 }

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { AppConfig } from '../config/schema';
 import { HeartbeatPublisher } from '../cluster/heartbeat-publisher';
 import { Membership, type Heartbeat } from '../cluster/membership';
+import { requireOwnHeartbeat } from '../cluster/heartbeat-binding';
+import { reportRefusedMembers } from '../cluster/membership-refusals';
 import { createApp, closeServer, listen } from '../http/app';
 import type { HealthState } from '../lifecycle/health';
 import { every, type Service } from '../lifecycle/service';
@@ -70,6 +72,7 @@ export class PrincipalNode implements Service {
   constructor(private readonly d: PrincipalDeps) {
     this.admission = new TaskAdmission(d);
     this.membership = new Membership(d.config.cluster);
+    reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
     this.feed = new LiveFeed({ verifier: d.verifier, log: d.log.child({ component: 'live-feed' }) });
     this.#control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
@@ -170,11 +173,13 @@ export class PrincipalNode implements Service {
   }
 
   #onControl({ msg, delivery }: Received): void {
-    // Before the ack: a refused join throws, and the bus dead-letters and counts it.
+    // Before the ack: a refused join, or a heartbeat for another node, throws, and the bus
+    // dead-letters and counts it.
     if (msg.type === 'node.join') this.#issuer?.handle(msg as OpenedMessage<'node.join'>);
+    const hb = msg.type === 'node.heartbeat' ? requireOwnHeartbeat(msg) : undefined;
     delivery.ack();
-    if (msg.type === 'node.heartbeat') {
-      this.membership.observe(msg.payload as Heartbeat);
+    if (hb) {
+      this.membership.observe(hb);
     } else if (msg.type === 'task.event') {
       for (const e of (msg.payload as MessageOf<'task.event'>).events) {
         this.admission.map.release(e.taskId);

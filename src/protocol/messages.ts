@@ -94,6 +94,15 @@ export const messageSchemas = {
   'task.result': z.object({ v: z.literal(1), ki: id, items: z.array(resultItem).min(1).max(MAX_ITEMS) }),
   /** An/principal → principals (control): tasks that reached a terminal state, batched. */
   'task.event': z.object({ v: z.literal(1), events: z.array(taskEvent).min(1).max(5000) }),
+  /**
+   * An → dead-letter exchange (`task.failed.<type>`): a task failed for good. Only what finding
+   * and re-driving it needs; the payload stays in the DB (and goes with DELETE /tasks/{id}), and
+   * the error's text (output of the task) is left out too.
+   */
+  'task.failed': z.object({
+    v: z.literal(1), taskId: z.string().uuid(), type: z.string().min(1).max(128), owner: z.string().max(256),
+    attempts: z.number().int().nonnegative(), code: z.string().max(64), failedAtMs: ms,
+  }).strict(),
   /** every node (control): I am alive, with what I have. */
   'node.heartbeat': z.object({
     v: z.literal(1), id, role: z.enum(['principal', 'an', 'ki', 'standalone']), group: z.string().max(128), status: z.enum(['alive', 'leaving']),
@@ -136,4 +145,4 @@ export function isMessageType(t: unknown): t is MessageType {
  * Message types that sit in durable queues and may be delivered long after they were sent; they are
  * exempt from the freshness check (their handlers are idempotent by task id and attempt).
  */
-export const QUEUED_TYPES: ReadonlySet<MessageType> = new Set(['task.pending', 'task.assign', 'task.started', 'task.progress', 'task.result', 'election.tick']);
+export const QUEUED_TYPES: ReadonlySet<MessageType> = new Set(['task.pending', 'task.assign', 'task.started', 'task.progress', 'task.result', 'task.failed', 'election.tick']);

@@ -39,6 +39,12 @@ export interface OpenedMessage<T extends MessageType = MessageType> {
   type: T;
   sender: string;
   senderRole: NodeRole;
+  /**
+   * Issued mode: the process instance the sender's token was issued to (its `inst` claim), so a
+   * handler can bind an instance named in a payload (a heartbeat's) to the verified sender.
+   * Absent for shared-mode tokens and for principals' own tokens.
+   */
+  senderInstance?: string;
   timestampMs: number;
   payload: MessageOf<T>;
   /** W3C traceparent of the sender's span, when tracing. */
@@ -126,7 +132,7 @@ export class EnvelopeCodec {
     // The join and the join reply are checked against their schema before the token: the join's
     // role and the reply's offered keys come from the payload.
     const early = m.type === TOKENLESS_TYPE || m.type === 'node.identity' ? this.#parse(m.type, plain.payload) : undefined;
-    const claims: Pick<NodeClaims, 'sub' | 'role' | 'popKey'> = m.type === TOKENLESS_TYPE ? joinClaims(plain.token, early as MessageOf<'node.join'>) : this.#verifyToken(plain.token, m.type === 'node.identity' ? (early as MessageOf<'node.identity'>).verifyKeys : undefined);
+    const claims: Pick<NodeClaims, 'sub' | 'role' | 'popKey' | 'inst'> = m.type === TOKENLESS_TYPE ? joinClaims(plain.token, early as MessageOf<'node.join'>) : this.#verifyToken(plain.token, m.type === 'node.identity' ? (early as MessageOf<'node.identity'>).verifyKeys : undefined);
     if (claims.sub !== m.sender) throw new MessageRejectedError('sender', `token of ${claims.sub} used by sender ${m.sender}`);
     if (this.o.pop) checkPossession(m, m.type === TOKENLESS_TYPE ? joinPopKey(early as MessageOf<'node.join'>) : claims.popKey);
     if (!maySend(claims.role, m.type)) throw new MessageRejectedError('role', `role ${claims.role} may not send ${m.type}`);
@@ -136,7 +142,7 @@ export class EnvelopeCodec {
     if (this.o.replay.seen(m.id) && !redelivered) throw new MessageRejectedError('replay', `message ${m.id} was already received`);
 
     const payload = early ?? this.#parse(m.type, plain.payload);
-    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, timestampMs: m.timestampMs, payload, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
+    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, ...(claims.inst !== undefined ? { senderInstance: claims.inst } : {}), timestampMs: m.timestampMs, payload, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
   }
 
   #parse(type: MessageType, raw: unknown): MessageOf<MessageType> {
@@ -145,7 +151,7 @@ export class EnvelopeCodec {
     return parsed.data;
   }
 
-  #verifyToken(token: string, offered?: readonly OfferedKey[]): Pick<NodeClaims, 'sub' | 'role' | 'popKey'> {
+  #verifyToken(token: string, offered?: readonly OfferedKey[]): Pick<NodeClaims, 'sub' | 'role' | 'popKey' | 'inst'> {
     try {
       return this.o.tokens.verify(token, Math.floor(this.#now() / 1000), offered);
     } catch (err) {

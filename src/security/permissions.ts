@@ -12,6 +12,7 @@ export const SENDERS: Readonly<Record<MessageType, readonly NodeRole[]>> = {
   'task.progress': ['ki', 'standalone'],
   'task.result': ['ki', 'standalone'],
   'task.event': ['an', 'principal', 'standalone'],
+  'task.failed': ['an', 'standalone'],
   'node.heartbeat': ['principal', 'an', 'ki', 'standalone'],
   'node.assign': ['principal', 'standalone'],
   'election.tick': ['principal', 'standalone'],

@@ -62,6 +62,7 @@ function validPayload(type: MessageType, nowMs: number): unknown {
     case 'task.progress': return { v: 1, taskId, attempt: 1, fraction: 0.5 };
     case 'task.result': return { v: 1, ki: 'ki1', items: [{ taskId, attempt: 1, startedAtMs: nowMs, finishedAtMs: nowMs, ok: true, result: 'forged' }] };
     case 'task.event': return { v: 1, events: [{ taskId, status: 'succeeded', owner: 'alice', attempts: 1, finishedAtMs: nowMs }] };
+    case 'task.failed': return { v: 1, taskId, type: 'echo', owner: 'mallory', attempts: 1, code: 'FORGED', failedAtMs: nowMs };
     case 'node.heartbeat': return {
       v: 1, id: 'intruder', role: 'ki', group: 'an1', status: 'alive', startedAtMs: nowMs, version: '0', load: 0,
       slots: { total: 64, busy: 0 }, gpus: [], types: ['echo'], labels: [],

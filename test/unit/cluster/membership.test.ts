@@ -24,7 +24,7 @@ function setup() {
 describe('Membership', () => {
   it('announces a new member as alive', () => {
     const { m, changes } = setup();
-    const member = m.observe(hb('ki-1'));
+    const member = m.observe(hb('ki-1'))!;
     assert.equal(member.status, 'alive');
     assert.deepEqual(changes, [['ki-1', undefined, 'alive']]);
     assert.equal(m.get('ki', 'ki-1')?.status, 'alive');
@@ -85,7 +85,7 @@ describe('Membership', () => {
     const { clock, m, changes, removed } = setup();
     m.observe(hb('an-1', 'an'));
     clock.now = 100;
-    const member = m.observe(hb('an-1', 'an', 'leaving'));
+    const member = m.observe(hb('an-1', 'an', 'leaving'))!;
     assert.equal(member.status, 'left');
     assert.deepEqual(changes.at(-1), ['an-1', 'alive', 'left']);
     clock.now = 5000;
@@ -104,7 +104,7 @@ describe('Membership', () => {
     m.tick();
     assert.equal(m.get('ki', 'ki-1')?.status, 'dead');
     clock.now = 3500;
-    const member = m.observe(hb('ki-1'));
+    const member = m.observe(hb('ki-1'))!;
     assert.equal(member.status, 'alive');
     assert.equal(member.firstSeenMs, 3500);
     assert.equal(member.lastSeenMs, 3500);
@@ -119,7 +119,7 @@ describe('Membership', () => {
     m.tick();
     assert.equal(m.get('ki', 'ki-1')?.status, 'suspect');
     clock.now = 1300;
-    const member = m.observe(hb('ki-1'));
+    const member = m.observe(hb('ki-1'))!;
     assert.equal(member.status, 'alive');
     assert.equal(member.firstSeenMs, 50);
     assert.deepEqual(changes.at(-1), ['ki-1', 'suspect', 'alive']);

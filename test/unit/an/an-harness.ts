@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { AnNode } from '../../../src/an/an-node';
+import type { Heartbeat } from '../../../src/cluster/membership';
+import { loadConfig, type AppConfig } from '../../../src/config';
+import { createMetrics, type Metrics } from '../../../src/observability/metrics';
+import { silentLogger } from '../../../src/observability/logger';
+import type { MessageOf, MessageType } from '../../../src/protocol/messages';
+import { topologyNames } from '../../../src/protocol/names';
+import { EnvelopeCodec } from '../../../src/security/envelope';
+import { parseKeyRing } from '../../../src/security/key-ring';
+import { NodeTokenAuthority, OwnToken } from '../../../src/security/node-tokens';
+import type { NodeRole } from '../../../src/security/permissions';
+import { ReplayGuard } from '../../../src/security/replay-guard';
+import { migrate } from '../../../src/store/migrate';
+import { PgliteDatabase } from '../../../src/store/pglite-database';
+import { ReputationRepository } from '../../../src/store/reputation-repository';
+import type { TaskRecord } from '../../../src/store/task-record';
+import { TaskRepository } from '../../../src/store/task-repository';
+import { InProcessTransport, MessageBus, type Received } from '../../../src/transport';
+import { KEY_1 } from '../security/fixtures';
+
+const SECRET = 'an-harness-jwt-secret-0123456789abcdef-0123456789';
+
+/** Polls until `probe` returns a value `done` accepts, or fails after `timeoutMs`. */
+export async function until<T>(probe: () => Promise<T> | T, done: (v: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)?.slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** `anki_messages_rejected_total{reason}` of one registry. */
+export async function rejected(metrics: Metrics, reason: string): Promise<number> {
+  return (await metrics.messagesRejected.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
+}
+
+/** A node of the in-process cluster: sends sealed as itself, in its role (shared-mode tokens). */
+export interface FakeNode {
+  id: string;
+  bus: MessageBus;
+  send<T extends MessageType>(target: { queue: string } | { exchange: string; routingKey: string }, type: T, payload: MessageOf<T>): Promise<void>;
+}
+
+/**
+ * One An on the in-process bus with an embedded PGlite store; the test plays the principal and
+ * the Kis, sealing their messages with their own tokens.
+ */
+export class AnHarness {
+  readonly names = topologyNames(`unitan${randomUUID().slice(0, 8)}`);
+  readonly transport = new InProcessTransport({ names: this.names });
+  readonly authority = new NodeTokenAuthority(SECRET, { ttlSec: 600, clockToleranceSec: 5 });
+  readonly anMetrics = createMetrics(new Registry(), 'an');
+  readonly db = new PgliteDatabase();
+  readonly repo = new TaskRepository(this.db);
+  readonly config: AppConfig;
+  an!: AnNode;
+
+  constructor(env: Record<string, string> = {}) {
+    this.config = loadConfig({ env: { NODE_ENV: 'test', NODE_ID: 'an-1', HEARTBEAT_MS: '50', ...env } });
+  }
+
+  bus(id: string, role: NodeRole, metrics: Metrics = createMetrics(new Registry(), role)): MessageBus {
+    const codec = new EnvelopeCodec({
+      nodeId: id, keys: parseKeyRing(`k1:${KEY_1}`), tokens: this.authority, ownToken: new OwnToken(this.authority, { sub: id, role }, 600),
+      replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 4 << 20,
+    });
+    return new MessageBus({ transport: this.transport, codec, metrics, log: silentLogger() });
+  }
+
+  node(id: string, role: NodeRole): FakeNode {
+    const bus = this.bus(id, role);
+    return { id, bus, send: (target, type, payload) => bus.send(target, type, payload) };
+  }
+
+  async start(): Promise<void> {
+    await this.db.ready();
+    await migrate(this.db, 'unit');
+    await this.transport.start();
+    this.an = new AnNode({
+      nodeId: 'an-1', config: this.config, bus: this.bus('an-1', 'an', this.anMetrics), names: this.names, repo: this.repo,
+      reputation: new ReputationRepository(this.db), log: silentLogger(), metrics: this.anMetrics,
+    });
+    await this.an.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.an?.stop().catch(() => undefined);
+    await this.transport.stop();
+    await this.db.close();
+  }
+
+  heartbeat(id: string, over: Partial<Heartbeat> = {}): Heartbeat {
+    return { v: 1, id, role: 'ki', group: 'an-1', status: 'alive', startedAtMs: 0, version: '0', load: 0, slots: { total: 4, busy: 0 }, gpus: [], types: ['echo'], labels: [], ...over };
+  }
+
+  /** A Ki of the An's group: heartbeats as itself and records the attempts assigned to it. */
+  async ki(id: string): Promise<FakeNode & { assigned: MessageOf<'task.assign'>['items'] }> {
+    const n = this.node(id, 'ki');
+    const assigned: MessageOf<'task.assign'>['items'] = [];
+    await n.bus.subscribe({ name: this.names.inbox('ki', id), kind: 'durable' }, 16, ['task.assign'], ({ msg, delivery }: Received) => {
+      delivery.ack();
+      assigned.push(...(msg.payload as MessageOf<'task.assign'>).items);
+    });
+    await n.send({ exchange: this.names.control, routingKey: this.names.rk.heartbeat('ki', id) }, 'node.heartbeat', this.heartbeat(id));
+    return { ...n, assigned };
+  }
+
+  /** Stores a queued task and publishes it as the principal would. */
+  async submit(principal: FakeNode, over: Partial<TaskRecord> = {}): Promise<TaskRecord> {
+    const now = new Date();
+    const task: TaskRecord = {
+      id: randomUUID(), type: 'echo', payload: { x: 1 }, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
+      redundancy: null, attempts: 0, maxAttempts: 3, timeoutMs: 60_000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null,
+      traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
+    };
+    await this.repo.insertMany([task]);
+    await principal.send({ queue: this.names.pendingFor(task.priority) }, 'task.pending', {
+      v: 1, items: [{ task: { id: task.id, type: task.type, payload: task.payload, priority: task.priority, requirements: task.requirements, timeoutMs: task.timeoutMs, maxAttempts: task.maxAttempts, owner: task.owner, createdAtMs: now.getTime(), redundancy: task.redundancy }, attempts: 0 }],
+    });
+    return task;
+  }
+
+  resultTo(ki: FakeNode, claimedKi: string, taskId: string, attempt: number, outcome: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean } }): Promise<void> {
+    const now = Date.now();
+    return ki.send({ queue: this.names.inbox('an', 'an-1') }, 'task.result', { v: 1, ki: claimedKi, items: [{ taskId, attempt, startedAtMs: now, finishedAtMs: now, ...outcome }] });
+  }
+}
