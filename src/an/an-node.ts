@@ -246,7 +246,11 @@ export class AnNode implements Service {
     const { items } = msg.payload as MessageOf<'task.pending'>;
     this.#tasksPerMessage += (items.length - this.#tasksPerMessage) * 0.1;
     const parts = splitDelivery(delivery, items, (item) => this.#republish(item));
-    items.forEach((item, i) => this.#take(item, parts[i]!, item.trace ?? msg.trace));
+    // A pending message sits in a queue, so an old copy opens: put back by a broker user, it would
+    // have a finished task run again. Only a fresh first delivery may be assigned before its
+    // dispatch is recorded; any other is recorded first, and its guard refuses a finished task.
+    const fresh = !delivery.redelivered && Math.abs(Date.now() - msg.timestampMs) <= this.d.config.security.replayWindowMs;
+    items.forEach((item, i) => this.#take(item, parts[i]!, item.trace ?? msg.trace, fresh));
     this.#pump();
     this.#applyWindow();
   }
@@ -256,7 +260,7 @@ export class AnNode implements Service {
     return this.d.bus.send({ queue: this.d.names.pendingFor(item.task.priority) }, 'task.pending', { v: 1, items: [item] }, { persistent: true });
   }
 
-  #take(p: PendingItem, delivery: Delivery, trace: string | undefined): void {
+  #take(p: PendingItem, delivery: Delivery, trace: string | undefined, fresh: boolean): void {
     const held = this.#held.get(p.task.id);
     if (held) {
       // Another message for a task we already hold (a republish): keep one, settle the other.
@@ -265,7 +269,7 @@ export class AnNode implements Service {
       else delivery.ack();
       return;
     }
-    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(trace ? { trace } : {}) };
+    const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(trace ? { trace } : {}), ...(fresh ? {} : { recordFirst: true }) };
     this.#held.set(t.spec.id, t);
     this.#waiting.push(t);
   }
