@@ -70,7 +70,7 @@ export class PrincipalNode implements Service {
   constructor(private readonly d: PrincipalDeps) {
     this.admission = new TaskAdmission(d);
     this.membership = new Membership(d.config.cluster);
-    this.feed = new LiveFeed({ verifier: d.verifier, log: d.log.child({ component: 'live-feed' }) });
+    this.feed = new LiveFeed({ verifier: d.verifier, log: d.log.child({ component: 'live-feed' }), ticketTtlMs: d.config.http.eventsTicketTtlSec * 1000 });
     this.#control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
     this.#assigner = new GroupAssigner({ membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log });
