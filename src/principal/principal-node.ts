@@ -24,6 +24,7 @@ import type Koa from 'koa';
 import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../dashboard/serve';
 import { RejectedPendingWatcher } from './rejected-pending';
 import { LiveFeed } from './live-feed';
+import { parseTaskLimits } from '../http/task-limits';
 import { IdentityIssuer } from './identity-issuer';
 
 export interface PrincipalDeps {
@@ -150,7 +151,10 @@ export class PrincipalNode implements Service {
     await this.#rejectedPending.start();
 
     const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, reputation: this.d.reputation, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
-    const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
+    const api = taskRoutes({
+      admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
+      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes,
+    });
     // The dashboard's live tree: a snapshot at once on every status change, and at most once a
     // second while someone watches (slots and GPU memory change without a status change).
     const nodesNow = () => cluster.nodes();
