@@ -28,7 +28,7 @@ export function sensitiveEnvKeys(schema: object, prefix = ''): { key: string; en
 
 /**
  * Returns the environment with every `<ENV>_FILE` of a sensitive key replaced by the file's text
- * (trailing line breaks trimmed) under `<ENV>`. A secret given in the process environment stays
+ * (trailing line breaks trimmed) under `<ENV>`; an empty file leaves the key at its default. A secret given in the process environment stays
  * readable in `/proc/<pid>/environ` for the life of the process; one read from a mounted file
  * does not. Setting both `X` and `X_FILE`, or naming a file that cannot be read, is a
  * {@link ConfigError} naming the key, so a typo never falls back to a development default.
@@ -48,7 +48,11 @@ export function withSecretFiles(env: NodeJS.ProcessEnv, schema: object, read: (p
       throw new ConfigError(`invalid configuration: ${key} (${fileVar}): cannot read ${path} (${code})`, { cause: err });
     }
     out ??= { ...env };
-    out[name] = text.replace(/[\r\n]+$/, '');
+    // An empty file is an unset secret (the default applies, which production refuses): a chart
+    // can then mount every key of its Secret, set or not.
+    const value = text.replace(/[\r\n]+$/, '');
+    if (value === '') delete out[name];
+    else out[name] = value;
   }
   return out ?? env;
 }

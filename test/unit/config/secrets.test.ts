@@ -116,6 +116,12 @@ describe('secrets from files (<ENV>_FILE)', () => {
     refuses(() => loadConfig({ env: { NODE_ENV: 'test', JWT_SECRET_KEY_FILE: join(dir, 'missing') } }), 'security.jwtSecret', /JWT_SECRET_KEY_FILE.*ENOENT/);
   });
 
+  it('treats an empty file as an unset secret, so a chart may mount keys it has no value for', () => {
+    const c = loadConfig({ env: { NODE_ENV: 'test', JWT_SECRET_KEY_FILE: file('empty', '\n') } });
+    assert.equal(c.security.jwtSecret, DEV_JWT_SECRET);
+    refuses(() => loadConfig({ env: { ...prodPrincipal(), JWT_SECRET_KEY: '', JWT_SECRET_KEY_FILE: file('empty2', '') }, role: 'principal' }), 'security.jwtSecret');
+  });
+
   it('leaves the environment passed in unchanged', () => {
     const env = { NODE_ENV: 'test', JOIN_SECRET_FILE: file('join2', 'x'.repeat(40)) };
     loadConfig({ env });
