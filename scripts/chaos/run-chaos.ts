@@ -42,7 +42,9 @@ export interface ChaosReport {
   leftoverProcesses: number[];
 }
 
-const FAST = { HEARTBEAT_MS: '200', SUSPECT_AFTER_MS: '700', DEAD_AFTER_MS: '1500', ELECTION_TICK_MS: '300', LEADER_LEASE_MS: '2000', TASK_LEASE_MS: '5000', SWEEP_INTERVAL_MS: '1000', UNPUBLISHED_GRACE_MS: '3000', LOG_LEVEL: 'warn', KI_SLOTS: '4', DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '3000', SHUTDOWN_GRACE_MS: '3000' };
+const FAST = { HEARTBEAT_MS: '200', SUSPECT_AFTER_MS: '700', DEAD_AFTER_MS: '1500', ELECTION_TICK_MS: '300', LEADER_LEASE_MS: '2000', TASK_LEASE_MS: '5000', SWEEP_INTERVAL_MS: '1000', UNPUBLISHED_GRACE_MS: '3000', LOG_LEVEL: 'warn', KI_SLOTS: '4', DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '3000', SHUTDOWN_GRACE_MS: '3000',
+  // The load asks for 10 attempts per task, above the submitter's default ceiling of 5.
+  TASK_LIMITS: '{"submitter":{"maxAttempts":10}}' };
 
 async function dbCounts(url: string): Promise<{ terminal: Record<string, number>; unfinished: string[]; retries: number; lastFinishMs: number }> {
   const c = new pg.Client({ connectionString: url });

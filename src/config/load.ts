@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import convict from 'convict';
 import { configSchema, DEV_AES_KEYS, DEV_JOIN_SECRET, DEV_JWT_SECRET, type AppConfig, type Role } from './schema';
+import { withSecretFiles } from './secret-files';
 import { ConfigError } from '../errors';
 
 /** Where config files are looked up; `config/` beside the package root. */
@@ -28,10 +29,11 @@ function deepFreeze<T>(value: T): T {
 /**
  * Loads config from `config/default.json`, `config/<NODE_ENV>.json`, `--config`/`CONFIG_FILE`,
  * the environment and flags, in that order; validates strictly and returns a frozen object.
+ * Every secret may come from a file instead: `<ENV>_FILE` (see {@link withSecretFiles}).
  * Throws {@link ConfigError} with one line naming the offending key.
  */
 export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
-  const env = options.env ?? process.env;
+  const env = withSecretFiles(options.env ?? process.env, configSchema);
   const config = convict(configSchema, { env, args: options.args ?? [] });
   const files = [join(CONFIG_DIR, 'default.json'), join(CONFIG_DIR, `${env['NODE_ENV'] ?? 'development'}.json`)];
   const explicit = options.configFile ?? env['CONFIG_FILE'];
@@ -75,25 +77,49 @@ export function withDatabaseCa(url: string, caFile: string): string {
 
 const MIN_SECRET_CHARS = 32;
 
+/** The development secrets by value: a production node refuses each of them under any key. */
+const DEV_SECRET_VALUES: ReadonlySet<string> = new Set([DEV_JWT_SECRET, DEV_JOIN_SECRET]);
+
+/** The key bytes of an `AES_KEYS` value (`kid:base64key,...`); malformed entries are left to the key ring's parser. */
+function aesKeyMaterial(spec: string): Buffer[] {
+  return spec.split(',').map((e) => e.trim()).filter(Boolean).map((e) => Buffer.from(e.slice(e.indexOf(':') + 1), 'base64'));
+}
+
+const DEV_AES_MATERIAL = aesKeyMaterial(DEV_AES_KEYS);
+
+/** Whether `spec` holds the development AES key, whatever kid it is filed under. */
+function holdsDevAesKey(spec: string): boolean {
+  return aesKeyMaterial(spec).some((key) => DEV_AES_MATERIAL.some((dev) => dev.equals(key)));
+}
+
+/** Roles that verify client tokens (the REST API). */
+const verifiesClientTokens = (role?: Role) => role === 'principal' || role === 'standalone';
+
 /**
- * With NODE_ENV=production a node refuses the development secrets and short ones. In issued mode an
- * An or a Ki needs neither JWT_SECRET_KEY nor JOIN_SECRET (only its own role's join secret), so
- * those are checked where they are used.
+ * With NODE_ENV=production a node refuses the development secrets (by value, under any key id)
+ * and short ones, and a node that serves REST requires the audience and issuer of client tokens:
+ * without them a token minted for another service with the same key would be accepted. In issued
+ * mode an An or a Ki needs neither JWT_SECRET_KEY nor JOIN_SECRET (only its own role's join
+ * secret), so those are checked where they are used.
  */
 export function checkProductionSecrets(config: AppConfig, role?: Role): void {
   if (config.env !== 'production') return;
   const s = config.security;
   const issued = s.nodeTokenMode === 'issued';
   if (!issued || (role !== 'an' && role !== 'ki')) {
-    if (s.jwtSecret === DEV_JWT_SECRET) throw new ConfigError('invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is the development default; set a secret for production');
+    if (DEV_SECRET_VALUES.has(s.jwtSecret)) throw new ConfigError('invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is the development default; set a secret for production');
     if (!s.jwtSecret.includes('BEGIN') && s.jwtSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.jwtSecret (JWT_SECRET_KEY) is shorter than ${MIN_SECRET_CHARS} characters`);
   }
-  if (s.aesKeys === DEV_AES_KEYS || s.aesKeys.split(',').some((k) => k.startsWith('dev1:'))) throw new ConfigError('invalid configuration: security.aesKeys (AES_KEYS) contains the development key; set keys for production');
+  if (holdsDevAesKey(s.aesKeys)) throw new ConfigError('invalid configuration: security.aesKeys (AES_KEYS) contains the development key; set keys for production');
+  if (verifiesClientTokens(role)) {
+    if (!s.jwtAudience.trim()) throw new ConfigError('invalid configuration: security.jwtAudience (JWT_AUDIENCE) is empty; production requires the audience of client tokens');
+    if (!s.jwtIssuer.trim()) throw new ConfigError('invalid configuration: security.jwtIssuer (JWT_ISSUER) is empty; production requires the issuer of client tokens');
+  }
   if (issued) {
     checkIssuedProductionSecrets(config, role);
     return;
   }
-  if (s.joinSecret === DEV_JOIN_SECRET) throw new ConfigError('invalid configuration: security.joinSecret (JOIN_SECRET) is the development default; set a secret for production');
+  if (DEV_SECRET_VALUES.has(s.joinSecret)) throw new ConfigError('invalid configuration: security.joinSecret (JOIN_SECRET) is the development default; set a secret for production');
   if (s.joinSecret.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.joinSecret (JOIN_SECRET) is shorter than ${MIN_SECRET_CHARS} characters`);
 }
 
@@ -111,7 +137,7 @@ function checkIssuedProductionSecrets(config: AppConfig, role: Role | undefined)
   for (const { key, env } of needed) {
     const value = s[key];
     if (!value) throw new ConfigError(`invalid configuration: security.${key} (${env}) is empty; set a secret of its own for production in issued mode`);
-    if (value === DEV_JOIN_SECRET) throw new ConfigError(`invalid configuration: security.${key} (${env}) is the development default; set a secret for production`);
+    if (DEV_SECRET_VALUES.has(value)) throw new ConfigError(`invalid configuration: security.${key} (${env}) is the development default; set a secret for production`);
     if (value.length < MIN_SECRET_CHARS) throw new ConfigError(`invalid configuration: security.${key} (${env}) is shorter than ${MIN_SECRET_CHARS} characters`);
   }
 }

@@ -54,6 +54,7 @@ export const configSchema = {
     jwksCacheTtlSec: { doc: 'How long a fetched JWK set is used before it is fetched again', format: nonNegativeInt, default: 600, env: 'JWKS_CACHE_TTL_SEC' },
     jwksMinRefreshIntervalSec: { doc: 'Least time between two fetches of the JWK set (an unknown kid triggers one)', format: nonNegativeInt, default: 30, env: 'JWKS_MIN_REFRESH_INTERVAL_SEC' },
     jwksAllowHttp: { doc: 'Accept an http:// JWKS_URL (ignored with NODE_ENV=production)', format: Boolean, default: false, env: 'JWKS_ALLOW_HTTP' },
+    clientHs256: { doc: 'HS256/384/512 client tokens signed with JWT_SECRET_KEY: on, off, or auto (on, except with NODE_ENV=production and a JWKS_URL, where only the identity provider\'s tokens are accepted)', format: ['auto', 'on', 'off'], default: 'auto', env: 'CLIENT_HS256' },
     clockToleranceSec: { doc: 'Clock skew tolerated on exp/nbf', format: nonNegativeInt, default: 5, env: 'JWT_CLOCK_TOLERANCE_SEC' },
     aesKeys: { doc: 'kid:base64key,... (32-byte keys); the first encrypts, all decrypt', format: String, default: DEV_AES_KEYS, env: 'AES_KEYS', sensitive: true },
     joinSecret: { doc: 'Secret nodes present to join', format: String, default: DEV_JOIN_SECRET, env: 'JOIN_SECRET', sensitive: true },
@@ -73,6 +74,7 @@ export const configSchema = {
     maxBodyBytes: { doc: 'Largest request body (413 beyond)', format: nonNegativeInt, default: 1024 * 1024, env: 'MAX_BODY_BYTES' },
     rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject); 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
     rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
+    eventsTicketTtlSec: { doc: 'Lifetime of a one-use ticket of POST /events/ticket that opens the dashboard\'s event stream (GET /events?ticket=)', format: nonNegativeInt, default: 30, env: 'EVENTS_TICKET_TTL_SEC' },
   },
   metrics: {
     port: { doc: 'Port of /metrics, /healthz, /readyz on every node (0: any free port)', format: 'port', default: 9090, env: 'METRICS_PORT' },
@@ -93,6 +95,8 @@ export const configSchema = {
     defaultMaxAttempts: { doc: 'Attempts when a submission names none', format: nonNegativeInt, default: 3, env: 'TASK_DEFAULT_MAX_ATTEMPTS' },
     defaultTimeoutMs: { doc: 'Execution timeout when a submission names none', format: nonNegativeInt, default: 600000, env: 'TASK_DEFAULT_TIMEOUT_MS' },
     maxBatch: { doc: 'Largest POST /tasks/batch', format: nonNegativeInt, default: 1000, env: 'TASK_MAX_BATCH' },
+    limits: { doc: 'Per client role ceilings of a submission, JSON {"<role>":{"maxPriority","maxReplicas","maxAttempts","maxTimeoutMs","maxPayloadBytes"}}; a role or field left out keeps its default (submitter: 5, 3, 5, 3600000, 262144; admin and operator: the API\'s own bounds)', format: String, default: '', env: 'TASK_LIMITS' },
+    listMaxBytes: { doc: 'Bytes of task JSON one GET /tasks page may hold; the page ends early (with nextCursor) beyond', format: nonNegativeInt, default: 4 * 1024 * 1024, env: 'TASK_LIST_MAX_BYTES' },
   },
   principal: {
     maxAdmitted: { doc: 'Tasks this principal may hold admitted and unfinished before it answers 503', format: nonNegativeInt, default: 200000, env: 'PRINCIPAL_MAX_ADMITTED' },
@@ -151,17 +155,17 @@ export interface AppConfig {
     deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number };
   db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string };
   security: {
-    jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clockToleranceSec: number;
+    jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clientHs256: 'auto' | 'on' | 'off'; clockToleranceSec: number;
     jwksUrl: string; jwksAlgorithms: string[]; jwksCacheTtlSec: number; jwksMinRefreshIntervalSec: number; jwksAllowHttp: boolean;
     aesKeys: string; joinSecret: string; nodeTokenTtlSec: number; replayWindowMs: number; maxMessageBytes: number;
     nodeTokenMode: 'shared' | 'issued'; nodeSigningKey: string; nodeTokenPublicKeys: string; nodeTokenExtraPublicKeys: string;
     joinSecretAn: string; joinSecretKi: string;
   };
-  http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number };
+  http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number; eventsTicketTtlSec: number };
   metrics: { port: number; host: string };
   log: { level: string };
   otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
-  tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number };
+  tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number };
   principal: { maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
   an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number };
   ki: {

@@ -20,11 +20,16 @@ export const unavailable = (detail: string, retryAfterSec = 1, extra: Record<str
 
 const TYPE_BASE = 'https://an-ki.dev/problems/';
 
+/** The 400 detail of a submission the store could not hold. */
+export const STORE_REFUSED_DETAIL = 'the task store cannot hold a value of this submission (too large, too deeply nested, or a character it cannot store)';
+
 function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof StoreUnavailableError) return unavailable('the task store is unavailable; retry later');
   if (err instanceof OverloadedError) return unavailable(err.message, 1);
-  if (err instanceof StoreRefusedDataError) return badRequest(err.message);
+  // A fixed text: whatever built the error, the database's own message (which may quote the data
+  // or name columns) must not reach the caller.
+  if (err instanceof StoreRefusedDataError) return badRequest(STORE_REFUSED_DETAIL, { code: err.code });
   const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; type?: string };
   const status = e.status ?? e.statusCode;
   // co-body / raw-body errors carry their own status (413 too large, 400 invalid JSON, 415 ...).

@@ -27,6 +27,8 @@ export const listQuerySchema = z.object({
   owner: storable(256).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   cursor: storable(200).optional(),
+  /** `payload`, `result` or both, comma separated: list items leave them out unless asked. */
+  include: z.string().max(64).regex(/^(payload|result)(,(payload|result))?$/, 'payload, result or payload,result').optional(),
 }).strict();
 
 export const uuidSchema = z.string().uuid();

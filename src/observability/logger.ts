@@ -10,7 +10,7 @@ export function createLogger(options: { nodeId: string; role: string; level: str
       level: options.level,
       base: { nodeId: options.nodeId, role: options.role },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'password', '*.password'], censor: '[redacted]' },
+      redact: { paths: ['token', '*.token', 'ticket', '*.ticket', 'authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'password', '*.password'], censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
       // Lines written inside a task's span carry its trace id, to jump from a log line to the trace.
       mixin: () => {

@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { SpanFileExporter } from './span-file-exporter';
+import { RedactingSpanProcessor } from './tracing-redaction';
 import { RESOURCE_ATTR, SPAN } from './span-names';
 import type { ResolvedTracing, TracingLog } from './tracing-options';
 
@@ -98,7 +99,8 @@ function createOtlpExporter(otlp: NonNullable<ResolvedTracing['otlp']>): SpanExp
 }
 
 function createSpanProcessors(r: ResolvedTracing): SpanProcessor[] {
-  const processors: SpanProcessor[] = [];
+  // First: the SDK calls the processors in order, so every exporter gets the scrubbed attributes.
+  const processors: SpanProcessor[] = [new RedactingSpanProcessor()];
   if (r.exporter) processors.push(new SimpleSpanProcessor(r.exporter));
   else if (r.otlp) processors.push(new BatchSpanProcessor(createOtlpExporter(r.otlp)));
   if (r.spanFile) processors.push(new SimpleSpanProcessor(new SpanFileExporter(r.spanFile, { serviceName: r.serviceName, nodeId: r.nodeId })));

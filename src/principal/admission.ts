@@ -101,7 +101,8 @@ export class TaskAdmission {
       }));
     } catch (err) {
       if (err instanceof OverloadedError) throw err;
-      if (isDataError(err)) throw new StoreRefusedDataError(`the task store cannot hold this submission: ${String((err as Error).message).slice(0, 200)}`, { cause: err });
+      // The store's own text stays in the cause (and the log): it can quote the data and names the schema.
+      if (isDataError(err)) throw new StoreRefusedDataError('the task store refused a value of this submission', { cause: err });
       this.d.metrics.dbErrors.inc();
       throw new StoreUnavailableError('task store refused the insert', { cause: err });
     }

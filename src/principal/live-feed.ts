@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type Koa from 'koa';
-import jwt from 'jsonwebtoken';
-import { callerOf } from '../http/auth';
-import { forbidden, unauthorized, unavailable } from '../http/problem';
+import { unavailable } from '../http/problem';
 import type { Logger } from '../observability/logger';
 import { rightsOf, type Caller, type ClientRights, type ClientTokenVerifier } from '../security';
+import { issueStreamTicket, streamGrantOf } from './live-feed-auth';
+import { StreamTickets } from './stream-tickets';
 
 /** A node as the feed sends it: one item of `GET /nodes`. */
 export type LiveNode = { id: string; lastSeen?: string } & Record<string, unknown>;
@@ -49,10 +49,12 @@ export interface LiveFeedOptions {
   maxClients?: number;
   /** The `retry:` a browser waits before reconnecting. @defaultValue 3000 */
   retryMs?: number;
+  /** How long a ticket of `POST <path>/ticket` waits for its one use. @defaultValue 30000 */
+  ticketTtlMs?: number;
   now?: () => number;
 }
 
-type ResolvedOptions = Required<Omit<LiveFeedOptions, 'log'>> & { log: Logger | undefined };
+type ResolvedOptions = Required<Omit<LiveFeedOptions, 'log' | 'ticketTtlMs'>> & { log: Logger | undefined };
 
 function resolveLiveFeedOptions(o: LiveFeedOptions): ResolvedOptions {
   return {
@@ -103,11 +105,12 @@ export function toLiveTask(t: LiveTaskInput): Record<string, unknown> {
 }
 
 /**
- * Server-sent events for the dashboard (`GET /events?token=<JWT>`): `nodes` snapshots (at most one
- * per `nodesIntervalMs`, only to callers who may read nodes) and `task` updates (admin and operator
- * get all, submitter and viewer only their own tasks). EventSource cannot send an Authorization
- * header, hence the token in the query; it is verified like any bearer token, and the stream ends
- * with an `expired` event when the token does.
+ * Server-sent events for the dashboard (`GET /events?ticket=<one-use ticket>`): `nodes` snapshots
+ * (at most one per `nodesIntervalMs`, only to callers who may read nodes) and `task` updates (admin
+ * and operator get all, submitter and viewer only their own tasks). EventSource cannot send an
+ * Authorization header, so the page first trades its token for a short-lived ticket
+ * (`POST /events/ticket`) and puts only that in the URL; the stream ends with an `expired` event
+ * when the token the ticket was bought with does.
  *
  * A client whose socket stops taking writes gets a bounded queue: on overflow what it has not
  * received is dropped for one `resync` event (the page then reloads its lists), and a client blocked
@@ -123,11 +126,13 @@ export class LiveFeed {
   #lastNodesSignature = '';
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #tickets: StreamTickets;
   #dropped = 0;
   #evicted = 0;
 
   constructor(options: LiveFeedOptions) {
     this.#o = resolveLiveFeedOptions(options);
+    this.#tickets = new StreamTickets({ ttlMs: options.ticketTtlMs ?? 30_000, now: this.#o.now });
   }
 
   /** Open event streams. */
@@ -157,18 +162,17 @@ export class LiveFeed {
     this.#scheduleNodes();
   }
 
-  /** The Koa middleware answering `GET <path>`; everything else goes to `next`. Mount it before auth. */
+  /**
+   * The Koa middleware answering `POST <path>/ticket` (a one-use stream ticket for a bearer token)
+   * and `GET <path>`; everything else goes to `next`. Mount it before auth.
+   */
   middleware(): Koa.Middleware {
     return async (ctx, next) => {
+      if (ctx.path === `${this.#o.path}/ticket` && ctx.method === 'POST') { await issueStreamTicket(ctx, this.#o.verifier, this.#tickets); return; }
       if (ctx.path !== this.#o.path || ctx.method !== 'GET') { await next(); return; }
-      const token = tokenOf(ctx);
-      if (!token) throw unauthorized('missing token: pass ?token=<JWT> (EventSource cannot send headers) or Authorization: Bearer');
-      const caller = await callerOf(this.#o.verifier, token);
-      const rights = rightsOf(caller.roles);
-      if (rights.readTasks === 'none' && !rights.readNodes) throw forbidden('your role may not read tasks or nodes');
+      const { caller, tokenExpiresAtMs } = await streamGrantOf(ctx, this.#o.verifier, this.#tickets, this.#o.path);
       if (this.#closed) throw unavailable('this principal is shutting down', 1);
       if (this.#clients.size >= this.#o.maxClients) throw unavailable('too many live connections to this principal', 5);
-      const exp = (jwt.decode(token) as jwt.JwtPayload | null)?.exp;
 
       // Koa must neither answer nor let the 404 check fire: the stream is ours from here on.
       ctx.status = 200;
@@ -184,7 +188,7 @@ export class LiveFeed {
         // nginx and similar proxies would otherwise buffer the stream.
         'X-Accel-Buffering': 'no',
       });
-      this.attach(caller, res, typeof exp === 'number' ? exp * 1000 : undefined);
+      this.attach(caller, res, tokenExpiresAtMs);
     };
   }
 
@@ -358,12 +362,4 @@ export class LiveFeed {
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
   }
-}
-
-/** `?token=` (EventSource) or a bearer header (other clients). A repeated parameter is refused. */
-function tokenOf(ctx: Koa.Context): string | undefined {
-  const q = ctx.query['token'];
-  if (typeof q === 'string' && q !== '') return q;
-  const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
-  return m?.[1];
 }

@@ -26,6 +26,7 @@ import type Koa from 'koa';
 import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../dashboard/serve';
 import { RejectedPendingWatcher } from './rejected-pending';
 import { LiveFeed } from './live-feed';
+import { parseTaskLimits } from '../http/task-limits';
 import { IdentityIssuer } from './identity-issuer';
 
 export interface PrincipalDeps {
@@ -73,7 +74,7 @@ export class PrincipalNode implements Service {
     this.admission = new TaskAdmission(d);
     this.membership = new Membership(d.config.cluster);
     reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
-    this.feed = new LiveFeed({ verifier: d.verifier, log: d.log.child({ component: 'live-feed' }) });
+    this.feed = new LiveFeed({ verifier: d.verifier, log: d.log.child({ component: 'live-feed' }), ticketTtlMs: d.config.http.eventsTicketTtlSec * 1000 });
     this.#control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: d.config.principal.unpublishedGraceMs, selfId: d.nodeId });
     this.#assigner = new GroupAssigner({ membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log });
@@ -153,7 +154,10 @@ export class PrincipalNode implements Service {
     await this.#rejectedPending.start();
 
     const cluster = new ClusterView({ membership: this.membership, leadership: this.d.leadership, repo: this.d.repo, reputation: this.d.reputation, transport: bus.transport, names, selfId: nodeId, admitted: () => this.admission.map.size });
-    const api = taskRoutes({ admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch });
+    const api = taskRoutes({
+      admission: this.admission, control: this.#control, cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
+      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes,
+    });
     // The dashboard's live tree: a snapshot at once on every status change, and at most once a
     // second while someone watches (slots and GPU memory change without a status change).
     const nodesNow = () => cluster.nodes();

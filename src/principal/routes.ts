@@ -7,6 +7,8 @@ import { sendJson } from '../http/json-body';
 import { badRequest, conflict, forbidden, HttpProblem, notFound, unavailable } from '../http/problem';
 import { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema } from '../http/task-schemas';
 import { StoreUnavailableError } from '../errors';
+import { checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits } from '../http/task-limits';
+import { listPage } from '../http/task-list-page';
 import { toApiTask, type TaskRecord } from '../store/task-record';
 import type { TaskAdmission } from './admission';
 import type { TaskControl } from './task-control';
@@ -18,6 +20,10 @@ export interface RouteDeps {
   cluster: ClusterView;
   maxBodyBytes: number;
   maxBatch: number;
+  /** Per-role ceilings of a submission (TASK_LIMITS). @defaultValue {@link DEFAULT_TASK_LIMITS} */
+  limits?: RoleLimits;
+  /** Bytes of task JSON one `GET /tasks` page may hold. @defaultValue 4 MiB */
+  listMaxBytes?: number;
 }
 
 type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
@@ -43,6 +49,8 @@ function idempotencyKeyOf(ctx: Ctx): string | undefined {
 /** The routes of DESIGN.md's REST table, with the role table and ownership enforced on each. */
 export function taskRoutes(d: RouteDeps): Router<AuthState> {
   const r = new Router<AuthState>();
+  const roleLimits = d.limits ?? DEFAULT_TASK_LIMITS;
+  const limitsFor = (ctx: Ctx) => limitsOf(roleLimits, ctx.state.caller.roles);
 
   const requireWrite = (ctx: Ctx) => {
     if (ctx.state.rights.writeTasks === 'none') throw forbidden('your role may not change tasks');
@@ -59,6 +67,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   r.post('/tasks', async (ctx) => {
     requireWrite(ctx);
     const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
+    checkSubmission(body, limitsFor(ctx));
     await withSpan(SPAN.taskSubmit, {}, async (span) => {
       const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent());
       span.setAttributes({ [ATTR.taskId]: task.id, [ATTR.taskType]: task.type, [ATTR.taskPriority]: task.priority });
@@ -87,7 +96,12 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     if (list.length === 0 || list.length > d.maxBatch) throw badRequest(`tasks: between 1 and ${d.maxBatch} tasks per batch`, { field: 'tasks' });
     const { ids, created } = await withSpan(SPAN.taskSubmit, { [ATTR.taskCount]: list.length }, () => {
       const trace = currentTraceparent();
-      const tasks = list.map((item, i) => d.admission.build(parseOr400(submitTaskSchema, item, `tasks.${i}`), ctx.state.caller.sub, trace));
+      const limits = limitsFor(ctx);
+      const tasks = list.map((item, i) => {
+        const body = parseOr400(submitTaskSchema, item, `tasks.${i}`);
+        checkSubmission(body, limits, `tasks.${i}`);
+        return d.admission.build(body, ctx.state.caller.sub, trace);
+      });
       return d.admission.submit(tasks, idempotencyKeyOf(ctx));
     });
     ctx.status = created ? 201 : 200;
@@ -103,9 +117,12 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
       limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.type ? { type: q.type } : {}), ...(owner !== undefined ? { owner } : {}),
       ...(q.cursor ? { cursor: decodeCursor(q.cursor) } : {}),
     };
-    const items = await read(() => d.control.list(filter));
-    const last = items[items.length - 1];
-    sendJson(ctx, { items: items.map(toApiTask), nextCursor: items.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null });
+    const rows = await read(() => d.control.list(filter));
+    const include = new Set(q.include?.split(',') ?? []);
+    const { items, last, full } = listPage(rows, { payload: include.has('payload'), result: include.has('result'), maxBytes: d.listMaxBytes ?? 4 * 1024 * 1024 });
+    // A page cut short by its size goes on from its last item, like a full one.
+    const more = full ? rows.length === q.limit : true;
+    sendJson(ctx, { items, nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null });
   });
 
   r.get('/tasks/:id', async (ctx) => {
@@ -116,6 +133,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     requireWrite(ctx);
     const task = await visibleTask(ctx);
     const body = parseOr400(patchTaskSchema, await readJson(ctx, d.maxBodyBytes));
+    checkPriority(body.priority, limitsFor(ctx));
     const updated = await read(() => d.control.setPriority(task.id, body.priority));
     // The queued message sits in its old priority band: publish it again in the new one (the
     // duplicate is dropped by the dispatch guard).

@@ -4,6 +4,7 @@ import { DbLeaseLeadership } from '../principal/db-lease-leadership';
 import { ElectionTicker } from '../principal/election-ticker';
 import { PrincipalNode } from '../principal/principal-node';
 import { ClientTokenVerifier } from '../security';
+import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
 import { ReputationRepository, TaskRepository } from '../store';
@@ -28,7 +29,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const leadership = new DbLeaseLeadership({ db, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log, wantsLead: () => ticker.isCandidate() });
   const s = config.security;
   const verifier = new ClientTokenVerifier({
-    secret: s.jwtSecret, algorithms: s.jwtAlgorithms, clockToleranceSec: s.clockToleranceSec,
+    secret: s.jwtSecret, algorithms: s.jwtAlgorithms, clockToleranceSec: s.clockToleranceSec, hmac: resolveClientHs256(s.clientHs256, config.env, s.jwksUrl),
     ...(s.jwtAudience ? { audience: s.jwtAudience } : {}), ...(s.jwtIssuer ? { issuer: s.jwtIssuer } : {}),
     ...(s.jwksUrl ? { jwks: identityProviderKeys(config, log) } : {}),
   });

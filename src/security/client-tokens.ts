@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { JwksTokenError, verifyWithJwks, type JwksKeySource } from './jwks';
+import { describeJwtError } from './jwt-errors';
 import { CLIENT_ROLES, type ClientRole } from './permissions';
 
 /** Who is calling the REST API. */
@@ -17,6 +18,21 @@ export interface ClientTokenOptions {
   clockToleranceSec: number;
   /** An identity provider's JWK set: tokens signed with an algorithm of `jwksAlgorithms` are checked against it. */
   jwks?: { source: JwksKeySource; algorithms: readonly string[] };
+  /**
+   * Whether HMAC (HS256/384/512) tokens signed with `secret` are accepted. Off, a principal with a
+   * JWK set accepts only the identity provider's tokens, so a leaked `JWT_SECRET_KEY` mints none.
+   * @defaultValue true
+   */
+  hmac?: boolean;
+}
+
+/**
+ * `CLIENT_HS256`: `on` and `off` say it; `auto` is on except in production with a JWK set, where
+ * the identity provider is the one source of client tokens.
+ */
+export function resolveClientHs256(mode: 'auto' | 'on' | 'off', env: string, jwksUrl: string): boolean {
+  if (mode !== 'auto') return mode === 'on';
+  return !(env === 'production' && jwksUrl !== '');
 }
 
 /** Thrown for any token problem; the REST layer turns it into 401. */
@@ -32,15 +48,16 @@ const HMAC = ['HS256', 'HS384', 'HS512'];
  */
 export class ClientTokenVerifier {
   readonly #algorithms: jwt.Algorithm[];
-  /** Built once: given a string, jsonwebtoken re-parses the key on every call (~0.5 ms). */
-  readonly #key: KeyObject;
+  /** Built once: given a string, jsonwebtoken re-parses the key on every call (~0.5 ms). Undefined: only the JWK set verifies. */
+  readonly #key: KeyObject | undefined;
   /** Tokens already verified, until they expire: a client sends the same token many times. */
   readonly #cache = new Map<string, { caller: Caller; expMs: number }>();
   constructor(private readonly options: ClientTokenOptions) {
     const isPem = options.secret.includes('-----BEGIN');
-    this.#key = isPem ? createPublicKey(options.secret) : createSecretKey(Buffer.from(options.secret, 'utf8'));
-    this.#algorithms = options.algorithms.filter((a) => a !== 'none' && (isPem ? !HMAC.includes(a) : HMAC.includes(a))) as jwt.Algorithm[];
-    if (this.#algorithms.length === 0) throw new Error('no usable JWT algorithm for the configured key');
+    const hmac = options.hmac ?? true;
+    this.#algorithms = options.algorithms.filter((a) => a !== 'none' && (isPem ? !HMAC.includes(a) : hmac && HMAC.includes(a))) as jwt.Algorithm[];
+    if (this.#algorithms.length === 0 && !options.jwks) throw new Error(hmac || isPem ? 'no usable JWT algorithm for the configured key' : 'CLIENT_HS256 is off and no JWKS_URL is set: no client token could be verified');
+    this.#key = this.#algorithms.length === 0 ? undefined : isPem ? createPublicKey(options.secret) : createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
   /**
@@ -70,7 +87,7 @@ export class ClientTokenVerifier {
         ...(this.options.audience ? { audience: this.options.audience } : {}), ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
       });
     } catch (err) {
-      if (err instanceof JwksTokenError) throw new InvalidTokenError(`invalid token: ${err.message}`);
+      if (err instanceof JwksTokenError) throw new InvalidTokenError(`invalid token: ${err.message}`, { cause: err });
       throw err;
     }
     return this.#accept(token, payload);
@@ -81,16 +98,22 @@ export class ClientTokenVerifier {
     return hit && hit.expMs > Date.now() ? hit.caller : undefined;
   }
 
-  /** The caller of a verified token, kept until the token expires (its `exp`, read once here). */
+  /**
+   * The caller of a verified token, kept until the token expires (its `exp`, read once here). A
+   * token without `exp` is refused: it would be good forever, and no rotation short of changing
+   * the key could take it back.
+   */
   #accept(token: string, decoded: string | jwt.JwtPayload): Caller {
+    const exp = typeof decoded === 'object' ? decoded.exp : undefined;
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new InvalidTokenError('invalid token: it has no exp (expiry) claim; client tokens must expire');
     const caller = this.#callerOf(decoded);
     if (this.#cache.size >= 10_000) this.#cache.clear();
-    const exp = typeof decoded === 'object' ? decoded.exp : undefined;
-    if (typeof exp === 'number') this.#cache.set(token, { caller, expMs: exp * 1000 });
+    this.#cache.set(token, { caller, expMs: exp * 1000 });
     return caller;
   }
 
   #verifyLocal(token: string): string | jwt.JwtPayload {
+    if (!this.#key) throw new InvalidTokenError('invalid token: this principal accepts only tokens of its identity provider (JWKS_URL)');
     try {
       return jwt.verify(token, this.#key, {
         algorithms: this.#algorithms,
@@ -99,7 +122,7 @@ export class ClientTokenVerifier {
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
       });
     } catch (err) {
-      throw new InvalidTokenError(`invalid token: ${(err as Error).message}`);
+      throw new InvalidTokenError(`invalid token: ${describeJwtError(err)}`, { cause: err });
     }
   }
 

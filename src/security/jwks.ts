@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { describeJwtError } from './jwt-errors';
 import { ConfigError, PlatformError } from '../errors';
 
 /**
@@ -329,7 +330,7 @@ export async function verifyWithJwks(token: string, source: JwksKeySource, optio
       ...(options.issuer ? { issuer: options.issuer } : {}),
     });
   } catch (err) {
-    throw new JwksTokenError((err as Error).message, { cause: err });
+    throw new JwksTokenError(describeJwtError(err), { cause: err });
   }
   if (typeof payload !== 'object' || payload === null) throw new JwksTokenError('token payload is not a JSON object');
   return payload;

@@ -65,7 +65,8 @@ describe('the command-line client against a running cluster (real processes, Rab
     const handlers = join(handlersDir, 'handlers.js');
     writeFileSync(handlers, HANDLERS);
     iso = await createIsolation('cliclient');
-    cluster = new TestCluster(iso, { KI_SLOTS: '4' });
+    // The CLI's submit test asks for priority 8, above the submitter's default ceiling of 5.
+    cluster = new TestCluster(iso, { KI_SLOTS: '4', TASK_LIMITS: '{"submitter":{"maxPriority":9}}' });
     await cluster.start('principal');
     await cluster.start('an', { id: 'an1' });
     await cluster.start('ki', { id: 'ki1', env: { KI_HANDLERS: handlers, KI_GPUS: '[{"index":0,"name":"Fake A100","memoryMiB":40960}]' } });

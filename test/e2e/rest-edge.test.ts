@@ -145,7 +145,7 @@ describe('the REST edge: rate limits, an identity provider, draining', function 
   it('refuses an http:// JWK set URL in production', async () => {
     const p = await cluster.start('principal', {
       waitReady: false,
-      env: { NODE_ENV: 'production', JWKS_URL: 'http://127.0.0.1:1/jwks.json', JWKS_ALLOW_HTTP: 'true', JWT_SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789', AES_KEYS: `p1:${Buffer.alloc(32, 7).toString('base64')}`, JOIN_SECRET: 'a-production-join-secret-0123456789abcdef' },
+      env: { NODE_ENV: 'production', JWT_AUDIENCE: 'an-ki', JWT_ISSUER: 'https://idp.example', JWKS_URL: 'http://127.0.0.1:1/jwks.json', JWKS_ALLOW_HTTP: 'true', JWT_SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789', AES_KEYS: `p1:${Buffer.alloc(32, 7).toString('base64')}`, JOIN_SECRET: 'a-production-join-secret-0123456789abcdef' },
     });
     const code = await p.exited;
     assert.notEqual(code, 0);

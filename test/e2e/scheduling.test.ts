@@ -82,7 +82,8 @@ describe('scheduling and execution (real processes, fake GPU lists)', function (
   });
 
   it('runs higher priorities first and keeps two task types within 20 % of each other', async () => {
-    await boot();
+    // alice (a submitter) uses priority 9: above the submitter's default ceiling of 5.
+    await boot({ TASK_LIMITS: '{"submitter":{"maxPriority":9}}' });
     await cluster.start('an', { id: 'an1' });
     await cluster.start('ki', { id: 'ki1', env: { KI_SLOTS: '1', KI_HANDLERS: PLUGIN } });
     await kisReady(1);

@@ -50,4 +50,24 @@ describe('one trace across real principal, An and Ki processes', function () {
     assert.deepEqual(brokerOnly, [], 'heartbeats and ticks start no traces');
 
   });
+
+  it('exports no client token or stream ticket from a request URL', async () => {
+    const token = cluster.token('dash', 'viewer');
+    const inUrl = await fetch(`${cluster.url()}/events?token=${encodeURIComponent(token)}`);
+    assert.equal(inUrl.status, 401, 'a token in the URL is refused');
+    await inUrl.body?.cancel();
+    const bought = await fetch(`${cluster.url()}/events/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(bought.status, 200);
+    const { ticket } = (await bought.json()) as { ticket: string };
+    const stream = new AbortController();
+    const opened = await fetch(`${cluster.url()}/events?ticket=${encodeURIComponent(ticket)}`, { signal: stream.signal });
+    assert.equal(opened.status, 200);
+    stream.abort();
+    await fetch(`${cluster.url()}/tasks?limit=1&token=${encodeURIComponent(token)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.body?.cancel());
+    const spans = await waitFor(() => readSpanFile(spanFile), (s) => s.filter((x) => JSON.stringify(x.attributes).includes('REDACTED')).length >= 3, { what: 'request spans' });
+    for (const span of spans) {
+      const text = JSON.stringify(span.attributes);
+      assert.ok(!text.includes(token) && !text.includes(ticket), `${span.name} exports a secret: ${text}`);
+    }
+  });
 });

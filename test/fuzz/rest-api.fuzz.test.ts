@@ -239,7 +239,8 @@ describe('the REST API under fuzzed input (one real principal, An and Ki)', func
 
   before(async () => {
     iso = await createIsolation('fuzzrest');
-    cluster = new TestCluster(iso, { MAX_BODY_BYTES: String(MAX_BODY_BYTES), KI_SLOTS: '4', LOG_LEVEL: 'warn' });
+    // Valid submissions range over every priority: lift the submitter's default ceiling of 5.
+    cluster = new TestCluster(iso, { MAX_BODY_BYTES: String(MAX_BODY_BYTES), KI_SLOTS: '4', LOG_LEVEL: 'warn', TASK_LIMITS: '{"submitter":{"maxPriority":9}}' });
     principal = await cluster.start('principal');
     await cluster.start('an', { id: 'an1' });
     await cluster.start('ki', { id: 'ki1' });

@@ -122,26 +122,17 @@ exist, so the chart renders a hook-scoped copy of its Secret for the Job.
 {{- end -}}
 {{- end -}}
 
-{{/* data: of the chart-rendered Secret (base64). Empty secrets are left out: the node's default applies. */}}
+{{/*
+data: of the chart-rendered Secret (base64). Every key the pods mount is present; an empty one is
+an unset secret, for which the node's default applies (a node in production refuses it).
+*/}}
 {{- define "an-ki.secretData" -}}
-{{- with .Values.secrets.jwtSecretKey }}
-JWT_SECRET_KEY: {{ . | b64enc | quote }}
-{{- end }}
-{{- with .Values.secrets.aesKeys }}
-AES_KEYS: {{ . | b64enc | quote }}
-{{- end }}
-{{- with .Values.secrets.joinSecret }}
-JOIN_SECRET: {{ . | b64enc | quote }}
-{{- end }}
-{{- with .Values.secrets.joinSecretAn }}
-JOIN_SECRET_AN: {{ . | b64enc | quote }}
-{{- end }}
-{{- with .Values.secrets.joinSecretKi }}
-JOIN_SECRET_KI: {{ . | b64enc | quote }}
-{{- end }}
-{{- with .Values.secrets.nodeSigningKey }}
-NODE_SIGNING_KEY: {{ . | b64enc | quote }}
-{{- end }}
+JWT_SECRET_KEY: {{ .Values.secrets.jwtSecretKey | default "" | b64enc | quote }}
+AES_KEYS: {{ .Values.secrets.aesKeys | default "" | b64enc | quote }}
+JOIN_SECRET: {{ .Values.secrets.joinSecret | default "" | b64enc | quote }}
+JOIN_SECRET_AN: {{ .Values.secrets.joinSecretAn | default "" | b64enc | quote }}
+JOIN_SECRET_KI: {{ .Values.secrets.joinSecretKi | default "" | b64enc | quote }}
+NODE_SIGNING_KEY: {{ .Values.secrets.nodeSigningKey | default "" | b64enc | quote }}
 {{- with .Values.secrets.nodeTokenPublicKeys }}
 NODE_TOKEN_PUBLIC_KEYS: {{ . | b64enc | quote }}
 {{- end }}
@@ -152,64 +143,57 @@ AMQP_URL: {{ include "an-ki.amqpUrl" . | b64enc | quote }}
 DATABASE_URL: {{ include "an-ki.databaseUrl" . | b64enc | quote }}
 {{- end -}}
 
+{{/* Where a pod finds its secrets: one file per key of the Secret, mounted read-only. */}}
+{{- define "an-ki.secretDir" -}}
+/run/secrets/an-ki
+{{- end -}}
+
 {{/*
-Environment from the Secret, for one role: (dict "root" $ "role" "an" "secretName" "..." "issued" true).
-The secret keys are optional (a node in development falls back to its built-in secrets; one in
-production refuses to start with one line naming the key). The URLs are required, so a missing
-key shows as CreateContainerConfigError instead of a node dialing localhost. Ki gets no
-DATABASE_URL: it talks to RabbitMQ only. With issued node tokens (NODE_TOKEN_MODE=issued) an An
-or a Ki gets neither JWT_SECRET_KEY nor JOIN_SECRET, only its own role's join secret: a
-compromised Ki can then mint no client token and join as no other role. Only principals get
-NODE_SIGNING_KEY.
+Secrets of one role: (dict "role" "an" "secretName" "..." "issued" true). Each secret key reaches
+the node as a file of a Secret volume named by an `<ENV>_FILE` variable, never as the value in the
+environment: a process's start-up environment stays readable in /proc/<pid>/environ for its whole
+life, and shows in `kubectl describe` and crash dumps. An empty key is an unset secret (the node's
+default applies, which a node in production refuses). Ki gets no DATABASE_URL: it talks to
+RabbitMQ only. With issued node tokens (NODE_TOKEN_MODE=issued) an An or a Ki gets neither
+JWT_SECRET_KEY nor JOIN_SECRET, only its own role's join secret: a compromised Ki can then mint no
+client token and join as no other role. Only principals get NODE_SIGNING_KEY. The public node
+token keys are not secret and stay plain (optional) variables.
+Rendered twice: "env" gives the variables, "items" the volume's key list, from the same guards.
 */}}
-{{- define "an-ki.secretEnv" -}}
+{{- define "an-ki.secretKeys" -}}
 {{- $joins := and .issued (ne .role "principal") }}
 {{- if not $joins }}
 - name: JWT_SECRET_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: JWT_SECRET_KEY
-      optional: true
 {{- end }}
 - name: AES_KEYS
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: AES_KEYS
-      optional: true
 {{- if not $joins }}
 - name: JOIN_SECRET
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: JOIN_SECRET
-      optional: true
 {{- end }}
 {{- if .issued }}
 {{- if ne .role "ki" }}
 - name: JOIN_SECRET_AN
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: JOIN_SECRET_AN
-      optional: true
 {{- end }}
 {{- if ne .role "an" }}
 - name: JOIN_SECRET_KI
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: JOIN_SECRET_KI
-      optional: true
 {{- end }}
 {{- if eq .role "principal" }}
 - name: NODE_SIGNING_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: NODE_SIGNING_KEY
-      optional: true
+{{- end }}
+{{- end }}
+- name: AMQP_URL
+{{- if ne .role "ki" }}
+- name: DATABASE_URL
+{{- end }}
+{{- end -}}
+
+{{/* The environment of a role's secrets: `<KEY>_FILE` for each key of an-ki.secretKeys. */}}
+{{- define "an-ki.secretEnv" -}}
+{{- range $k := fromYamlArray (include "an-ki.secretKeys" .) }}
+- name: {{ $k.name }}_FILE
+  value: {{ printf "%s/%s" (include "an-ki.secretDir" $) $k.name | quote }}
+{{- end }}
+{{- if .issued }}
+{{- if eq .role "principal" }}
 - name: NODE_TOKEN_EXTRA_PUBLIC_KEYS
   valueFrom:
     secretKeyRef:
@@ -224,18 +208,27 @@ NODE_SIGNING_KEY.
       key: NODE_TOKEN_PUBLIC_KEYS
       optional: true
 {{- end }}
-- name: AMQP_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: AMQP_URL
-{{- if ne .role "ki" }}
-- name: DATABASE_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ .secretName }}
-      key: DATABASE_URL
-{{- end }}
+{{- end -}}
+
+{{/* The Secret volume of a role (same dict as an-ki.secretEnv): only the keys the role may read. */}}
+{{- define "an-ki.secretVolume" -}}
+- name: secrets
+  secret:
+    secretName: {{ .secretName }}
+    # Readable by the pod's fsGroup only; a key missing from the Secret fails the pod's start.
+    defaultMode: 0440
+    items:
+      {{- range $k := fromYamlArray (include "an-ki.secretKeys" .) }}
+      - key: {{ $k.name }}
+        path: {{ $k.name }}
+      {{- end }}
+{{- end -}}
+
+{{/* The mount of an-ki.secretVolume. */}}
+{{- define "an-ki.secretVolumeMount" -}}
+- name: secrets
+  mountPath: {{ include "an-ki.secretDir" . }}
+  readOnly: true
 {{- end -}}
 
 {{/* Non-secret configuration of a role: `config` with the role's `config` merged over it. */}}

@@ -7,6 +7,7 @@ $rv is the role's block of values (.Values.principal, .Values.an or .Values.ki).
 {{- $role := .role -}}
 {{- $rv := index $root.Values $role -}}
 {{- $fullname := include "an-ki.fullname" $root -}}
+{{- $secrets := dict "role" $role "secretName" (include "an-ki.secretName" $root) "issued" (eq (toString $root.Values.config.NODE_TOKEN_MODE) "issued") -}}
 metadata:
   labels:
     {{- include "an-ki.labels" (dict "root" $root "role" $role) | nindent 4 }}
@@ -57,7 +58,7 @@ spec:
         - name: HTTP_PORT
           value: {{ $root.Values.ports.http | quote }}
         {{- end }}
-        {{- include "an-ki.secretEnv" (dict "role" $role "secretName" (include "an-ki.secretName" $root) "issued" (eq (toString $root.Values.config.NODE_TOKEN_MODE) "issued")) | nindent 8 }}
+        {{- include "an-ki.secretEnv" $secrets | nindent 8 }}
         {{- with $rv.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -114,12 +115,14 @@ spec:
         # The root filesystem is read-only; Node and executors write temporary files here.
         - name: tmp
           mountPath: /tmp
+        {{- include "an-ki.secretVolumeMount" $secrets | nindent 8 }}
         {{- with $rv.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
   volumes:
     - name: tmp
       emptyDir: {}
+    {{- include "an-ki.secretVolume" $secrets | nindent 4 }}
     {{- with $rv.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

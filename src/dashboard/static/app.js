@@ -75,7 +75,7 @@ class Session {
     this.list = new TaskList({ api: this.api, showOwner: this.readsAll, onTypesSeen: (types) => this.#addTypes(types) });
     this.page = new TaskPage({ root: $('task-view'), api: this.api, canWrite: this.canWrite, onReveal: this.readsAll ? (role, id) => this.#reveal(role, id) : null });
     this.live = new LiveUpdates({
-      token, api: this.api,
+      api: this.api,
       canReadNodes: () => this.readsAll,
       onNodes: (items, at) => this.#setNodes(items, at),
       onTask: (update) => this.#onTask(update),

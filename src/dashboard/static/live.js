@@ -22,7 +22,7 @@ export class LiveUpdates {
   start() {
     this.#stopped = false;
     if (typeof EventSource === 'undefined') this.#startPolling();
-    else this.#connect();
+    else void this.#connect();
   }
 
   stop() {
@@ -43,9 +43,19 @@ export class LiveUpdates {
     this.o.onMode?.(mode);
   }
 
-  #connect() {
+  async #connect() {
     if (this.#stopped) return;
-    const es = new EventSource(`/events?token=${encodeURIComponent(this.o.token)}`);
+    // The URL carries a one-use ticket that lives seconds, never the token: URLs end up in proxy
+    // logs, browser history and traces.
+    let ticket;
+    try {
+      ({ ticket } = await this.o.api.post('/events/ticket'));
+    } catch {
+      this.#refused();
+      return;
+    }
+    if (this.#stopped) return;
+    const es = new EventSource(`/events?ticket=${encodeURIComponent(ticket)}`);
     this.#es = es;
     const data = (e) => { try { return JSON.parse(e.data); } catch { return null; } };
     es.addEventListener('open', () => {
@@ -62,18 +72,24 @@ export class LiveUpdates {
       if (this.#stopped) return;
       this.#failures++;
       if (es.readyState === EventSource.CLOSED) {
-        // Refused (401, 503, a proxy that does not stream): poll, and try the stream again later.
         this.#es = null;
-        this.#startPolling();
-        clearTimeout(this.#retryTimer);
-        this.#retryTimer = setTimeout(() => this.#connect(), SSE_RETRY_AFTER_REFUSAL_MS);
-      } else if (this.#failures >= 2) {
-        // The browser keeps reconnecting; keep the picture fresh meanwhile.
-        this.#startPolling();
+        this.#refused();
       } else {
-        this.#setMode('connecting');
+        // The browser would reconnect with the same, used ticket: start again with a fresh one.
+        es.close();
+        this.#es = null;
+        if (this.#failures >= 2) this.#startPolling(); else this.#setMode('connecting');
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = setTimeout(() => void this.#connect(), Math.min(this.#failures, 5) * 1000);
       }
     });
+  }
+
+  /** Refused (401, 503, a proxy that does not stream): poll, and try the stream again later. */
+  #refused() {
+    this.#startPolling();
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => void this.#connect(), SSE_RETRY_AFTER_REFUSAL_MS);
   }
 
   #startPolling() {

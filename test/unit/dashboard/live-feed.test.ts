@@ -89,30 +89,41 @@ describe('LiveFeed', () => {
   };
   afterEach(() => { for (const f of feeds.splice(0)) f.close(); });
 
-  describe('authentication by query token', () => {
-    it('answers 401 when no token is given', async () => {
+  /** Buys a stream ticket with a bearer token, as the dashboard does. */
+  async function ticketFor(feed: LiveFeed, bearer: string): Promise<{ ticket: string; expiresInSec: number }> {
+    const { ctx, raw } = fakeCtx('/events/ticket', { method: 'POST', authorization: `Bearer ${bearer}` });
+    await runMiddleware(feed, ctx);
+    return JSON.parse(String((raw as { body?: unknown }).body)) as { ticket: string; expiresInSec: number };
+  }
+
+  describe('authentication by one-use ticket', () => {
+    it('answers 401 when neither a ticket nor a bearer header is given', async () => {
       const { ctx } = fakeCtx('/events');
       const p = await refused(runMiddleware(make(), ctx));
       assert.equal(p.status, 401);
       assert.equal(p.headers['WWW-Authenticate'], 'Bearer');
     });
 
-    it('answers 401 for a token signed with another key or expired', async () => {
-      const forged = mintClientToken('another-secret-another-secret-0000', { sub: 'eve', role: 'admin' });
-      assert.equal((await refused(runMiddleware(make(), fakeCtx('/events', { query: { token: forged } }).ctx))).status, 401);
-      const expired = mintClientToken(SECRET, { sub: 'old', role: 'admin', ttlSec: -10 });
-      assert.equal((await refused(runMiddleware(make(), fakeCtx('/events', { query: { token: expired } }).ctx))).status, 401);
-    });
-
-    it('refuses a repeated token parameter instead of picking one', async () => {
-      const t = token('ops', 'operator');
-      const p = await refused(runMiddleware(make(), fakeCtx('/events', { query: { token: [t, t] } }).ctx));
+    it('refuses a token in the URL, valid or not, and says how to get a ticket', async () => {
+      const p = await refused(runMiddleware(make(), fakeCtx('/events', { query: { token: token('ops', 'operator') } }).ctx));
       assert.equal(p.status, 401);
+      assert.match(p.detail, /POST \/events\/ticket/);
     });
 
-    it('opens an event stream for a valid ?token= and greets with who the caller is', async () => {
+    it('issues a ticket only for a valid bearer token', async () => {
+      const forged = mintClientToken('another-secret-another-secret-0000', { sub: 'eve', role: 'admin' });
+      for (const bad of [forged, mintClientToken(SECRET, { sub: 'old', role: 'admin', ttlSec: -10 })]) {
+        const { ctx } = fakeCtx('/events/ticket', { method: 'POST', authorization: `Bearer ${bad}` });
+        assert.equal((await refused(runMiddleware(make(), ctx))).status, 401);
+      }
+      assert.equal((await refused(runMiddleware(make(), fakeCtx('/events/ticket', { method: 'POST' }).ctx))).status, 401);
+    });
+
+    it('opens an event stream for a ticket and greets with who bought it', async () => {
       const feed = make();
-      const { ctx, res, raw } = fakeCtx('/events', { query: { token: token('ops', 'operator') } });
+      const { ticket, expiresInSec } = await ticketFor(feed, token('ops', 'operator'));
+      assert.ok(ticket.length >= 40 && expiresInSec > 0 && expiresInSec <= 30);
+      const { ctx, res, raw } = fakeCtx('/events', { query: { ticket } });
       const { nextCalled } = await runMiddleware(feed, ctx);
       assert.equal(nextCalled, false);
       assert.equal(raw.respond, false, 'Koa must not answer on top of the stream');
@@ -126,8 +137,38 @@ describe('LiveFeed', () => {
       assert.deepEqual(hello.roles, ['operator']);
       assert.equal(hello.nodes, true);
       assert.equal(hello.tasks, 'all');
-      assert.ok(hello.expiresAt);
+      assert.ok(hello.expiresAt, 'the stream still ends with the token');
       assert.equal(feed.clientCount, 1);
+    });
+
+    it('lets a ticket open one stream only', async () => {
+      const feed = make();
+      const { ticket } = await ticketFor(feed, token('ops', 'operator'));
+      await runMiddleware(feed, fakeCtx('/events', { query: { ticket } }).ctx);
+      const p = await refused(runMiddleware(feed, fakeCtx('/events', { query: { ticket } }).ctx));
+      assert.equal(p.status, 401);
+      assert.equal(feed.clientCount, 1);
+    });
+
+    it('refuses an expired ticket, an unknown one and a repeated parameter', async () => {
+      let now = 1_000_000;
+      const feed = make({ now: () => now, ticketTtlMs: 30_000 });
+      const { ticket } = await ticketFor(feed, token('ops', 'operator'));
+      now += 30_001;
+      assert.equal((await refused(runMiddleware(feed, fakeCtx('/events', { query: { ticket } }).ctx))).status, 401);
+      assert.equal((await refused(runMiddleware(feed, fakeCtx('/events', { query: { ticket: 'made-up' } }).ctx))).status, 401);
+      const fresh = await ticketFor(feed, token('ops', 'operator'));
+      assert.equal((await refused(runMiddleware(feed, fakeCtx('/events', { query: { ticket: [fresh.ticket, fresh.ticket] } }).ctx))).status, 401);
+    });
+
+    it('keeps the rights of the token that bought the ticket', async () => {
+      const feed = make();
+      const { ticket } = await ticketFor(feed, token('alice', 'submitter'));
+      const { ctx, res } = fakeCtx('/events', { query: { ticket } });
+      await runMiddleware(feed, ctx);
+      assert.equal(res.named('hello')[0].sub, 'alice');
+      assert.equal(res.named('hello')[0].tasks, 'own');
+      assert.equal(res.named('hello')[0].nodes, false);
     });
 
     it('also accepts an Authorization header (clients other than EventSource)', async () => {
@@ -141,13 +182,14 @@ describe('LiveFeed', () => {
       const feed = make();
       assert.equal((await runMiddleware(feed, fakeCtx('/tasks').ctx)).nextCalled, true);
       assert.equal((await runMiddleware(feed, fakeCtx('/events', { method: 'POST' }).ctx)).nextCalled, true);
+      assert.equal((await runMiddleware(feed, fakeCtx('/events/ticket').ctx)).nextCalled, true);
       assert.equal(feed.clientCount, 0);
     });
 
     it('answers 503 when the client limit is reached', async () => {
       const feed = make({ maxClients: 1 });
-      await runMiddleware(feed, fakeCtx('/events', { query: { token: token('a', 'admin') } }).ctx);
-      const p = await refused(runMiddleware(feed, fakeCtx('/events', { query: { token: token('b', 'admin') } }).ctx));
+      await runMiddleware(feed, fakeCtx('/events', { authorization: `Bearer ${token('a', 'admin')}` }).ctx);
+      const p = await refused(runMiddleware(feed, fakeCtx('/events', { authorization: `Bearer ${token('b', 'admin')}` }).ctx));
       assert.equal(p.status, 503);
       assert.equal(p.headers['Retry-After'], '5');
     });
@@ -368,7 +410,7 @@ describe('LiveFeed', () => {
       feed.close();
       assert.ok(a.ended && b.ended);
       assert.equal(feed.clientCount, 0);
-      const p = await refused(runMiddleware(feed, fakeCtx('/events', { query: { token: token('c', 'admin') } }).ctx));
+      const p = await refused(runMiddleware(feed, fakeCtx('/events', { authorization: `Bearer ${token('c', 'admin')}` }).ctx));
       assert.equal(p.status, 503);
     });
 

@@ -141,7 +141,7 @@ describe('helm templates', () => {
   });
 
   it('keeps database credentials away from Ki pods', () => {
-    const secretEnv = defineBody(helpers, 'an-ki.secretEnv');
+    const secretEnv = defineBody(helpers, 'an-ki.secretKeys');
     const at = secretEnv.indexOf('name: DATABASE_URL');
     assert.ok(at > 0);
     const before = secretEnv.slice(0, at);
@@ -152,7 +152,7 @@ describe('helm templates', () => {
   });
 
   it('gives the signing key only to principals, and an An or a Ki in issued mode only its own join secret', () => {
-    const secretEnv = defineBody(helpers, 'an-ki.secretEnv');
+    const secretEnv = defineBody(helpers, 'an-ki.secretKeys');
     const guardOf = (name: string) => {
       const before = secretEnv.slice(0, secretEnv.indexOf(`name: ${name}`));
       return before.slice(before.lastIndexOf('{{- if'));
@@ -163,6 +163,27 @@ describe('helm templates', () => {
     for (const shared of ['JWT_SECRET_KEY', 'JOIN_SECRET\n']) assert.match(guardOf(shared.trim()), /^\{\{- if not \$joins \}\}/, shared);
     assert.match(secretEnv, /\$joins := and \.issued \(ne \.role "principal"\)/);
     assert.match(pod, /"issued" \(eq \(toString \$root\.Values\.config\.NODE_TOKEN_MODE\) "issued"\)/);
+  });
+
+  it('hands secrets to the pods as mounted files named by <ENV>_FILE, never as values in the environment', () => {
+    const secretEnv = defineBody(helpers, 'an-ki.secretEnv');
+    assert.match(secretEnv, /range \$k := fromYamlArray \(include "an-ki\.secretKeys" \.\)/);
+    assert.match(secretEnv, /- name: \{\{ \$k\.name \}\}_FILE/);
+    // Only the public node-token keys still come as variables.
+    const refs = [...secretEnv.matchAll(/key: ([A-Z_]+)/g)].map((m) => m[1]);
+    assert.deepEqual(refs, ['NODE_TOKEN_EXTRA_PUBLIC_KEYS', 'NODE_TOKEN_PUBLIC_KEYS']);
+    const volume = defineBody(helpers, 'an-ki.secretVolume');
+    assert.match(volume, /items:\s+\{\{- range \$k := fromYamlArray \(include "an-ki\.secretKeys" \.\) \}\}/);
+    assert.match(volume, /defaultMode: 0440/);
+    for (const file of [pod, text.get('helm/an-ki/templates/migration-job.yaml') ?? '']) {
+      assert.match(file, /include "an-ki\.secretVolume"/);
+      assert.match(file, /include "an-ki\.secretVolumeMount"/);
+    }
+    const keys = [...defineBody(helpers, 'an-ki.secretKeys').matchAll(/- name: ([A-Z_]+)/g)].map((m) => m[1] ?? '');
+    const sensitive = new Set(Object.values(configSchema).flatMap((section) => Object.values(section as Record<string, { env?: string; sensitive?: boolean }>)).filter((leaf) => leaf.sensitive && leaf.env).map((leaf) => leaf.env));
+    for (const key of keys) assert.ok(sensitive.has(key), `${key} is not a sensitive key the node reads from <ENV>_FILE`);
+    const data = defineBody(helpers, 'an-ki.secretData');
+    for (const key of keys) assert.match(data, new RegExp(`^${key}: `, 'm'), `${key} is always in the rendered Secret, so its file exists`);
   });
 
   it('reads secrets from an existing Secret instead of rendering one when asked', () => {

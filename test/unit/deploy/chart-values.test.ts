@@ -177,6 +177,13 @@ describe('helm values', () => {
     assert.equal(lookupPath(prod, ['ki', 'config', 'KI_GPUS']).value, 'auto');
   });
 
+  it('runs production with issued node identities and the client token audience and issuer a principal requires', () => {
+    const prod = merged.prod;
+    assert.equal(lookupPath(prod, ['config', 'NODE_TOKEN_MODE']).value, 'issued');
+    assert.ok(String(lookupPath(prod, ['config', 'JWT_AUDIENCE']).value).length > 0);
+    assert.ok(String(lookupPath(prod, ['config', 'JWT_ISSUER']).value).length > 0);
+  });
+
   it('keeps every pod non-root with a read-only root filesystem and no capabilities', () => {
     assert.equal(lookupPath(base, ['podSecurityContext', 'runAsNonRoot']).value, true);
     assert.notEqual(lookupPath(base, ['podSecurityContext', 'runAsUser']).value, 0);

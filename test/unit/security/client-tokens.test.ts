@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { ClientTokenVerifier, InvalidTokenError, mintClientToken, type ClientTokenOptions } from '../../../src/security/client-tokens';
+import { ClientTokenVerifier, InvalidTokenError, mintClientToken, resolveClientHs256, type ClientTokenOptions } from '../../../src/security/client-tokens';
 import { JwksKeySource, JwksUnavailableError } from '../../../src/security/jwks';
 import { NodeTokenAuthority } from '../../../src/security/node-tokens';
 import { JWT_SECRET, OTHER_JWT_SECRET } from './fixtures';
@@ -171,7 +171,7 @@ describe('ClientTokenVerifier with an identity provider\'s JWK set', () => {
 
   it('refuses a token signed by a key outside the set, and one whose kid the set lacks', async () => {
     const v = withJwks();
-    await refusedAsync(v.authenticate(es256(stranger.privateKey)), /invalid signature/);
+    await refusedAsync(v.authenticate(es256(stranger.privateKey)), /signature does not verify/);
     await refusedAsync(v.authenticate(es256(idp.privateKey, { keyid: 'idp-9' })), /no signing key with kid/);
   });
 
@@ -196,7 +196,52 @@ describe('ClientTokenVerifier with an identity provider\'s JWK set', () => {
 
   it('never sends an HS256 token to the set, so a public key cannot serve as an HMAC secret', async () => {
     const forged = handmade({ alg: 'HS256', kid: 'idp-1' }, { sub: 'mallory', role: 'admin', exp: nowSec() + 60 }, JSON.stringify(jwk));
-    await refusedAsync(withJwks().authenticate(forged), /invalid signature/);
+    await refusedAsync(withJwks().authenticate(forged), /signature does not verify/);
     assert.equal(fetches, 0);
+  });
+
+  it('refuses a provider token without exp', async () => {
+    const noExp = jwt.sign({ role: 'submitter' }, idp.privateKey, { algorithm: 'ES256', keyid: 'idp-1', subject: 'carol' });
+    await refusedAsync(withJwks().authenticate(noExp), /no exp/);
+  });
+
+  it('accepts only the provider\'s tokens when HMAC tokens are off', async () => {
+    const v = withJwks({ hmac: false });
+    assert.deepEqual(await v.authenticate(es256()), { sub: 'carol', roles: ['submitter'] });
+    await refusedAsync(v.authenticate(mintClientToken(JWT_SECRET, { sub: 'ops', role: 'admin' })), /only tokens of its identity provider/);
+  });
+});
+
+describe('client token expiry and error texts', () => {
+  it('refuses a token without exp, which would never expire', () => {
+    refused(() => verifier().verify(jwt.sign({ role: 'admin' }, JWT_SECRET, { subject: 'forever' })), /no exp/);
+  });
+
+  it('refuses a token whose exp is not a number', () => {
+    refused(() => verifier().verify(handmade({ alg: 'HS256', typ: 'JWT' }, { sub: 'x', role: 'admin', exp: 'never' }, JWT_SECRET)));
+  });
+
+  it('answers a forged token with a fixed text, not the token library\'s', () => {
+    const forged = mintClientToken(OTHER_JWT_SECRET, { sub: 'mallory', role: 'admin' });
+    refused(() => verifier().verify(forged), /^invalid token: the token's signature does not verify$/);
+    refused(() => verifier().verify('not.a.jwt'), /^invalid token: the token is malformed or not valid$/);
+  });
+
+  it('does not tell the caller which audience or issuer is expected', () => {
+    const token = mintClientToken(JWT_SECRET, { sub: 'a', role: 'viewer', audience: 'other', issuer: 'other' });
+    assert.throws(() => verifier({ audience: 'secret-audience' }).verify(token), (err: Error) => !err.message.includes('secret-audience') && /audience is not accepted/.test(err.message));
+    assert.throws(() => verifier({ issuer: 'secret-issuer' }).verify(token), (err: Error) => !err.message.includes('secret-issuer') && /issuer is not accepted/.test(err.message));
+  });
+
+  it('will not start with HMAC tokens off and no JWK set', () => {
+    assert.throws(() => verifier({ hmac: false }), /CLIENT_HS256/);
+  });
+
+  it('turns HMAC tokens off by default only in production with a JWK set', () => {
+    assert.equal(resolveClientHs256('auto', 'production', 'https://idp.example/jwks.json'), false);
+    assert.equal(resolveClientHs256('auto', 'production', ''), true);
+    assert.equal(resolveClientHs256('auto', 'development', 'https://idp.example/jwks.json'), true);
+    assert.equal(resolveClientHs256('on', 'production', 'https://idp.example/jwks.json'), true);
+    assert.equal(resolveClientHs256('off', 'development', ''), false);
   });
 });

@@ -103,7 +103,7 @@ describe('node identity setup', () => {
 
   describe('production config in issued mode', () => {
     const strong = () => 'x'.repeat(20) + Math.random().toString(36).repeat(4);
-    const prod = { NODE_ENV: 'production', NODE_TOKEN_MODE: 'issued', JWT_SECRET_KEY: strong(), AES_KEYS: `prod1:${Buffer.alloc(32, 7).toString('base64')}`, JOIN_SECRET: strong() };
+    const prod = { NODE_ENV: 'production', NODE_TOKEN_MODE: 'issued', JWT_AUDIENCE: 'an-ki', JWT_ISSUER: 'https://idp.example', JWT_SECRET_KEY: strong(), AES_KEYS: `prod1:${Buffer.alloc(32, 7).toString('base64')}`, JOIN_SECRET: strong() };
     const load = (env: Record<string, string>, role: 'principal' | 'an' | 'ki') => () => loadConfig({ env: { ...prod, ...env }, role });
 
     it('refuses a principal without a signing key', () => assertConfigError(load({ JOIN_SECRET_AN: strong(), JOIN_SECRET_KI: strong() }, 'principal'), 'NODE_SIGNING_KEY'));

@@ -180,7 +180,7 @@ describe('verifyWithJwks', () => {
 
   it('refuses a token not yet valid', async () => {
     const { source } = setup();
-    await refused(verifyWithJwks(rs256({ role: 'admin' }, { notBefore: 3600 }), source, OPTIONS), /not active/);
+    await refused(verifyWithJwks(rs256({ role: 'admin' }, { notBefore: 3600 }), source, OPTIONS), /not valid yet/);
   });
 
   it('checks the audience when one is configured', async () => {
