@@ -166,12 +166,14 @@ export class KiNode implements Service {
 
   #take(a: Assignment, trace: string | undefined): void {
     const existing = this.#running.get(a.task.id);
-    if (existing && existing.attempt >= a.attempt) return; // duplicate delivery of what already runs
-    if (this.#started.hasStarted(a.task.id, a.attempt)) {
+    // A duplicate delivery of what already runs. Another An's assignment is not one: that An took the
+    // task over (its first An died) and waits for the result of its own dispatch.
+    if (existing && existing.an === a.an && existing.attempt >= a.attempt) return;
+    if (this.#started.hasStarted(a.task.id, a.attempt, a.an)) {
       this.d.log.debug({ taskId: a.task.id, attempt: a.attempt, an: a.an }, 'assignment of an attempt already run here ignored');
       return;
     }
-    if (existing) existing.abort.abort('superseded by a newer attempt');
+    if (existing) existing.abort.abort(existing.an === a.an ? 'superseded by a newer attempt' : `superseded by a dispatch of ${a.an}`);
     const executor = this.d.executors[a.task.type];
     if (!executor) {
       void this.#report(a, Date.now(), { code: 'UNKNOWN_TYPE', message: `no executor for task type "${a.task.type}" on ${this.d.nodeId}`, retryable: false });
@@ -191,7 +193,7 @@ export class KiNode implements Service {
     const abort = new AbortController();
     const run: RunningTask = { taskId, attempt: a.attempt, an: a.an, type: a.task.type, startedAtMs: Date.now(), abort, gpus: a.gpus };
     this.#running.set(taskId, run);
-    this.#started.record(taskId, a.attempt);
+    this.#started.record(taskId, a.attempt, a.an);
     this.#updateSlotMetrics();
     this.d.metrics.taskExecutions.inc({ type: a.task.type });
     const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(`timed out after ${a.task.timeoutMs} ms`), a.task.timeoutMs) : undefined;

@@ -125,29 +125,79 @@ describe('Ki: which assignments it runs', () => {
   });
 });
 
+describe('Ki: an attempt taken over by another An', () => {
+  it('runs the same attempt number again when another An assigns it (a dispatch the first An never recorded), and reports to that An', async () => {
+    // Continues the suite above on its own transport: the first An assigned attempt 1 and died
+    // before recording it, so the An that takes the task over dispatches attempt 1 again.
+    const names = topologyNames('takeover');
+    const keys = parseKeyRing(DEV_AES_KEYS);
+    const tokens = new NodeTokenAuthority(DEV_JWT_SECRET, { ttlSec: 3600, clockToleranceSec: 5 });
+    const transport = new InProcessTransport({ names });
+    await transport.start();
+    const busFor = (nodeId: string, role: NodeRole) => new MessageBus({
+      transport, metrics: createMetrics(new Registry(), role), log: silentLogger(),
+      codec: new EnvelopeCodec({ nodeId, keys, tokens, ownToken: new OwnToken(tokens, { sub: nodeId, role }, 3600), replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20 }),
+    });
+    const config = loadConfig({ env: { KI_SLOTS: '4', KI_GROUP: 'g', KI_GPUS: 'none', NODE_ID: 'ki-t' }, role: 'ki' });
+    const ki = new KiNode({ nodeId: 'ki-t', config, bus: busFor('ki-t', 'ki'), names, log: silentLogger(), metrics: createMetrics(new Registry(), 'ki'), executors: BUILTIN_EXECUTORS, gpus: [] });
+    await ki.start();
+    const got = new Map<string, number[]>();
+    const an = async (id: string) => {
+      const bus = busFor(id, 'an');
+      got.set(id, []);
+      await bus.subscribe({ name: names.inbox('an', id), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
+        delivery.ack();
+        if (msg.type === 'task.result') got.get(id)!.push(...(msg.payload as MessageOf<'task.result'>).items.map((i) => i.attempt));
+      });
+      return bus;
+    };
+    const first = await an('an-first');
+    const second = await an('an-second');
+    const t = { id: randomUUID(), type: 'echo', payload: {}, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 10_000, maxAttempts: 3, owner: 'o', createdAtMs: Date.now() };
+    const assign = (bus: MessageBus, anId: string) => bus.send({ queue: names.inbox('ki', 'ki-t') }, 'task.assign', { v: 1, an: anId, items: [{ task: t, attempt: 1, gpus: [] }] });
+    try {
+      await assign(first, 'an-first');
+      for (let i = 0; i < 500 && got.get('an-first')!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await assign(second, 'an-second');
+      for (let i = 0; i < 500 && got.get('an-second')!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(got.get('an-second'), [1], 'the An that took the task over gets its result');
+      // A copy of the first An's assignment is still refused.
+      await assign(first, 'an-first');
+      await assign(second, 'an-second');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(got.get('an-first'), [1]);
+      assert.deepEqual(got.get('an-second'), [1]);
+    } finally {
+      await ki.stop();
+      await transport.stop();
+    }
+  });
+});
+
 describe('StartedAttempts', () => {
   it('remembers the highest attempt started per task', () => {
     const started = new StartedAttempts(10, 60_000);
-    started.record('a', 2);
-    started.record('a', 1);
-    assert.equal(started.hasStarted('a', 2), true);
-    assert.equal(started.hasStarted('a', 1), true);
-    assert.equal(started.hasStarted('a', 3), false);
-    assert.equal(started.hasStarted('b', 1), false);
+    started.record('a', 2, 'an1');
+    started.record('a', 1, 'an1');
+    assert.equal(started.hasStarted('a', 2, 'an1'), true);
+    assert.equal(started.hasStarted('a', 1, 'an1'), true);
+    assert.equal(started.hasStarted('a', 3, 'an1'), false);
+    assert.equal(started.hasStarted('b', 1, 'an1'), false);
+    assert.equal(started.hasStarted('a', 1, 'an2'), false, 'per An: another An numbers its dispatches anew');
   });
 
   it('forgets the least recently started task beyond its bound, and any task after its TTL', () => {
     let now = 0;
     const started = new StartedAttempts(2, 1000, () => now);
-    started.record('a', 1);
-    started.record('b', 1);
-    started.record('a', 2);
-    started.record('c', 1);
+    started.record('a', 1, 'an');
+    started.record('b', 1, 'an');
+    started.record('a', 2, 'an');
+    started.record('c', 1, 'an');
     assert.equal(started.size, 2);
-    assert.equal(started.hasStarted('b', 1), false, 'b was the least recently started');
-    assert.equal(started.hasStarted('a', 2), true);
+    assert.equal(started.hasStarted('b', 1, 'an'), false, 'b was the least recently started');
+    assert.equal(started.hasStarted('a', 2, 'an'), true);
     now = 1001;
-    assert.equal(started.hasStarted('a', 2), false, 'expired');
-    assert.equal(new StartedAttempts(0, 1000).hasStarted('x', 1), false);
+    assert.equal(started.hasStarted('a', 2, 'an'), false, 'expired');
+    assert.equal(new StartedAttempts(0, 1000).hasStarted('x', 1, 'an'), false);
   });
 });
