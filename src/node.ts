@@ -34,7 +34,7 @@ const loadPrincipalRole = () => require('./roles/principal-role') as typeof Prin
  * (`anki_unhandled_rejections_total`, worth an alert) and keep running. Not exit: it is a path
  * that forgot its catch, and what a node holds is kept consistent by guarded DB transitions,
  * leases and unacked messages, not by the process; exiting (Node's default) would turn one missed
- * catch into the loss of every task this node runs, and a crash loop if the cause repeats.
+ * catch into a restart of every task this node runs, and a crash loop if the cause repeats.
  */
 export function installUnhandledRejectionPolicy(log: Logger, metrics: Pick<Metrics, 'unhandledRejections'>): void {
   process.on('unhandledRejection', (reason) => {
