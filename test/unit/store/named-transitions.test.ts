@@ -4,7 +4,8 @@ import { UnknownTransitionError } from '../../../src/errors';
 import { migrate } from '../../../src/store/migrate';
 import { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
-import { compileGuard, TaskRepository } from '../../../src/store/task-repository';
+import { TaskRepository } from '../../../src/store/task-repository';
+import { compileGuard } from '../../../src/store/transition-guard';
 import { TASK_STATUSES, TRANSITION_NAMES, TRANSITIONS, type TaskStatus, type TransitionName } from '../../../src/task';
 
 function newTask(over: Partial<TaskRecord> = {}): TaskRecord {
