@@ -54,6 +54,14 @@ export class TransitionConflictError extends PlatformError {
   override readonly code = 'TRANSITION_CONFLICT';
 }
 
+/** A transition named outside the table of `task/` (a bug of the caller, not of the task). */
+export class UnknownTransitionError extends PlatformError {
+  override readonly code = 'TRANSITION_UNKNOWN';
+  constructor(readonly transition: string) {
+    super(`unknown task transition "${transition}"`);
+  }
+}
+
 /** The principal holds too many admitted tasks; callers answer 503. */
 export class OverloadedError extends PlatformError {
   override readonly code = 'OVERLOADED';

@@ -10,10 +10,13 @@ import type { MessageOf, ResultItem, TaskErrorData } from '../protocol/messages'
 import type { TopologyNames } from '../protocol/names';
 import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
-import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
+import type { ExecutionContext, Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
+import { abortErrorData, abortReason } from './abort-reason';
+import { toErrorData } from './task-error-data';
+import { hasAttemptLeft, nextDelayMs, RESULT_REPORT_RETRY } from '../task';
 
 export interface KiNodeDeps {
   nodeId: string;
@@ -125,7 +128,7 @@ export class KiNode implements Service {
         this.d.log.debug({ taskId: p.taskId, attempt: run.attempt, cancelled: p.attempt }, 'cancel of another attempt ignored');
       } else if (run) {
         this.d.log.info({ taskId: p.taskId, reason: p.reason }, 'cancelling task');
-        run.abort.abort(`cancelled: ${p.reason}`);
+        run.abort.abort(abortReason('cancelled', `cancelled: ${p.reason}`));
       }
     } else if (msg.type === 'node.assign') {
       const p = msg.payload as MessageOf<'node.assign'>;
@@ -173,7 +176,7 @@ export class KiNode implements Service {
       this.d.log.debug({ taskId: a.task.id, attempt: a.attempt, an: a.an }, 'assignment of an attempt already run here ignored');
       return;
     }
-    if (existing) existing.abort.abort(existing.an === a.an ? 'superseded by a newer attempt' : `superseded by a dispatch of ${a.an}`);
+    if (existing) existing.abort.abort(abortReason('superseded', existing.an === a.an ? 'superseded by a newer attempt' : `superseded by a dispatch of ${a.an}`));
     const executor = this.d.executors[a.task.type];
     if (!executor) {
       void this.#report(a, Date.now(), { code: 'UNKNOWN_TYPE', message: `no executor for task type "${a.task.type}" on ${this.d.nodeId}`, retryable: false });
@@ -196,7 +199,7 @@ export class KiNode implements Service {
     this.#started.record(taskId, a.attempt, a.an);
     this.#updateSlotMetrics();
     this.d.metrics.taskExecutions.inc({ type: a.task.type });
-    const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(`timed out after ${a.task.timeoutMs} ms`), a.task.timeoutMs) : undefined;
+    const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(abortReason('timeout', `timed out after ${a.task.timeoutMs} ms`)), a.task.timeoutMs) : undefined;
     const anInbox = { queue: this.d.names.inbox('an', a.an) };
     // Tasks that end within a moment go straight to their result (which carries the start time):
     // one message and one row write less per short task.
@@ -219,9 +222,9 @@ export class KiNode implements Service {
     let error: TaskErrorData | undefined;
     try {
       result = await executor(a.task.payload, ctx);
-      if (abort.signal.aborted) error = abortError(abort.signal.reason);
+      if (abort.signal.aborted) error = abortErrorData(abort.signal.reason);
     } catch (err) {
-      error = abort.signal.aborted ? abortError(abort.signal.reason) : toErrorData(err);
+      error = abort.signal.aborted ? abortErrorData(abort.signal.reason) : toErrorData(err);
     } finally {
       clearTimeout(timeout);
       clearTimeout(startedReport);
@@ -239,13 +242,15 @@ export class KiNode implements Service {
   async #report(a: Assignment, startedAtMs: number, error?: TaskErrorData, result?: unknown, trace?: string): Promise<void> {
     const base = { taskId: a.task.id, attempt: a.attempt, startedAtMs, finishedAtMs: Date.now(), ...(trace ? { trace } : {}) };
     const item: ResultItem = error ? { ...base, ok: false, error } : { ...base, ok: true, result: result ?? null };
-    for (let attempt = 1; attempt <= 5; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
         await this.#results.add(a.an, item);
         return;
       } catch (err) {
-        this.d.log.warn({ taskId: a.task.id, err: (err as Error).message, attempt }, 'result not delivered yet');
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        const last = !hasAttemptLeft(attempt, RESULT_REPORT_RETRY.maxAttempts);
+        this.d.log.warn({ taskId: a.task.id, err: (err as Error).message, attempt }, last ? 'result not delivered; the An\'s lease recovery runs the task again' : 'result not delivered yet');
+        if (last) return;
+        await new Promise((r) => setTimeout(r, nextDelayMs(RESULT_REPORT_RETRY, attempt)));
       }
     }
   }
@@ -275,25 +280,11 @@ export class KiNode implements Service {
     await this.#inbox?.cancel();
     const deadline = Date.now() + Math.max(0, this.d.config.shutdown.graceMs - 1000);
     while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const run of this.#running.values()) run.abort.abort('ki shutting down');
+    for (const run of this.#running.values()) run.abort.abort(abortReason('shutdown', 'ki shutting down'));
     const abortDeadline = Date.now() + 1000;
     while (this.#running.size > 0 && Date.now() < abortDeadline) await new Promise((r) => setTimeout(r, 20));
     await this.#results.drain();
     await this.#heartbeats.stop();
     await this.#control?.cancel();
   }
-}
-
-function abortError(reason: unknown): TaskErrorData {
-  const text = String(reason ?? 'aborted');
-  if (text.startsWith('timed out')) return { code: 'TIMEOUT', message: text, retryable: false };
-  if (text.startsWith('cancelled')) return { code: 'CANCELLED', message: text, retryable: false };
-  return { code: 'ABORTED', message: text, retryable: true };
-}
-
-function toErrorData(err: unknown): TaskErrorData {
-  if (err instanceof TaskExecutionError) {
-    return { code: err.code, message: err.message.slice(0, 8192), retryable: err.retryable, ...(err.details !== undefined ? { details: err.details } : {}) };
-  }
-  return { code: 'EXECUTOR_ERROR', message: String((err as Error)?.message ?? err).slice(0, 8192), retryable: false };
 }

@@ -1,10 +1,12 @@
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { isTerminal } from '../store/task-record';
+import { hasAttemptLeft, isTerminal, type ErrorCode } from '../task';
 import type { LeaderFence, TaskRepository } from '../store/task-repository';
 import type { TaskAdmission } from './admission';
 
 const BATCH = 500;
+const LEASE_EXPIRED: ErrorCode = 'LEASE_EXPIRED';
+const AN_LOST: ErrorCode = 'AN_LOST';
 
 /**
  * The leader's sweeps: republish tasks whose publish was never confirmed, requeue tasks whose lease
@@ -25,18 +27,18 @@ export class Sweeper {
   async requeueExpiredLeases(fence: LeaderFence): Promise<number> {
     const expired = await this.d.repo.findExpiredLeases(BATCH);
     if (expired.length === 0) return 0;
-    const exhausted = expired.filter((t) => t.attempts >= t.maxAttempts);
-    const retry = expired.filter((t) => t.attempts < t.maxAttempts);
+    const exhausted = expired.filter((t) => !hasAttemptLeft(t.attempts, t.maxAttempts));
+    const retry = expired.filter((t) => hasAttemptLeft(t.attempts, t.maxAttempts));
     await this.d.repo.applyTransitions(exhausted.map((t) => ({
-      id: t.id, from: ['dispatched', 'running'], to: 'failed', expectedAttempts: t.attempts, leaseMs: null, finishedAt: new Date(),
-      outcome: { result: null, error: { code: 'LEASE_EXPIRED', message: `lease held by ${t.an ?? 'an unknown An'} expired after ${t.attempts} attempts`, retryable: false } },
+      id: t.id, name: 'expireLease', expectedAttempts: t.attempts, leaseMs: null, finishedAt: new Date(),
+      outcome: { result: null, error: { code: LEASE_EXPIRED, message: `lease held by ${t.an ?? 'an unknown An'} expired after ${t.attempts} attempts`, retryable: false } },
     })), fence);
     const requeued = await this.d.repo.applyTransitions(retry.map((t) => ({
-      id: t.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
+      id: t.id, name: 'requeueLost', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
     })), fence);
     const ids = new Set(requeued.map((r) => r.id));
     for (const t of retry) if (ids.has(t.id)) await this.d.admission.publish({ ...t, status: 'queued' });
-    this.d.metrics.tasksRetried.inc({ reason: 'LEASE_EXPIRED' }, requeued.length);
+    this.d.metrics.tasksRetried.inc({ reason: LEASE_EXPIRED }, requeued.length);
     this.d.log.warn({ requeued: requeued.length, failed: exhausted.length }, 'expired leases swept');
     return requeued.length;
   }
@@ -46,11 +48,11 @@ export class Sweeper {
     const tasks = await this.d.repo.findByAn(an, 10_000);
     if (tasks.length === 0) return 0;
     const requeued = await this.d.repo.applyTransitions(tasks.map((t) => ({
-      id: t.id, from: ['dispatched', 'running'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
+      id: t.id, name: 'requeueLost', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
     })), fence);
     const ids = new Set(requeued.map((r) => r.id));
     for (const t of tasks) if (ids.has(t.id)) await this.d.admission.publish({ ...t, status: 'queued' });
-    this.d.metrics.tasksRetried.inc({ reason: 'AN_LOST' }, requeued.length);
+    this.d.metrics.tasksRetried.inc({ reason: AN_LOST }, requeued.length);
     this.d.log.warn({ an, requeued: requeued.length }, 'tasks of a dead An requeued');
     return requeued.length;
   }

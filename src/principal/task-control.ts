@@ -1,7 +1,8 @@
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { TopologyNames } from '../protocol/names';
-import { isTerminal, type TaskRecord } from '../store/task-record';
+import type { TaskRecord } from '../store/task-record';
+import { isHeld, isTerminal } from '../task';
 import type { ListFilter, TaskRepository } from '../store/task-repository';
 import type { MessageBus } from '../transport';
 import type { AdmissionMap } from '../store/admission-map';
@@ -30,7 +31,7 @@ export class TaskControl {
     this.d.map.release(task.id);
     this.d.metrics.tasksFinished.inc({ status: 'cancelled' });
     this.d.metrics.taskDuration.observe({ status: 'cancelled' }, Math.max(0, Date.now() - out.after.createdAt.getTime()) / 1000);
-    if (out.before.ki && (out.before.status === 'dispatched' || out.before.status === 'running')) {
+    if (out.before.ki && isHeld(out.before.status)) {
       for (const ki of out.before.ki.split(',')) {
         await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: task.id, reason, attempt: out.before.attempts })
           .catch((err: Error) => this.d.log.warn({ taskId: task.id, err: err.message }, 'cancel not delivered to its Ki; its result will be discarded'));

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { pg } from './pg-driver';
+import { nextDelayMs, TX_RETRY } from '../task';
 
 /** Rows and count of a statement. */
 export interface QueryResult<R> {
@@ -39,10 +40,14 @@ export function isSerializationFailure(err: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
-/** Jittered exponential backoff in ms for attempt n (1-based). */
-export function backoffMs(attempt: number, baseMs = 20, maxMs = 2000, jitter = 0.5): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(exp * (1 - jitter + Math.random() * jitter));
+/**
+ * Jittered exponential backoff in ms for attempt n (1-based): {@link nextDelayMs} with factor 2.
+ * The defaults are the store's transaction retry ({@link TX_RETRY}).
+ *
+ * @deprecated Use `nextDelayMs` with a `RetryPolicy` from `task/`; kept while the An still calls it.
+ */
+export function backoffMs(attempt: number, baseMs = TX_RETRY.initialMs, maxMs = TX_RETRY.maxMs, jitter = TX_RETRY.jitter): number {
+  return nextDelayMs({ maxAttempts: Number.POSITIVE_INFINITY, initialMs: baseMs, factor: 2, maxMs, jitter }, attempt);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +73,7 @@ export async function runTransaction<T, C extends Queryable & { release(err?: bo
     } finally {
       client.release(broken);
     }
-    await sleep(backoffMs(attempt));
+    await sleep(nextDelayMs({ ...TX_RETRY, maxAttempts }, attempt));
   }
 }
 

@@ -1,13 +1,8 @@
 import type { Requirements, TaskErrorData, TaskSpec } from '../protocol/messages';
+import type { TaskStatus } from '../task';
 
-export const TASK_STATUSES = ['queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
-export const ACTIVE_STATUSES: readonly TaskStatus[] = ['queued', 'dispatched', 'running'];
-
-export function isTerminal(s: TaskStatus): boolean {
-  return s === 'succeeded' || s === 'failed' || s === 'cancelled';
-}
+// The states live in the task core; re-exported for the An and the HTTP schemas until they import `task/`.
+export { TASK_STATUSES, TERMINAL_STATUSES, ACTIVE_STATUSES, isTerminal, type TaskStatus } from '../task';
 
 export interface TaskProgress {
   fraction: number;

@@ -1,6 +1,14 @@
 import type { TaskErrorData } from '../protocol/messages';
 import type { Database, Queryable } from './db';
-import type { TaskProgress, TaskRecord, TaskStatus } from './task-record';
+import type { TaskProgress, TaskRecord } from './task-record';
+import { HELD_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';
+import { compileGuard, sqlStates, type AnyTransition } from './transition-guard';
+
+// The An imports these from here; they live with their compiler.
+export type { AnyTransition, NamedTransition, Transition } from './transition-guard';
+
+const HELD_SQL = sqlStates(HELD_STATUSES);
+const CANCELLABLE_SQL = sqlStates(TRANSITIONS.cancel.from);
 
 interface TaskRow {
   id: string; type: string; payload: unknown; status: TaskStatus; priority: number; requirements: TaskRecord['requirements'];
@@ -29,29 +37,6 @@ function fenceClause(params: unknown[], fence: LeaderFence): string {
 
 /** JSONB parameters travel as text: pg would otherwise send a JS array as a PostgreSQL array. */
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
-
-/**
- * One guarded state change. It applies only if the task is in one of `from` and at attempt
- * `expectedAttempts`: the attempt is the fencing token, so a duplicate or late message changes nothing.
- */
-export interface Transition {
-  id: string;
-  from: readonly TaskStatus[];
-  to: TaskStatus;
-  expectedAttempts: number;
-  /** Count a new attempt (a dispatch). */
-  bumpAttempts?: boolean;
-  an?: string | null;
-  ki?: string | null;
-  /** Sets the lease to now + leaseMs; `null` clears it. */
-  leaseMs?: number | null;
-  startedAt?: Date;
-  finishedAt?: Date;
-  /** Sets result and error (both, so a retry's success clears an earlier error). */
-  outcome?: { result: unknown; error: TaskErrorData | null };
-  /** The task goes back to the queue: forget its publish so the sweeper republishes if needed. */
-  clearPublished?: boolean;
-}
 
 export interface AppliedTransition {
   id: string;
@@ -144,13 +129,14 @@ export class TaskRepository {
    * `fence`, nothing is written unless that leader still holds the lease at that term: a deposed
    * leader that wakes up late cannot act.
    */
-  async applyTransitions(list: readonly Transition[], fence?: LeaderFence): Promise<AppliedTransition[]> {
+  async applyTransitions(list: readonly AnyTransition[], fence?: LeaderFence): Promise<AppliedTransition[]> {
     if (list.length === 0) return [];
     const params: unknown[] = [];
     const rows = list.map((t) => {
       const b = params.length;
+      const guard = compileGuard(t);
       params.push(
-        t.id, [...t.from], t.to, t.expectedAttempts, t.bumpAttempts ?? false,
+        t.id, [...guard.from], guard.to, t.expectedAttempts, guard.bump,
         t.an === undefined ? null : t.an, t.an !== undefined, t.ki === undefined ? null : t.ki, t.ki !== undefined,
         t.leaseMs === undefined ? null : t.leaseMs, t.leaseMs !== undefined,
         t.startedAt ?? null, t.finishedAt ?? null,
@@ -213,7 +199,7 @@ export class TaskRepository {
   async renewLeases(an: string, ids: readonly string[], leaseMs: number): Promise<number> {
     if (ids.length === 0) return 0;
     const r = await this.db.query(
-      `UPDATE tasks SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN ('dispatched', 'running')`,
+      `UPDATE tasks SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN (${HELD_SQL})`,
       [ids, an, leaseMs],
     );
     return r.rowCount;
@@ -221,14 +207,14 @@ export class TaskRepository {
 
   /** Unfinished tasks dispatched by one An (it died: the leader requeues them at once). */
   async findByAn(an: string, limit: number): Promise<TaskRecord[]> {
-    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN ('dispatched', 'running') LIMIT $2`, [an, limit]);
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN (${HELD_SQL}) LIMIT $2`, [an, limit]);
     return r.rows.map(fromRow);
   }
 
   /** Tasks whose lease expired (their An stopped renewing). */
   async findExpiredLeases(limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN ('dispatched', 'running') ORDER BY lease_expires_at LIMIT $1`,
+      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN (${HELD_SQL}) ORDER BY lease_expires_at LIMIT $1`,
       [limit],
     );
     return r.rows.map(fromRow);
@@ -239,14 +225,17 @@ export class TaskRepository {
     return r.rows[0] ? fromRow(r.rows[0]) : undefined;
   }
 
-  /** Cancels a task that is not yet terminal; returns it as it was just before (for who to notify). */
+  /**
+   * Cancels a task that is not yet terminal (the `cancel` transition, at whatever attempt);
+   * returns it as it was just before (for who to notify).
+   */
   async cancel(id: string, reason: string): Promise<{ before: TaskRecord; after: TaskRecord } | undefined> {
     const r = await this.db.query<TaskRow & { prev_status: TaskStatus }>(
-      `UPDATE tasks AS t SET status = 'cancelled', error = $2::jsonb, finished_at = now(), updated_at = now(), lease_expires_at = NULL
+      `UPDATE tasks AS t SET status = '${TRANSITIONS.cancel.to}', error = $2::jsonb, finished_at = now(), updated_at = now(), lease_expires_at = NULL
        FROM (SELECT id, status AS prev_status FROM tasks WHERE id = $1::uuid) AS p
-       WHERE t.id = p.id AND t.status IN ('queued', 'dispatched', 'running')
+       WHERE t.id = p.id AND t.status IN (${CANCELLABLE_SQL})
        RETURNING ${T_COLUMNS}, p.prev_status`,
-      [id, json({ code: 'CANCELLED', message: reason, retryable: false })],
+      [id, json({ code: 'CANCELLED' satisfies ErrorCode, message: reason, retryable: false })],
     );
     const row = r.rows[0];
     if (!row) return undefined;
@@ -263,7 +252,7 @@ export class TaskRepository {
     });
     await this.db.query(
       `UPDATE tasks AS t SET progress = v.progress FROM (VALUES ${rows.join(', ')}) AS v(id, attempts, progress)
-       WHERE t.id = v.id AND t.attempts = v.attempts AND t.status IN ('dispatched', 'running')`,
+       WHERE t.id = v.id AND t.attempts = v.attempts AND t.status IN (${HELD_SQL})`,
       params,
     );
   }

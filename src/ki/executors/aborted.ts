@@ -1,6 +1,9 @@
 import { TaskExecutionError } from './types';
 
-/** One line describing why an `AbortSignal` fired (an Error, a DOMException or any value). */
+/**
+ * One line describing why an `AbortSignal` fired (an Error, a DOMException or any value). The
+ * Ki aborts with a `TaskAbortReason`, whose message is its text.
+ */
 export function abortReasonText(reason: unknown): string {
   if (reason === undefined) return 'aborted';
   if (typeof reason === 'string') return reason;

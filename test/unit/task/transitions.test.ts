@@ -1,0 +1,64 @@
+import { strict as assert } from 'node:assert';
+import { TASK_STATUSES, TRANSITION_NAMES, TRANSITIONS, transitionRule, withDispatch, type TaskStatus, type TransitionName } from '../../../src/task';
+
+/** The table as the An, the leader and REST callers rely on it, spelled out once more by hand. */
+const EXPECTED: Record<TransitionName, { from: TaskStatus[]; to: TaskStatus; countsAttempt: boolean }> = {
+  dispatch: { from: ['queued'], to: 'dispatched', countsAttempt: true },
+  dispatchStarted: { from: ['queued'], to: 'running', countsAttempt: true },
+  takeOver: { from: ['dispatched', 'running'], to: 'dispatched', countsAttempt: true },
+  start: { from: ['dispatched'], to: 'running', countsAttempt: false },
+  succeed: { from: ['dispatched', 'running'], to: 'succeeded', countsAttempt: false },
+  fail: { from: ['dispatched', 'running'], to: 'failed', countsAttempt: false },
+  retry: { from: ['dispatched', 'running'], to: 'queued', countsAttempt: false },
+  dispatchAndSucceed: { from: ['queued'], to: 'succeeded', countsAttempt: true },
+  dispatchAndFail: { from: ['queued'], to: 'failed', countsAttempt: true },
+  dispatchAndRetry: { from: ['queued'], to: 'queued', countsAttempt: true },
+  failUnplaceable: { from: ['queued'], to: 'failed', countsAttempt: false },
+  handBack: { from: ['queued', 'dispatched', 'running'], to: 'queued', countsAttempt: false },
+  requeueLost: { from: ['dispatched', 'running'], to: 'queued', countsAttempt: false },
+  expireLease: { from: ['dispatched', 'running'], to: 'failed', countsAttempt: false },
+  cancel: { from: ['queued', 'dispatched', 'running'], to: 'cancelled', countsAttempt: false },
+};
+
+describe('task transitions: one table of every state change', () => {
+  it('has exactly the expected transitions', () => {
+    assert.deepEqual([...TRANSITION_NAMES].sort(), Object.keys(EXPECTED).sort());
+  });
+
+  for (const name of Object.keys(EXPECTED) as TransitionName[]) {
+    it(`${name} leaves ${EXPECTED[name].from.join('/')} for ${EXPECTED[name].to}${EXPECTED[name].countsAttempt ? ' and counts an attempt' : ''}`, () => {
+      const rule = transitionRule(name);
+      assert.deepEqual([...rule.from].sort(), [...EXPECTED[name].from].sort());
+      assert.equal(rule.to, EXPECTED[name].to);
+      assert.equal(rule.countsAttempt === true, EXPECTED[name].countsAttempt);
+    });
+  }
+
+  it('never leaves a terminal state', () => {
+    for (const name of TRANSITION_NAMES) {
+      for (const s of TRANSITIONS[name].from) assert.ok(!['succeeded', 'failed', 'cancelled'].includes(s), `${name} leaves ${s}`);
+    }
+  });
+
+  it('only counts an attempt when leaving the queue or taking over a held task', () => {
+    for (const name of TRANSITION_NAMES) {
+      const rule = transitionRule(name);
+      if (rule.countsAttempt) assert.ok(rule.from.every((s) => s === 'queued') || name === 'takeOver', name);
+    }
+  });
+
+  it('reaches every state', () => {
+    const reached = new Set(TRANSITION_NAMES.map((n) => TRANSITIONS[n].to));
+    for (const s of TASK_STATUSES) if (s !== 'queued') assert.ok(reached.has(s), s);
+  });
+
+  it('records a deferred dispatch together with its outcome, from queued, counting the attempt', () => {
+    for (const [outcome, combined] of [['succeed', 'dispatchAndSucceed'], ['fail', 'dispatchAndFail'], ['retry', 'dispatchAndRetry'], ['start', 'dispatchStarted']] as const) {
+      assert.equal(withDispatch(outcome), combined);
+      const rule = transitionRule(withDispatch(outcome));
+      assert.deepEqual(rule.from, ['queued']);
+      assert.equal(rule.to, TRANSITIONS[outcome].to, `${combined} ends where ${outcome} does`);
+      assert.equal(rule.countsAttempt, true);
+    }
+  });
+});
