@@ -1,5 +1,5 @@
 import type { TaskSpec } from '../protocol/messages';
-import type { GpuReservation } from '../ki/gpu/allocator';
+import type { GpuReservation } from './gpu-allocator';
 import type { Delivery } from '../transport/types';
 import type { Waiting } from './fair-wait-queue';
 import type { VoteTally } from './vote-tally';
