@@ -71,9 +71,9 @@ describe('Placer: which waiting task goes to which Ki', () => {
     const t = wait(heldTask({ spec: spec({ type: 'render' }), delivery, hops: 2 }));
     placer.pump();
     assert.equal(held.holds(t), false, 'let go before the send');
-    await until(() => (delivery).settled, (s) => s !== undefined, 'the original message settled');
+    await until(() => delivery.settled, (s) => s !== undefined, 'the original message settled');
     assert.deepEqual(republished.map((i) => [i.task.id, i.hops]), [[t.spec.id, 3]]);
-    assert.equal((delivery).settled, 'ack');
+    assert.equal(delivery.settled, 'ack');
   });
 
   it('places nothing while the An drains', () => {
