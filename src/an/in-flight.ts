@@ -1,5 +1,6 @@
-import type { TaskSpec } from '../protocol/messages';
-import type { GpuReservation } from '../ki/gpu/allocator';
+import type { TaskErrorData, TaskSpec } from '../protocol/messages';
+import type { TaskStatus } from '../store/task-record';
+import type { GpuReservation } from './gpu-allocator';
 import type { Delivery } from '../transport/types';
 import type { Waiting } from './fair-wait-queue';
 import type { VoteTally } from './vote-tally';
@@ -27,7 +28,7 @@ export interface HeldTask extends Waiting {
   tally?: VoteTally;
   firstStartedAtMs?: number;
   /**
-   * A dispatch assigned before it is recorded (see `DISPATCH_RECORD_DELAY_MS` in an-node.ts):
+   * A dispatch assigned before it is recorded (see `DISPATCH_RECORD_DELAY_MS` in dispatch-recorder.ts):
    * `deferred` until the record is due (the outcome, if it comes first, records both at once),
    * `writing` while the record is on its way.
    */
@@ -35,3 +36,21 @@ export interface HeldTask extends Waiting {
   /** Its deferred dispatch failed its guard: the next dispatch is recorded first, the usual way. */
   recordFirst?: boolean;
 }
+
+/** When the attempt started and ended, as its Ki reported them. */
+export interface AttemptTimes {
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** What a terminal write stores. */
+export interface TaskOutcome {
+  result: unknown;
+  error: TaskErrorData | null;
+}
+
+/**
+ * Stores a task's terminal outcome (guarded by `from` and its attempts) and lets the task go:
+ * `OutcomeHandler.finish`, which other parts reach through this type.
+ */
+export type FinishTask = (t: HeldTask, status: 'succeeded' | 'failed', outcome: TaskOutcome, from: TaskStatus[], times?: AttemptTimes) => Promise<void>;

@@ -1,6 +1,6 @@
 import type { Heartbeat } from '../cluster/membership';
 import type { Requirements, TaskSpec } from '../protocol/messages';
-import { createGpuAllocator, type GpuAllocator, type GpuReservation } from '../ki/gpu/allocator';
+import { createGpuAllocator, type GpuAllocator, type GpuReservation } from './gpu-allocator';
 
 /** What the An knows of one Ki of its group. */
 export interface KiSlotState {

@@ -1,4 +1,6 @@
-import type { Delivery } from '../transport';
+import type { PendingItem } from '../protocol/messages';
+import type { TopologyNames } from '../protocol/names';
+import type { Delivery, MessageBus } from '../transport';
 
 /**
  * Splits one delivery that carries many tasks into one settle handle per task. The message is
@@ -27,4 +29,9 @@ export function splitDelivery<I>(delivery: Delivery, items: readonly I[], republ
       requeue: () => settle(() => { republish(item).then(done, () => delivery.requeue()); }),
     };
   });
+}
+
+/** Sends one task back to the pending queue of its band, on its own. */
+export function republishPending(bus: Pick<MessageBus, 'send'>, names: TopologyNames, item: PendingItem): Promise<void> {
+  return bus.send({ queue: names.pendingFor(item.task.priority) }, 'task.pending', { v: 1, items: [item] }, { persistent: true });
 }

@@ -3,11 +3,3 @@ export { parseNvidiaSmiCsv, runNvidiaSmi, NVIDIA_SMI_QUERY_ARGS, NVIDIA_SMI_TIME
 export { parseGpuSetting, type GpuSetting } from './gpu-setting';
 export { discoverGpus, refreshGpuUsage, describeNvidiaSmiFailure, type GpuDiscovery, type GpuDiscoveryOptions } from './discovery';
 export { formatProbe } from './probe';
-export {
-  GpuAllocator,
-  createGpuAllocator,
-  type GpuAllocatorOptions,
-  type GpuRequest,
-  type GpuReservation,
-  type GpuSlotSnapshot,
-} from './allocator';

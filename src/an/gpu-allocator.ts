@@ -1,7 +1,7 @@
-import { ConfigError } from '../../errors';
-import type { GpuDevice } from './types';
+import { ConfigError } from '../errors';
+import type { GpuDevice } from '../ki/gpu';
 
-/** What a task asks of this Ki's GPUs (the GPU part of `task.requirements`). */
+/** What a task asks of one Ki's GPUs (the GPU part of `task.requirements`). */
 export interface GpuRequest {
   /** Number of distinct GPUs. 0 = CPU-only (gets an empty reservation). */
   gpus: number;
@@ -54,9 +54,10 @@ function checkRequest(request: GpuRequest): { gpus: number; memoryMiB: number } 
 }
 
 /**
- * Hands out GPU slots and GPU memory of one Ki. Best fit: among the GPUs with a free slot and
- * enough free memory, the ones with the least free memory are taken, so large GPUs stay free
- * for the tasks that need them. Not thread-safe by design: a Ki reserves from one event loop.
+ * Hands out the GPU slots and GPU memory of one Ki, as the An that places tasks on it counts them
+ * (from the Ki's heartbeats, see `KiPool`). Best fit: among the GPUs with a free slot and enough
+ * free memory, the ones with the least free memory are taken, so large GPUs stay free for the
+ * tasks that need them. Not thread-safe by design: the An reserves from one event loop.
  */
 export class GpuAllocator {
   readonly #gpus: GpuState[];
@@ -121,7 +122,7 @@ export class GpuAllocator {
     return this.#gpus.filter((g) => g.device.memoryMiB >= memoryMiB).length >= gpus;
   }
 
-  /** Takes fresh observed memory use (from `refreshGpuUsage`); GPUs not listed keep theirs. */
+  /** Takes fresh observed memory use (from the Ki's heartbeat); GPUs not listed keep theirs. */
   updateUsage(devices: readonly GpuDevice[]): void {
     for (const d of devices) {
       const g = this.#gpus.find((s) => s.device.uuid === d.uuid);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { ConfigError } from '../../../../src/errors';
-import { createGpuAllocator, type GpuDevice } from '../../../../src/ki/gpu';
+import { createGpuAllocator } from '../../../src/an/gpu-allocator';
+import { ConfigError } from '../../../src/errors';
+import type { GpuDevice } from '../../../src/ki/gpu';
 
 const GiB = 1024;
 const small: GpuDevice = { index: 0, uuid: 'GPU-24g', name: 'Fake 24 GiB', memoryMiB: 24 * GiB, memoryUsedMiB: 0 };

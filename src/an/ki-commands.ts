@@ -1,0 +1,53 @@
+import { currentTraceparent } from '../observability';
+import type { Metrics } from '../observability/metrics';
+import type { AssignItem } from '../protocol/messages';
+import type { TopologyNames } from '../protocol/names';
+import { BatchSender, type MessageBus } from '../transport';
+import type { HeldTask } from './in-flight';
+
+/** Assignments per `task.assign` message. */
+const ASSIGN_BATCH_MAX = 500;
+
+/** What {@link KiCommands} needs. */
+export interface KiCommandsDeps {
+  nodeId: string;
+  bus: Pick<MessageBus, 'send' | 'sendMany'>;
+  names: TopologyNames;
+  metrics: Pick<Metrics, 'batchItems'>;
+  /** An assignment could not be sent to `ki`: that replica will never run. */
+  onAssignFailed: (t: HeldTask, ki: string, err: Error) => Promise<void>;
+}
+
+/** What the An tells its Kis: run an attempt (`task.assign`, batched per Ki) or stop one (`task.cancel`). */
+export class KiCommands {
+  /** Assignments, one message per Ki for all tasks placed on it at once. */
+  readonly #assigns: BatchSender<AssignItem>;
+
+  constructor(private readonly d: KiCommandsDeps) {
+    this.#assigns = new BatchSender<AssignItem>({
+      maxItems: ASSIGN_BATCH_MAX,
+      send: (ki, items) => d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
+      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'assign' }, n),
+    });
+  }
+
+  /** Assigns the current attempt of `t` to every Ki it was placed on, in the current trace. */
+  assign(t: HeldTask): void {
+    const trace = currentTraceparent() ?? t.trace;
+    for (const [ki, run] of t.runs) {
+      this.#assigns.add(ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) })
+        .catch((err: Error) => this.d.onAssignFailed(t, ki, err));
+    }
+  }
+
+  /** Asks `ki` to stop its run of the attempt. Never rejects: a Ki that misses it reports a result nobody waits for. */
+  cancel(ki: string, t: HeldTask, reason: string): Promise<void> {
+    return this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason, attempt: t.attempts })
+      .catch(() => undefined);
+  }
+
+  /** Sends the assignments still batched. */
+  drain(): Promise<void> {
+    return this.#assigns.drain();
+  }
+}

@@ -1,0 +1,95 @@
+import { isDataError } from '../errors';
+import { ATTR, SPAN, withSpan } from '../observability';
+import type { Metrics } from '../observability/metrics';
+import type { MessageOf } from '../protocol/messages';
+import { requireSender } from '../security/sender-binding';
+import { GroupCommitter } from '../store/group-commit';
+import type { TaskProgress } from '../store/task-record';
+import type { TaskRepository } from '../store/task-repository';
+import type { Received } from '../transport';
+import type { DispatchRecorder } from './dispatch-recorder';
+import type { HeldTasks } from './held-tasks';
+import type { KiResult, OutcomeHandler } from './outcome-handler';
+import type { ReplicaVotes } from './replica-votes';
+import { storableReport, type ResultLimits } from './result-check';
+
+type ProgressRow = { id: string; attempts: number; progress: TaskProgress };
+
+/** What {@link KiReports} needs. */
+export interface KiReportsDeps {
+  nodeId: string;
+  repo: Pick<TaskRepository, 'saveProgress'>;
+  metrics: Pick<Metrics, 'batchItems'>;
+  resultLimits: ResultLimits;
+  held: Pick<HeldTasks, 'current'>;
+  recorder: Pick<DispatchRecorder, 'recordRunning'>;
+  outcomes: Pick<OutcomeHandler, 'onResult'>;
+  votes: Pick<ReplicaVotes, 'onLateAnswer'>;
+}
+
+/**
+ * The An's inbox: what its Kis report about the attempts they run (`task.started`,
+ * `task.progress`, `task.result`). Reports of an attempt that is no longer current change nothing,
+ * except the late answer of a redundant replica, which still counts for its reputation.
+ */
+export class KiReports {
+  readonly #progress: GroupCommitter<ProgressRow, void>;
+
+  constructor(private readonly d: KiReportsDeps) {
+    this.#progress = new GroupCommitter<ProgressRow, void>({
+      maxBatch: 200, maxConcurrent: 1,
+      flush: async (items) => { await d.repo.saveProgress(items); return items.map(() => undefined); },
+      // One progress message the store refuses must not drop the others of its batch.
+      isItemError: isDataError,
+      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'progress' }, n),
+    });
+  }
+
+  /**
+   * A Ki reports only for itself: the Ki a payload names must be the verified sender, checked
+   * before the ack so that a refusal is dead-lettered and counted (reason `sender`). Otherwise one
+   * Ki could finish any task with any result, or outvote honest replicas alone.
+   */
+  onInbox({ msg, delivery }: Received): void {
+    if (msg.type === 'task.started' || msg.type === 'task.result') requireSender(msg, (msg.payload as MessageOf<'task.started' | 'task.result'>).ki, 'ki');
+    delivery.ack();
+    const { held } = this.d;
+    switch (msg.type) {
+      case 'task.started': {
+        const p = msg.payload as MessageOf<'task.started'>;
+        const t = held.current(p.taskId, p.attempt, p.ki);
+        if (!t) return;
+        t.runs.get(p.ki)!.startedAtMs = p.startedAtMs;
+        if (t.firstStartedAtMs !== undefined) return;
+        t.firstStartedAtMs = p.startedAtMs;
+        // An unrecorded dispatch is recorded as running straight away (or once its record is stored).
+        if (!t.claim) this.d.recorder.recordRunning(p.taskId, p.attempt, p.startedAtMs);
+        return;
+      }
+      case 'task.progress': {
+        const p = msg.payload as MessageOf<'task.progress'>;
+        // Progress names no Ki: only a Ki that runs the current attempt may report it.
+        if (!held.current(p.taskId, p.attempt, msg.sender)) return;
+        this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } }).catch(() => undefined);
+        return;
+      }
+      case 'task.result': {
+        const { ki, items } = msg.payload as MessageOf<'task.result'>;
+        for (const item of items) {
+          const p: KiResult = { ...storableReport(item, this.d.resultLimits), ki };
+          const t = held.current(p.taskId, p.attempt, ki);
+          if (t) void withSpan(SPAN.taskResult, { [ATTR.taskId]: p.taskId, [ATTR.attempt]: p.attempt, [ATTR.kiId]: ki, [ATTR.nodeId]: this.d.nodeId }, () => this.d.outcomes.onResult(t, p), item.trace ?? msg.trace);
+          else this.d.votes.onLateAnswer(p); // or a late result of a replaced attempt: it changes nothing
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Stores the progress still batched. */
+  drain(): Promise<void> {
+    return this.#progress.drain();
+  }
+}

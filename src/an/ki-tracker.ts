@@ -1,0 +1,84 @@
+import { requireOwnHeartbeat } from '../cluster/heartbeat-binding';
+import { Membership, type Heartbeat, type Member } from '../cluster/membership';
+import { reportRefusedMembers } from '../cluster/membership-refusals';
+import type { AppConfig } from '../config/schema';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { ReputationRepository } from '../store/reputation-repository';
+import type { Received } from '../transport';
+import type { KiPool } from './ki-pool';
+
+/** What {@link KiTracker} needs. */
+export interface KiTrackerDeps {
+  config: { cluster: AppConfig['cluster'] };
+  /** The An's group: only its Kis join the pool. */
+  group: string;
+  pool: KiPool;
+  reputation: Pick<ReputationRepository, 'quarantined'>;
+  log: Logger;
+  metrics: Pick<Metrics, 'membershipRefused'>;
+  /** The pool's capacity may have changed: resize the window and place what fits. */
+  onCapacityChanged: () => void;
+  /** A Ki died or left: its replicas will never report. */
+  onKiLost: (ki: Member) => void;
+}
+
+/**
+ * The Kis as this An sees them: membership of the whole cluster (from heartbeats, with dead and
+ * left detection), and the pool of its own group that it places tasks on.
+ */
+export class KiTracker {
+  readonly #kis: Membership;
+
+  constructor(private readonly d: KiTrackerDeps) {
+    this.#kis = new Membership(d.config.cluster);
+    reportRefusedMembers(this.#kis, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
+  }
+
+  /** Starts following members' status changes. */
+  start(): void {
+    this.#kis.on('change', (m, prev) => this.#onKiStatus(m, prev));
+    this.#kis.on('removed', (m) => this.#forget(m.id));
+  }
+
+  /** A heartbeat from the control exchange. */
+  onHeartbeat({ msg, delivery }: Received): void {
+    // Before the ack: a heartbeat for another node throws, and the bus dead-letters and counts it.
+    const hb = requireOwnHeartbeat(msg);
+    delivery.ack();
+    if (hb.role !== 'ki') return;
+    if (!this.#kis.observe(hb)) return;
+    if (hb.group !== this.d.group || hb.status === 'leaving') {
+      if (this.d.pool.remove(hb.id)) this.d.onCapacityChanged();
+      return;
+    }
+    if (this.d.pool.upsert(hb)) this.d.onCapacityChanged();
+  }
+
+  /** Moves members whose heartbeats stopped towards suspect and dead. */
+  tick(): void {
+    this.#kis.tick();
+  }
+
+  /** Kis take no new work while quarantined: reads the list again from the store. */
+  async refreshQuarantine(): Promise<void> {
+    this.d.pool.setQuarantined(await this.d.reputation.quarantined());
+    this.d.onCapacityChanged();
+  }
+
+  /** Kis of any group that could take work: the cluster-wide view for "could this ever run?". */
+  clusterKis(): Heartbeat[] {
+    return this.#kis.list().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.heartbeat);
+  }
+
+  #onKiStatus(m: Member, prev: string | undefined): void {
+    if (m.status !== 'dead' && m.status !== 'left') return;
+    if (this.d.pool.has(m.id)) this.d.log.warn({ ki: m.id, status: m.status, prev }, 'ki lost');
+    this.#forget(m.id);
+    this.d.onKiLost(m);
+  }
+
+  #forget(id: string): void {
+    if (this.d.pool.remove(id)) this.d.onCapacityChanged();
+  }
+}

@@ -1,0 +1,171 @@
+import { isDataError } from '../errors';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { ResultItem, TaskErrorData } from '../protocol/messages';
+import type { TopologyNames } from '../protocol/names';
+import { backoffMs } from '../store/db';
+import type { TaskStatus } from '../store/task-record';
+import type { AppliedTransition, Transition } from '../store/task-repository';
+import type { MessageBus } from '../transport';
+import type { DispatchRecorder } from './dispatch-recorder';
+import { DB_RETRY_MS } from './dispatch-recorder';
+import type { EventBatcher } from './event-batcher';
+import type { AttemptTimes, HeldTask, TaskOutcome } from './in-flight';
+import type { HeldTasks } from './held-tasks';
+import type { KiPool } from './ki-pool';
+import type { ReplicaVotes } from './replica-votes';
+import { RESULT_UNSTORABLE, unstorableError } from './result-check';
+import type { StateWriter } from './state-writer';
+import type { TallyOutcome } from './vote-tally';
+
+/** What the An's write resolves when the store refused the values of the transition. */
+const REFUSED = Symbol('refused');
+
+/** The failure stored in place of an outcome the store refused (a fixed text: the DB's own stays in the log). */
+function refusedError(original: TaskErrorData | null | undefined): TaskErrorData {
+  const what = original ? `the error ${original.code.slice(0, 64)} of the attempt` : 'the result of the attempt';
+  return unstorableError(`the task store refused ${what}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One replica's report, as the handlers use it: a result item with the Ki that sent it. */
+export type KiResult = ResultItem & { ki: string };
+
+/** What {@link OutcomeHandler} needs. */
+export interface OutcomeHandlerDeps {
+  retry: { baseMs: number; maxMs: number };
+  writer: Pick<StateWriter, 'apply'>;
+  held: HeldTasks;
+  pool: Pick<KiPool, 'release'>;
+  recorder: Pick<DispatchRecorder, 'guardOf' | 'unassign'>;
+  votes: Pick<ReplicaVotes, 'settle'>;
+  events: Pick<EventBatcher, 'add'>;
+  bus: Pick<MessageBus, 'send'>;
+  names: TopologyNames;
+  metrics: Pick<Metrics, 'dbErrors' | 'tasksRetried' | 'tasksFinished' | 'taskDuration'>;
+  log: Logger;
+  isDraining: () => boolean;
+}
+
+/**
+ * What an attempt's end does to its task: a result, a failure or a lost replica is stored as
+ * the outcome (guarded by the attempt), counted as a vote, or retried after a backoff; a stored
+ * failure leaves a note in the dead-letter queue, and every terminal state a `task.event`.
+ */
+export class OutcomeHandler {
+  constructor(private readonly d: OutcomeHandlerDeps) {}
+
+  /** A replica of the current attempt reported. */
+  async onResult(t: HeldTask, p: KiResult): Promise<void> {
+    if (t.claim?.state === 'writing') {
+      await t.claim.done;
+      if (this.d.held.current(p.taskId, p.attempt, p.ki) !== t) return;
+    }
+    const run = t.runs.get(p.ki);
+    if (run) this.d.pool.release(p.ki, run.reservation);
+    t.runs.delete(p.ki);
+    const times = { startedAt: new Date(t.firstStartedAtMs ?? p.startedAtMs), finishedAt: new Date(p.finishedAtMs) };
+    if (t.tally) return this.#onVote(t, t.tally.record(p.ki, p.ok, p.result ?? null), times);
+    if (p.ok) return this.finish(t, 'succeeded', { result: p.result ?? null, error: null }, ['dispatched', 'running'], times);
+    const error = p.error ?? { code: 'UNKNOWN', message: 'attempt failed without an error', retryable: false };
+    if (error.retryable && t.attempts < t.spec.maxAttempts) return this.#retryLater(t, error);
+    return this.finish(t, 'failed', { result: null, error }, ['dispatched', 'running'], times);
+  }
+
+  /** A replica's Ki is gone: a redundant task loses that vote; a single one is retried. */
+  async replicaLost(t: HeldTask, ki: string, error: TaskErrorData): Promise<void> {
+    if (t.claim?.state === 'writing') await t.claim.done;
+    const run = t.runs.get(ki);
+    if (!run) return;
+    this.d.pool.release(ki, run.reservation);
+    t.runs.delete(ki);
+    if (t.tally) return this.#onVote(t, t.tally.forfeit(ki));
+    if (t.attempts < t.spec.maxAttempts) return this.#retryLater(t, error);
+    return this.finish(t, 'failed', { result: null, error }, ['dispatched', 'running']);
+  }
+
+  async #onVote(t: HeldTask, outcome: TallyOutcome, times?: AttemptTimes): Promise<void> {
+    const decision = await this.d.votes.settle(t, outcome);
+    if (!decision) return;
+    return this.finish(t, decision.status, decision.outcome, ['dispatched', 'running'], times);
+  }
+
+  /** Back to queued (still held here), then placed again after a jittered backoff. */
+  async #retryLater(t: HeldTask, error: TaskErrorData): Promise<void> {
+    const { held } = this.d;
+    this.d.metrics.tasksRetried.inc({ reason: error.code });
+    held.releaseRuns(t);
+    const { guard, unrecorded } = await this.d.recorder.guardOf(t, ['dispatched', 'running']);
+    // An unrecorded dispatch keeps its pending message unacked until a later dispatch is recorded.
+    const applied = await this.#write({ id: t.spec.id, ...guard, to: 'queued', ki: null, outcome: { result: null, error } }, t);
+    if (applied === undefined) return;
+    if (applied === REFUSED) return this.finish(t, 'failed', { result: null, error: refusedError(error) }, ['dispatched', 'running']);
+    if (!applied) return unrecorded === undefined ? held.drop(t) : this.d.recorder.unassign(t, unrecorded);
+    t.claim = undefined;
+    t.firstStartedAtMs = undefined;
+    held.updateInFlight();
+    const delay = backoffMs(t.attempts, this.d.retry.baseMs, this.d.retry.maxMs, 0.3);
+    this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: error.code, delayMs: delay }, 'attempt will be retried');
+    setTimeout(() => {
+      if (!held.holds(t) || this.d.isDraining()) return;
+      held.waitAgain(t);
+    }, delay).unref();
+  }
+
+  /** Stores the outcome (retrying while the DB is away), then lets the task go. */
+  async finish(t: HeldTask, status: 'succeeded' | 'failed', outcome: TaskOutcome, from: TaskStatus[], times?: AttemptTimes): Promise<void> {
+    const finishedAt = times?.finishedAt ?? new Date();
+    const { guard, unrecorded } = await this.d.recorder.guardOf(t, from);
+    const written = await this.#write({ id: t.spec.id, ...guard, to: status, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
+    if (written === undefined) return;
+    if (written === REFUSED && outcome.error?.code !== RESULT_UNSTORABLE) {
+      return this.finish(t, 'failed', { result: null, error: refusedError(outcome.error) }, from, times);
+    }
+    // Refused even as a plain failure: nothing more to try here; the lease sweep takes the task back.
+    const applied = written === REFUSED ? null : written;
+    if (!applied && unrecorded !== undefined) return this.d.recorder.unassign(t, unrecorded);
+    this.d.held.drop(t);
+    if (!applied) return;
+    this.d.metrics.tasksFinished.inc({ status });
+    this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAt.getTime() - t.spec.createdAtMs) / 1000);
+    if (status === 'failed') {
+      this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
+      this.#noteDeadLetter(t, outcome.error?.code ?? 'UNKNOWN', finishedAt);
+    }
+    this.d.events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
+  }
+
+  /**
+   * A note goes to the dead-letter queue, where an operator can find and re-drive the task.
+   * Not the spec: its payload would fill the broker's disk and outlive DELETE /tasks/{id}.
+   */
+  #noteDeadLetter(t: HeldTask, code: string, failedAt: Date): void {
+    const note = { v: 1 as const, taskId: t.spec.id, type: t.spec.type, owner: t.spec.owner, attempts: t.attempts, code, failedAtMs: failedAt.getTime() };
+    this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.failed', note, { persistent: true })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Writes a transition, retrying while the DB is away; undefined when the task was taken back
+   * meanwhile. A data error (SQLSTATE 22/23/54: the store refuses a value of this row) is never an
+   * outage: retrying it would wedge the task, and its lease would keep it here, for good. It
+   * resolves {@link REFUSED} and the caller fails the task instead.
+   */
+  async #write(transition: Transition, t: HeldTask): Promise<AppliedTransition | null | undefined | typeof REFUSED> {
+    for (;;) {
+      try {
+        return await this.d.writer.apply(transition);
+      } catch (err) {
+        this.d.metrics.dbErrors.inc();
+        if (isDataError(err)) {
+          this.d.log.error({ taskId: t.spec.id, to: transition.to, sqlstate: (err as { code?: string }).code, err: (err as Error).message }, 'the store refused this state of the task; it fails instead');
+          return REFUSED;
+        }
+        this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'state not recorded; retrying');
+        await sleep(DB_RETRY_MS);
+        if (!this.d.held.holds(t)) return undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { strict as assert } from 'node:assert';
+import { IntakeWindow, MAX_WAIT_MS } from '../../../src/an/intake-window';
+import { topologyNames } from '../../../src/protocol/names';
+import type { PendingItem } from '../../../src/protocol/messages';
+import type { ConsumerHandle, Delivery, ReceiveHandler } from '../../../src/transport';
+import { fakeDelivery, heldOnPool, heldTask, kiHeartbeat, spec, type FakeDelivery } from './parts-fixtures';
+
+/** An intake window over fake band consumers that record their prefetch. */
+async function intakeOver(kis: number, slotsEach = 2) {
+  const { pool, held, wakes } = heldOnPool(Array.from({ length: kis }, (_, i) => kiHeartbeat(`ki-${i}`, { slots: { total: slotsEach, busy: 0 } })));
+  const prefetches: number[][] = [];
+  const handlers: ReceiveHandler[] = [];
+  const republished: PendingItem[] = [];
+  const bus = {
+    subscribe: (_q: unknown, prefetch: number, _types: unknown, handler: ReceiveHandler): Promise<ConsumerHandle> => {
+      const seen = [prefetch];
+      prefetches.push(seen);
+      handlers.push(handler);
+      return Promise.resolve({ setPrefetch: (n: number) => { seen.push(n); return Promise.resolve(); }, cancel: () => Promise.resolve() });
+    },
+    send: (_t: unknown, _type: unknown, payload: { items: PendingItem[] }) => { republished.push(...payload.items); return Promise.resolve(); },
+  };
+  const intake = new IntakeWindow({ bus: bus as never, names: topologyNames('unit'), config: { security: { replayWindowMs: 60_000 } }, pool: pool, held: held, wake: () => { wakes.n++; } });
+  await intake.subscribe();
+  const deliver = (items: PendingItem[], delivery: Delivery = fakeDelivery(), timestampMs = Date.now()) =>
+    void handlers[0]!({ msg: { id: 'm', type: 'task.pending', sender: 'p1', senderRole: 'principal', timestampMs, payload: { v: 1, items } }, delivery } as never);
+  return { intake, pool, held, wakes, prefetches, deliver, republished };
+}
+
+describe('IntakeWindow: how many pending tasks the An takes in', () => {
+  it('consumes nothing until the group has capacity, then a window of whole messages no smaller than the slots', async () => {
+    const { intake, prefetches } = await intakeOver(0);
+    assert.ok(prefetches.length > 0 && prefetches.every((p) => p.length === 1 && p[0] === 0), 'subscribed paused');
+    intake.resize(false);
+    assert.equal(intake.prefetch, 0);
+    const four = await intakeOver(2);
+    four.intake.resize(false);
+    // 256 tasks of window, full messages (64 tasks) assumed at first: 4 messages, as many as the 4 slots.
+    assert.equal(four.intake.prefetch, 4);
+    assert.ok(four.prefetches.every((p) => p.at(-1) === 4));
+    four.intake.resize(true);
+    assert.equal(four.intake.prefetch, 0, 'a draining An takes nothing');
+  });
+
+  it('takes each task of a message into the wait queue, marks stale copies to be recorded first, and asks for placement', async () => {
+    const { intake, held, wakes, deliver } = await intakeOver(1);
+    intake.resize(false);
+    const fresh = spec();
+    const old = spec();
+    deliver([{ task: fresh, attempts: 0 }]);
+    deliver([{ task: old, attempts: 1 }], fakeDelivery(true));
+    assert.equal(held.waiting.size, 2);
+    assert.equal(held.get(fresh.id)?.recordFirst, undefined);
+    assert.equal(held.get(old.id)?.recordFirst, true, 'a redelivered copy is recorded before it is assigned');
+    assert.equal(held.get(old.id)?.attempts, 1);
+    assert.ok(wakes.n >= 2);
+  });
+
+  it('keeps one message for a task it already holds and acks the other', async () => {
+    const { intake, held, deliver } = await intakeOver(1);
+    intake.resize(false);
+    const task = spec();
+    const first = fakeDelivery();
+    const second = fakeDelivery();
+    deliver([{ task, attempts: 0 }], first);
+    deliver([{ task, attempts: 0 }], second);
+    assert.equal(held.size, 1);
+    assert.equal(first.settled, 'ack');
+    assert.equal(second.settled, undefined);
+    assert.equal(held.get(task.id)?.delivery, second);
+  });
+
+  it('pauses intake while more tasks wait than the window holds, and resumes once half were placed', async () => {
+    const { intake, held } = await intakeOver(1, 1);
+    intake.resize(false);
+    const before = intake.prefetch;
+    assert.ok(before > 0);
+    const tasks = Array.from({ length: 257 }, () => heldTask());
+    for (const t of tasks) { held.add(t); held.waiting.push(t); }
+    intake.apply();
+    assert.equal(intake.overfull, true);
+    assert.equal(intake.prefetch, 0);
+    for (const t of tasks.slice(0, 100)) held.waiting.remove(t);
+    intake.applyIfOverfull();
+    assert.equal(intake.prefetch, 0, '157 still wait: more than half of 256');
+    for (const t of tasks.slice(100, 130)) held.waiting.remove(t);
+    intake.applyIfOverfull();
+    assert.equal(intake.overfull, false);
+    assert.equal(intake.prefetch, before);
+  });
+
+  it('gives back a task that waited longer than MAX_WAIT_MS, but keeps one whose dispatch is already stored', async () => {
+    const { intake, held } = await intakeOver(1);
+    const stale = heldTask({ delivery: fakeDelivery(), sinceMs: Date.now() - MAX_WAIT_MS - 1 });
+    const recorded = heldTask({ sinceMs: Date.now() - MAX_WAIT_MS - 1 });
+    const young = heldTask({ delivery: fakeDelivery() });
+    for (const t of [stale, recorded, young]) { held.add(t); held.waiting.push(t); }
+    const staleDelivery = stale.delivery as FakeDelivery;
+    intake.releaseStale();
+    assert.equal(staleDelivery.settled, 'requeue');
+    assert.equal(held.holds(stale), false);
+    assert.equal(held.waiting.size, 2);
+    assert.ok(held.holds(recorded) && held.holds(young));
+  });
+
+  it('republishes on its own a task of a shared message that is given back, and acks the message once all are settled', async () => {
+    const { intake, held, deliver, republished } = await intakeOver(1);
+    intake.resize(false);
+    const a = spec();
+    const b = spec();
+    const message = fakeDelivery();
+    deliver([{ task: a, attempts: 0 }, { task: b, attempts: 0 }], message);
+    held.get(a.id)!.delivery!.ack();
+    held.get(b.id)!.delivery!.requeue();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(republished.map((i) => i.task.id), [b.id]);
+    assert.equal(message.settled, 'ack');
+  });
+});

@@ -1,0 +1,60 @@
+import { strict as assert } from 'node:assert';
+import { Registry } from 'prom-client';
+import type { HeldTask } from '../../../src/an/in-flight';
+import { KiCommands } from '../../../src/an/ki-commands';
+import { createMetrics } from '../../../src/observability/metrics';
+import { topologyNames } from '../../../src/protocol/names';
+import { until } from './an-harness';
+import { heldTask } from './parts-fixtures';
+
+const names = topologyNames('unit');
+
+/** Commands over a bus that records what is sent and fails every send to `down`. */
+function commandsOver(down = 'nobody') {
+  const batches: { queue: string; items: unknown[] }[] = [];
+  const failed: [string, string, string][] = [];
+  const bus = {
+    sendMany: (target: { queue: string }, _type: string, items: unknown[]) => {
+      if (target.queue === names.inbox('ki', down)) return Promise.reject(new Error('no route'));
+      batches.push({ queue: target.queue, items });
+      return Promise.resolve();
+    },
+    send: () => Promise.reject(new Error('broker away')),
+  };
+  const commands = new KiCommands({
+    nodeId: 'an-1', bus: bus as never, names, metrics: createMetrics(new Registry(), 'an'),
+    onAssignFailed: (t, ki, err) => { failed.push([t.spec.id, ki, err.message]); return Promise.resolve(); },
+  });
+  return { commands, batches, failed };
+}
+
+const on = (...kis: string[]): HeldTask => heldTask({ attempts: 1, runs: new Map(kis.map((k) => [k, { gpus: [0], reservation: null }])) });
+
+describe('KiCommands: what the An tells its Kis', () => {
+  it('sends the assignments placed at once on one Ki in one message', async () => {
+    const { commands, batches } = commandsOver();
+    const a = on('ki-1');
+    const b = on('ki-1');
+    commands.assign(a);
+    commands.assign(b);
+    await commands.drain();
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0]!.queue, names.inbox('ki', 'ki-1'));
+    assert.deepEqual((batches[0]!.items as { task: { id: string }; attempt: number; gpus: number[] }[]).map((i) => [i.task.id, i.attempt, i.gpus]), [[a.spec.id, 1, [0]], [b.spec.id, 1, [0]]]);
+  });
+
+  it('reports an assignment that could not be sent as a lost replica of that Ki only', async () => {
+    const { commands, batches, failed } = commandsOver('ki-2');
+    const t = on('ki-1', 'ki-2');
+    commands.assign(t);
+    await until(() => failed, (f) => f.length > 0, 'the failed assignment');
+    assert.deepEqual(failed, [[t.spec.id, 'ki-2', 'no route']]);
+    await commands.drain();
+    assert.deepEqual(batches.map((b) => b.queue), [names.inbox('ki', 'ki-1')]);
+  });
+
+  it('never rejects a cancel, even when the broker is away', async () => {
+    const { commands } = commandsOver();
+    await commands.cancel('ki-1', on('ki-1'), 'vote decided');
+  });
+});

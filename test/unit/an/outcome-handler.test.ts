@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { DispatchRecorder } from '../../../src/an/dispatch-recorder';
+import type { HeldTasks } from '../../../src/an/held-tasks';
+import type { HeldTask } from '../../../src/an/in-flight';
+import type { KiPool } from '../../../src/an/ki-pool';
+import { OutcomeHandler } from '../../../src/an/outcome-handler';
+import { ReplicaVotes } from '../../../src/an/replica-votes';
+import { silentLogger } from '../../../src/observability/logger';
+import type { TaskEvent } from '../../../src/protocol/messages';
+import { topologyNames } from '../../../src/protocol/names';
+import type { TaskRepository } from '../../../src/store/task-repository';
+import { until } from './an-harness';
+import { fakeCommands, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, pgliteStore, spec, storeQueued } from './parts-fixtures';
+
+describe('OutcomeHandler: what the end of an attempt does to its task', function () {
+  this.timeout(30_000);
+  let store: Awaited<ReturnType<typeof pgliteStore>>;
+  let repo: TaskRepository;
+  let held: HeldTasks;
+  let pool: KiPool;
+  let wakes: { n: number };
+  let recorder: DispatchRecorder;
+  let outcomes: OutcomeHandler;
+  let events: TaskEvent[];
+  let sent: { type: string; payload: unknown }[];
+
+  // One store for all: each test has its own tasks.
+  before(async () => {
+    store = await pgliteStore();
+    repo = store.repo;
+  });
+
+  after(() => store.close());
+
+  beforeEach(() => {
+    ({ held, pool, wakes } = heldOnPool([kiHeartbeat('ki-1'), kiHeartbeat('ki-2')]));
+    const { metrics } = heldOnPool();
+    const commands = fakeCommands();
+    events = [];
+    sent = [];
+    const bus = { send: (_t: unknown, type: string, payload: unknown) => { sent.push({ type, payload }); return Promise.resolve(); } };
+    const finish = (...args: Parameters<OutcomeHandler['finish']>) => outcomes.finish(...args);
+    recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
+    const votes = new ReplicaVotes({ pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), wake: () => undefined });
+    outcomes = new OutcomeHandler({
+      retry: { baseMs: 10, maxMs: 20 }, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
+      bus, names: topologyNames('unit'), metrics, log: silentLogger(), isDraining: () => false,
+    });
+  });
+
+  /** A queued task, held, placed on ki-1 and dispatched (recorded first unless `unrecorded`). */
+  async function dispatched(over: Partial<HeldTask> = {}, unrecorded = false): Promise<HeldTask> {
+    const t = heldTask({ delivery: fakeDelivery(), ...(unrecorded ? {} : { recordFirst: true }), ...over });
+    await storeQueued(repo, t);
+    held.add(t);
+    const ki = pool.reserve('echo')!;
+    t.runs.set(ki, { gpus: [], reservation: null });
+    await recorder.dispatch(t);
+    return t;
+  }
+
+  const report = (t: HeldTask, outcome: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean } }) =>
+    ({ taskId: t.spec.id, attempt: t.attempts, ki: 'ki-1', startedAtMs: Date.now(), finishedAtMs: Date.now(), ...outcome });
+
+  it('stores a success, frees the slot, lets the task go and tells the principals', async () => {
+    const t = await dispatched();
+    await outcomes.onResult(t, report(t, { ok: true, result: { answer: 42 } }));
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, result: row?.result, attempts: row?.attempts }, { status: 'succeeded', result: { answer: 42 }, attempts: 1 });
+    assert.equal(held.holds(t), false);
+    assert.equal(pool.free, 4);
+    assert.deepEqual(events.map((e) => [e.taskId, e.status]), [[t.spec.id, 'succeeded']]);
+  });
+
+  it('writes the dispatch and the outcome of an unrecorded dispatch in one row version', async () => {
+    const t = await dispatched({}, true);
+    assert.equal(t.claim?.state, 'deferred');
+    await outcomes.onResult(t, report(t, { ok: true, result: 'done' }));
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, attempts: row?.attempts, an: row?.an }, { status: 'succeeded', attempts: 1, an: 'an-1' });
+    assert.equal(t.delivery, undefined, 'its pending message acked');
+  });
+
+  it('puts a retryable failure with attempts left back to queued, and places it again after the backoff', async () => {
+    const t = await dispatched();
+    const before = wakes.n;
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'EXIT_1', message: 'boom', retryable: true } }));
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, code: row?.error?.code, attempts: row?.attempts }, { status: 'queued', code: 'EXIT_1', attempts: 1 });
+    assert.ok(held.holds(t), 'still held here');
+    await until(() => held.waiting.size, (n) => n === 1, 'the task waiting again');
+    assert.ok(wakes.n > before);
+    assert.equal(pool.free, 4);
+  });
+
+  it('fails a task whose Ki is lost on its last attempt, and leaves a note in the dead-letter queue', async () => {
+    const t = await dispatched({ spec: spec({ maxAttempts: 1 }) });
+    await outcomes.replicaLost(t, 'ki-1', { code: 'KI_LOST', message: 'ki ki-1 is dead', retryable: true });
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, code: row?.error?.code }, { status: 'failed', code: 'KI_LOST' });
+    const note = sent.find((s) => s.type === 'task.failed');
+    assert.deepEqual({ ...(note?.payload as object), failedAtMs: 0 }, { v: 1, taskId: t.spec.id, type: 'echo', owner: 'alice', attempts: 1, code: 'KI_LOST', failedAtMs: 0 });
+  });
+
+  it('ignores a lost replica that already reported', async () => {
+    const t = await dispatched();
+    t.runs.clear();
+    await outcomes.replicaLost(t, 'ki-1', { code: 'KI_LOST', message: 'gone', retryable: true });
+    assert.equal((await repo.get(t.spec.id))?.status, 'dispatched');
+  });
+});

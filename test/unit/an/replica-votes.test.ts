@@ -1,0 +1,86 @@
+import { strict as assert } from 'node:assert';
+import type { HeldTask } from '../../../src/an/in-flight';
+import { MINORITY_PENALTY, QUARANTINE_AT, ReplicaVotes } from '../../../src/an/replica-votes';
+import { VoteTally } from '../../../src/an/vote-tally';
+import { silentLogger } from '../../../src/observability/logger';
+import { fakeCommands, heldOnPool, heldTask, kiHeartbeat, spec } from './parts-fixtures';
+
+/** Votes over a pool of three Kis, a task placed on all three, and a reputation store that records. */
+function threeReplicas(quarantineOnMinority: string[] = []) {
+  const { pool, held } = heldOnPool(['ki-1', 'ki-2', 'ki-3'].map((id) => kiHeartbeat(id, { slots: { total: 1, busy: 0 } })));
+  const recorded: { majority: string[]; minority: string[]; penalty: number; floor: number }[] = [];
+  let quarantined = new Set<string>();
+  const reputation = {
+    record: (majority: string[], minority: string[], penalty: number, floor: number) => {
+      recorded.push({ majority, minority, penalty, floor });
+      const hit = minority.filter((k) => quarantineOnMinority.includes(k));
+      quarantined = new Set([...quarantined, ...hit]);
+      return Promise.resolve(hit);
+    },
+    quarantined: () => Promise.resolve(quarantined),
+  };
+  const commands = fakeCommands();
+  let wakes = 0;
+  const votes = new ReplicaVotes({ pool, reputation, held, commands, log: silentLogger(), wake: () => { wakes++; } });
+  const t: HeldTask = heldTask({ spec: spec({ redundancy: { replicas: 3, quorum: 2 } }), attempts: 1, tally: new VoteTally(3, 2) });
+  for (let i = 0; i < 3; i++) t.runs.set(pool.reserve('echo')!, { gpus: [], reservation: null });
+  held.add(t);
+  return { votes, pool, t, recorded, commands, wakes: () => wakes };
+}
+
+describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () => {
+  it('decides nothing while the vote is open', async () => {
+    const { votes, t } = threeReplicas();
+    t.runs.delete('ki-1');
+    assert.equal(await votes.settle(t, t.tally!.record('ki-1', true, 1)), undefined);
+  });
+
+  it('stores the agreed result, keeps checking the replica still out, and counts its late answer against it when it disagrees', async () => {
+    const { votes, pool, t, recorded, wakes } = threeReplicas();
+    t.runs.delete('ki-1');
+    t.tally!.record('ki-1', true, { a: 1, b: 2 });
+    t.runs.delete('ki-2');
+    const decision = await votes.settle(t, t.tally!.record('ki-2', true, { b: 2, a: 1 }));
+    assert.deepEqual(decision, { status: 'succeeded', outcome: { result: { a: 1, b: 2 }, error: null } });
+    assert.equal(t.runs.size, 0);
+    assert.equal(votes.verifyingCount, 1, 'ki-3 is still checked');
+    assert.equal(pool.free, 0, 'its slot stays reserved until it answers');
+    assert.deepEqual(recorded, [{ majority: ['ki-1', 'ki-2'], minority: [], penalty: MINORITY_PENALTY, floor: QUARANTINE_AT }]);
+    votes.onLateAnswer({ taskId: t.spec.id, attempt: 1, ki: 'ki-3', ok: true, result: { a: 1, b: 3 } });
+    assert.equal(pool.free, 1);
+    assert.equal(votes.verifyingCount, 0);
+    assert.equal(wakes(), 1);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(recorded[1], { majority: [], minority: ['ki-3'], penalty: MINORITY_PENALTY, floor: QUARANTINE_AT });
+  });
+
+  it('fails the task with NO_QUORUM once agreement is out of reach, cancelling the replicas still out', async () => {
+    const { votes, t, commands } = threeReplicas();
+    t.runs.delete('ki-1');
+    t.tally!.record('ki-1', true, 1);
+    t.runs.delete('ki-2');
+    t.tally!.record('ki-2', true, 2);
+    const decision = await votes.settle(t, t.tally!.forfeit('ki-3'));
+    assert.equal(decision?.status, 'failed');
+    assert.equal(decision?.outcome.error?.code, 'NO_QUORUM');
+    assert.deepEqual(commands.cancelled.map((c) => [c.ki, c.reason]), [['ki-3', 'vote decided']]);
+  });
+
+  it('quarantines a Ki in the minority whose reputation runs out: it takes no new work', async () => {
+    const { votes, pool, t } = threeReplicas(['ki-3']);
+    for (const [ki, result] of [['ki-3', 'lie'], ['ki-1', 'truth'], ['ki-2', 'truth']] as const) {
+      t.runs.delete(ki);
+      const decision = await votes.settle(t, t.tally!.record(ki, true, result));
+      if (ki === 'ki-2') assert.equal(decision?.status, 'succeeded');
+    }
+    assert.equal(pool.capacity, 2, 'ki-3 no longer counts');
+  });
+
+  it('forgets the late answers of a Ki that is gone', async () => {
+    const { votes, pool, t } = threeReplicas();
+    for (const ki of ['ki-1', 'ki-2']) { t.runs.delete(ki); await votes.settle(t, t.tally!.record(ki, true, 1)); }
+    votes.forgetKi('ki-3');
+    votes.onLateAnswer({ taskId: t.spec.id, attempt: 1, ki: 'ki-3', ok: true, result: 1 });
+    assert.equal(pool.free, 0, 'nothing released for a Ki that is gone (the pool forgets it)');
+  });
+});
