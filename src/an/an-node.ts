@@ -102,7 +102,7 @@ export class AnNode implements Service {
     });
     this.#votes = new ReplicaVotes({ pool: this.#pool, reputation: d.reputation, held: this.#held, commands: this.#commands, log, wake });
     this.#outcomes = new OutcomeHandler({
-      retry: { baseMs: config.an.retryBaseMs, maxMs: config.an.retryMaxMs }, writer: this.#writer, held: this.#held, pool: this.#pool,
+      retry: config.an, writer: this.#writer, held: this.#held, pool: this.#pool,
       recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log, isDraining,
     });
     this.#reports = new KiReports({
@@ -198,7 +198,7 @@ export class AnNode implements Service {
       t.delivery?.requeue();
       return;
     }
-    const back = await this.#writer.apply({ id: t.spec.id, from: ['dispatched', 'running', 'queued'], to: 'queued', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true }).catch(() => null);
+    const back = await this.#writer.apply({ id: t.spec.id, name: 'handBack', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true }).catch(() => null);
     if (back) {
       await republishPending(this.d.bus, this.d.names, { task: t.spec, attempts: back.attempts }).catch(() => undefined);
     }

@@ -1,9 +1,9 @@
 import { ATTR, SPAN, withSpan } from '../observability';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { TaskStatus } from '../store/task-record';
 import type { TaskRepository, Transition } from '../store/task-repository';
-import type { FinishTask, HeldTask } from './in-flight';
+import { withDispatch } from '../task';
+import type { FinishTask, FinishTransitionName, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import type { KiCommands } from './ki-commands';
 import type { StateWriter } from './state-writer';
@@ -21,7 +21,7 @@ export const DISPATCH_RECORD_DELAY_MS = 100;
 
 /** The guard of an outcome's write, and the attempts of a dispatch it records too (if unrecorded). */
 export interface OutcomeGuard {
-  guard: Pick<Transition, 'from' | 'expectedAttempts' | 'bumpAttempts' | 'an' | 'ki'>;
+  guard: Pick<Transition, 'name' | 'expectedAttempts' | 'an' | 'ki'>;
   /** Set when the dispatch was not recorded yet: the attempts the pending message had. */
   unrecorded?: number;
 }
@@ -59,23 +59,23 @@ export class DispatchRecorder {
     const { held, writer } = this.d;
     if (t.delivery && t.runs.size === 1 && !t.recordFirst && !(t.spec.redundancy && t.spec.redundancy.replicas > 1)) return this.#assignUnrecorded(t);
     const kis = [...t.runs.keys()];
-    const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.leaseMs, bumpAttempts: true, to: 'dispatched' as const };
+    const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.leaseMs };
     try {
-      let applied = await writer.apply({ id: t.spec.id, from: ['queued'], expectedAttempts: t.attempts, ...lease });
+      let applied = await writer.apply({ id: t.spec.id, name: 'dispatch', expectedAttempts: t.attempts, ...lease });
       if (!applied) {
         const row = await this.d.repo.get(t.spec.id);
         if (row?.status === 'queued') {
-          applied = await writer.apply({ id: t.spec.id, from: ['queued'], expectedAttempts: row.attempts, ...lease });
+          applied = await writer.apply({ id: t.spec.id, name: 'dispatch', expectedAttempts: row.attempts, ...lease });
         } else if (row && (row.status === 'dispatched' || row.status === 'running') && row.leaseExpiresAt && row.leaseExpiresAt.getTime() < Date.now()) {
           // Its An stopped renewing the lease: take it over as a new attempt.
           if (row.attempts >= row.maxAttempts) {
             t.attempts = row.attempts;
             held.releaseRuns(t);
-            await this.d.finish(t, 'failed', { result: null, error: row.error ?? { code: 'ATTEMPTS_EXHAUSTED', message: `no attempt finished after ${row.attempts} tries`, retryable: false } }, ['dispatched', 'running']);
+            await this.d.finish(t, 'fail', { result: null, error: row.error ?? { code: 'ATTEMPTS_EXHAUSTED', message: `no attempt finished after ${row.attempts} tries`, retryable: false } });
             return;
           }
           this.d.metrics.tasksRetried.inc({ reason: 'takeover' });
-          applied = await writer.apply({ id: t.spec.id, from: ['dispatched', 'running'], expectedAttempts: row.attempts, ...lease });
+          applied = await writer.apply({ id: t.spec.id, name: 'takeOver', expectedAttempts: row.attempts, ...lease });
         }
       }
       if (!applied) return held.drop(t); // finished, cancelled, deleted, or running under another An
@@ -115,8 +115,8 @@ export class DispatchRecorder {
       let applied;
       try {
         applied = await this.d.writer.apply({
-          id: t.spec.id, from: ['queued'], expectedAttempts: c.base, bumpAttempts: true, an: this.d.nodeId, ki: c.ki, leaseMs: this.d.leaseMs,
-          to: running ? 'running' : 'dispatched', ...(running ? { startedAt: new Date(t.firstStartedAtMs!) } : {}),
+          id: t.spec.id, name: running ? 'dispatchStarted' : 'dispatch', expectedAttempts: c.base, an: this.d.nodeId, ki: c.ki, leaseMs: this.d.leaseMs,
+          ...(running ? { startedAt: new Date(t.firstStartedAtMs!) } : {}),
         });
       } catch (err) {
         this.d.metrics.dbErrors.inc();
@@ -150,21 +150,22 @@ export class DispatchRecorder {
   }
 
   /**
-   * The guard of an outcome's write: with the dispatch still unrecorded, this write records it too
-   * (from queued at the attempts the pending message had). Waits for a record already on its way,
-   * so that the two never meet in one batch.
+   * The guard of the write of transition `name`: with the dispatch still unrecorded, this write
+   * records it too ({@link withDispatch}: from queued at the attempts the pending message had).
+   * Waits for a record already on its way, so that the two never meet in one batch.
    */
-  async guardOf(t: HeldTask, from: TaskStatus[]): Promise<OutcomeGuard> {
+  async guardOf(t: HeldTask, name: FinishTransitionName | 'retry'): Promise<OutcomeGuard> {
     if (t.claim?.state === 'writing') await t.claim.done;
     const c = t.claim;
-    if (c?.state !== 'deferred') return { guard: { from, expectedAttempts: t.attempts } };
+    // Only an assigned attempt has a deferred claim; `failUnplaceable` ends a task that never was.
+    if (c?.state !== 'deferred' || name === 'failUnplaceable') return { guard: { name, expectedAttempts: t.attempts } };
     clearTimeout(c.timer);
-    return { guard: { from: ['queued'], expectedAttempts: c.base, bumpAttempts: true, an: this.d.nodeId, ki: c.ki }, unrecorded: c.base };
+    return { guard: { name: withDispatch(name), expectedAttempts: c.base, an: this.d.nodeId, ki: c.ki }, unrecorded: c.base };
   }
 
   /** Records that the attempt started (dispatched → running); a lost write only delays what `/tasks` shows. */
   recordRunning(id: string, attempt: number, startedAtMs: number): void {
-    this.d.writer.apply({ id, from: ['dispatched'], to: 'running', expectedAttempts: attempt, startedAt: new Date(startedAtMs) })
+    this.d.writer.apply({ id, name: 'start', expectedAttempts: attempt, startedAt: new Date(startedAtMs) })
       .catch((err: Error) => this.d.log.debug({ taskId: id, err: err.message }, 'running state not recorded'));
   }
 }

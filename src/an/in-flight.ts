@@ -1,5 +1,4 @@
 import type { TaskErrorData, TaskSpec } from '../protocol/messages';
-import type { TaskStatus } from '../store/task-record';
 import type { GpuReservation } from './gpu-allocator';
 import type { Delivery } from '../transport/types';
 import type { Waiting } from './fair-wait-queue';
@@ -50,7 +49,13 @@ export interface TaskOutcome {
 }
 
 /**
- * Stores a task's terminal outcome (guarded by `from` and its attempts) and lets the task go:
- * `OutcomeHandler.finish`, which other parts reach through this type.
+ * The transitions that end a task held here: its attempt (or vote) succeeded or failed, or no Ki
+ * of the cluster could ever run it (the task never left the queue).
  */
-export type FinishTask = (t: HeldTask, status: 'succeeded' | 'failed', outcome: TaskOutcome, from: TaskStatus[], times?: AttemptTimes) => Promise<void>;
+export type FinishTransitionName = 'succeed' | 'fail' | 'failUnplaceable';
+
+/**
+ * Stores a task's terminal outcome (by transition `name`, guarded by its attempts) and lets the
+ * task go: `OutcomeHandler.finish`, which other parts reach through this type.
+ */
+export type FinishTask = (t: HeldTask, name: FinishTransitionName, outcome: TaskOutcome, times?: AttemptTimes) => Promise<void>;

@@ -3,14 +3,13 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ResultItem, TaskErrorData } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
-import { backoffMs } from '../store/db';
-import type { TaskStatus } from '../store/task-record';
 import type { AppliedTransition, Transition } from '../store/task-repository';
+import { attemptRetryPolicy, errorCodeLabel, hasAttemptLeft, nextDelayMs, shouldRetry, TRANSITIONS } from '../task';
 import type { MessageBus } from '../transport';
 import type { DispatchRecorder } from './dispatch-recorder';
 import { DB_RETRY_MS } from './dispatch-recorder';
 import type { EventBatcher } from './event-batcher';
-import type { AttemptTimes, HeldTask, TaskOutcome } from './in-flight';
+import type { AttemptTimes, FinishTransitionName, HeldTask, TaskOutcome } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import type { KiPool } from './ki-pool';
 import type { ReplicaVotes } from './replica-votes';
@@ -34,7 +33,8 @@ export type KiResult = ResultItem & { ki: string };
 
 /** What {@link OutcomeHandler} needs. */
 export interface OutcomeHandlerDeps {
-  retry: { baseMs: number; maxMs: number };
+  /** `an.retryBaseMs` and `an.retryMaxMs`: the backoff before a failed attempt runs again. */
+  retry: { retryBaseMs: number; retryMaxMs: number };
   writer: Pick<StateWriter, 'apply'>;
   held: HeldTasks;
   pool: Pick<KiPool, 'release'>;
@@ -67,10 +67,12 @@ export class OutcomeHandler {
     t.runs.delete(p.ki);
     const times = { startedAt: new Date(t.firstStartedAtMs ?? p.startedAtMs), finishedAt: new Date(p.finishedAtMs) };
     if (t.tally) return this.#onVote(t, t.tally.record(p.ki, p.ok, p.result ?? null), times);
-    if (p.ok) return this.finish(t, 'succeeded', { result: p.result ?? null, error: null }, ['dispatched', 'running'], times);
+    if (p.ok) return this.finish(t, 'succeed', { result: p.result ?? null, error: null }, times);
     const error = p.error ?? { code: 'UNKNOWN', message: 'attempt failed without an error', retryable: false };
-    if (error.retryable && t.attempts < t.spec.maxAttempts) return this.#retryLater(t, error);
-    return this.finish(t, 'failed', { result: null, error }, ['dispatched', 'running'], times);
+    // The code decides where the table knows it (a TIMEOUT is never retried, a KI_BUSY always);
+    // what the Ki said counts only for the codes the table leaves to it.
+    if (shouldRetry(error, t.attempts, t.spec.maxAttempts)) return this.#retryLater(t, error);
+    return this.finish(t, 'fail', { result: null, error }, times);
   }
 
   /** A replica's Ki is gone: a redundant task loses that vote; a single one is retried. */
@@ -81,31 +83,32 @@ export class OutcomeHandler {
     this.d.pool.release(ki, run.reservation);
     t.runs.delete(ki);
     if (t.tally) return this.#onVote(t, t.tally.forfeit(ki));
-    if (t.attempts < t.spec.maxAttempts) return this.#retryLater(t, error);
-    return this.finish(t, 'failed', { result: null, error }, ['dispatched', 'running']);
+    if (hasAttemptLeft(t.attempts, t.spec.maxAttempts)) return this.#retryLater(t, error);
+    return this.finish(t, 'fail', { result: null, error });
   }
 
   async #onVote(t: HeldTask, outcome: TallyOutcome, times?: AttemptTimes): Promise<void> {
     const decision = await this.d.votes.settle(t, outcome);
     if (!decision) return;
-    return this.finish(t, decision.status, decision.outcome, ['dispatched', 'running'], times);
+    return this.finish(t, decision.transition, decision.outcome, times);
   }
 
   /** Back to queued (still held here), then placed again after a jittered backoff. */
   async #retryLater(t: HeldTask, error: TaskErrorData): Promise<void> {
     const { held } = this.d;
-    this.d.metrics.tasksRetried.inc({ reason: error.code });
+    // A closed label value: whatever code a Ki reports, the metric's series stay bounded.
+    this.d.metrics.tasksRetried.inc({ reason: errorCodeLabel(error.code) });
     held.releaseRuns(t);
-    const { guard, unrecorded } = await this.d.recorder.guardOf(t, ['dispatched', 'running']);
+    const { guard, unrecorded } = await this.d.recorder.guardOf(t, 'retry');
     // An unrecorded dispatch keeps its pending message unacked until a later dispatch is recorded.
-    const applied = await this.#write({ id: t.spec.id, ...guard, to: 'queued', ki: null, outcome: { result: null, error } }, t);
+    const applied = await this.#write({ id: t.spec.id, ...guard, ki: null, outcome: { result: null, error } }, t);
     if (applied === undefined) return;
-    if (applied === REFUSED) return this.finish(t, 'failed', { result: null, error: refusedError(error) }, ['dispatched', 'running']);
+    if (applied === REFUSED) return this.finish(t, 'fail', { result: null, error: refusedError(error) });
     if (!applied) return unrecorded === undefined ? held.drop(t) : this.d.recorder.unassign(t, unrecorded);
     t.claim = undefined;
     t.firstStartedAtMs = undefined;
     held.updateInFlight();
-    const delay = backoffMs(t.attempts, this.d.retry.baseMs, this.d.retry.maxMs, 0.3);
+    const delay = nextDelayMs(attemptRetryPolicy(this.d.retry, t.spec.maxAttempts), t.attempts);
     this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: error.code, delayMs: delay }, 'attempt will be retried');
     setTimeout(() => {
       if (!held.holds(t) || this.d.isDraining()) return;
@@ -113,14 +116,16 @@ export class OutcomeHandler {
     }, delay).unref();
   }
 
-  /** Stores the outcome (retrying while the DB is away), then lets the task go. */
-  async finish(t: HeldTask, status: 'succeeded' | 'failed', outcome: TaskOutcome, from: TaskStatus[], times?: AttemptTimes): Promise<void> {
+  /** Stores the outcome by transition `name` (retrying while the DB is away), then lets the task go. */
+  async finish(t: HeldTask, name: FinishTransitionName, outcome: TaskOutcome, times?: AttemptTimes): Promise<void> {
+    const status = TRANSITIONS[name].to;
     const finishedAt = times?.finishedAt ?? new Date();
-    const { guard, unrecorded } = await this.d.recorder.guardOf(t, from);
-    const written = await this.#write({ id: t.spec.id, ...guard, to: status, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
+    const { guard, unrecorded } = await this.d.recorder.guardOf(t, name);
+    const written = await this.#write({ id: t.spec.id, ...guard, leaseMs: null, outcome, finishedAt, ...(times ? { startedAt: times.startedAt } : {}) }, t);
     if (written === undefined) return;
     if (written === REFUSED && outcome.error?.code !== RESULT_UNSTORABLE) {
-      return this.finish(t, 'failed', { result: null, error: refusedError(outcome.error) }, from, times);
+      // The same guard, as a failure: a refused success fails its attempt, any failure stays one.
+      return this.finish(t, name === 'succeed' ? 'fail' : name, { result: null, error: refusedError(outcome.error) }, times);
     }
     // Refused even as a plain failure: nothing more to try here; the lease sweep takes the task back.
     const applied = written === REFUSED ? null : written;
@@ -159,7 +164,7 @@ export class OutcomeHandler {
       } catch (err) {
         this.d.metrics.dbErrors.inc();
         if (isDataError(err)) {
-          this.d.log.error({ taskId: t.spec.id, to: transition.to, sqlstate: (err as { code?: string }).code, err: (err as Error).message }, 'the store refused this state of the task; it fails instead');
+          this.d.log.error({ taskId: t.spec.id, transition: transition.name, sqlstate: (err as { code?: string }).code, err: (err as Error).message }, 'the store refused this state of the task; it fails instead');
           return REFUSED;
         }
         this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'state not recorded; retrying');

@@ -1,11 +1,18 @@
 import type { Heartbeat } from '../cluster/membership';
 import type { Logger } from '../observability/logger';
 import type { PendingItem } from '../protocol/messages';
+import { nextDelayMs, type RetryPolicy } from '../task';
 import type { FinishTask, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import { unfitReason, type KiPool, type Placement } from './ki-pool';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The wait before a task only another group could run is handed on, by its hops so far: 100 ms,
+ * doubling to 2 s; without jitter (the delays the hand-on always had).
+ */
+const HAND_ON_DELAY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialMs: 100, factor: 2, maxMs: 2000, jitter: 0 };
 
 /** What {@link Placer} needs. */
 export interface PlacerDeps {
@@ -92,7 +99,7 @@ export class Placer {
   /** Nothing in the cluster could ever run it: fail now, saying why. */
   async #failUnplaceable(t: HeldTask, reason: string): Promise<void> {
     this.d.log.info({ taskId: t.spec.id, reason }, 'task cannot run anywhere');
-    await this.d.finish(t, 'failed', { result: null, error: { code: 'UNSATISFIABLE', message: reason, retryable: false } }, ['queued']);
+    await this.d.finish(t, 'failUnplaceable', { result: null, error: { code: 'UNSATISFIABLE', message: reason, retryable: false } });
   }
 
   /** Another group could run it: put it back for the other Ans, a little later each time. */
@@ -102,7 +109,7 @@ export class Placer {
     const original = t.delivery;
     t.delivery = undefined;
     this.d.held.delete(t.spec.id);
-    await sleep(Math.min(2000, 100 * 2 ** Math.min(5, t.hops)));
+    await sleep(nextDelayMs(HAND_ON_DELAY, t.hops + 1));
     try {
       await this.d.republish({ task: t.spec, attempts: t.attempts, hops: t.hops + 1, ...(t.trace ? { trace: t.trace } : {}) });
       original?.ack();

@@ -21,9 +21,9 @@ export interface ReplicaVotesDeps {
   wake: () => void;
 }
 
-/** How a decided vote ends its task. */
+/** How a decided vote ends its task: the transition that stores it, and what it stores. */
 export interface VoteDecision {
-  status: 'succeeded' | 'failed';
+  transition: 'succeed' | 'fail';
   outcome: TaskOutcome;
 }
 
@@ -73,9 +73,9 @@ export class ReplicaVotes {
       } else {
         void this.d.reputation.record(outcome.majority, [], MINORITY_PENALTY, QUARANTINE_AT).catch(() => undefined);
       }
-      return { status: 'succeeded', outcome: { result: outcome.result, error: null } };
+      return { transition: 'succeed', outcome: { result: outcome.result, error: null } };
     }
-    return { status: 'failed', outcome: { result: null, error: { code: 'NO_QUORUM', message: `only ${outcome.best} of ${t.spec.redundancy?.replicas} replicas agreed; ${t.spec.redundancy?.quorum} needed`, retryable: false } } };
+    return { transition: 'fail', outcome: { result: null, error: { code: 'NO_QUORUM', message: `only ${outcome.best} of ${t.spec.redundancy?.replicas} replicas agreed; ${t.spec.redundancy?.quorum} needed`, retryable: false } } };
   }
 
   /** A replica that answered after its task's vote was decided: agreeing or not moves its reputation. */

@@ -4,11 +4,19 @@ import type { Logger } from '../observability/logger';
 import type { MessageOf } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
 import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, samePopKey, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
+import { nextDelayMs, type RetryPolicy } from '../task';
 import type { ConsumerHandle, MessageBus, Received } from '../transport';
 
 /** Backoff between joins that got no answer: doubling from the base, capped, ±20 % jitter. */
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 5000;
+/**
+ * {@link RETRY_BASE_MS} doubling to {@link RETRY_MAX_MS}, ±20 %: `nextDelayMs` jitters below its
+ * ceiling only, so the ceiling is 120 % of the delay and a third of it is random (80 % to 120 %).
+ *
+ * @internal exported for tests
+ */
+export const JOIN_RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, initialMs: RETRY_BASE_MS * 1.2, factor: 2, maxMs: RETRY_MAX_MS * 1.2, jitter: 1 / 3 };
 /** The waiting line is logged at most this often. */
 const LOG_EVERY_MS = 5000;
 /** A reply may answer one of the last few joins (a slow leader answers an earlier one). */
@@ -89,7 +97,7 @@ export class Joiner {
       this.#nonces.push(nonce);
       if (this.#nonces.length > NONCES_KEPT) this.#nonces.shift();
       // Wait from before the send: the reply can arrive before the publish confirm does.
-      const admitted = this.#waitAdmitted(backoffMs(attempt));
+      const admitted = this.#waitAdmitted(nextDelayMs(JOIN_RETRY, attempt));
       await this.#sendJoin(nonce).catch((err: Error) => this.d.log.debug({ err: err.message }, 'join not sent'));
       if (await admitted) return true;
       if (this.#stopped) break;
@@ -182,9 +190,4 @@ export class Joiner {
     this.#refreshTimer = setTimeout(() => this.refreshNow(), inMs);
     this.#refreshTimer.unref();
   }
-}
-
-function backoffMs(attempt: number): number {
-  const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt - 1, 10));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { redundancySchema, requirementsSchema } from '../protocol/messages';
-import { TASK_STATUSES } from '../store/task-record';
+import { TASK_STATUSES } from '../task';
 import { badRequest } from './problem';
 
 /** A task submission as clients send it. `task_data` is accepted as an alias of `payload`. */

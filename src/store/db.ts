@@ -40,16 +40,6 @@ export function isSerializationFailure(err: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
-/**
- * Jittered exponential backoff in ms for attempt n (1-based): {@link nextDelayMs} with factor 2.
- * The defaults are the store's transaction retry ({@link TX_RETRY}).
- *
- * @deprecated Use `nextDelayMs` with a `RetryPolicy` from `task/`; kept while the An still calls it.
- */
-export function backoffMs(attempt: number, baseMs = TX_RETRY.initialMs, maxMs = TX_RETRY.maxMs, jitter = TX_RETRY.jitter): number {
-  return nextDelayMs({ maxAttempts: Number.POSITIVE_INFINITY, initialMs: baseMs, factor: 2, maxMs, jitter }, attempt);
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

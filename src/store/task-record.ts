@@ -1,9 +1,6 @@
 import type { Requirements, TaskErrorData, TaskSpec } from '../protocol/messages';
 import type { TaskStatus } from '../task';
 
-// The states live in the task core; re-exported for the An and the HTTP schemas until they import `task/`.
-export { TASK_STATUSES, TERMINAL_STATUSES, ACTIVE_STATUSES, isTerminal, type TaskStatus } from '../task';
-
 export interface TaskProgress {
   fraction: number;
   message?: string;

@@ -2,10 +2,10 @@ import type { TaskErrorData } from '../protocol/messages';
 import type { Database, Queryable } from './db';
 import type { TaskProgress, TaskRecord } from './task-record';
 import { HELD_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';
-import { compileGuard, sqlStates, type AnyTransition } from './transition-guard';
+import { compileGuard, sqlStates, type Transition } from './transition-guard';
 
-// The An imports these from here; they live with their compiler.
-export type { AnyTransition, NamedTransition, Transition } from './transition-guard';
+// The An imports it from here; it lives with its compiler.
+export type { Transition } from './transition-guard';
 
 const HELD_SQL = sqlStates(HELD_STATUSES);
 const CANCELLABLE_SQL = sqlStates(TRANSITIONS.cancel.from);
@@ -129,7 +129,7 @@ export class TaskRepository {
    * `fence`, nothing is written unless that leader still holds the lease at that term: a deposed
    * leader that wakes up late cannot act.
    */
-  async applyTransitions(list: readonly AnyTransition[], fence?: LeaderFence): Promise<AppliedTransition[]> {
+  async applyTransitions(list: readonly Transition[], fence?: LeaderFence): Promise<AppliedTransition[]> {
     if (list.length === 0) return [];
     const params: unknown[] = [];
     const rows = list.map((t) => {

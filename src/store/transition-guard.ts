@@ -24,25 +24,9 @@ interface TransitionWrite {
  * states it may leave, the state it enters and whether it counts an attempt. It applies only if
  * the task is in one of those states and at attempt `expectedAttempts`.
  */
-export interface NamedTransition extends TransitionWrite {
+export interface Transition extends TransitionWrite {
   name: TransitionName;
 }
-
-/**
- * One guarded state change spelled out by its states.
- *
- * @deprecated Use {@link NamedTransition}. Kept, unchanged, only until the An names its
- * transitions; then this shape goes and `NamedTransition` takes the name `Transition`.
- */
-export interface Transition extends TransitionWrite {
-  from: readonly TaskStatus[];
-  to: TaskStatus;
-  /** Count a new attempt (a dispatch). */
-  bumpAttempts?: boolean;
-}
-
-/** What {@link TaskRepository.applyTransitions} takes: a named transition or (deprecated) a spelled-out one. */
-export type AnyTransition = NamedTransition | Transition;
 
 /** The guard and target of a transition, as its UPDATE uses them. */
 export interface CompiledGuard {
@@ -51,14 +35,14 @@ export interface CompiledGuard {
   bump: boolean;
 }
 
-/** The guard and target of a transition: from the table for a named one, as given otherwise. */
-export function compileGuard(t: AnyTransition): CompiledGuard {
-  if ('name' in t) {
-    const rule: TransitionRule | undefined = Object.hasOwn(TRANSITIONS, t.name) ? TRANSITIONS[t.name] : undefined;
-    if (!rule) throw new UnknownTransitionError(t.name);
-    return { from: rule.from, to: rule.to, bump: rule.countsAttempt === true };
-  }
-  return { from: t.from, to: t.to, bump: t.bumpAttempts ?? false };
+/**
+ * The guard and target of a transition, from the table. Throws {@link UnknownTransitionError}
+ * for a name outside it (a caller that got past the type system).
+ */
+export function compileGuard(t: Transition): CompiledGuard {
+  const rule: TransitionRule | undefined = Object.hasOwn(TRANSITIONS, t.name) ? TRANSITIONS[t.name] : undefined;
+  if (!rule) throw new UnknownTransitionError(t.name);
+  return { from: rule.from, to: rule.to, bump: rule.countsAttempt === true };
 }
 
 /** A constant list of states as SQL text: the statements stay fixed strings, planned once. */

@@ -1,5 +1,11 @@
 import { ACTIVE_STATUSES, HELD_STATUSES, type TaskStatus } from './status';
 
+// The one-state lists the table leaves from, named like HELD_STATUSES and ACTIVE_STATUSES: no
+// entry spells its states inline, so an inline state list anywhere in src/ is a write that
+// bypasses this table (a grep finds it).
+const QUEUED = ['queued'] as const satisfies readonly TaskStatus[];
+const DISPATCHED = ['dispatched'] as const satisfies readonly TaskStatus[];
+
 /** One named state change: the states it may leave, the state it enters, whether it counts an attempt. */
 export interface TransitionRule {
   readonly from: readonly TaskStatus[];
@@ -19,13 +25,13 @@ export interface TransitionRule {
  */
 export const TRANSITIONS = {
   /** An: the task was placed on a Ki; the An holds it under a lease from now on. */
-  dispatch: { from: ['queued'], to: 'dispatched', countsAttempt: true },
+  dispatch: { from: QUEUED, to: 'dispatched', countsAttempt: true },
   /** An: the deferred dispatch record of an attempt whose Ki already reported it started. */
-  dispatchStarted: { from: ['queued'], to: 'running', countsAttempt: true },
+  dispatchStarted: { from: QUEUED, to: 'running', countsAttempt: true },
   /** An: the task's lease expired under another An; this one runs it as a new attempt. */
   takeOver: { from: HELD_STATUSES, to: 'dispatched', countsAttempt: true },
   /** An: the Ki reported the attempt started. */
-  start: { from: ['dispatched'], to: 'running' },
+  start: { from: DISPATCHED, to: 'running' },
   /** An: the attempt (or the vote of its replicas) succeeded. */
   succeed: { from: HELD_STATUSES, to: 'succeeded' },
   /** An: the attempt failed for good (not retryable, or no attempt left). */
@@ -33,13 +39,13 @@ export const TRANSITIONS = {
   /** An: the attempt failed but may be retried; the task waits for its next attempt. */
   retry: { from: HELD_STATUSES, to: 'queued' },
   /** An: a deferred dispatch and its success, stored at once. */
-  dispatchAndSucceed: { from: ['queued'], to: 'succeeded', countsAttempt: true },
+  dispatchAndSucceed: { from: QUEUED, to: 'succeeded', countsAttempt: true },
   /** An: a deferred dispatch and its failure, stored at once. */
-  dispatchAndFail: { from: ['queued'], to: 'failed', countsAttempt: true },
+  dispatchAndFail: { from: QUEUED, to: 'failed', countsAttempt: true },
   /** An: a deferred dispatch and its retryable failure, stored at once. */
-  dispatchAndRetry: { from: ['queued'], to: 'queued', countsAttempt: true },
+  dispatchAndRetry: { from: QUEUED, to: 'queued', countsAttempt: true },
   /** An: no Ki of the cluster could ever run the task. */
-  failUnplaceable: { from: ['queued'], to: 'failed' },
+  failUnplaceable: { from: QUEUED, to: 'failed' },
   /** An (shutting down): the task goes back to the queue for another An. */
   handBack: { from: ACTIVE_STATUSES, to: 'queued' },
   /** Leader: the task's An died or stopped renewing its lease, and attempts are left. */

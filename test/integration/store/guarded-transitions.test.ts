@@ -42,14 +42,14 @@ describe('task store on PostgreSQL: guarded transitions fenced by attempt', func
   it('completes a task once: a duplicate or late result changes nothing', async () => {
     const t = newTask();
     await repo.insertMany([t]);
-    const dispatched = await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true, an: 'an1', ki: 'ki1', leaseMs: 5000 }]);
+    const dispatched = await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0, an: 'an1', ki: 'ki1', leaseMs: 5000 }]);
     assert.deepEqual(dispatched.map((r) => [r.status, r.attempts]), [['dispatched', 1]]);
-    assert.equal((await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true }])).length, 0, 'a duplicate pending message cannot dispatch again');
+    assert.equal((await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0 }])).length, 0, 'a duplicate pending message cannot dispatch again');
 
-    const done = { id: t.id, from: ['dispatched', 'running'] as const, to: 'succeeded' as const, expectedAttempts: 1, outcome: { result: 42, error: null }, finishedAt: new Date(), leaseMs: null };
-    assert.equal((await repo.applyTransitions([{ ...done, from: [...done.from] }])).length, 1);
-    assert.equal((await repo.applyTransitions([{ ...done, from: [...done.from], outcome: { result: 43, error: null } }])).length, 0, 'a duplicate result is refused');
-    const late = await repo.applyTransitions([{ ...done, from: [...done.from], expectedAttempts: 0 }]);
+    const done = { id: t.id, name: 'succeed' as const, expectedAttempts: 1, outcome: { result: 42, error: null }, finishedAt: new Date(), leaseMs: null };
+    assert.equal((await repo.applyTransitions([done])).length, 1);
+    assert.equal((await repo.applyTransitions([{ ...done, outcome: { result: 43, error: null } }])).length, 0, 'a duplicate result is refused');
+    const late = await repo.applyTransitions([{ ...done, expectedAttempts: 0 }]);
     assert.equal(late.length, 0, 'a result of an older attempt is refused');
     const row = await repo.get(t.id);
     assert.equal(row?.status, 'succeeded');
@@ -60,30 +60,30 @@ describe('task store on PostgreSQL: guarded transitions fenced by attempt', func
   it('refuses a result from a Ki whose attempt was requeued and taken over', async () => {
     const t = newTask();
     await repo.insertMany([t]);
-    await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true, ki: 'ki-dead' }]);
-    await repo.applyTransitions([{ id: t.id, from: ['dispatched', 'running'], to: 'dispatched', expectedAttempts: 1, bumpAttempts: true, ki: 'ki-new' }]);
-    const stale = await repo.applyTransitions([{ id: t.id, from: ['dispatched', 'running'], to: 'failed', expectedAttempts: 1, outcome: { result: null, error: { code: 'X', message: 'late', retryable: false } } }]);
+    await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0, ki: 'ki-dead' }]);
+    await repo.applyTransitions([{ id: t.id, name: 'takeOver', expectedAttempts: 1, ki: 'ki-new' }]);
+    const stale = await repo.applyTransitions([{ id: t.id, name: 'fail', expectedAttempts: 1, outcome: { result: null, error: { code: 'X', message: 'late', retryable: false } } }]);
     assert.equal(stale.length, 0);
-    const fresh = await repo.applyTransitions([{ id: t.id, from: ['dispatched', 'running'], to: 'succeeded', expectedAttempts: 2, outcome: { result: 'ok', error: null } }]);
+    const fresh = await repo.applyTransitions([{ id: t.id, name: 'succeed', expectedAttempts: 2, outcome: { result: 'ok', error: null } }]);
     assert.deepEqual(fresh.map((r) => r.attempts), [2]);
   });
 
   it('applies many transitions in one statement and reports which held', async () => {
     const tasks = Array.from({ length: 50 }, () => newTask());
     await repo.insertMany(tasks);
-    const applied = await repo.applyTransitions(tasks.map((t, i) => ({ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: i % 2 === 0 ? 0 : 7, bumpAttempts: true })));
+    const applied = await repo.applyTransitions(tasks.map((t, i) => ({ id: t.id, name: 'dispatch', expectedAttempts: i % 2 === 0 ? 0 : 7 })));
     assert.equal(applied.length, 25);
   });
 
   it('cancels only unfinished tasks and reports the state before', async () => {
     const t = newTask();
     await repo.insertMany([t]);
-    await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true, ki: 'ki9' }]);
+    await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0, ki: 'ki9' }]);
     const out = await repo.cancel(t.id, 'stop');
     assert.equal(out?.before.status, 'dispatched');
     assert.equal(out?.after.status, 'cancelled');
     assert.equal(await repo.cancel(t.id, 'again'), undefined);
-    const finish = await repo.applyTransitions([{ id: t.id, from: ['dispatched', 'running'], to: 'succeeded', expectedAttempts: 1, outcome: { result: 1, error: null } }]);
+    const finish = await repo.applyTransitions([{ id: t.id, name: 'succeed', expectedAttempts: 1, outcome: { result: 1, error: null } }]);
     assert.equal(finish.length, 0, 'a cancelled task cannot succeed afterwards');
   });
 

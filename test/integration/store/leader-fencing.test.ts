@@ -40,9 +40,9 @@ describe('leader lease and term fencing on PostgreSQL', function () {
     const now = new Date();
     const id = randomUUID();
     await repo.insertMany([{ id, type: 'echo', payload: null, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, redundancy: null, attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'o', an: null, ki: null, traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null }]);
-    const stale = await repo.applyTransitions([{ id, from: ['queued'], to: 'failed', expectedAttempts: 0 }], fenceA);
+    const stale = await repo.applyTransitions([{ id, name: 'failUnplaceable', expectedAttempts: 0 }], fenceA);
     assert.equal(stale.length, 0, 'the stale term is refused by the store');
-    const fresh = await repo.applyTransitions([{ id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true }], b.fence()!);
+    const fresh = await repo.applyTransitions([{ id, name: 'dispatch', expectedAttempts: 0 }], b.fence()!);
     assert.equal(fresh.length, 1, 'the current leader writes');
     await a.tick();
     assert.equal(a.isLeader(), false, 'the old leader steps down when it sees the lease gone');

@@ -15,7 +15,8 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
   let pool: KiPool;
   let repo: TaskRepository;
   let commands: ReturnType<typeof fakeCommands>;
-  let finished: HeldTask[];
+  let finished: { t: HeldTask; transition: string; code: string | undefined }[];
+  let metrics: ReturnType<typeof heldOnPool>['metrics'];
   let recorder: DispatchRecorder;
 
   // One store for all: each test has its own tasks.
@@ -30,8 +31,8 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
     ({ held, pool } = heldOnPool([kiHeartbeat('ki-1')]));
     commands = fakeCommands();
     finished = [];
-    const finish: FinishTask = (t) => { finished.push(t); return Promise.resolve(); };
-    const { metrics } = heldOnPool();
+    const finish: FinishTask = (t, transition, outcome) => { finished.push({ t, transition, code: outcome.error?.code }); return Promise.resolve(); };
+    ({ metrics } = heldOnPool());
     recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
   });
 
@@ -70,7 +71,7 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
   it('drops, without assigning, a task whose row is no longer queued (finished meanwhile)', async () => {
     const t = await placed({ recordFirst: true });
     const delivery = t.delivery;
-    await repo.applyTransitions([{ id: t.spec.id, from: ['queued'], to: 'succeeded', expectedAttempts: 0, outcome: { result: 1, error: null } }]);
+    await repo.applyTransitions([{ id: t.spec.id, name: 'dispatchAndSucceed', expectedAttempts: 0, outcome: { result: 1, error: null } }]);
     await recorder.dispatch(t);
     assert.equal(commands.assigned.length, 0);
     assert.equal(held.holds(t), false);
@@ -81,7 +82,7 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
   it('unassigns an unrecorded dispatch whose guard failed: the run is cancelled and the task waits to be recorded first', async () => {
     const t = await placed();
     await recorder.dispatch(t);
-    await repo.applyTransitions([{ id: t.spec.id, from: ['queued'], to: 'cancelled', expectedAttempts: 0 }]);
+    await repo.applyTransitions([{ id: t.spec.id, name: 'cancel', expectedAttempts: 0 }]);
     await until(() => commands.cancelled, (c) => c.length > 0, 'the run cancelled');
     assert.deepEqual(commands.cancelled, [{ taskId: t.spec.id, ki: 'ki-1', reason: 'dispatch not recorded' }]);
     assert.equal(t.attempts, 0);
@@ -93,11 +94,42 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
   it('guards an outcome of an unrecorded dispatch by the queued row, so that one write records both', async () => {
     const t = await placed();
     await recorder.dispatch(t);
-    const { guard, unrecorded } = await recorder.guardOf(t, ['dispatched', 'running']);
-    assert.deepEqual(guard, { from: ['queued'], expectedAttempts: 0, bumpAttempts: true, an: 'an-1', ki: 'ki-1' });
+    const { guard, unrecorded } = await recorder.guardOf(t, 'succeed');
+    assert.deepEqual(guard, { name: 'dispatchAndSucceed', expectedAttempts: 0, an: 'an-1', ki: 'ki-1' });
     assert.equal(unrecorded, 0);
     const recorded = await placed({ recordFirst: true });
     await recorder.dispatch(recorded);
-    assert.deepEqual(await recorder.guardOf(recorded, ['dispatched', 'running']), { guard: { from: ['dispatched', 'running'], expectedAttempts: 1 } });
+    assert.deepEqual(await recorder.guardOf(recorded, 'succeed'), { guard: { name: 'succeed', expectedAttempts: 1 } });
+  });
+
+  it('names the combined transition of each outcome of an unrecorded dispatch', async () => {
+    for (const [outcome, combined] of [['succeed', 'dispatchAndSucceed'], ['fail', 'dispatchAndFail'], ['retry', 'dispatchAndRetry']] as const) {
+      const t = await placed();
+      await recorder.dispatch(t);
+      assert.equal((await recorder.guardOf(t, outcome)).guard.name, combined);
+      held.releaseRuns(t); // its slot, for the next one
+    }
+  });
+
+  it('takes over, as a new attempt, a task whose lease ran out under another An', async () => {
+    const t = await placed({ recordFirst: true });
+    // Another An dispatched it and stopped renewing: its lease is already over.
+    await repo.applyTransitions([{ id: t.spec.id, name: 'dispatch', expectedAttempts: 0, an: 'an-dead', ki: 'ki-9', leaseMs: -1000 }]);
+    await recorder.dispatch(t);
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, attempts: row?.attempts, an: row?.an, ki: row?.ki }, { status: 'dispatched', attempts: 2, an: 'an-1', ki: 'ki-1' });
+    assert.deepEqual(commands.assigned, [{ taskId: t.spec.id, attempt: 2, kis: ['ki-1'] }]);
+    const takeovers = (await metrics.tasksRetried.get()).values.find((v) => v.labels['reason'] === 'takeover')?.value;
+    assert.equal(takeovers, 1);
+  });
+
+  it('fails, rather than takes over, a task whose lease ran out with its attempts used up', async () => {
+    const t = await placed({ recordFirst: true, spec: { ...heldTask().spec, maxAttempts: 1 } });
+    await repo.applyTransitions([{ id: t.spec.id, name: 'dispatch', expectedAttempts: 0, an: 'an-dead', ki: 'ki-9', leaseMs: -1000 }]);
+    await recorder.dispatch(t);
+    assert.deepEqual(finished.map((f) => [f.t, f.transition, f.code]), [[t, 'fail', 'ATTEMPTS_EXHAUSTED']]);
+    assert.equal(t.attempts, 1);
+    assert.equal(commands.assigned.length, 0);
+    assert.equal(pool.free, 2, 'its slot given back');
   });
 });

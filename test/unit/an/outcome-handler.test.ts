@@ -6,6 +6,7 @@ import type { KiPool } from '../../../src/an/ki-pool';
 import { OutcomeHandler } from '../../../src/an/outcome-handler';
 import { ReplicaVotes } from '../../../src/an/replica-votes';
 import { silentLogger } from '../../../src/observability/logger';
+import type { Metrics } from '../../../src/observability/metrics';
 import type { TaskEvent } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import type { TaskRepository } from '../../../src/store/task-repository';
@@ -23,6 +24,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   let outcomes: OutcomeHandler;
   let events: TaskEvent[];
   let sent: { type: string; payload: unknown }[];
+  let metrics: Metrics;
 
   // One store for all: each test has its own tasks.
   before(async () => {
@@ -34,7 +36,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
 
   beforeEach(() => {
     ({ held, pool, wakes } = heldOnPool([kiHeartbeat('ki-1'), kiHeartbeat('ki-2')]));
-    const { metrics } = heldOnPool();
+    ({ metrics } = heldOnPool());
     const commands = fakeCommands();
     events = [];
     sent = [];
@@ -43,7 +45,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
     const votes = new ReplicaVotes({ pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), wake: () => undefined });
     outcomes = new OutcomeHandler({
-      retry: { baseMs: 10, maxMs: 20 }, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
+      retry: { retryBaseMs: 10, retryMaxMs: 20 }, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
       bus, names: topologyNames('unit'), metrics, log: silentLogger(), isDraining: () => false,
     });
   });
@@ -91,6 +93,36 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     await until(() => held.waiting.size, (n) => n === 1, 'the task waiting again');
     assert.ok(wakes.n > before);
     assert.equal(pool.free, 4);
+  });
+
+  it('does not retry a TIMEOUT, even when the Ki reports it retryable: the code decides', async () => {
+    const t = await dispatched();
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'TIMEOUT', message: 'ran past 60000 ms', retryable: true } }));
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, code: row?.error?.code, attempts: row?.attempts }, { status: 'failed', code: 'TIMEOUT', attempts: 1 });
+    assert.equal(held.holds(t), false);
+  });
+
+  it('retries a KI_BUSY, even when the Ki reports it not retryable', async () => {
+    const t = await dispatched();
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'KI_BUSY', message: 'no free slot', retryable: false } }));
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, code: row?.error?.code }, { status: 'queued', code: 'KI_BUSY' });
+    assert.ok(held.holds(t), 'still held here, to be placed again');
+  });
+
+  it('still fails a retryable code once its attempts are used up', async () => {
+    const t = await dispatched({ spec: spec({ maxAttempts: 1 }) });
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'KI_BUSY', message: 'no free slot', retryable: true } }));
+    assert.equal((await repo.get(t.spec.id))?.status, 'failed');
+  });
+
+  it('labels a retry by a closed code: a code a Ki made up counts as EXECUTOR_ERROR', async () => {
+    const t = await dispatched();
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'MY_OWN_CODE', message: 'boom', retryable: true } }));
+    assert.equal((await repo.get(t.spec.id))?.status, 'queued', 'retried: the table leaves EXECUTOR_ERROR to the reporter');
+    const reasons = (await metrics.tasksRetried.get()).values.filter((v) => v.value > 0).map((v) => v.labels['reason']);
+    assert.deepEqual(reasons, ['EXECUTOR_ERROR']);
   });
 
   it('fails a task whose Ki is lost on its last attempt, and leaves a note in the dead-letter queue', async () => {

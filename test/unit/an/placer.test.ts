@@ -11,9 +11,9 @@ import { fakeDelivery, heldOnPool, heldTask, kiHeartbeat, spec } from './parts-f
 function placerOver(kis: Heartbeat[], clusterKis: Heartbeat[] = kis, draining = false) {
   const { pool, held } = heldOnPool(kis);
   const dispatched: HeldTask[] = [];
-  const failed: { t: HeldTask; code: string | undefined; message: string | undefined; from: string[] }[] = [];
+  const failed: { t: HeldTask; code: string | undefined; message: string | undefined; transition: string }[] = [];
   const republished: PendingItem[] = [];
-  const finish: FinishTask = (t, _status, outcome, from) => { failed.push({ t, code: outcome.error?.code, message: outcome.error?.message, from }); return Promise.resolve(); };
+  const finish: FinishTask = (t, transition, outcome) => { failed.push({ t, code: outcome.error?.code, message: outcome.error?.message, transition }); return Promise.resolve(); };
   const placer = new Placer({
     held, pool, clusterKis: () => clusterKis, isDraining: () => draining, onWaitingShrunk: () => undefined,
     dispatch: (t) => { dispatched.push(t); return Promise.resolve(); }, finish,
@@ -52,7 +52,7 @@ describe('Placer: which waiting task goes to which Ki', () => {
     assert.equal(failed[0]!.t, t);
     assert.equal(failed[0]!.code, 'UNSATISFIABLE');
     assert.match(failed[0]!.message!, /no Ki runs task type "nobody-runs-this"/);
-    assert.deepEqual(failed[0]!.from, ['queued']);
+    assert.equal(failed[0]!.transition, 'failUnplaceable');
     assert.equal(held.waiting.size, 0);
   });
 

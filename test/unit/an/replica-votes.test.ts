@@ -41,7 +41,7 @@ describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () 
     t.tally!.record('ki-1', true, { a: 1, b: 2 });
     t.runs.delete('ki-2');
     const decision = await votes.settle(t, t.tally!.record('ki-2', true, { b: 2, a: 1 }));
-    assert.deepEqual(decision, { status: 'succeeded', outcome: { result: { a: 1, b: 2 }, error: null } });
+    assert.deepEqual(decision, { transition: 'succeed', outcome: { result: { a: 1, b: 2 }, error: null } });
     assert.equal(t.runs.size, 0);
     assert.equal(votes.verifyingCount, 1, 'ki-3 is still checked');
     assert.equal(pool.free, 0, 'its slot stays reserved until it answers');
@@ -61,7 +61,7 @@ describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () 
     t.runs.delete('ki-2');
     t.tally!.record('ki-2', true, 2);
     const decision = await votes.settle(t, t.tally!.forfeit('ki-3'));
-    assert.equal(decision?.status, 'failed');
+    assert.equal(decision?.transition, 'fail');
     assert.equal(decision?.outcome.error?.code, 'NO_QUORUM');
     assert.deepEqual(commands.cancelled.map((c) => [c.ki, c.reason]), [['ki-3', 'vote decided']]);
   });
@@ -71,7 +71,7 @@ describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () 
     for (const [ki, result] of [['ki-3', 'lie'], ['ki-1', 'truth'], ['ki-2', 'truth']] as const) {
       t.runs.delete(ki);
       const decision = await votes.settle(t, t.tally!.record(ki, true, result));
-      if (ki === 'ki-2') assert.equal(decision?.status, 'succeeded');
+      if (ki === 'ki-2') assert.equal(decision?.transition, 'succeed');
     }
     assert.equal(pool.capacity, 2, 'ki-3 no longer counts');
   });

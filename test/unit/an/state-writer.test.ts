@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { StateWriter } from '../../../src/an/state-writer';
 import type { AppliedTransition, TaskRepository, Transition } from '../../../src/store/task-repository';
+import { TRANSITIONS } from '../../../src/task';
 
 /** A repository whose UPDATE fails as PostgreSQL's does when any row of the batch holds U+0000 in jsonb. */
 function repoRefusingNul(batches: string[][]): TaskRepository {
@@ -10,12 +11,12 @@ function repoRefusingNul(batches: string[][]): TaskRepository {
       if (list.some((t) => JSON.stringify(t.outcome ?? null).includes('\\u0000'))) {
         throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' });
       }
-      return list.map((t) => ({ id: t.id, attempts: t.expectedAttempts, status: t.to }));
+      return list.map((t) => ({ id: t.id, attempts: t.expectedAttempts, status: TRANSITIONS[t.name].to }));
     },
   } as unknown as TaskRepository;
 }
 
-const transition = (id: string, result: unknown): Transition => ({ id, from: ['running'], to: 'succeeded', expectedAttempts: 1, outcome: { result, error: null } });
+const transition = (id: string, result: unknown): Transition => ({ id, name: 'succeed', expectedAttempts: 1, outcome: { result, error: null } });
 
 describe('StateWriter: a row the store refuses does not take its batch down', () => {
   it('writes the good rows of a batch and fails only the refused one, with its data error', async () => {

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
-import fc from 'fast-check';
-import { backoffMs, isSerializationFailure, runTransaction, type Queryable, type QueryResult } from '../../../src/store/db';
+import { isSerializationFailure, runTransaction, type Queryable, type QueryResult } from '../../../src/store/db';
 
 /** An error as pg raises it: a message and a SQLSTATE in `code`. */
 const sqlError = (code: string, message = `sqlstate ${code}`) => Object.assign(new Error(message), { code });
@@ -142,36 +141,5 @@ describe('isSerializationFailure', () => {
     assert.equal(isSerializationFailure(new Error('40001')), false);
     assert.equal(isSerializationFailure(undefined), false);
     assert.equal(isSerializationFailure(null), false);
-  });
-});
-
-describe('backoffMs', () => {
-  it('stays between half and all of the capped exponential delay with the default jitter', () => {
-    for (let attempt = 1; attempt <= 20; attempt++) {
-      const exp = Math.min(2000, 20 * 2 ** (attempt - 1));
-      for (let i = 0; i < 50; i++) {
-        const d = backoffMs(attempt);
-        assert.ok(d >= Math.floor(exp / 2) && d <= exp, `attempt ${attempt}: ${d} outside [${exp / 2}, ${exp}]`);
-      }
-    }
-  });
-
-  it('never exceeds the cap and never goes negative, for any base, cap and jitter (property)', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 60_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, base, max, jitter) => {
-        const d = backoffMs(attempt, base, max, jitter);
-        const exp = Math.min(max, base * 2 ** (attempt - 1));
-        assert.ok(Number.isInteger(d));
-        assert.ok(d >= 0 && d <= Math.ceil(exp), `${d} > ${exp}`);
-        assert.ok(d >= Math.floor(exp * (1 - jitter)), `${d} < ${exp * (1 - jitter)}`);
-      }),
-    );
-  });
-
-  it('grows with the attempt number until it reaches the cap', () => {
-    assert.equal(backoffMs(1, 20, 2000, 0), 20);
-    assert.equal(backoffMs(2, 20, 2000, 0), 40);
-    assert.equal(backoffMs(5, 20, 2000, 0), 320);
-    assert.equal(backoffMs(30, 20, 2000, 0), 2000);
   });
 });

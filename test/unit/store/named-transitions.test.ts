@@ -70,12 +70,12 @@ describe('TaskRepository: named transitions compile into their guarded UPDATE', 
     assert.equal((await repo.get(t.id))?.result, 1);
   });
 
-  it('mixes named and spelled-out transitions in one statement', async () => {
+  it('applies different transitions in one statement', async () => {
     const a = await taskIn('queued');
     const b = await taskIn('dispatched');
     const applied = await repo.applyTransitions([
       { id: a.id, name: 'dispatch', expectedAttempts: 2, an: 'an1', ki: 'ki1', leaseMs: 5000 },
-      { id: b.id, from: ['dispatched'], to: 'running', expectedAttempts: 2 },
+      { id: b.id, name: 'start', expectedAttempts: 2 },
     ]);
     assert.deepEqual(applied.sort((x, y) => (x.status < y.status ? -1 : 1)), [{ id: a.id, attempts: 3, status: 'dispatched' }, { id: b.id, attempts: 2, status: 'running' }]);
     assert.equal((await repo.get(a.id))?.ki, 'ki1');
@@ -88,8 +88,8 @@ describe('TaskRepository: named transitions compile into their guarded UPDATE', 
     assert.equal((await repo.get(t.id))?.status, 'queued');
   });
 
-  it('compiles a spelled-out transition as given (kept until the An names its transitions)', () => {
-    assert.deepEqual(compileGuard({ id: 'x', from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true }), { from: ['queued'], to: 'dispatched', bump: true });
+  it('compiles a transition from its entry in the table', () => {
+    assert.deepEqual(compileGuard({ id: 'x', name: 'dispatch', expectedAttempts: 0 }), { from: ['queued'], to: 'dispatched', bump: true });
     assert.deepEqual(compileGuard({ id: 'x', name: 'handBack', expectedAttempts: 0 }), { from: ['queued', 'dispatched', 'running'], to: 'queued', bump: false });
   });
 

@@ -211,19 +211,19 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
     it('applies guarded transitions once: a duplicate or an older attempt changes nothing', async () => {
       const t = newTask();
       await repo.insertMany([t]);
-      const dispatched = await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true, an: 'an1', ki: 'ki1', leaseMs: 5000, clearPublished: true }]);
+      const dispatched = await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0, an: 'an1', ki: 'ki1', leaseMs: 5000, clearPublished: true }]);
       assert.deepEqual(dispatched, [{ id: t.id, attempts: 1, status: 'dispatched' }]);
-      assert.deepEqual(await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true }]), [], 'duplicate dispatch refused');
+      assert.deepEqual(await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0 }]), [], 'duplicate dispatch refused');
       const running = await repo.get(t.id);
       assert.ok(running?.leaseExpiresAt && running.leaseExpiresAt.getTime() > Date.now(), 'lease set');
       assert.equal(running?.an, 'an1');
 
       const startedAt = new Date();
-      await repo.applyTransitions([{ id: t.id, from: ['dispatched'], to: 'running', expectedAttempts: 1, startedAt }]);
+      await repo.applyTransitions([{ id: t.id, name: 'start', expectedAttempts: 1, startedAt }]);
       const finishedAt = new Date();
-      const done = await repo.applyTransitions([{ id: t.id, from: ['dispatched', 'running'], to: 'succeeded', expectedAttempts: 1, outcome: { result: { ok: [1] }, error: null }, finishedAt, leaseMs: null }]);
+      const done = await repo.applyTransitions([{ id: t.id, name: 'succeed', expectedAttempts: 1, outcome: { result: { ok: [1] }, error: null }, finishedAt, leaseMs: null }]);
       assert.equal(done.length, 1);
-      assert.equal((await repo.applyTransitions([{ id: t.id, from: ['dispatched', 'running'], to: 'failed', expectedAttempts: 0, outcome: { result: null, error: { code: 'X', message: 'late', retryable: false } } }])).length, 0, 'an older attempt is refused');
+      assert.equal((await repo.applyTransitions([{ id: t.id, name: 'fail', expectedAttempts: 0, outcome: { result: null, error: { code: 'X', message: 'late', retryable: false } } }])).length, 0, 'an older attempt is refused');
       const row = await repo.get(t.id);
       assert.equal(row?.status, 'succeeded');
       assert.deepEqual(row?.result, { ok: [1] });
@@ -237,7 +237,7 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
     it('applies many transitions in one statement and reports which held', async () => {
       const tasks = Array.from({ length: 40 }, () => newTask());
       await repo.insertMany(tasks);
-      const applied = await repo.applyTransitions(tasks.map((t, i) => ({ id: t.id, from: ['queued'], to: 'dispatched', expectedAttempts: i % 2 === 0 ? 0 : 7, bumpAttempts: true })));
+      const applied = await repo.applyTransitions(tasks.map((t, i) => ({ id: t.id, name: 'dispatch', expectedAttempts: i % 2 === 0 ? 0 : 7 })));
       assert.equal(applied.length, 20);
     });
 
@@ -249,7 +249,8 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, term = excluded.term, expires_at = excluded.expires_at`,
         ['leader-1', 4, 60_000],
       );
-      const requeue = { id: t.id, from: ['queued' as const], to: 'queued' as const, expectedAttempts: 0, bumpAttempts: true };
+      await repo.applyTransitions([{ id: t.id, name: 'dispatch', expectedAttempts: 0 }]);
+      const requeue = { id: t.id, name: 'requeueLost' as const, expectedAttempts: 1 };
       assert.equal((await repo.applyTransitions([requeue], { holder: 'leader-1', term: 3 })).length, 0, 'a stale term is refused');
       assert.equal((await repo.applyTransitions([requeue], { holder: 'someone-else', term: 4 })).length, 0, 'another holder is refused');
       assert.equal((await repo.applyTransitions([requeue], { holder: 'leader-1', term: 4 })).length, 1);
@@ -274,8 +275,8 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
       const other = newTask();
       await repo.insertMany([t, other]);
       await repo.applyTransitions([
-        { id: t.id, from: ['queued'], to: 'running', expectedAttempts: 0, bumpAttempts: true, an: 'an-lease', leaseMs: -1000 },
-        { id: other.id, from: ['queued'], to: 'running', expectedAttempts: 0, bumpAttempts: true, an: 'an-other', leaseMs: -1000 },
+        { id: t.id, name: 'dispatchStarted', expectedAttempts: 0, an: 'an-lease', leaseMs: -1000 },
+        { id: other.id, name: 'dispatchStarted', expectedAttempts: 0, an: 'an-other', leaseMs: -1000 },
       ]);
       const expired = (await repo.findExpiredLeases(1000)).map((x) => x.id);
       assert.ok(expired.includes(t.id) && expired.includes(other.id));
@@ -291,7 +292,7 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
       const t = newTask();
       const moved = newTask();
       await repo.insertMany([t, moved]);
-      await repo.applyTransitions([{ id: moved.id, from: ['queued'], to: 'dispatched', expectedAttempts: 0, bumpAttempts: true }]);
+      await repo.applyTransitions([{ id: moved.id, name: 'dispatch', expectedAttempts: 0 }]);
       assert.equal((await repo.setPriority(t.id, 9))?.priority, 9);
       assert.equal(await repo.setPriority(moved.id, 9), undefined);
     });
@@ -299,7 +300,7 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
     it('cancels an unfinished task once and reports its status before', async () => {
       const t = newTask();
       await repo.insertMany([t]);
-      await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'running', expectedAttempts: 0, bumpAttempts: true, leaseMs: 5000 }]);
+      await repo.applyTransitions([{ id: t.id, name: 'dispatchStarted', expectedAttempts: 0, leaseMs: 5000 }]);
       const out = await repo.cancel(t.id, 'by test');
       assert.equal(out?.before.status, 'running');
       assert.equal(out?.after.status, 'cancelled');
@@ -313,7 +314,7 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
     it('saves progress of the current attempt only', async () => {
       const t = newTask();
       await repo.insertMany([t]);
-      await repo.applyTransitions([{ id: t.id, from: ['queued'], to: 'running', expectedAttempts: 0, bumpAttempts: true }]);
+      await repo.applyTransitions([{ id: t.id, name: 'dispatchStarted', expectedAttempts: 0 }]);
       await repo.saveProgress([{ id: t.id, attempts: 1, progress: { fraction: 0.5, message: 'half', atMs: 123 } }]);
       await repo.saveProgress([{ id: t.id, attempts: 0, progress: { fraction: 0.9, atMs: 124 } }]);
       assert.deepEqual((await repo.get(t.id))?.progress, { fraction: 0.5, message: 'half', atMs: 123 });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { backoffMs } from '../../../src/store/db';
+import fc from 'fast-check';
 import { attemptRetryPolicy, hasAttemptLeft, nextDelayMs, RESULT_REPORT_RETRY, shouldRetry, TX_RETRY, type RetryPolicy } from '../../../src/task';
 
 const policy: RetryPolicy = { maxAttempts: 5, initialMs: 100, factor: 2, maxMs: 1000, jitter: 0.3 };
@@ -31,15 +31,35 @@ describe('retry policy: one backoff formula for every retry', () => {
     assert.equal(nextDelayMs({ ...policy, jitter: -1 }, 1, bottom), 100);
   });
 
-  it('keeps backoffMs (the An and the store call it) on the same formula, with the transaction retry as defaults', () => {
-    for (let n = 1; n <= 10; n++) {
-      const d = backoffMs(n);
-      const ceiling = Math.min(TX_RETRY.maxMs, TX_RETRY.initialMs * 2 ** (n - 1));
-      assert.ok(d >= Math.round(ceiling * (1 - TX_RETRY.jitter)) && d <= ceiling, `${n}: ${d}`);
-      const an = backoffMs(n, 200, 30_000, 0.3);
-      const anCeiling = Math.min(30_000, 200 * 2 ** (n - 1));
-      assert.ok(an >= Math.round(anCeiling * 0.7) && an <= anCeiling, `${n}: ${an}`);
+  it('waits, in the store\'s transaction retry, between half and all of 20 ms doubling to 2 s', () => {
+    for (let n = 1; n <= 20; n++) {
+      const ceiling = Math.min(2000, 20 * 2 ** (n - 1));
+      for (let i = 0; i < 20; i++) {
+        const d = nextDelayMs({ ...TX_RETRY, maxAttempts: 5 }, n);
+        assert.ok(d >= Math.floor(ceiling / 2) && d <= ceiling, `${n}: ${d}`);
+      }
     }
+  });
+
+  it('waits, in the An\'s attempt retry, between 70 % and all of an.retryBaseMs doubling to an.retryMaxMs', () => {
+    const an = attemptRetryPolicy({ retryBaseMs: 200, retryMaxMs: 30_000 }, 3);
+    for (let n = 1; n <= 10; n++) {
+      const d = nextDelayMs(an, n);
+      const ceiling = Math.min(30_000, 200 * 2 ** (n - 1));
+      assert.ok(d >= Math.round(ceiling * 0.7) && d <= ceiling, `${n}: ${d}`);
+    }
+  });
+
+  it('never exceeds the cap nor goes negative, and keeps within the jitter, for any base, cap and jitter (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 60_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, base, max, jitter) => {
+        const d = nextDelayMs({ maxAttempts: Number.POSITIVE_INFINITY, initialMs: base, factor: 2, maxMs: max, jitter }, attempt);
+        const ceiling = Math.min(max, base * 2 ** (attempt - 1));
+        assert.ok(Number.isInteger(d));
+        assert.ok(d >= 0 && d <= Math.ceil(ceiling), `${d} > ${ceiling}`);
+        assert.ok(d >= Math.floor(ceiling * (1 - jitter)), `${d} < ${ceiling * (1 - jitter)}`);
+      }),
+    );
   });
 
   it('builds the An attempt retry from an.retryBaseMs and an.retryMaxMs', () => {
