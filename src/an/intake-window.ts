@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/schema';
-import { PENDING_TASKS_PER_MESSAGE, type MessageOf, type PendingItem } from '../protocol/messages';
+import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol/messages';
+import type { CarriedBy } from '../protocol/queues';
 import type { TopologyNames } from '../protocol/names';
 import type { ConsumerHandle, Delivery, MessageBus, Received } from '../transport';
 import type { HeldTask } from './in-flight';
@@ -107,8 +108,8 @@ export class IntakeWindow {
     return Math.min(windowTasks, Math.max(this.d.pool.capacity, Math.ceil(windowTasks / perMessage)));
   }
 
-  #onPending({ msg, delivery }: Received): void {
-    const { items } = msg.payload as MessageOf<'task.pending'>;
+  #onPending({ msg, delivery }: Received<CarriedBy<'pending'>>): void {
+    const { items } = msg.payload;
     this.#tasksPerMessage += (items.length - this.#tasksPerMessage) * 0.1;
     const parts = splitDelivery(delivery, items, (item) => republishPending(this.d.bus, this.d.names, item));
     // A pending message sits in a queue, so an old copy opens: put back by a broker user, it would

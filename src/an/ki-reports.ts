@@ -1,7 +1,7 @@
 import { isDataError } from '../errors';
 import { ATTR, SPAN, withSpan } from '../observability';
 import type { Metrics } from '../observability/metrics';
-import type { MessageOf } from '../protocol/messages';
+import type { CarriedBy } from '../protocol';
 import { requireSender } from '../security/sender-binding';
 import { GroupCommitter } from '../store/group-commit';
 import type { TaskProgress } from '../store/task-record';
@@ -50,13 +50,13 @@ export class KiReports {
    * before the ack so that a refusal is dead-lettered and counted (reason `sender`). Otherwise one
    * Ki could finish any task with any result, or outvote honest replicas alone.
    */
-  onInbox({ msg, delivery }: Received): void {
-    if (msg.type === 'task.started' || msg.type === 'task.result') requireSender(msg, (msg.payload as MessageOf<'task.started' | 'task.result'>).ki, 'ki');
+  onInbox({ msg, delivery }: Received<CarriedBy<'anInbox'>>): void {
+    if (msg.type === 'task.started' || msg.type === 'task.result') requireSender(msg, msg.payload.ki, 'ki');
     delivery.ack();
     const { held } = this.d;
     switch (msg.type) {
       case 'task.started': {
-        const p = msg.payload as MessageOf<'task.started'>;
+        const p = msg.payload;
         const t = held.current(p.taskId, p.attempt, p.ki);
         if (!t) return;
         t.runs.get(p.ki)!.startedAtMs = p.startedAtMs;
@@ -67,14 +67,14 @@ export class KiReports {
         return;
       }
       case 'task.progress': {
-        const p = msg.payload as MessageOf<'task.progress'>;
+        const p = msg.payload;
         // Progress names no Ki: only a Ki that runs the current attempt may report it.
         if (!held.current(p.taskId, p.attempt, msg.sender)) return;
         this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } }).catch(() => undefined);
         return;
       }
       case 'task.result': {
-        const { ki, items } = msg.payload as MessageOf<'task.result'>;
+        const { ki, items } = msg.payload;
         for (const item of items) {
           const p: KiResult = { ...storableReport(item, this.d.resultLimits), ki };
           const t = held.current(p.taskId, p.attempt, ki);
@@ -83,8 +83,6 @@ export class KiReports {
         }
         return;
       }
-      default:
-        return;
     }
   }
 

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/schema';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ReputationRepository } from '../store/reputation-repository';
+import type { CarriedBy } from '../protocol';
 import type { Received } from '../transport';
 import type { KiPool } from './ki-pool';
 
@@ -42,7 +43,7 @@ export class KiTracker {
   }
 
   /** A heartbeat from the control exchange. */
-  onHeartbeat({ msg, delivery }: Received): void {
+  onHeartbeat({ msg, delivery }: Received<CarriedBy<'anControl'>>): void {
     // Before the ack: a heartbeat for another node throws, and the bus dead-letters and counts it.
     const hb = requireOwnHeartbeat(msg);
     delivery.ack();

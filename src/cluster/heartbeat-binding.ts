@@ -16,8 +16,8 @@ import type { Heartbeat } from './membership';
  * - `instance` must be the token's `inst` claim: both present and equal (issued mode: An, Ki), or
  *   both absent (shared mode; principals, whose own tokens name no instance).
  */
-export function requireOwnHeartbeat(msg: OpenedMessage): Heartbeat {
-  const hb = msg.payload as Heartbeat;
+export function requireOwnHeartbeat(msg: OpenedMessage<'node.heartbeat'>): Heartbeat {
+  const hb = msg.payload;
   requireSender(msg, hb.id, 'id');
   if (msg.senderRole !== 'standalone' && hb.role !== msg.senderRole) {
     throw new MessageRejectedError('sender', `node.heartbeat: role ${hb.role} is not the verified role ${msg.senderRole} of ${msg.sender.slice(0, 128)}`);

@@ -3,6 +3,7 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { MessageOf } from '../protocol/messages';
 import type { TopologyNames } from '../protocol/names';
+import type { CarriedBy } from '../protocol/queues';
 import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, samePopKey, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
 import { nextDelayMs, type RetryPolicy } from '../task';
 import type { ConsumerHandle, MessageBus, Received } from '../transport';
@@ -133,8 +134,8 @@ export class Joiner {
   }
 
   /** Throws {@link MessageRejectedError} (reason `join`) for a reply that fails its proof or keys. */
-  #onReply({ msg, delivery }: Received): void {
-    const r = msg.payload as MessageOf<'node.identity'>;
+  #onReply({ msg, delivery }: Received<CarriedBy<'identity'>>): void {
+    const r = msg.payload;
     if (r.id !== this.d.nodeId || r.instance !== this.instance || !this.#nonces.includes(r.nonce)) {
       delivery.ack();
       this.d.log.debug({ nonce: r.nonce }, 'identity reply for another join ignored');

@@ -7,6 +7,7 @@ import type { Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageOf, ResultItem, TaskErrorData } from '../protocol/messages';
+import type { CarriedBy } from '../protocol/queues';
 import type { TopologyNames } from '../protocol/names';
 import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
@@ -119,33 +120,39 @@ export class KiNode implements Service {
     this.d.log.info({ slots: this.slots, gpus: this.d.gpus.length, types: Object.keys(this.d.executors), group: this.#group }, 'ki ready');
   }
 
-  #onControl({ msg, delivery }: Received): void {
+  #onControl({ msg, delivery }: Received<CarriedBy<'kiControl'>>): void {
     delivery.ack();
-    if (msg.type === 'task.cancel') {
-      const p = msg.payload as MessageOf<'task.cancel'>;
-      const run = this.#running.get(p.taskId);
-      if (run && p.attempt !== undefined && p.attempt !== run.attempt) {
-        this.d.log.debug({ taskId: p.taskId, attempt: run.attempt, cancelled: p.attempt }, 'cancel of another attempt ignored');
-      } else if (run) {
-        this.d.log.info({ taskId: p.taskId, reason: p.reason }, 'cancelling task');
-        run.abort.abort(abortReason('cancelled', `cancelled: ${p.reason}`));
-      }
-    } else if (msg.type === 'node.assign') {
-      const p = msg.payload as MessageOf<'node.assign'>;
-      if (p.nodeId !== this.d.nodeId || this.#pinned) return;
-      if (p.term < this.#term) {
-        this.d.log.warn({ term: p.term, highest: this.#term, from: msg.sender }, 'assignment from a stale leader term refused');
-        return;
-      }
-      this.#term = p.term;
-      if (p.group !== this.#group) {
-        this.d.log.info({ group: p.group, previous: this.#group || null, term: p.term }, 'joined group');
-        this.#group = p.group;
-        void this.#heartbeats.beat().catch(() => undefined);
-        this.d.onGroupChange?.(p.group);
-      }
+    switch (msg.type) {
+      case 'task.cancel': return this.#onCancel(msg.payload);
+      case 'node.assign': return this.#onGroupAssign(msg.payload, msg.sender);
     }
   }
+
+  #onCancel(p: MessageOf<'task.cancel'>): void {
+    const run = this.#running.get(p.taskId);
+    if (run && p.attempt !== undefined && p.attempt !== run.attempt) {
+      this.d.log.debug({ taskId: p.taskId, attempt: run.attempt, cancelled: p.attempt }, 'cancel of another attempt ignored');
+    } else if (run) {
+      this.d.log.info({ taskId: p.taskId, reason: p.reason }, 'cancelling task');
+      run.abort.abort(abortReason('cancelled', `cancelled: ${p.reason}`));
+    }
+  }
+
+  #onGroupAssign(p: MessageOf<'node.assign'>, from: string): void {
+    if (p.nodeId !== this.d.nodeId || this.#pinned) return;
+    if (p.term < this.#term) {
+      this.d.log.warn({ term: p.term, highest: this.#term, from }, 'assignment from a stale leader term refused');
+      return;
+    }
+    this.#term = p.term;
+    if (p.group !== this.#group) {
+      this.d.log.info({ group: p.group, previous: this.#group || null, term: p.term }, 'joined group');
+      this.#group = p.group;
+      void this.#heartbeats.beat().catch(() => undefined);
+      this.d.onGroupChange?.(p.group);
+    }
+  }
+
 
   /**
    * Refusals throw before the ack, so the bus dead-letters the message and counts it: results go
@@ -155,8 +162,8 @@ export class KiNode implements Service {
    * freshness check, so a replay from the broker would otherwise run it again). Nothing is
    * reported for either.
    */
-  #onAssign({ msg, delivery }: Received): void {
-    const { an, items } = msg.payload as MessageOf<'task.assign'>;
+  #onAssign({ msg, delivery }: Received<CarriedBy<'kiInbox'>>): void {
+    const { an, items } = msg.payload;
     requireSender(msg, an, 'an');
     const maxAgeMs = this.d.config.ki.assignMaxAgeMs;
     const ageMs = Date.now() - msg.timestampMs;

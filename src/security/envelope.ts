@@ -33,7 +33,13 @@ export interface WireMessage {
   sig?: Buffer;
 }
 
-/** A message that passed every check. */
+/**
+ * A message that passed every check, as a union over its types: narrowing `type` narrows
+ * `payload` (an `OpenedMessage<'a' | 'b'>` would pair either type with either payload).
+ */
+export type Opened<T extends MessageType = MessageType> = T extends MessageType ? OpenedMessage<T> : never;
+
+/** A message of type `T` that passed every check. */
 export interface OpenedMessage<T extends MessageType = MessageType> {
   id: string;
   type: T;
@@ -111,7 +117,7 @@ export class EnvelopeCodec {
    * Opens a message. `redelivered` (the broker's flag) turns a seen id into an idempotent
    * duplicate rather than a replay: handlers key their effects on task id, status and attempt.
    */
-  open(m: WireMessage, redelivered = false): OpenedMessage {
+  open(m: WireMessage, redelivered = false): Opened {
     if (m.body.length > this.o.maxMessageBytes) throw new MessageRejectedError('too_large', `message of ${m.body.length} bytes exceeds ${this.o.maxMessageBytes}`);
     if (!m.id || !m.sender || !Number.isFinite(m.timestampMs) || m.body.length < NONCE_BYTES + TAG_BYTES) throw new MessageRejectedError('malformed', 'message lacks id, sender, timestamp or body');
     if (!isMessageType(m.type)) throw new MessageRejectedError('schema', `unknown message type ${String(m.type).slice(0, 64)}`);
@@ -142,7 +148,7 @@ export class EnvelopeCodec {
     if (this.o.replay.seen(m.id) && !redelivered) throw new MessageRejectedError('replay', `message ${m.id} was already received`);
 
     const payload = early ?? this.#parse(m.type, plain.payload);
-    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, ...(claims.inst !== undefined ? { senderInstance: claims.inst } : {}), timestampMs: m.timestampMs, payload, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) };
+    return { id: m.id, type: m.type, sender: m.sender, senderRole: claims.role, ...(claims.inst !== undefined ? { senderInstance: claims.inst } : {}), timestampMs: m.timestampMs, payload, ...(typeof plain.trace === 'string' ? { trace: plain.trace } : {}) } as Opened;
   }
 
   #parse(type: MessageType, raw: unknown): MessageOf<MessageType> {

@@ -2,16 +2,16 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { MessageOf, MessageType } from '../protocol/messages';
-import type { EnvelopeCodec, OpenedMessage, WireMessage } from '../security/envelope';
+import type { EnvelopeCodec, Opened, WireMessage } from '../security/envelope';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport } from './types';
 
-/** A delivery that passed every check, with its settle operations. */
+/** A delivery that passed every check, with its settle operations; `msg` is a union over `T`. */
 export interface Received<T extends MessageType = MessageType> {
-  readonly msg: OpenedMessage<T>;
+  readonly msg: Opened<T>;
   readonly delivery: Delivery;
 }
 
-export type ReceiveHandler = (received: Received) => void | Promise<void>;
+export type ReceiveHandler<T extends MessageType = MessageType> = (received: Received<T>) => void | Promise<void>;
 
 /**
  * Seals what goes out and opens what comes in. Nothing reaches a handler without passing the
@@ -53,13 +53,13 @@ export class MessageBus {
    * Consumes `queue`. `carries` names the message types that travel on it: any other type, however
    * well sealed, is refused (reason `schema`) before the handler, which can then rely on the type.
    */
-  subscribe(queue: QueueSpec, prefetch: number, carries: readonly MessageType[], handler: ReceiveHandler): Promise<ConsumerHandle> {
+  subscribe<T extends MessageType>(queue: QueueSpec, prefetch: number, carries: readonly T[], handler: ReceiveHandler<T>): Promise<ConsumerHandle> {
     const types = new Set<MessageType>(carries);
-    return this.deps.transport.consume(queue, prefetch, (delivery) => this.#receive(queue.name, types, delivery, handler));
+    return this.deps.transport.consume(queue, prefetch, (delivery) => this.#receive(queue.name, types, delivery, handler as ReceiveHandler));
   }
 
   #receive(queue: string, carries: ReadonlySet<MessageType>, delivery: Delivery, handler: ReceiveHandler): void {
-    let msg: OpenedMessage;
+    let msg: Opened;
     try {
       msg = this.deps.codec.open(delivery.message, delivery.redelivered);
       if (!carries.has(msg.type)) throw new MessageRejectedError('schema', `${msg.type} does not travel on ${queue}`);
@@ -68,6 +68,7 @@ export class MessageBus {
       return;
     }
     try {
+      // The one place a message's type is narrowed to what its queue carries (checked just above).
       const out = handler({ msg, delivery });
       if (out) out.catch((err: unknown) => this.#handlerFailed(queue, msg, delivery, err));
     } catch (err) {
@@ -87,7 +88,7 @@ export class MessageBus {
    * that refuses the message on a check only it can make (a join proof) throws a
    * {@link MessageRejectedError}: that is a rejection like the envelope's, never retried.
    */
-  #handlerFailed(queue: string, msg: OpenedMessage, delivery: Delivery, err: unknown): void {
+  #handlerFailed(queue: string, msg: Opened, delivery: Delivery, err: unknown): void {
     if (err instanceof MessageRejectedError) {
       this.#rejected(queue, delivery, err);
       return;

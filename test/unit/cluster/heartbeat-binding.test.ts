@@ -12,7 +12,7 @@ function hb(id: string, role: Heartbeat['role'], over: Partial<Heartbeat> = {}):
 }
 
 /** A heartbeat as the envelope hands it over: sender, role and instance from the verified token. */
-function opened(payload: Heartbeat, sender: string, senderRole: NodeRole, senderInstance?: string): OpenedMessage {
+function opened(payload: Heartbeat, sender: string, senderRole: NodeRole, senderInstance?: string): OpenedMessage<'node.heartbeat'> {
   return { id: 'm1', type: 'node.heartbeat', sender, senderRole, ...(senderInstance ? { senderInstance } : {}), timestampMs: 0, payload };
 }
 
