@@ -1,3 +1,5 @@
+import { parseArgs as parseArgTokens } from 'node:util';
+
 /** The commands `node dist/main.js` understands. */
 export const COMMANDS = ['principal', 'an', 'ki', 'standalone', 'migrate', 'token', 'keygen'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -12,23 +14,36 @@ export interface ParsedArgs {
   rest: string[];
 }
 
-/** Splits argv into the command, --help, --config and the remaining options. */
+/** The options the node command line knows itself; every other `--name` is passed on. */
+const NODE_OPTIONS = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * Splits argv into the command, --help, --config and the remaining options. Any other `--name`
+ * takes the next word as its value unless that word is another `--option` (then it is a flag):
+ * these options belong to convict and to the commands, which know their names.
+ */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { help: false, options: new Map(), rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') out.help = true;
-    else if (a === '--config') out.configFile = argv[++i];
-    else if (a.startsWith('--config=')) out.configFile = a.slice('--config='.length);
-    else if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      const next = argv[i + 1];
-      const value = eq > 0 ? a.slice(eq + 1) : next !== undefined && !next.startsWith('--') ? (i++, next) : true;
-      out.options.set(name, value);
-      if (value !== true) out.rest.push(`--${name}`, value);
-    } else if (!out.command) out.command = a;
-    else out.rest.push(a);
+  const { tokens } = parseArgTokens({ args: [...argv], options: NODE_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const positional = (word: string) => {
+    if (!out.command) out.command = word;
+    else out.rest.push(word);
+  };
+  /** Index in argv of a word already taken as a value; its tokens are skipped. */
+  let taken = -1;
+  for (const t of tokens) {
+    if (t.index === taken) continue;
+    if (t.kind === 'positional') { positional(t.value); continue; }
+    if (t.kind === 'option-terminator') continue;
+    if (t.name === 'help' && t.value === undefined) { out.help = true; continue; }
+    if (t.name === 'config') { out.configFile = t.value; continue; }
+    // A single-dash word other than -h is no option here: it stays a word, as it always did.
+    if (!t.rawName.startsWith('--')) { taken = t.index; positional(argv[t.index]!); continue; }
+    let value: string | true = t.value ?? true;
+    const next = argv[t.index + 1];
+    if (t.value === undefined && next !== undefined && !next.startsWith('--')) { value = next; taken = t.index + 1; }
+    out.options.set(t.name, value);
+    if (value !== true) out.rest.push(`--${t.name}`, value);
   }
   return out;
 }

@@ -105,6 +105,16 @@ export const configSchema = {
     unpublishedGraceMs: { doc: 'Age after which a queued task without a confirmed publish is republished', format: nonNegativeInt, default: 5000, env: 'UNPUBLISHED_GRACE_MS' },
     leaderLeaseMs: { doc: 'Leader lease in the DB; a leader that cannot renew within it steps down', format: nonNegativeInt, default: 3000, env: 'LEADER_LEASE_MS' },
     electionTickMs: { doc: 'Period of the election ticks each principal publishes', format: nonNegativeInt, default: 500, env: 'ELECTION_TICK_MS' },
+    publishMarkIntervalMs: { doc: 'How often admission records the confirmed publishes of still-queued tasks in the store', format: nonNegativeInt, default: 500, env: 'PRINCIPAL_PUBLISH_MARK_INTERVAL_MS' },
+    publishMarkAfterMs: { doc: 'Age of a publish confirm before its task is marked published (a task taken sooner needs no mark)', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_PUBLISH_MARK_AFTER_MS' },
+    admittedReconcileAfterMs: { doc: 'Age after which a task still held as admitted in memory is checked against the store and released when finished (a lost task event must not hold admission capacity); checked every half of it', format: nonNegativeInt, default: 60000, env: 'PRINCIPAL_ADMITTED_RECONCILE_AFTER_MS' },
+    queueDepthIntervalMs: { doc: 'How often the principal reads the depth of the pending queues for anki_queue_depth', format: nonNegativeInt, default: 2000, env: 'PRINCIPAL_QUEUE_DEPTH_INTERVAL_MS' },
+    liveNodesIntervalMs: { doc: 'Least time between two node snapshots of the dashboard live feed, and how often one is offered while someone watches', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_LIVE_NODES_INTERVAL_MS' },
+    liveQuarantineRefreshMs: { doc: 'How often the quarantine list of the cluster view is read from the store while someone watches the live feed', format: nonNegativeInt, default: 5000, env: 'PRINCIPAL_LIVE_QUARANTINE_REFRESH_MS' },
+    groupAssignPendingMs: { doc: 'How long a Ki group assignment counts as in effect before the Ki\'s heartbeat confirms it', format: nonNegativeInt, default: 3000, env: 'PRINCIPAL_GROUP_ASSIGN_PENDING_MS' },
+    groupMaxMovesPerRound: { doc: 'Idle Kis moved between groups per membership round when rebalancing, so groups change gradually', format: nonNegativeInt, default: 2, env: 'PRINCIPAL_GROUP_MAX_MOVES_PER_ROUND' },
+    joinReplyExpirationMs: { doc: 'A join reply (issued node token) nobody consumed within this time is dropped by the broker; the node asks again', format: nonNegativeInt, default: 30000, env: 'PRINCIPAL_JOIN_REPLY_EXPIRATION_MS' },
+    deadPendingRetryMs: { doc: 'Wait before a refused pending message is read again after the store failed to mark its tasks unpublished', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_DEAD_PENDING_RETRY_MS' },
   },
   an: {
     group: { doc: 'Group this An schedules (empty: its node id)', format: String, default: '', env: 'AN_GROUP' },
@@ -166,7 +176,12 @@ export interface AppConfig {
   log: { level: string };
   otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number };
-  principal: { maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number };
+  principal: {
+    maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
+    publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number;
+    liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
+    joinReplyExpirationMs: number; deadPendingRetryMs: number;
+  };
   an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number };
   ki: {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;

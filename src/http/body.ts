@@ -1,16 +1,14 @@
 import type Koa from 'koa';
 import coBody from 'co-body';
 import { badRequest, HttpProblem } from './problem';
+import { isStorableText } from '../util';
 
 /**
  * JSON may hold text the store cannot: a lone surrogate (`"\ud800"`) or NUL. PostgreSQL's jsonb
  * refuses both, which would turn bad input into a failed insert; refuse them here as a 400.
  */
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 function storableText(key: string, value: unknown): unknown {
-  const bad = (s: string) => LONE_SURROGATE.test(s) || s.includes('\u0000');
+  const bad = (s: string) => !isStorableText(s);
   if (bad(key) || (typeof value === 'string' && bad(value))) throw badRequest('request body holds text that cannot be stored (a lone UTF-16 surrogate or a NUL character)');
   // 1e400 parses to Infinity, which JSON (and so the store) can only keep as null.
   if (typeof value === 'number' && !Number.isFinite(value)) throw badRequest(`request body holds a number out of range at key "${key.slice(0, 64)}"`);

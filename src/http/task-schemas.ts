@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { redundancySchema, requirementsSchema } from '../protocol/messages';
 import { TASK_STATUSES } from '../task';
 import { badRequest } from './problem';
+import { isStorableText } from '../util';
 
 /** A task submission as clients send it. `task_data` is accepted as an alias of `payload`. */
 export const submitTaskSchema = z.object({
@@ -19,7 +20,7 @@ export type SubmitTask = z.infer<typeof submitTaskSchema>;
 export const patchTaskSchema = z.object({ priority: z.number().int().min(0).max(9) }).strict();
 
 /** Text PostgreSQL can store and compare: no NUL, no lone UTF-16 surrogate. */
-const storable = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s), { message: 'holds a NUL or an unpaired surrogate' });
+const storable = (max: number) => z.string().min(1).max(max).refine(isStorableText, { message: 'holds a NUL or an unpaired surrogate' });
 
 export const listQuerySchema = z.object({
   status: z.enum(TASK_STATUSES).optional(),

@@ -1,2 +1,2 @@
-export { type Service, withDeadline, sleep, every } from './service';
+export { type Service, withDeadline, every } from './service';
 export { HealthState } from './health';

@@ -14,8 +14,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what = 'operati
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Calls `fn` every `ms` without overlapping runs; errors go to `onError`. */
 export function every(ms: number, fn: () => Promise<void> | void, onError: (err: unknown) => void): () => void {
   let running = false;

@@ -22,8 +22,6 @@ export interface AdmissionDeps {
   log: Logger;
 }
 
-/** How long after its confirm a task still queued gets its publish mark. */
-const MARK_AFTER_MS = 1000;
 /** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 13 per row. */
 const MAX_ROWS_PER_INSERT = 2000;
 
@@ -142,7 +140,7 @@ export class TaskAdmission {
    * that is lost (crash, DB error) only means the sweeper republishes a task, whose duplicate the
    * dispatch guard drops.
    */
-  markConfirmed(olderThanMs = MARK_AFTER_MS): Promise<void> {
+  markConfirmed(olderThanMs = this.d.config.principal.publishMarkAfterMs): Promise<void> {
     return (this.#marking ??= (async () => {
       const cutoff = Date.now() - olderThanMs;
       const due = this.#confirmed.filter((c) => c.atMs <= cutoff);

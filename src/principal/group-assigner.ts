@@ -1,13 +1,29 @@
 import type { Member, Membership } from '../cluster/membership';
+import { configSchema } from '../config/schema';
 import type { Logger } from '../observability/logger';
 import type { TopologyNames } from '../protocol/names';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';
 
-/** How long an assignment counts as in effect before the Ki's heartbeat confirms it. */
-const PENDING_MS = 3000;
-/** Moves of idle Kis per round when rebalancing, so groups change gradually. */
-const MAX_MOVES_PER_ROUND = 2;
+/** What the assigner needs; tests pass fakes and a clock. */
+export interface GroupAssignerDeps {
+  membership: Membership;
+  bus: MessageBus;
+  names: TopologyNames;
+  leadership: Leadership;
+  log: Logger;
+  /**
+   * How long an assignment counts as in effect before the Ki's heartbeat confirms it.
+   * @defaultValue `principal.groupAssignPendingMs` of the config schema (3000)
+   */
+  pendingMs?: number;
+  /**
+   * Moves of idle Kis per round when rebalancing, so groups change gradually.
+   * @defaultValue `principal.groupMaxMovesPerRound` of the config schema (2)
+   */
+  maxMovesPerRound?: number;
+  now?: () => number;
+}
 
 /** A Ki's weight in its group: its slots, plus one per 16 GiB of GPU memory. */
 export function kiWeight(m: Member): number {
@@ -23,7 +39,12 @@ export function kiWeight(m: Member): number {
  */
 export class GroupAssigner {
   readonly #pending = new Map<string, { group: string; atMs: number }>();
-  constructor(private readonly d: { membership: Membership; bus: MessageBus; names: TopologyNames; leadership: Leadership; log: Logger; now?: () => number }) {}
+  readonly #pendingMs: number;
+  readonly #maxMovesPerRound: number;
+  constructor(private readonly d: GroupAssignerDeps) {
+    this.#pendingMs = d.pendingMs ?? configSchema.principal.groupAssignPendingMs.default;
+    this.#maxMovesPerRound = d.maxMovesPerRound ?? configSchema.principal.groupMaxMovesPerRound.default;
+  }
 
   /** The moves this round would make: Ki id → group. Pure; exported for tests through {@link plan}. */
   plan(nowMs = (this.d.now ?? Date.now)()): Map<string, string> {
@@ -34,7 +55,7 @@ export class GroupAssigner {
     const kis = this.d.membership.byRole('ki').filter(live).sort((a, b) => a.id.localeCompare(b.id));
     const groupOf = (k: Member) => {
       const p = this.#pending.get(k.id);
-      if (p && p.group !== k.heartbeat.group && nowMs - p.atMs < PENDING_MS) return p.group;
+      if (p && p.group !== k.heartbeat.group && nowMs - p.atMs < this.#pendingMs) return p.group;
       return k.heartbeat.group;
     };
     const load = new Map(groups.map((g) => [g, 0]));
@@ -48,7 +69,7 @@ export class GroupAssigner {
       moves.set(k.id, g);
       load.set(g, l + kiWeight(k));
     }
-    for (let i = 0; i < MAX_MOVES_PER_ROUND; i++) {
+    for (let i = 0; i < this.#maxMovesPerRound; i++) {
       const [hg, hl] = heaviest();
       const [lg, ll] = lightest();
       const candidate = kis
@@ -74,12 +95,12 @@ export class GroupAssigner {
     const now = (this.d.now ?? Date.now)();
     for (const [kiId, group] of this.plan(now)) {
       const prev = this.#pending.get(kiId);
-      if (!prev || prev.group !== group || now - prev.atMs >= PENDING_MS / 3) {
+      if (!prev || prev.group !== group || now - prev.atMs >= this.#pendingMs / 3) {
         this.#pending.set(kiId, { group, atMs: prev?.group === group ? prev.atMs : now });
         if (!prev || prev.group !== group) this.d.log.info({ ki: kiId, group, term: fence.term }, 'assigning ki to group');
         await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.assign(kiId) }, 'node.assign', { v: 1, nodeId: kiId, group, term: fence.term });
       }
     }
-    for (const [kiId, p] of this.#pending) if (now - p.atMs > 10 * PENDING_MS) this.#pending.delete(kiId);
+    for (const [kiId, p] of this.#pending) if (now - p.atMs > 10 * this.#pendingMs) this.#pending.delete(kiId);
   }
 }

@@ -1,4 +1,5 @@
 import type { Membership } from '../cluster/membership';
+import { configSchema } from '../config/schema';
 import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { MessageOf } from '../protocol/messages';
@@ -6,9 +7,6 @@ import type { TopologyNames } from '../protocol/names';
 import { identityProof, joinProof, proofMatches, type IssueSetup, type OpenedMessage } from '../security';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';
-
-/** A reply nobody consumed within this time is dropped by the broker: the node has asked again. */
-const REPLY_EXPIRATION_MS = 30_000;
 
 export interface IdentityIssuerDeps {
   bus: MessageBus;
@@ -24,6 +22,11 @@ export interface IdentityIssuerDeps {
    * would let another process take that node's id.
    */
   answerFromMs: number;
+  /**
+   * A reply nobody consumed within this time is dropped by the broker: the node has asked again.
+   * @defaultValue `principal.joinReplyExpirationMs` of the config schema (30000)
+   */
+  replyExpirationMs?: number;
   now?: () => number;
 }
 
@@ -66,7 +69,7 @@ export class IdentityIssuer {
       verifyKeys: announced.map((k) => ({ kid: k.kid, pem: k.pem })),
       proof: identityProof(secret, { id: j.id, instance: j.instance, nonce: j.nonce, token, kids }),
     };
-    await this.d.bus.send({ queue: this.d.names.identity(j.role, j.id, j.instance) }, 'node.identity', payload, { expirationMs: REPLY_EXPIRATION_MS });
+    await this.d.bus.send({ queue: this.d.names.identity(j.role, j.id, j.instance) }, 'node.identity', payload, { expirationMs: this.d.replyExpirationMs ?? configSchema.principal.joinReplyExpirationMs.default });
     this.d.log.info({ node: j.id, role: j.role, group: group ?? null, kid: signer.kid, expiresAt: new Date(expiresAtMs).toISOString() }, 'node token issued');
   }
 }

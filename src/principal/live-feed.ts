@@ -1,108 +1,19 @@
 import type { ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import { unavailable } from '../http/problem';
-import type { Logger } from '../observability/logger';
-import { rightsOf, type Caller, type ClientRights, type ClientTokenVerifier } from '../security';
+import type { Caller } from '../security';
 import { issueStreamTicket, streamGrantOf } from './live-feed-auth';
+import { FeedClient, type EventSink } from './live-feed-client';
+import { resolveLiveFeedOptions, type LiveFeedOptions, type ResolvedOptions } from './live-feed-options';
+import { frame, signatureOf, toLiveTask, type Frame, type LiveNode, type LiveTaskInput } from './live-feed-frames';
 import { StreamTickets } from './stream-tickets';
 
-/** A node as the feed sends it: one item of `GET /nodes`. */
-export type LiveNode = { id: string; lastSeen?: string } & Record<string, unknown>;
+export type { EventSink } from './live-feed-client';
+export { toLiveTask, type LiveNode, type LiveTaskInput } from './live-feed-frames';
+export type { LiveFeedOptions } from './live-feed-options';
 
-/** What the principal knows of a task change; only these fields are sent (never payload or result). */
-export interface LiveTaskInput {
-  id: string;
-  status: string;
-  owner: string;
-  type?: string;
-  attempts?: number;
-  an?: string | null;
-  ki?: string | null;
-  progress?: { fraction: number; message?: string; atMs: number } | null;
-  updatedAt?: string | Date;
-  finishedAt?: string | Date | null;
-}
-
-/** The part of a ServerResponse the feed writes to; unit tests pass a fake. */
-export interface EventSink {
-  write(chunk: string): boolean;
-  end(): void;
-  once(event: 'drain' | 'close', listener: () => void): unknown;
-}
-
-export interface LiveFeedOptions {
-  verifier: ClientTokenVerifier;
-  log?: Logger;
-  /** @defaultValue `'/events'` */
-  path?: string;
-  /** Least time between two `nodes` snapshots. @defaultValue 1000 */
-  nodesIntervalMs?: number;
-  /** An unchanged snapshot (only `lastSeen` moved) is sent again after this long. @defaultValue 10000 */
-  nodesMaxQuietMs?: number;
-  /** Comment lines that keep proxies and idle timeouts from closing a quiet stream. @defaultValue 15000 */
-  heartbeatMs?: number;
-  /** Events held for one client whose socket is not taking writes. @defaultValue 256 */
-  maxQueuedEvents?: number;
-  /** Bytes held for one such client. @defaultValue 1 MiB */
-  maxQueuedBytes?: number;
-  /** Open streams at once; more are answered 503. @defaultValue 500 */
-  maxClients?: number;
-  /** The `retry:` a browser waits before reconnecting. @defaultValue 3000 */
-  retryMs?: number;
-  /** How long a ticket of `POST <path>/ticket` waits for its one use. @defaultValue 30000 */
-  ticketTtlMs?: number;
-  now?: () => number;
-}
-
-type ResolvedOptions = Required<Omit<LiveFeedOptions, 'log' | 'ticketTtlMs'>> & { log: Logger | undefined };
-
-function resolveLiveFeedOptions(o: LiveFeedOptions): ResolvedOptions {
-  return {
-    verifier: o.verifier, log: o.log, path: o.path ?? '/events', nodesIntervalMs: o.nodesIntervalMs ?? 1000, nodesMaxQuietMs: o.nodesMaxQuietMs ?? 10_000,
-    heartbeatMs: o.heartbeatMs ?? 15_000, maxQueuedEvents: o.maxQueuedEvents ?? 256, maxQueuedBytes: o.maxQueuedBytes ?? 1024 * 1024,
-    maxClients: o.maxClients ?? 500, retryMs: o.retryMs ?? 3000, now: o.now ?? Date.now,
-  };
-}
-
-type FrameKind = 'task' | 'nodes' | 'control';
-interface Frame { kind: FrameKind; text: string }
-
-/** One open event stream. */
-class FeedClient {
-  readonly rights: ClientRights;
-  queue: Frame[] = [];
-  queuedBytes = 0;
-  /** Since when the socket has refused writes (undefined: it takes them). */
-  blockedSinceMs: number | undefined;
-  closed = false;
-  expiryTimer: NodeJS.Timeout | undefined;
-  constructor(readonly caller: Caller, readonly sink: EventSink) {
-    this.rights = rightsOf(caller.roles);
-  }
-
-  mayRead(task: { owner: string }): boolean {
-    return this.rights.readTasks === 'all' || (this.rights.readTasks === 'own' && task.owner === this.caller.sub);
-  }
-}
-
-const frame = (kind: FrameKind, event: string, data: unknown): Frame => ({ kind, text: `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` });
-const iso = (v: string | Date | null | undefined) => (v instanceof Date ? v.toISOString() : v);
-/** Two snapshots that differ only in `lastSeen` are the same picture. */
-const signatureOf = (items: readonly LiveNode[]) => JSON.stringify(items, (k, v: unknown) => (k === 'lastSeen' ? undefined : v));
+/** Longest delay setTimeout honours; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The fields of a task update that go on the wire. */
-export function toLiveTask(t: LiveTaskInput): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: t.id, status: t.status, owner: t.owner };
-  if (t.type !== undefined) out['type'] = t.type;
-  if (t.attempts !== undefined) out['attempts'] = t.attempts;
-  if (t.an !== undefined) out['an'] = t.an;
-  if (t.ki !== undefined) out['ki'] = t.ki;
-  if (t.progress !== undefined) out['progress'] = t.progress;
-  if (t.updatedAt !== undefined) out['updatedAt'] = iso(t.updatedAt);
-  if (t.finishedAt !== undefined) out['finishedAt'] = iso(t.finishedAt);
-  return out;
-}
 
 /**
  * Server-sent events for the dashboard (`GET /events?ticket=<one-use ticket>`): `nodes` snapshots
@@ -198,7 +109,7 @@ export class LiveFeed {
    * @internal the middleware's second half, called directly by unit tests.
    */
   attach(caller: Caller, sink: EventSink, expiresAtMs?: number): () => void {
-    const c = new FeedClient(caller, sink);
+    const c = new FeedClient(caller, sink, this.#o, this.#o.now, (client) => this.#end(client));
     this.#clients.add(c);
     sink.once('close', () => this.#detach(c));
     this.#send(c, { kind: 'control', text: `retry: ${this.#o.retryMs}\n: an-ki live feed\n\n` });
@@ -249,7 +160,7 @@ export class LiveFeed {
     const now = this.#o.now();
     for (const c of this.#clients) {
       if (c.blockedSinceMs === undefined) {
-        this.#write(c, { kind: 'control', text: `: ping ${new Date(now).toISOString()}\n\n` });
+        c.write({ kind: 'control', text: `: ping ${new Date(now).toISOString()}\n\n` });
       } else if (now - c.blockedSinceMs >= 2 * this.#o.heartbeatMs) {
         // Nothing written for this long: a stalled reader or a half-open socket. Its EventSource
         // reconnects and starts again from fresh lists.
@@ -286,49 +197,8 @@ export class LiveFeed {
     this.#nodesTimer.unref();
   }
 
-  /** Writes now, or queues while the socket is full; the queue is bounded. */
   #send(c: FeedClient, f: Frame): void {
-    if (c.closed) return;
-    if (c.blockedSinceMs === undefined) { this.#write(c, f); return; }
-    // A newer snapshot makes a queued one worthless.
-    if (f.kind === 'nodes' && c.queue.some((q) => q.kind === 'nodes')) {
-      c.queue = c.queue.filter((q) => q.kind !== 'nodes');
-      c.queuedBytes = c.queue.reduce((n, q) => n + q.text.length, 0);
-    }
-    if (c.queue.length + 1 > this.#o.maxQueuedEvents || c.queuedBytes + f.text.length > this.#o.maxQueuedBytes) {
-      // The reader cannot keep up: what it missed is replaced by one instruction to reload.
-      this.#dropped += c.queue.filter((q) => q.kind !== 'control').length + 1;
-      const resync = frame('control', 'resync', { reason: 'overflow' });
-      c.queue = [resync];
-      c.queuedBytes = resync.text.length;
-      return;
-    }
-    c.queue.push(f);
-    c.queuedBytes += f.text.length;
-  }
-
-  #write(c: FeedClient, f: Frame): void {
-    let ok: boolean;
-    try {
-      ok = c.sink.write(f.text);
-    } catch {
-      this.#end(c);
-      return;
-    }
-    if (!ok && c.blockedSinceMs === undefined) {
-      c.blockedSinceMs = this.#o.now();
-      c.sink.once('drain', () => this.#drain(c));
-    }
-  }
-
-  #drain(c: FeedClient): void {
-    if (c.closed) return;
-    c.blockedSinceMs = undefined;
-    while (c.queue.length > 0 && c.blockedSinceMs === undefined) {
-      const f = c.queue.shift()!;
-      c.queuedBytes -= f.text.length;
-      this.#write(c, f);
-    }
+    this.#dropped += c.send(f);
   }
 
   #end(c: FeedClient): void {
@@ -340,10 +210,7 @@ export class LiveFeed {
   /** Forgets a client (its socket closed or we ended it): no timer or queue outlives it. */
   #detach(c: FeedClient): void {
     if (c.closed) return;
-    c.closed = true;
-    c.queue = [];
-    c.queuedBytes = 0;
-    if (c.expiryTimer) clearTimeout(c.expiryTimer);
+    c.forget();
     this.#clients.delete(c);
     if (this.#clients.size === 0) {
       this.#stopHeartbeat();

@@ -1,10 +1,23 @@
+import { configSchema } from '../config/schema';
 import type { Logger } from '../observability/logger';
 import type { TopologyNames } from '../protocol/names';
 import type { TaskRepository } from '../store';
 import type { ConsumerHandle, Delivery, Transport } from '../transport';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RETRY_AFTER_DB_ERROR_MS = 1000;
+
+/** What the watcher needs. */
+export interface RejectedPendingDeps {
+  transport: Transport;
+  names: TopologyNames;
+  repo: TaskRepository;
+  log: Logger;
+  /**
+   * Wait before the message is read again after the store failed to mark its tasks.
+   * @defaultValue `principal.deadPendingRetryMs` of the config schema (1000)
+   */
+  retryAfterDbErrorMs?: number;
+}
 
 /**
  * A pending message that an An refused (a key it lacks during a botched rotation, a token it
@@ -18,7 +31,7 @@ const RETRY_AFTER_DB_ERROR_MS = 1000;
 export class RejectedPendingWatcher {
   #consumer?: ConsumerHandle;
 
-  constructor(private readonly d: { transport: Transport; names: TopologyNames; repo: TaskRepository; log: Logger }) {}
+  constructor(private readonly d: RejectedPendingDeps) {}
 
   async start(): Promise<void> {
     this.#consumer = await this.d.transport.consume({ name: this.d.names.deadPending, kind: 'base' }, 16, (delivery) => { void this.#onDeadLetter(delivery); });
@@ -37,7 +50,7 @@ export class RejectedPendingWatcher {
       delivery.ack();
     } catch (err) {
       this.d.log.warn({ err: (err as Error).message }, 'marking the tasks of a refused pending message failed; retrying');
-      setTimeout(() => delivery.requeue(), RETRY_AFTER_DB_ERROR_MS).unref();
+      setTimeout(() => delivery.requeue(), this.d.retryAfterDbErrorMs ?? configSchema.principal.deadPendingRetryMs.default).unref();
     }
   }
 }

@@ -3,6 +3,8 @@ import type { Logger } from '../observability';
 import { DbLeaseLeadership } from '../principal/db-lease-leadership';
 import { ElectionTicker } from '../principal/election-ticker';
 import { PrincipalNode } from '../principal/principal-node';
+import { PrincipalRestServer } from '../principal/rest-server';
+import type { Service } from '../lifecycle/service';
 import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
@@ -33,12 +35,36 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     ...(s.jwtAudience ? { audience: s.jwtAudience } : {}), ...(s.jwtIssuer ? { issuer: s.jwtIssuer } : {}),
     ...(s.jwksUrl ? { jwks: identityProviderKeys(config, log) } : {}),
   });
+  const repo = new TaskRepository(db);
   const principal = new PrincipalNode({
-    nodeId: config.nodeId, config, bus, names: ctx.names, repo: new TaskRepository(db), reputation: new ReputationRepository(db),
-    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, leadership, ...(issue ? { identity: issue } : {}),
+    nodeId: config.nodeId, config, bus, names: ctx.names, repo, log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
+  });
+  const rest = new PrincipalRestServer({
+    nodeId: config.nodeId, config, principal, leadership, repo, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,
+    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier,
   });
   return {
-    services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, principal],
-    restPort: () => principal.port,
+    services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest)],
+    restPort: () => rest.port,
+  };
+}
+
+/**
+ * One service of the principal's two halves: the coordinator starts first (the API must not admit
+ * tasks it cannot publish); on stop the heartbeats say `leaving` at once, the REST server finishes
+ * its in-flight requests, then the coordinator drains admission.
+ */
+export function coordinatorThenRest(principal: PrincipalNode, rest: PrincipalRestServer): Service {
+  return {
+    name: principal.name,
+    start: async () => {
+      await principal.start();
+      await rest.start();
+    },
+    stop: async () => {
+      principal.markLeaving();
+      await rest.stop();
+      await principal.stop();
+    },
   };
 }

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import { JwksTokenError, verifyWithJwks, type JwksKeySource } from './jwks';
 import { describeJwtError } from './jwt-errors';
 import { CLIENT_ROLES, type ClientRole } from './permissions';
+import { isWellFormed } from '../util';
 
 /** Who is calling the REST API. */
 export interface Caller {
@@ -130,7 +131,7 @@ export class ClientTokenVerifier {
     if (typeof decoded !== 'object' || typeof decoded.sub !== 'string' || decoded.sub === '') throw new InvalidTokenError('invalid token: no subject');
     // The subject becomes the owner of tasks: it must be text the store can keep.
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-    if (decoded.sub.length > 256 || /[\u0000-\u001f\u007f]|[\uD800-\uDFFF]/.test(decoded.sub)) throw new InvalidTokenError('invalid token: the subject holds control characters or unpaired surrogates, or is longer than 256');
+    if (decoded.sub.length > 256 || /[\u0000-\u001f\u007f]/.test(decoded.sub) || !isWellFormed(decoded.sub)) throw new InvalidTokenError('invalid token: the subject holds control characters or unpaired surrogates, or is longer than 256');
     const raw: unknown[] = Array.isArray(decoded['roles']) ? decoded['roles'] : decoded['role'] !== undefined ? [decoded['role']] : [];
     const roles = raw.filter((r): r is ClientRole => CLIENT_ROLES.includes(r as ClientRole));
     if (roles.length === 0) throw new InvalidTokenError('invalid token: no known role (admin, operator, submitter, viewer)');

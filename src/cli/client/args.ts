@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** The client commands `node dist/main.js` understands besides the node roles. */
 export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'nodes'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
@@ -9,6 +11,15 @@ export function isClientCommand(name: string | undefined): name is ClientCommand
 
 /** Options that take no value; every other `--name` takes the next argument (or `--name=value`). */
 const FLAGS = new Set(['json', 'wait', 'help']);
+
+/** The options some client command reads, each taking a value; a command refuses those it does not read. */
+const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms'] as const;
+
+/** What `util.parseArgs` knows of the client options: strings and the flags (`-h` is `--help`). */
+const PARSE_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(VALUE_OPTIONS.map((name) => [name, { type: 'string' as const }])),
+  json: { type: 'boolean' }, wait: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+};
 
 /** A bad command line: printed with the usage, exit status 2. */
 export class UsageError extends Error {
@@ -24,24 +35,31 @@ export interface ClientArgs {
   flags: Set<string>;
 }
 
-/** Splits a client command line (without the command itself) into positionals, options and flags. */
+type Token = ReturnType<typeof parseArgs>['tokens'] extends (infer T)[] | undefined ? T : never;
+
+/** All tokens of a command line, leaving unknown options for the caller to judge. */
+function tokensOf(argv: readonly string[]): Token[] {
+  return parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: false, allowPositionals: true, tokens: true }).tokens;
+}
+
+/**
+ * Splits a client command line (without the command itself) into positionals, options and flags.
+ * An option no client command reads is refused by name (`unknown option --stauts`), so a typo is
+ * not taken for a task id; one that another command reads is refused by that command.
+ */
 export function parseClientArgs(argv: readonly string[]): ClientArgs {
   const out: ClientArgs = { positionals: [], options: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h') { out.flags.add('help'); continue; }
-    if (a === '--') { out.positionals.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { out.positionals.push(a); continue; }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (FLAGS.has(name)) {
-      if (eq > 0) throw new UsageError(`--${name} takes no value`);
-      out.flags.add(name);
+  for (const t of tokensOf(argv)) {
+    if (t.kind === 'positional') { out.positionals.push(t.value); continue; }
+    if (t.kind === 'option-terminator') continue;
+    if (!(t.name in PARSE_OPTIONS)) throw new UsageError(`unknown option ${t.rawName}`);
+    if (FLAGS.has(t.name)) {
+      if (t.value !== undefined) throw new UsageError(`--${t.name} takes no value`);
+      out.flags.add(t.name);
       continue;
     }
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    out.options.set(name, value);
+    if (t.value === undefined) throw new UsageError(`--${t.name} needs a value`);
+    out.options.set(t.name, t.value);
   }
   return out;
 }
@@ -52,14 +70,16 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
  * names no client command, so the caller can go on with the node roles.
  */
 export function splitClientCommand(argv: readonly string[]): { command: ClientCommand; args: string[] } | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('-')) {
-      const name = a.replace(/^--?/, '');
-      if (!a.includes('=') && !FLAGS.has(name) && a !== '-h' && a.startsWith('--')) i++; // skip its value
+  /** Index in argv of a word taken as the value of an option the client does not know (`--config FILE`, `--port N`). */
+  let taken = -1;
+  for (const t of tokensOf(argv)) {
+    if (t.index === taken) continue;
+    if (t.kind === 'option-terminator') return undefined;
+    if (t.kind === 'option') {
+      if (t.value === undefined && !(t.name in PARSE_OPTIONS) && t.rawName.startsWith('--')) taken = t.index + 1;
       continue;
     }
-    return isClientCommand(a) ? { command: a, args: [...argv.slice(0, i), ...argv.slice(i + 1)] } : undefined;
+    return isClientCommand(t.value) ? { command: t.value, args: [...argv.slice(0, t.index), ...argv.slice(t.index + 1)] } : undefined;
   }
   return undefined;
 }

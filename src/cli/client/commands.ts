@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL, type ApiTask, type SubmitBody } from './api-types';
 import { checkKnownOptions, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
 import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
@@ -18,8 +19,6 @@ export interface CommandContext {
 /** Consecutive failed polls of `--wait` (server restarting, leader moving) before giving up. */
 const MAX_POLL_FAILURES = 20;
 const DEFAULT_POLL_MS = 500;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const isTerminal = (t: ApiTask) => TERMINAL.includes(t.status);
 

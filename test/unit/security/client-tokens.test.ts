@@ -50,6 +50,13 @@ describe('ClientTokenVerifier', () => {
     refused(() => verifier().verify(jwt.sign({ role: 'admin' }, JWT_SECRET, { expiresIn: 60 })), /subject/);
   });
 
+  it('refuses a subject with a control character or a lone surrogate, and keeps one with paired surrogates (an emoji)', () => {
+    refused(() => verifier().verify(jwt.sign({ role: 'viewer' }, JWT_SECRET, { subject: 'eve\u0007', expiresIn: 60 })), /subject/);
+    refused(() => verifier().verify(jwt.sign({ role: 'viewer' }, JWT_SECRET, { subject: 'eve\ud800', expiresIn: 60 })), /subject/);
+    refused(() => verifier().verify(jwt.sign({ role: 'viewer' }, JWT_SECRET, { subject: '\udc00eve', expiresIn: 60 })), /subject/);
+    assert.equal(verifier().verify(mintClientToken(JWT_SECRET, { sub: 'r\u00e9mi-\u{1F600}', role: 'viewer' })).sub, 'r\u00e9mi-\u{1F600}');
+  });
+
   it('refuses an unsigned token with alg none, even when none is configured', () => {
     const token = handmade({ alg: 'none', typ: 'JWT' }, { sub: 'mallory', role: 'admin', exp: nowSec() + 600 });
     refused(() => verifier().verify(token));

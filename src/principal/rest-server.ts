@@ -1,0 +1,131 @@
+import type { Server } from 'node:http';
+import type { Membership } from '../cluster/membership';
+import type { AppConfig } from '../config/schema';
+import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../dashboard/serve';
+import { closeServer, createApp, listen } from '../http/app';
+import { parseTaskLimits } from '../http/task-limits';
+import type { HealthState } from '../lifecycle/health';
+import { every, type Service } from '../lifecycle/service';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { TaskEvent } from '../protocol/messages';
+import type { TopologyNames } from '../protocol/names';
+import type { ClientTokenVerifier } from '../security';
+import type { ReputationRepository } from '../store/reputation-repository';
+import type { TaskRepository } from '../store/task-repository';
+import type { Transport } from '../transport';
+import type { TaskAdmission } from './admission';
+import { ClusterView } from './cluster-view';
+import type { Leadership } from './leadership';
+import { LiveFeed } from './live-feed';
+import { taskRoutes } from './routes';
+import type { TaskControl } from './task-control';
+
+/** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
+export interface RestCoordinator {
+  readonly admission: TaskAdmission;
+  readonly control: TaskControl;
+  readonly membership: Membership;
+  onTaskEvent(listener: (event: TaskEvent) => void): void;
+}
+
+export interface PrincipalRestDeps {
+  nodeId: string;
+  config: AppConfig;
+  principal: RestCoordinator;
+  leadership: Leadership;
+  repo: TaskRepository;
+  reputation: ReputationRepository;
+  /** For the queue depths of `GET /cluster`. */
+  transport: Transport;
+  names: TopologyNames;
+  log: Logger;
+  metrics: Metrics;
+  health: HealthState;
+  verifier: ClientTokenVerifier;
+  /** Where the dashboard's files are. @defaultValue {@link DEFAULT_STATIC_DIR} */
+  staticDir?: string;
+}
+
+/**
+ * The principal's HTTP side: the REST API, the dashboard's files and its live feed (`/events`),
+ * on one Koa server. It reads the cluster through a {@link ClusterView} and pushes membership and
+ * task changes to the feed while someone watches.
+ */
+export class PrincipalRestServer implements Service {
+  readonly name = 'principal-rest';
+  /** The dashboard's server-sent events (`GET /events`). */
+  readonly feed: LiveFeed;
+  readonly cluster: ClusterView;
+  #server?: Server;
+  #port = 0;
+  readonly #stopTimers: (() => void)[] = [];
+  #starting?: Promise<void>;
+  #stopping?: Promise<void>;
+
+  constructor(private readonly d: PrincipalRestDeps) {
+    const { config, principal } = d;
+    this.feed = new LiveFeed({
+      verifier: d.verifier, log: d.log.child({ component: 'live-feed' }), ticketTtlMs: config.http.eventsTicketTtlSec * 1000, nodesIntervalMs: config.principal.liveNodesIntervalMs,
+    });
+    this.cluster = new ClusterView({
+      membership: principal.membership, leadership: d.leadership, repo: d.repo, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
+      admitted: () => principal.admission.map.size,
+    });
+  }
+
+  /** The port actually bound (0 before start). */
+  get port(): number {
+    return this.#port;
+  }
+
+  start(): Promise<void> {
+    return (this.#starting ??= this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const { config, log, principal } = this.d;
+    this.#feedChanges();
+    const api = taskRoutes({
+      admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
+      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes,
+    });
+    const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
+    const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
+      rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst },
+    });
+    const handle = app.callback();
+    const { server, port } = await listen((req, res) => { void handle(req, res); }, config.http.port, config.http.host);
+    this.#server = server;
+    this.#port = port;
+    log.info({ port, url: `http://localhost:${port}` }, 'principal REST listening');
+  }
+
+  /**
+   * The dashboard's live tree: a snapshot at once on every status change, and at most once per
+   * `liveNodesIntervalMs` while someone watches (slots and GPU memory change without a status
+   * change); finished tasks as their events arrive.
+   */
+  #feedChanges(): void {
+    const { principal, config, log } = this.d;
+    const nodesNow = () => this.cluster.nodes();
+    principal.membership.on('change', () => this.feed.publishNodes(nodesNow));
+    principal.membership.on('removed', () => this.feed.publishNodes(nodesNow));
+    principal.onTaskEvent((e) => this.feed.publishTask({ id: e.taskId, status: e.status, owner: e.owner, attempts: e.attempts, finishedAt: new Date(e.finishedAtMs).toISOString() }));
+    const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);
+    this.#stopTimers.push(every(config.principal.liveNodesIntervalMs, () => { if (this.feed.clientCount > 0) this.feed.publishNodes(nodesNow); }, onError('live nodes')));
+    this.#stopTimers.push(every(config.principal.liveQuarantineRefreshMs, async () => { if (this.feed.clientCount > 0) await this.cluster.refresh(); }, onError('quarantine refresh')));
+  }
+
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
+    // Open streams first: the server's close waits for every open response.
+    this.feed.close();
+    // Half the grace: in-flight requests finish, then the admission drain still has time.
+    if (this.#server) await closeServer(this.#server, this.d.config.shutdown.graceMs / 2);
+    for (const stop of this.#stopTimers) stop();
+  }
+}

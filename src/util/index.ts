@@ -1,0 +1,1 @@
+export { isWellFormed, isStorableText } from './unicode';
