@@ -6,9 +6,10 @@ import { reportRefusedMembers } from '../cluster/membership-refusals';
 import { every, type Service } from '../lifecycle/service';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { MessageOf, TaskEvent } from '../protocol/messages';
+import type { TaskEvent } from '../protocol/messages';
+import type { CarriedBy } from '../protocol/queues';
 import type { TopologyNames } from '../protocol/names';
-import type { IssueSetup, OpenedMessage } from '../security';
+import type { IssueSetup } from '../security';
 import type { TaskRepository } from '../store/task-repository';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
@@ -142,21 +143,30 @@ export class PrincipalNode implements Service {
     await this.#rejectedPending.start();
   }
 
-  #onControl({ msg, delivery }: Received): void {
+  #onControl({ msg, delivery }: Received<CarriedBy<'principalControl'>>): void {
     // Before the ack: a refused join, or a heartbeat for another node, throws, and the bus
     // dead-letters and counts it.
-    if (msg.type === 'node.join') this.#issuer?.handle(msg as OpenedMessage<'node.join'>);
-    const hb = msg.type === 'node.heartbeat' ? requireOwnHeartbeat(msg) : undefined;
-    delivery.ack();
-    if (hb) {
-      this.membership.observe(hb);
-    } else if (msg.type === 'task.event') {
-      for (const e of (msg.payload as MessageOf<'task.event'>).events) {
-        this.admission.map.release(e.taskId);
-        for (const listener of this.#taskEventListeners) listener(e);
+    switch (msg.type) {
+      case 'node.join':
+        this.#issuer?.handle(msg);
+        delivery.ack();
+        return;
+      case 'node.heartbeat': {
+        const hb = requireOwnHeartbeat(msg);
+        delivery.ack();
+        this.membership.observe(hb);
+        return;
       }
+      case 'task.event':
+        delivery.ack();
+        for (const e of msg.payload.events) {
+          this.admission.map.release(e.taskId);
+          for (const listener of this.#taskEventListeners) listener(e);
+        }
+        return;
     }
   }
+
 
   async #reportQueueDepths(): Promise<void> {
     const { bus, names, metrics } = this.d;
