@@ -1,7 +1,7 @@
 import { ATTR, SPAN, withSpan } from '../observability';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { TaskRepository, Transition } from '../store/task-repository';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
+import type { TaskRepository, Transition } from '../store';
 import { withDispatch } from '../task';
 import type { FinishTask, FinishTransitionName, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';

@@ -1,4 +1,4 @@
-import type { TaskEvent } from '../protocol/messages';
+import type { TaskEvent } from '../protocol';
 
 /**
  * Collects terminal-state events and sends them as one message per short window (or per

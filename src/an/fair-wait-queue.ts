@@ -1,4 +1,4 @@
-import type { TaskSpec } from '../protocol/messages';
+import type { TaskSpec } from '../protocol';
 
 /** Something waiting for a slot, with what ordering needs. */
 export interface Waiting {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import type { GpuDevice } from '../ki/gpu';
+import type { GpuDevice } from '../protocol';
 
 /** What a task asks of one Ki's GPUs (the GPU part of `task.requirements`). */
 export interface GpuRequest {

@@ -1,4 +1,4 @@
-import type { Metrics } from '../observability/metrics';
+import type { Metrics } from '../observability';
 import { FairWaitQueue } from './fair-wait-queue';
 import type { HeldTask } from './in-flight';
 import type { KiPool } from './ki-pool';

@@ -1,6 +1,6 @@
-import type { TaskErrorData, TaskSpec } from '../protocol/messages';
+import type { TaskErrorData, TaskSpec } from '../protocol';
 import type { GpuReservation } from './gpu-allocator';
-import type { Delivery } from '../transport/types';
+import type { Delivery } from '../transport';
 import type { Waiting } from './fair-wait-queue';
 import type { VoteTally } from './vote-tally';
 

@@ -1,7 +1,7 @@
-import type { AppConfig } from '../config/schema';
-import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol/messages';
-import type { CarriedBy } from '../protocol/queues';
-import type { TopologyNames } from '../protocol/names';
+import type { AppConfig } from '../config';
+import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol';
+import type { CarriedBy } from '../protocol';
+import type { TopologyNames } from '../protocol';
 import type { ConsumerHandle, Delivery, MessageBus, Received } from '../transport';
 import type { HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';

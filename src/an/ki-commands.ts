@@ -1,7 +1,7 @@
 import { currentTraceparent } from '../observability';
-import type { Metrics } from '../observability/metrics';
-import type { AssignItem } from '../protocol/messages';
-import type { TopologyNames } from '../protocol/names';
+import type { Metrics } from '../observability';
+import type { AssignItem } from '../protocol';
+import type { TopologyNames } from '../protocol';
 import { BatchSender, type MessageBus } from '../transport';
 import type { HeldTask } from './in-flight';
 

@@ -1,5 +1,5 @@
-import type { Heartbeat } from '../cluster/membership';
-import type { Requirements, TaskSpec } from '../protocol/messages';
+import type { Heartbeat } from '../cluster';
+import type { Requirements, TaskSpec } from '../protocol';
 import { createGpuAllocator, type GpuAllocator, type GpuReservation } from './gpu-allocator';
 
 /** What the An knows of one Ki of its group. */

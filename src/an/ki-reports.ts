@@ -1,11 +1,11 @@
 import { isDataError } from '../errors';
 import { ATTR, SPAN, withSpan } from '../observability';
-import type { Metrics } from '../observability/metrics';
+import type { Metrics } from '../observability';
 import type { CarriedBy } from '../protocol';
-import { requireSender } from '../security/sender-binding';
-import { GroupCommitter } from '../store/group-commit';
-import type { TaskProgress } from '../store/task-record';
-import type { TaskRepository } from '../store/task-repository';
+import { requireSender } from '../security';
+import { GroupCommitter } from '../store';
+import type { TaskProgress } from '../store';
+import type { TaskRepository } from '../store';
 import type { Received } from '../transport';
 import type { DispatchRecorder } from './dispatch-recorder';
 import type { HeldTasks } from './held-tasks';

@@ -1,10 +1,10 @@
-import { requireOwnHeartbeat } from '../cluster/heartbeat-binding';
-import { Membership, type Heartbeat, type Member } from '../cluster/membership';
-import { reportRefusedMembers } from '../cluster/membership-refusals';
-import type { AppConfig } from '../config/schema';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { ReputationRepository } from '../store/reputation-repository';
+import { requireOwnHeartbeat } from '../cluster';
+import { Membership, type Heartbeat, type Member } from '../cluster';
+import { reportRefusedMembers } from '../cluster';
+import type { AppConfig } from '../config';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
+import type { ReputationRepository } from '../store';
 import type { CarriedBy } from '../protocol';
 import type { Received } from '../transport';
 import type { KiPool } from './ki-pool';

@@ -1,4 +1,4 @@
-import type { TaskRepository } from '../store/task-repository';
+import type { TaskRepository } from '../store';
 import type { HeldTasks } from './held-tasks';
 
 /** What {@link LeaseKeeper} needs. */

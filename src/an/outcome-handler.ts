@@ -1,9 +1,9 @@
 import { isDataError } from '../errors';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { ResultItem, TaskErrorData } from '../protocol/messages';
-import type { TopologyNames } from '../protocol/names';
-import type { AppliedTransition, Transition } from '../store/task-repository';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
+import type { ResultItem, TaskErrorData } from '../protocol';
+import type { TopologyNames } from '../protocol';
+import type { AppliedTransition, Transition } from '../store';
 import { attemptRetryPolicy, errorCodeLabel, hasAttemptLeft, nextDelayMs, shouldRetry, TRANSITIONS } from '../task';
 import type { MessageBus } from '../transport';
 import type { DispatchRecorder } from './dispatch-recorder';

@@ -1,5 +1,5 @@
-import type { PendingItem } from '../protocol/messages';
-import type { TopologyNames } from '../protocol/names';
+import type { PendingItem } from '../protocol';
+import type { TopologyNames } from '../protocol';
 import type { Delivery, MessageBus } from '../transport';
 
 /**

@@ -1,6 +1,6 @@
-import type { Heartbeat } from '../cluster/membership';
-import type { Logger } from '../observability/logger';
-import type { PendingItem } from '../protocol/messages';
+import type { Heartbeat } from '../cluster';
+import type { Logger } from '../observability';
+import type { PendingItem } from '../protocol';
 import { nextDelayMs, type RetryPolicy } from '../task';
 import type { FinishTask, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';

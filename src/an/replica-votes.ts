@@ -1,5 +1,5 @@
-import type { Logger } from '../observability/logger';
-import type { ReputationRepository } from '../store/reputation-repository';
+import type { Logger } from '../observability';
+import type { ReputationRepository } from '../store';
 import type { HeldTask, Replica, TaskOutcome } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import type { KiCommands } from './ki-commands';

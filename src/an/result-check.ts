@@ -1,4 +1,4 @@
-import type { ResultItem, TaskErrorData } from '../protocol/messages';
+import type { ResultItem, TaskErrorData } from '../protocol';
 
 /** Error code of an attempt whose result or error the task store cannot hold. Never retried. */
 export const RESULT_UNSTORABLE = 'RESULT_UNSTORABLE';

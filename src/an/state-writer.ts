@@ -1,6 +1,6 @@
 import { isDataError } from '../errors';
-import { GroupCommitter } from '../store/group-commit';
-import type { AppliedTransition, TaskRepository, Transition } from '../store/task-repository';
+import { GroupCommitter } from '../store';
+import type { AppliedTransition, TaskRepository, Transition } from '../store';
 
 /**
  * Group-commits the An's state transitions: many tasks per UPDATE. When one batch holds several

@@ -1,6 +1,6 @@
 import { MessageRejectedError } from '../errors';
-import type { OpenedMessage } from '../security/envelope';
-import { requireSender } from '../security/sender-binding';
+import type { OpenedMessage } from '../security';
+import { requireSender } from '../security';
 import type { Heartbeat } from './membership';
 
 /**

@@ -1,8 +1,8 @@
-import type { Logger } from '../observability/logger';
-import type { TopologyNames } from '../protocol/names';
-import type { MessageBus } from '../transport/message-bus';
+import type { Logger } from '../observability';
+import type { TopologyNames } from '../protocol';
+import type { MessageBus } from '../transport';
 import type { Heartbeat } from './membership';
-import { every } from '../lifecycle/service';
+import { every } from '../lifecycle';
 
 /**
  * Publishes this node's heartbeat on the control exchange every `periodMs`. Heartbeats are

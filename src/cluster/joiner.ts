@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { MessageRejectedError } from '../errors';
-import type { Logger } from '../observability/logger';
-import type { MessageOf } from '../protocol/messages';
-import type { TopologyNames } from '../protocol/names';
-import type { CarriedBy } from '../protocol/queues';
+import type { Logger } from '../observability';
+import type { MessageOf } from '../protocol';
+import type { TopologyNames } from '../protocol';
+import type { CarriedBy } from '../protocol';
 import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, samePopKey, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
 import { nextDelayMs, type RetryPolicy } from '../task';
 import type { ConsumerHandle, MessageBus, Received } from '../transport';

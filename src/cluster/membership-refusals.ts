@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../observability';
 import type { Membership } from './membership';
 
 /** A full membership list is logged at most this often; every refusal is counted. */

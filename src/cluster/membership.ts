@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MessageOf } from '../protocol/messages';
+import type { MessageOf } from '../protocol';
 
 export type Heartbeat = MessageOf<'node.heartbeat'>;
 export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';

@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type Koa from 'koa';
-import { notFound } from '../http/problem';
-import type { Logger } from '../observability/logger';
+import { notFound } from '../http';
+import type { Logger } from '../observability';
 
 /**
  * Where the dashboard's files are: `static/` beside this module, in `src/dashboard` when run from

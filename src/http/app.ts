@@ -1,9 +1,9 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import Koa from 'koa';
 import type Router from '@koa/router';
-import type { HealthState } from '../lifecycle/health';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
+import type { HealthState } from '../lifecycle';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
 import type { ClientTokenVerifier } from '../security';
 import { authMiddleware, type AuthState } from './auth';
 import { sendJson } from './json-body';

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { type ClientTokenVerifier, InvalidTokenError, rightsOf, type Caller, type ClientRights } from '../security';
-import { JwksUnavailableError } from '../security/jwks';
+import { JwksUnavailableError } from '../security';
 import { unauthorized, unavailable } from './problem';
 
 export interface AuthState {

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../observability';
 import { sendJson } from './json-body';
 import { OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
 

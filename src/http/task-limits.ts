@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
-import { CLIENT_ROLES, type ClientRole } from '../security/permissions';
+import { CLIENT_ROLES, type ClientRole } from '../security';
 import { badRequest } from './problem';
 import type { SubmitTask } from './task-schemas';
 

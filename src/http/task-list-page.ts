@@ -1,4 +1,4 @@
-import { toApiTask, type TaskRecord } from '../store/task-record';
+import { toApiTask, type TaskRecord } from '../store';
 
 /** What a list item holds beyond a task's state, and how many bytes a page may hold. */
 export interface ListPageOptions {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redundancySchema, requirementsSchema } from '../protocol/messages';
+import { redundancySchema, requirementsSchema } from '../protocol';
 import { TASK_STATUSES } from '../task';
 import { badRequest } from './problem';
 import { isStorableText } from '../util';

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../task';
-import type { TaskErrorData } from '../protocol/messages';
+import type { TaskErrorData } from '../protocol';
 
 /** Why the Ki stopped an attempt. */
 export type AbortKind = 'timeout' | 'cancelled' | 'superseded' | 'shutdown';

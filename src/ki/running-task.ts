@@ -1,4 +1,4 @@
-import type { AssignItem } from '../protocol/messages';
+import type { AssignItem } from '../protocol';
 
 /** One attempt executing on this Ki. */
 export interface RunningTask {

@@ -1,4 +1,4 @@
-import type { TaskErrorData } from '../protocol/messages';
+import type { TaskErrorData } from '../protocol';
 import { EXECUTOR_ERROR, executorErrorCode } from '../task';
 import { TaskExecutionError } from './executors/types';
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { HealthState } from '../lifecycle/health';
+import type { HealthState } from '../lifecycle';
 
 /** /metrics, /healthz and /readyz on METRICS_PORT, served by every node. */
 export async function startMetricsServer(registry: Registry, health: HealthState, port: number, host: string): Promise<{ server: Server; port: number }> {

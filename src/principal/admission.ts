@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AppConfig } from '../config/schema';
+import type { AppConfig } from '../config';
 import { isDataError, OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../observability';
 import { ATTR, currentTraceparent, MESSAGING_SYSTEM, SPAN, withSpan } from '../observability';
-import type { Metrics } from '../observability/metrics';
-import type { TopologyNames } from '../protocol/names';
-import { AdmissionMap } from '../store/admission-map';
-import { GroupCommitter } from '../store/group-commit';
-import { specOf, type TaskRecord } from '../store/task-record';
-import type { TaskRepository } from '../store/task-repository';
+import type { Metrics } from '../observability';
+import type { TopologyNames } from '../protocol';
+import { AdmissionMap } from '../store';
+import { GroupCommitter } from '../store';
+import { specOf, type TaskRecord } from '../store';
+import type { TaskRepository } from '../store';
 import { BatchSender, type MessageBus } from '../transport';
-import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol/messages';
-import type { SubmitTask } from '../http/task-schemas';
+import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol';
+import type { SubmitTask } from '../http';
 
 export interface AdmissionDeps {
   config: AppConfig;

@@ -1,7 +1,7 @@
-import type { Membership } from '../cluster/membership';
-import type { TopologyNames } from '../protocol/names';
-import type { TaskRepository } from '../store/task-repository';
-import type { ReputationRepository } from '../store/reputation-repository';
+import type { Membership } from '../cluster';
+import type { TopologyNames } from '../protocol';
+import type { TaskRepository } from '../store';
+import type { ReputationRepository } from '../store';
 import type { Transport } from '../transport';
 import type { Leadership } from './leadership';
 

@@ -1,7 +1,7 @@
-import type { Service } from '../lifecycle/service';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { Queryable } from '../store/db';
+import type { Service } from '../lifecycle';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
+import type { Queryable } from '../store';
 import type { Leadership } from './leadership';
 
 const LEASE_NAME = 'principal';

@@ -1,6 +1,6 @@
-import { every } from '../lifecycle/service';
-import type { Logger } from '../observability/logger';
-import type { TopologyNames } from '../protocol/names';
+import { every } from '../lifecycle';
+import type { Logger } from '../observability';
+import type { TopologyNames } from '../protocol';
 import type { ConsumerHandle, MessageBus } from '../transport';
 
 /**

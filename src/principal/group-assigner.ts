@@ -1,7 +1,7 @@
-import type { Member, Membership } from '../cluster/membership';
-import { configSchema } from '../config/schema';
-import type { Logger } from '../observability/logger';
-import type { TopologyNames } from '../protocol/names';
+import type { Member, Membership } from '../cluster';
+import { configSchema } from '../config';
+import type { Logger } from '../observability';
+import type { TopologyNames } from '../protocol';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';
 

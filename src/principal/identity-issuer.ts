@@ -1,9 +1,9 @@
-import type { Membership } from '../cluster/membership';
-import { configSchema } from '../config/schema';
+import type { Membership } from '../cluster';
+import { configSchema } from '../config';
 import { MessageRejectedError } from '../errors';
-import type { Logger } from '../observability/logger';
-import type { MessageOf } from '../protocol/messages';
-import type { TopologyNames } from '../protocol/names';
+import type { Logger } from '../observability';
+import type { MessageOf } from '../protocol';
+import type { TopologyNames } from '../protocol';
 import { identityProof, joinProof, proofMatches, type IssueSetup, type OpenedMessage } from '../security';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';

@@ -1,4 +1,4 @@
-import type { LeaderFence } from '../store/task-repository';
+import type { LeaderFence } from '../store';
 
 /** Whether this principal currently leads, and under which term. */
 export interface Leadership {

@@ -1,8 +1,8 @@
 import type Koa from 'koa';
 import jwt from 'jsonwebtoken';
-import { callerOf } from '../http/auth';
-import { sendJson } from '../http/json-body';
-import { forbidden, unauthorized } from '../http/problem';
+import { callerOf } from '../http';
+import { sendJson } from '../http';
+import { forbidden, unauthorized } from '../http';
 import { rightsOf, type ClientTokenVerifier } from '../security';
 import type { StreamTickets, TicketGrant } from './stream-tickets';
 

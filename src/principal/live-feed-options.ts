@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../observability';
 import type { ClientTokenVerifier } from '../security';
 
 /** How the dashboard's live feed behaves; every field but the verifier has a default. */

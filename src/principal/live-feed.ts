@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type Koa from 'koa';
-import { unavailable } from '../http/problem';
+import { unavailable } from '../http';
 import type { Caller } from '../security';
 import { issueStreamTicket, streamGrantOf } from './live-feed-auth';
 import { FeedClient, type EventSink } from './live-feed-client';

@@ -1,6 +1,6 @@
-import { configSchema } from '../config/schema';
-import type { Logger } from '../observability/logger';
-import type { TopologyNames } from '../protocol/names';
+import { configSchema } from '../config';
+import type { Logger } from '../observability';
+import type { TopologyNames } from '../protocol';
 import type { TaskRepository } from '../store';
 import type { ConsumerHandle, Delivery, Transport } from '../transport';
 

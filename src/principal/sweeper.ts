@@ -1,7 +1,7 @@
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
 import { hasAttemptLeft, isTerminal, type ErrorCode } from '../task';
-import type { LeaderFence, TaskRepository } from '../store/task-repository';
+import type { LeaderFence, TaskRepository } from '../store';
 import type { TaskAdmission } from './admission';
 
 const BATCH = 500;

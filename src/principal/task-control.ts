@@ -1,11 +1,11 @@
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { TopologyNames } from '../protocol/names';
-import type { TaskRecord } from '../store/task-record';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
+import type { TopologyNames } from '../protocol';
+import type { TaskRecord } from '../store';
 import { isHeld, isTerminal } from '../task';
-import type { ListFilter, TaskRepository } from '../store/task-repository';
+import type { ListFilter, TaskRepository } from '../store';
 import type { MessageBus } from '../transport';
-import type { AdmissionMap } from '../store/admission-map';
+import type { AdmissionMap } from '../store';
 
 /** Reads and changes tasks on behalf of REST callers; tells Kis to abort what was cancelled. */
 export class TaskControl {

@@ -34,6 +34,8 @@ const taskError = z.object({ code: z.string().max(64), message: z.string().max(8
 export type TaskErrorData = z.infer<typeof taskError>;
 
 const gpu = z.object({ index: z.number().int(), uuid: z.string(), name: z.string(), memoryMiB: z.number(), memoryUsedMiB: z.number(), utilizationPct: z.number().optional() });
+/** One GPU as a Ki discovers it and advertises it in its heartbeats. */
+export type GpuDevice = z.infer<typeof gpu>;
 
 /** Random per process start (instance) or per join (nonce). */
 const randomId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);

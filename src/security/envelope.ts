@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { MessageRejectedError } from '../errors';
-import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType } from '../protocol/messages';
+import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType } from '../protocol';
 import type { KeyRing } from './key-ring';
 import type { NodeClaims, NodeTokenSource, NodeTokenVerifier, OfferedKey } from './node-tokens';
 import { maySend, type NodeRole } from './permissions';

@@ -10,3 +10,4 @@ export { ClientTokenVerifier, InvalidTokenError, mintClientToken, type Caller, t
 export { EnvelopeCodec, type WireMessage, type OpenedMessage, type Opened, type EnvelopeOptions } from './envelope';
 export { requireSender } from './sender-binding';
 export { maySend, rightsOf, SENDERS, CLIENT_ROLES, type NodeRole, type ClientRole, type ClientRights, type Scope } from './permissions';
+export { JwksUnavailableError } from './jwks';

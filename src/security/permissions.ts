@@ -1,4 +1,4 @@
-import type { MessageType } from '../protocol/messages';
+import type { MessageType } from '../protocol';
 
 /** Roles a node token may carry. `standalone` runs all three roles in one process. */
 export type NodeRole = 'principal' | 'an' | 'ki' | 'standalone';

@@ -7,4 +7,3 @@ export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';
 export * from './task-record';
 export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';
-export { PgliteDatabase, type PgliteDatabaseOptions } from './pglite-database';

@@ -1,4 +1,4 @@
-import type { Requirements, TaskErrorData, TaskSpec } from '../protocol/messages';
+import type { Requirements, TaskErrorData, TaskSpec } from '../protocol';
 import type { TaskStatus } from '../task';
 
 export interface TaskProgress {

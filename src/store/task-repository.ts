@@ -1,4 +1,4 @@
-import type { TaskErrorData } from '../protocol/messages';
+import type { TaskErrorData } from '../protocol';
 import type { Database, Queryable } from './db';
 import type { TaskProgress, TaskRecord } from './task-record';
 import { HELD_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';

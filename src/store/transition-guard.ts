@@ -1,5 +1,5 @@
 import { UnknownTransitionError } from '../errors';
-import type { TaskErrorData } from '../protocol/messages';
+import type { TaskErrorData } from '../protocol';
 import { TRANSITIONS, type TaskStatus, type TransitionName, type TransitionRule } from '../task';
 
 /** What a transition writes besides the state, and the attempt that fences it. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import { PublishFailedError } from '../errors';
-import type { TopologyNames } from '../protocol/names';
-import type { WireMessage } from '../security/envelope';
+import type { TopologyNames } from '../protocol';
+import type { WireMessage } from '../security';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport, TransportStatus } from './types';
 
 export interface AmqpTransportOptions {

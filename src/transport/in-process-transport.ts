@@ -1,6 +1,6 @@
 import { PublishFailedError } from '../errors';
-import type { TopologyNames } from '../protocol/names';
-import type { WireMessage } from '../security/envelope';
+import type { TopologyNames } from '../protocol';
+import type { WireMessage } from '../security';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueKind, QueueSpec, Target, Transport, TransportStatus } from './types';
 
 /** How {@link InProcessTransport} is set up; only `names` is required. */

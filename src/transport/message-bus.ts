@@ -1,8 +1,8 @@
 import { MessageRejectedError } from '../errors';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-import type { MessageOf, MessageType } from '../protocol/messages';
-import type { EnvelopeCodec, Opened, WireMessage } from '../security/envelope';
+import type { Logger } from '../observability';
+import type { Metrics } from '../observability';
+import type { MessageOf, MessageType } from '../protocol';
+import type { EnvelopeCodec, Opened, WireMessage } from '../security';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport } from './types';
 
 /** A delivery that passed every check, with its settle operations; `msg` is a union over `T`. */

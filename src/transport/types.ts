@@ -1,4 +1,4 @@
-import type { WireMessage } from '../security/envelope';
+import type { WireMessage } from '../security';
 
 /** Kinds of queue the platform declares. */
 export type QueueKind =

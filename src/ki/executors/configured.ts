@@ -1,6 +1,6 @@
-import type { AppConfig } from '../../config/schema';
+import type { AppConfig } from '../../config';
 import { ConfigError } from '../../errors';
-import type { Logger } from '../../observability/logger';
+import type { Logger } from '../../observability';
 import { createExecExecutor } from './exec';
 import { readExecAllowlistJson } from './exec-allowlist';
 import { createHttpExecutor } from './http';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isAbsolute } from 'node:path';
-import type { GpuDevice } from '../gpu/types';
+import type { GpuDevice } from '../gpu';
 import { abortedError, abortReasonText } from './aborted';
 import { BoundedOutput } from './bounded-output';
 import { checkExecAllowlist, type ExecCommand } from './exec-allowlist';

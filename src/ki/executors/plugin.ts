@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors';
-import type { Logger } from '../../observability/logger';
+import type { Logger } from '../../observability';
 import type { Executor } from './types';
 
 function isObject(value: unknown): value is Record<string, unknown> {

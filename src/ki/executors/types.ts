@@ -1,5 +1,5 @@
-import type { Logger } from '../../observability/logger';
-import type { GpuDevice } from '../gpu/types';
+import type { Logger } from '../../observability';
+import type { GpuDevice } from '../gpu';
 import { PlatformError } from '../../errors';
 
 /** What an executor gets besides the payload. */

@@ -6,7 +6,7 @@ import { createLogger, createMetrics, type Metrics } from '../../../src/observab
 import type { Leadership } from '../../../src/principal/leadership';
 import { IdentityIssuer } from '../../../src/principal/identity-issuer';
 import { topologyNames } from '../../../src/protocol/names';
-import { EnvelopeCodec, parseKeyRing, ReplayGuard, setUpNodeIdentity, type NodeIdentitySetup, type OpenedMessage } from '../../../src/security';
+import { EnvelopeCodec, parseKeyRing, ReplayGuard, setUpNodeIdentity, type NodeIdentitySetup } from '../../../src/security';
 import type { IdentitySettings } from '../../../src/security/identity-setup';
 import { generateNodeKeyPair } from '../../../src/security/node-keys';
 import { InProcessTransport, MessageBus } from '../../../src/transport';
@@ -46,7 +46,7 @@ describe('joining in issued mode (in-process bus)', () => {
     const bus = busFor(transport, 'p1', principal, principalMetrics);
     const issuer = new IdentityIssuer({ bus, names, leadership: leader, membership, issue: principal.issue!, log, groupOf: () => 'g1', answerFromMs: 0 });
     await bus.subscribe({ name: 'unitjoin.principal', kind: 'transient', bindings: [{ exchange: names.control, pattern: 'join.#' }] }, 16, ['node.join'], ({ msg, delivery }) => {
-      if (msg.type === 'node.join') issuer.handle(msg as OpenedMessage<'node.join'>);
+      if (msg.type === 'node.join') issuer.handle(msg);
       delivery.ack();
     });
   });

@@ -104,7 +104,7 @@ describe('Ki: the code an aborted attempt or a plug-in failure reports', () => {
     an = busFor(transport, 'an1', 'an');
     await an.subscribe({ name: names.inbox('an', 'an1'), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
       delivery.ack();
-      if (msg.type === 'task.result') for (const item of (msg.payload as MessageOf<'task.result'>).items) results.set(item.taskId, item);
+      if (msg.type === 'task.result') for (const item of (msg.payload).items) results.set(item.taskId, item);
     });
   });
   after(async () => {

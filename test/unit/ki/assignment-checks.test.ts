@@ -49,7 +49,7 @@ describe('Ki: which assignments it runs', () => {
     results.set(anId, []);
     await bus.subscribe({ name: names.inbox('an', anId), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
       delivery.ack();
-      if (msg.type === 'task.result') results.get(anId)!.push(...(msg.payload as MessageOf<'task.result'>).items);
+      if (msg.type === 'task.result') results.get(anId)!.push(...(msg.payload).items);
     });
     return bus;
   }
@@ -147,7 +147,7 @@ describe('Ki: an attempt taken over by another An', () => {
       got.set(id, []);
       await bus.subscribe({ name: names.inbox('an', id), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
         delivery.ack();
-        if (msg.type === 'task.result') got.get(id)!.push(...(msg.payload as MessageOf<'task.result'>).items.map((i) => i.attempt));
+        if (msg.type === 'task.result') got.get(id)!.push(...(msg.payload).items.map((i) => i.attempt));
       });
       return bus;
     };

@@ -40,7 +40,7 @@ describe('Ki: a cancel stops only the attempt it names', () => {
     an = busFor(transport, 'an1', 'an');
     await an.subscribe({ name: names.inbox('an', 'an1'), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
       delivery.ack();
-      if (msg.type === 'task.result') results.push(...(msg.payload as MessageOf<'task.result'>).items);
+      if (msg.type === 'task.result') results.push(...(msg.payload).items);
     });
   });
   after(async () => {

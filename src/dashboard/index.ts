@@ -1,0 +1,1 @@
+export { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from './serve';
