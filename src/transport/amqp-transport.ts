@@ -1,19 +1,16 @@
-import { readFileSync } from 'node:fs';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import { PublishFailedError } from '../errors';
 import type { TopologyNames } from '../protocol';
 import type { WireMessage } from '../security';
+import { amqpConnectArgs, type AmqpConnectSettings } from './amqp-connection';
+import { AmqpTopology, DEFAULT_DEAD_LETTER_BOUNDS, type DeadLetterBounds } from './amqp-topology';
+import { fromConsumeMessage, toPublishProperties } from './amqp-wire';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport, TransportStatus } from './types';
 
-export interface AmqpTransportOptions {
-  url: string;
+/** How {@link AmqpTransport} connects (see {@link AmqpConnectSettings}), declares and publishes. */
+export interface AmqpTransportOptions extends AmqpConnectSettings {
   names: TopologyNames;
-  heartbeatSec: number;
-  reconnectMaxDelayMs: number;
   publishTimeoutMs: number;
-  tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** A name shown in the broker's connection list. */
-  connectionName: string;
   /**
    * Bounds of the dead-letter queues: every rejected message of every queue lands there, so
    * unbounded they let a sender of failing work fill the broker's disk, which blocks every
@@ -24,18 +21,6 @@ export interface AmqpTransportOptions {
   /** Told of a problem the transport works around (a queue declared by an earlier version). */
   onWarning?: (message: string) => void;
 }
-
-/** How much the dead-letter queues keep, in letters, bytes and age. */
-export interface DeadLetterBounds {
-  maxLength: number;
-  maxBytes: number;
-  ttlMs: number;
-}
-
-export const DEFAULT_DEAD_LETTER_BOUNDS: DeadLetterBounds = { maxLength: 100_000, maxBytes: 256 * 1024 * 1024, ttlMs: 7 * 24 * 3600 * 1000 };
-
-/** AMQP reply code of a declaration whose arguments differ from the queue's. */
-const PRECONDITION_FAILED = 406;
 
 interface ConsumerRecord {
   spec: QueueSpec;
@@ -50,18 +35,13 @@ interface ConsumerRecord {
   cancelled: boolean;
 }
 
-const HEADER_KID = 'x-kid';
-const HEADER_TS = 'x-ts';
-const HEADER_TASK_IDS = 'x-task-ids';
-/** Issued mode: the sender's signature over AAD | body, base64url (it cannot sit inside the body it signs). */
-const HEADER_SIG = 'x-sig';
-
 /**
  * RabbitMQ through amqplib with its opt-in recovery: after every (re)connect the setup step
  * re-declares the topology and re-subscribes every consumer on fresh channels. Deliveries remember
  * their channel, so a delivery tag from an old channel is never acked on a new one.
  */
 export class AmqpTransport implements Transport {
+  readonly #topology: AmqpTopology;
   #model?: RecoveringChannelModel;
   #publisher?: ConfirmChannel;
   #consumers: ConsumerRecord[] = [];
@@ -73,7 +53,9 @@ export class AmqpTransport implements Transport {
   #starting?: Promise<void>;
   #stopped?: Promise<void>;
 
-  constructor(private readonly o: AmqpTransportOptions) {}
+  constructor(private readonly o: AmqpTransportOptions) {
+    this.#topology = new AmqpTopology({ names: o.names, deadLetter: o.deadLetter ?? DEFAULT_DEAD_LETTER_BOUNDS, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
+  }
 
   get connected(): boolean {
     return this.#connected;
@@ -88,29 +70,8 @@ export class AmqpTransport implements Transport {
   }
 
   async #start(): Promise<void> {
-    const tls = this.o.tls ?? {};
-    const socketOptions = {
-      // Without it Nagle's algorithm holds small frames back ~40 ms per hop.
-      noDelay: true,
-      clientProperties: { connection_name: this.o.connectionName },
-      ...(tls.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),
-      ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
-      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
-    };
-    const url = new URL(this.o.url);
-    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.o.heartbeatSec));
-    const model = await amqplib.connect(url.toString(), {
-      ...socketOptions,
-      recovery: {
-        initialDelay: 100,
-        maxDelay: this.o.reconnectMaxDelayMs,
-        factor: 2,
-        jitter: 0.2,
-        maxRetries: Infinity,
-        initialMaxRetries: 3,
-        setup: (m: ChannelModel) => this.#setup(m),
-      },
-    });
+    const { url, options } = amqpConnectArgs(this.o, (m) => this.#setup(m));
+    const model = await amqplib.connect(url, options);
     this.#model = model;
     model.on('disconnect', (err: Error) => {
       this.#connected = false;
@@ -132,7 +93,7 @@ export class AmqpTransport implements Transport {
   async #setup(model: ChannelModel): Promise<void> {
     const publisher = await model.createConfirmChannel();
     publisher.on('error', () => { /* the connection-level recovery takes over */ });
-    await this.#declareBase(model, publisher);
+    await this.#topology.declareBase(model, publisher);
     for (const c of this.#consumers) if (!c.cancelled) await this.#subscribe(model, c);
     this.#publisher = publisher;
     this.#connected = true;
@@ -142,63 +103,10 @@ export class AmqpTransport implements Transport {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  async #declareBase(model: ChannelModel, ch: Channel): Promise<void> {
-    const n = this.o.names;
-    await ch.assertExchange(n.control, 'topic', { durable: true });
-    await ch.assertExchange(n.deadLetterExchange, 'topic', { durable: true });
-    await this.#assertDeadLetterQueue(model, n.deadLetterQueue, { 'x-queue-type': 'quorum' });
-    await ch.bindQueue(n.deadLetterQueue, n.deadLetterExchange, '#');
-    await this.#assertDeadLetterQueue(model, n.deadPending, { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': n.deadLetterExchange });
-    await ch.bindQueue(n.deadPending, n.deadLetterExchange, n.deadPendingPattern);
-    for (const q of n.pendingBands) await this.#assertQueue(ch, { name: q, kind: 'quorum' });
-  }
-
-  /**
-   * Declares a dead-letter queue with its bounds, on a channel of its own: a queue declared
-   * unbounded by an earlier version refuses the new arguments (406), which closes the channel.
-   * It is then used as it is, with a warning that says how to bound it without losing its letters.
-   */
-  async #assertDeadLetterQueue(model: ChannelModel, queue: string, base: Record<string, unknown>): Promise<void> {
-    const b = this.o.deadLetter ?? DEFAULT_DEAD_LETTER_BOUNDS;
-    const ch = await model.createChannel();
-    ch.on('error', () => { /* a refused declaration closes this channel only */ });
-    try {
-      await ch.assertQueue(queue, { durable: true, arguments: { ...base, 'x-max-length': b.maxLength, 'x-max-length-bytes': b.maxBytes, 'x-message-ttl': b.ttlMs, 'x-overflow': 'drop-head' } });
-      await ch.close();
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err;
-      this.o.onWarning?.(`dead-letter queue ${queue} was declared without bounds and keeps every rejected message; bound it with `
-        + `rabbitmqctl set_policy -p <vhost> --apply-to queues anki-dead-letters '^${queue.replace(/\./g, '\\.')}$' `
-        + `'{"max-length":${b.maxLength},"max-length-bytes":${b.maxBytes},"message-ttl":${b.ttlMs},"overflow":"drop-head"}', or delete it once empty`);
-    }
-  }
-
-  async #assertQueue(ch: Channel, spec: QueueSpec): Promise<void> {
-    const dlx = { 'x-dead-letter-exchange': this.o.names.deadLetterExchange };
-    switch (spec.kind) {
-      case 'quorum':
-        await ch.assertQueue(spec.name, { durable: true, arguments: { 'x-queue-type': 'quorum', ...dlx } });
-        break;
-      case 'single-active':
-        await ch.assertQueue(spec.name, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true, ...dlx } });
-        break;
-      case 'durable':
-        await ch.assertQueue(spec.name, { durable: true, arguments: { 'x-queue-type': 'classic', ...dlx } });
-        break;
-      case 'transient':
-        await ch.assertQueue(spec.name, { durable: false, exclusive: true, autoDelete: true, arguments: { ...dlx } });
-        break;
-      case 'base':
-        await ch.checkQueue(spec.name);
-        break;
-    }
-    for (const b of spec.bindings ?? []) await ch.bindQueue(spec.name, b.exchange, b.pattern);
-  }
-
   async #subscribe(model: ChannelModel, c: ConsumerRecord): Promise<void> {
     const ch = await model.createChannel();
     ch.on('error', () => { /* recovery re-subscribes */ });
-    await this.#assertQueue(ch, c.spec);
+    await this.#topology.assertQueue(ch, c.spec);
     c.channel = ch;
     if (c.prefetch <= 0) return; // paused: declared, not consuming
     await this.#consumeOn(ch, c, c.prefetch);
@@ -238,18 +146,7 @@ export class AmqpTransport implements Transport {
   #delivery(ch: Channel, msg: ConsumeMessage): Delivery {
     let settled = false;
     const live = () => !settled && !this.#stopping && this.#consumers.some((c) => c.channel === ch);
-    const p = msg.properties;
-    const headers = p.headers ?? {};
-    const message: WireMessage = {
-      id: String(p.messageId ?? ''),
-      type: String(p.type ?? ''),
-      sender: String(p.appId ?? ''),
-      timestampMs: Number(headers[HEADER_TS] ?? NaN),
-      kid: String(headers[HEADER_KID] ?? ''),
-      body: msg.content,
-      ...(typeof headers[HEADER_TASK_IDS] === 'string' ? { taskIds: (headers[HEADER_TASK_IDS]).split(',') } : {}),
-      ...(typeof headers[HEADER_SIG] === 'string' ? { sig: Buffer.from(headers[HEADER_SIG], 'base64url') } : {}),
-    };
+    const message = fromConsumeMessage(msg);
     const settle = (fn: () => void) => {
       if (!live()) { settled = true; return; }
       settled = true;
@@ -280,12 +177,7 @@ export class AmqpTransport implements Transport {
     if (this.#stopping) throw new PublishFailedError('transport is stopping');
     await this.#waitConnected(this.o.publishTimeoutMs);
     const ch = this.#publisher!;
-    const props = {
-      messageId: m.id, type: m.type, appId: m.sender, timestamp: Math.floor(m.timestampMs / 1000),
-      headers: { [HEADER_KID]: m.kid, [HEADER_TS]: m.timestampMs, ...(m.taskIds?.length ? { [HEADER_TASK_IDS]: m.taskIds.join(',') } : {}), ...(m.sig ? { [HEADER_SIG]: m.sig.toString('base64url') } : {}) },
-      persistent: options.persistent ?? false, contentType: 'application/octet-stream',
-      ...(options.expirationMs ? { expiration: String(options.expirationMs) } : {}),
-    };
+    const props = toPublishProperties(m, options);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new PublishFailedError(`no confirm within ${this.o.publishTimeoutMs} ms`)), this.o.publishTimeoutMs);
       const cb = (err: unknown) => {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { PublishFailedError } from '../../../src/errors';
 import { topologyNames } from '../../../src/protocol/names';
 import type { WireMessage } from '../../../src/security/envelope';
-import { InProcessTransport, topicMatches } from '../../../src/transport/in-process-transport';
+import { InProcessTransport } from '../../../src/transport/in-process-transport';
 import type { Delivery, TransportStatus } from '../../../src/transport/types';
 
 const names = topologyNames('unit');
@@ -39,24 +39,6 @@ describe('InProcessTransport', () => {
     await t.start();
   });
   afterEach(() => t.stop());
-
-  describe('topic patterns', () => {
-    it('matches words like a RabbitMQ topic exchange', () => {
-      assert.ok(topicMatches('heartbeat.ki.*', 'heartbeat.ki.k1'));
-      assert.ok(!topicMatches('heartbeat.ki.*', 'heartbeat.ki'));
-      assert.ok(!topicMatches('heartbeat.ki.*', 'heartbeat.ki.k1.extra'));
-      assert.ok(topicMatches('heartbeat.#', 'heartbeat'));
-      assert.ok(topicMatches('heartbeat.#', 'heartbeat.an.a1'));
-      assert.ok(topicMatches('#', 'anything.at.all'));
-      assert.ok(topicMatches('#.k1', 'heartbeat.ki.k1'));
-      assert.ok(topicMatches('a.#.z', 'a.z'));
-      assert.ok(topicMatches('a.#.z', 'a.b.c.z'));
-      assert.ok(!topicMatches('a.#.z', 'a.b.c'));
-      assert.ok(topicMatches('*.*', 'x.y'));
-      assert.ok(!topicMatches('cancel.k1', 'cancel.k10'));
-      assert.ok(topicMatches('a.#.#.b', 'a.b'));
-    });
-  });
 
   describe('connection state', () => {
     it('reports connected on start and not after stop', async () => {

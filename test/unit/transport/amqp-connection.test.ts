@@ -1,0 +1,45 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { amqpConnectArgs, type AmqpConnectSettings } from '../../../src/transport/amqp-connection';
+
+const settings: AmqpConnectSettings = { url: 'amqp://guest:guest@127.0.0.1:5672/vh', heartbeatSec: 7, reconnectMaxDelayMs: 4000, connectionName: 'ki-1' };
+const setup = async () => undefined;
+
+describe('AMQP connect arguments', () => {
+  it('adds the configured heartbeat to the URL', () => {
+    const { url } = amqpConnectArgs(settings, setup);
+    assert.equal(new URL(url).searchParams.get('heartbeat'), '7');
+  });
+
+  it('keeps a heartbeat the URL already names', () => {
+    const { url } = amqpConnectArgs({ ...settings, url: `${settings.url}?heartbeat=30` }, setup);
+    assert.equal(new URL(url).searchParams.get('heartbeat'), '30');
+  });
+
+  it('names the connection, turns Nagle off, and recovers forever with the configured delay cap and the given setup', () => {
+    const { options } = amqpConnectArgs(settings, setup);
+    assert.deepEqual(options.clientProperties, { connection_name: 'ki-1' });
+    assert.equal(options.noDelay, true);
+    assert.equal(options.recovery.maxDelay, 4000);
+    assert.equal(options.recovery.maxRetries, Infinity);
+    assert.equal(options.recovery.initialMaxRetries, 3);
+    assert.equal(options.recovery.setup, setup);
+    assert.equal('ca' in options, false);
+  });
+
+  it('reads the TLS files it is given, and fails at once on a missing one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anki-tls-'));
+    try {
+      for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), `${f} bytes`);
+      const { options } = amqpConnectArgs({ ...settings, tls: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') } }, setup);
+      assert.deepEqual(options.ca, [Buffer.from('ca.pem bytes')]);
+      assert.deepEqual(options.cert, Buffer.from('cert.pem bytes'));
+      assert.deepEqual(options.key, Buffer.from('key.pem bytes'));
+      assert.throws(() => amqpConnectArgs({ ...settings, tls: { caFile: join(dir, 'missing.pem') } }, setup), { code: 'ENOENT' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
