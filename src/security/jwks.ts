@@ -1,7 +1,8 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describeJwtError } from './jwt-errors';
-import { ConfigError, PlatformError } from '../errors';
+import { downloadJwkSet, globalJwksFetch, resolveJwksUrl, type JwksFetch } from './jwks-fetch';
+import { isJwksAlgorithm, isKid, parseJwkSet, type JwksAlgorithm, type JwksKey } from './jwks-keys';
+import { PlatformError } from '../errors';
 
 /**
  * Client tokens signed by an identity provider that publishes its public keys as a JWK set
@@ -12,18 +13,13 @@ import { ConfigError, PlatformError } from '../errors';
  * algorithm-confusion attack (an HMAC computed over a public key). The key always comes from
  * the configured set, found by the token's `kid`; a key embedded in or pointed to by the token
  * header (`jwk`, `jku`, `x5u`, `x5c`) is ignored.
+ *
+ * This module keeps the fetched keys and verifies tokens with them; `jwks-keys.ts` decides which
+ * keys of a set are usable and `jwks-fetch.ts` downloads the set within its limits.
  */
 
-/** Algorithms a JWK set may verify. */
-export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
-export type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
-
-const RSA_ALGORITHMS: readonly JwksAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, JwksAlgorithm>> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
-/** Members only a private or symmetric JWK has. A published set carrying one has leaked a signing key. */
-const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const MIN_RSA_BITS = 2048;
-const MAX_KID_CHARS = 256;
+export { JWKS_ALGORITHMS, importJwk, jwksAlgorithms, type JwksAlgorithm, type JwksKey } from './jwks-keys';
+export type { JwksFetch } from './jwks-fetch';
 
 /** A token was refused (bad header, unknown key, signature, expiry, audience, issuer): a 401. */
 export class JwksTokenError extends PlatformError {
@@ -36,30 +32,7 @@ export class JwksUnavailableError extends PlatformError {
   override readonly retryable = true;
 }
 
-/**
- * Keeps the configured algorithms a JWK set may verify and refuses a configuration that leaves
- * none (e.g. only HS256), so a misconfiguration stops start-up instead of refusing every token.
- */
-export function jwksAlgorithms(configured: readonly string[]): JwksAlgorithm[] {
-  const usable = configured.filter((a): a is JwksAlgorithm => (JWKS_ALGORITHMS as readonly string[]).includes(a));
-  if (usable.length === 0) {
-    throw new ConfigError(`invalid configuration: security.jwksAlgorithms (JWKS_ALGORITHMS) must name at least one of ${JWKS_ALGORITHMS.join(', ')}; got "${configured.join(',')}"`);
-  }
-  return usable;
-}
-
-/** One verification key of the set. */
-export interface JwksKey {
-  /** Absent when the set's key has no `kid`. */
-  readonly kid?: string;
-  readonly key: KeyObject;
-  /** Algorithms this key may verify (its `alg` when the JWK names one). */
-  readonly algorithms: readonly JwksAlgorithm[];
-}
-
-/** The part of the `fetch` API the key source uses; tests pass an in-memory one. */
-export type JwksFetch = (url: string, init: { signal: AbortSignal; headers: Record<string, string>; redirect: 'error' }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
-
+/** Options of {@link JwksKeySource}; each default is applied once, when the source is built. */
 export interface JwksKeySourceOptions {
   /** The JWK set URL (`JWKS_URL`). */
   url: string;
@@ -100,61 +73,17 @@ interface ResolvedJwksOptions {
 }
 
 function resolveJwksOptions(o: JwksKeySourceOptions): ResolvedJwksOptions {
-  let url: URL;
-  try {
-    url = new URL(o.url);
-  } catch {
-    throw new ConfigError(`invalid configuration: security.jwksUrl (JWKS_URL) "${o.url.slice(0, 200)}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && !(o.allowHttp && url.protocol === 'http:')) {
-    throw new ConfigError(`invalid configuration: security.jwksUrl (JWKS_URL) must be an https:// URL${o.allowHttp ? ' (or http:// outside production)' : ''}`);
-  }
   return {
-    url: url.toString(),
+    url: resolveJwksUrl(o.url, o.allowHttp ?? false),
     cacheTtlMs: o.cacheTtlMs ?? 600_000,
     minRefreshIntervalMs: o.minRefreshIntervalMs ?? 30_000,
     timeoutMs: o.timeoutMs ?? 5_000,
     maxBytes: o.maxBytes ?? 1024 * 1024,
     maxKeys: o.maxKeys ?? 100,
-    fetch: o.fetch ?? ((u, init) => globalThis.fetch(u, init)),
+    fetch: o.fetch ?? globalJwksFetch,
     now: o.now ?? Date.now,
     onWarning: o.onWarning ?? (() => undefined),
   };
-}
-
-/** Turns one JWK into a verification key, or says why it is not one. */
-export function importJwk(jwk: unknown): JwksKey | { skipped: string } {
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) return { skipped: 'not an object' };
-  const j = jwk as Record<string, unknown>;
-  const kid = j['kid'];
-  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_CHARS)) return { skipped: 'kid is not a string of 1-256 characters' };
-  const label = `key ${kid === undefined ? '(no kid)' : JSON.stringify(kid)}`;
-  if (j['kty'] !== 'RSA' && j['kty'] !== 'EC') return { skipped: `${label}: kty ${String(j['kty'])} is not RSA or EC` };
-  if (j['use'] !== undefined && j['use'] !== 'sig') return { skipped: `${label}: use is ${String(j['use'])}, not sig` };
-  if (j['key_ops'] !== undefined && !(Array.isArray(j['key_ops']) && j['key_ops'].includes('verify'))) return { skipped: `${label}: key_ops lacks verify` };
-  if (SECRET_MEMBERS.some((m) => m in j)) return { skipped: `${label}: carries private key material` };
-
-  let family: readonly JwksAlgorithm[];
-  if (j['kty'] === 'RSA') family = RSA_ALGORITHMS;
-  else {
-    const alg = EC_ALGORITHM_BY_CURVE[String(j['crv'])];
-    if (!alg) return { skipped: `${label}: curve ${String(j['crv'])} is not P-256, P-384 or P-521` };
-    family = [alg];
-  }
-  let algorithms = family;
-  if (j['alg'] !== undefined) {
-    if (!family.includes(j['alg'] as JwksAlgorithm)) return { skipped: `${label}: alg ${String(j['alg'])} does not fit kty ${String(j['kty'])}` };
-    algorithms = [j['alg'] as JwksAlgorithm];
-  }
-
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: j as JsonWebKey, format: 'jwk' });
-  } catch (err) {
-    return { skipped: `${label}: not a valid public key (${(err as Error).message})` };
-  }
-  if (j['kty'] === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return { skipped: `${label}: RSA key shorter than ${MIN_RSA_BITS} bits` };
-  return { ...(typeof kid === 'string' ? { kid } : {}), key, algorithms };
 }
 
 /**
@@ -237,7 +166,8 @@ export class JwksKeySource {
     this.#lastAttemptMs = this.#o.now();
     let keys: JwksKey[];
     try {
-      keys = this.#parse(await this.#download());
+      const text = await downloadJwkSet(this.#o.url, this.#o);
+      keys = parseJwkSet(text, { source: this.#o.url, maxKeys: this.#o.maxKeys, onWarning: (m) => this.#o.onWarning(m) });
     } catch (err) {
       throw new JwksUnavailableError(`fetching the key set of ${this.#o.url} failed: ${(err as Error).message}`, { cause: err });
     }
@@ -247,41 +177,6 @@ export class JwksKeySource {
     this.#byKid = byKid;
     this.#loaded = true;
     this.#fetchedAtMs = this.#o.now();
-  }
-
-  async #download(): Promise<string> {
-    const res = await this.#o.fetch(this.#o.url, { signal: AbortSignal.timeout(this.#o.timeoutMs), headers: { accept: 'application/jwk-set+json, application/json' }, redirect: 'error' });
-    if (!res.ok) throw new Error(`answered HTTP ${res.status}`);
-    const text = await res.text();
-    if (Buffer.byteLength(text, 'utf8') > this.#o.maxBytes) throw new Error(`response larger than ${this.#o.maxBytes} bytes`);
-    return text;
-  }
-
-  #parse(text: string): JwksKey[] {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new Error('response is not JSON');
-    }
-    const list = (body as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(list)) throw new Error('response is not a JWK set (no keys array)');
-    if (list.length > this.#o.maxKeys) this.#o.onWarning(`the key set of ${this.#o.url} has ${list.length} keys; only the first ${this.#o.maxKeys} are used`);
-    const keys: JwksKey[] = [];
-    const seen = new Set<string>();
-    for (const jwk of list.slice(0, this.#o.maxKeys)) {
-      const k = importJwk(jwk);
-      if ('skipped' in k) { this.#o.onWarning(`skipping a key of ${this.#o.url}: ${k.skipped}`); continue; }
-      if (k.kid !== undefined) {
-        // Two keys under one kid would make the choice depend on their order: keep neither guess.
-        if (seen.has(k.kid)) { this.#o.onWarning(`skipping a key of ${this.#o.url}: kid ${JSON.stringify(k.kid)} repeats`); continue; }
-        seen.add(k.kid);
-      }
-      keys.push(k);
-    }
-    // A set with no usable key is more likely a broken provider than a revocation of every key.
-    if (keys.length === 0) throw new Error('the set has no usable signing key');
-    return keys;
   }
 }
 
@@ -313,17 +208,17 @@ export async function verifyWithJwks(token: string, source: JwksKeySource, optio
   const header = decoded.header as unknown as Record<string, unknown>;
   const alg = header['alg'];
   if (typeof alg !== 'string' || alg.toLowerCase() === 'none') throw new JwksTokenError('unsigned token (alg none)');
-  if (!(JWKS_ALGORITHMS as readonly string[]).includes(alg) || !options.algorithms.includes(alg)) throw new JwksTokenError(`algorithm ${alg.slice(0, 16)} is not allowed`);
+  if (!isJwksAlgorithm(alg) || !options.algorithms.includes(alg)) throw new JwksTokenError(`algorithm ${alg.slice(0, 16)} is not allowed`);
   // RFC 7515 §4.1.11: a token that marks extensions critical must be refused by a verifier that does not know them.
   if (header['crit'] !== undefined) throw new JwksTokenError('critical header parameters are not supported');
   const kid = header['kid'];
-  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_CHARS)) throw new JwksTokenError('kid is not a string of 1-256 characters');
+  if (kid !== undefined && !isKid(kid)) throw new JwksTokenError('kid is not a string of 1-256 characters');
 
-  const { key } = await source.getKey(kid, alg as JwksAlgorithm);
+  const { key } = await source.getKey(kid, alg);
   let payload: string | jwt.JwtPayload;
   try {
     payload = jwt.verify(token, key, {
-      algorithms: [alg as JwksAlgorithm],
+      algorithms: [alg],
       clockTolerance: options.clockToleranceSec,
       ...(options.clockTimestampSec !== undefined ? { clockTimestamp: options.clockTimestampSec } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
