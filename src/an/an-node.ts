@@ -6,6 +6,7 @@ import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
 import type { PendingItem } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { taskEventRoute } from '../protocol';
 import type { TaskRepository } from '../store';
 import type { ReputationRepository } from '../store';
 import type { MessageBus } from '../transport';
@@ -85,7 +86,7 @@ export class AnNode implements Service {
     this.#pool = new KiPool(config.an.policy);
     this.#held = new HeldTasks({ pool: this.#pool, metrics, wake });
     this.#writer = new StateWriter(repo, config.an.writeBatchMax, (n) => metrics.batchItems.observe({ batch: 'state' }, n));
-    this.#events = new EventBatcher((events) => bus.send({ exchange: names.control, routingKey: names.rk.event('finished') }, 'task.event', { v: 1, events }));
+    this.#events = new EventBatcher((events) => bus.send(taskEventRoute(names, 'finished'), 'task.event', { v: 1, events }));
     this.#kis = new KiTracker({
       config, group: this.#group, pool: this.#pool, reputation: d.reputation, log, metrics,
       onCapacityChanged: () => this.#windowChanged(), onKiLost: (m) => this.#onKiLost(m),

@@ -2,6 +2,7 @@ import { currentTraceparent } from '../observability';
 import type { Metrics } from '../observability';
 import type { AssignItem } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { cancelRoute, kiInbox } from '../protocol';
 import { BatchSender, type MessageBus } from '../transport';
 import type { HeldTask } from './in-flight';
 
@@ -26,7 +27,7 @@ export class KiCommands {
   constructor(private readonly d: KiCommandsDeps) {
     this.#assigns = new BatchSender<AssignItem>({
       maxItems: ASSIGN_BATCH_MAX,
-      send: (ki, items) => d.bus.sendMany({ queue: d.names.inbox('ki', ki) }, 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
+      send: (ki, items) => d.bus.sendMany(kiInbox(d.names, ki), 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'assign' }, n),
     });
   }
@@ -42,7 +43,7 @@ export class KiCommands {
 
   /** Asks `ki` to stop its run of the attempt. Never rejects: a Ki that misses it reports a result nobody waits for. */
   cancel(ki: string, t: HeldTask, reason: string): Promise<void> {
-    return this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: t.spec.id, reason, attempt: t.attempts })
+    return this.d.bus.send(cancelRoute(this.d.names, ki), 'task.cancel', { v: 1, taskId: t.spec.id, reason, attempt: t.attempts })
       .catch(() => undefined);
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
 import type { ResultItem, TaskErrorData } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { deadLetters } from '../protocol';
 import type { AppliedTransition, Transition } from '../store';
 import { attemptRetryPolicy, errorCodeLabel, hasAttemptLeft, nextDelayMs, shouldRetry, TRANSITIONS } from '../task';
 import type { MessageBus } from '../transport';
@@ -147,7 +148,7 @@ export class OutcomeHandler {
    */
   #noteDeadLetter(t: HeldTask, code: string, failedAt: Date): void {
     const note = { v: 1 as const, taskId: t.spec.id, type: t.spec.type, owner: t.spec.owner, attempts: t.attempts, code, failedAtMs: failedAt.getTime() };
-    this.d.bus.send({ exchange: this.d.names.deadLetterExchange, routingKey: `task.failed.${t.spec.type}` }, 'task.failed', note, { persistent: true })
+    this.d.bus.send(deadLetters(this.d.names, t.spec.type), 'task.failed', note, { persistent: true })
       .catch(() => undefined);
   }
 

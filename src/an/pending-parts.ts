@@ -1,5 +1,6 @@
 import type { PendingItem } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { pendingBand } from '../protocol';
 import type { Delivery, MessageBus } from '../transport';
 
 /**
@@ -33,5 +34,5 @@ export function splitDelivery<I>(delivery: Delivery, items: readonly I[], republ
 
 /** Sends one task back to the pending queue of its band, on its own. */
 export function republishPending(bus: Pick<MessageBus, 'send'>, names: TopologyNames, item: PendingItem): Promise<void> {
-  return bus.send({ queue: names.pendingFor(item.task.priority) }, 'task.pending', { v: 1, items: [item] }, { persistent: true });
+  return bus.send(pendingBand(names, item.task.priority), 'task.pending', { v: 1, items: [item] }, { persistent: true });
 }

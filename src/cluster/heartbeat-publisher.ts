@@ -1,5 +1,6 @@
 import type { Logger } from '../observability';
 import type { TopologyNames } from '../protocol';
+import { heartbeatRoute } from '../protocol';
 import type { MessageBus } from '../transport';
 import type { Heartbeat } from './membership';
 import { every } from '../lifecycle';
@@ -24,7 +25,7 @@ export class HeartbeatPublisher {
 
   async beat(): Promise<void> {
     const hb = this.#describe();
-    await this.deps.bus.send({ exchange: this.deps.names.control, routingKey: this.deps.names.rk.heartbeat(hb.role, hb.id) }, 'node.heartbeat', hb);
+    await this.deps.bus.send(heartbeatRoute(this.deps.names, hb.role, hb.id), 'node.heartbeat', hb);
   }
 
   /** Stops beating and announces the departure, so others need not wait for the timeout. */
@@ -32,6 +33,6 @@ export class HeartbeatPublisher {
     this.#stopTimer?.();
     this.#stopTimer = undefined;
     const hb = { ...this.#describe(), status: 'leaving' as const };
-    await this.deps.bus.send({ exchange: this.deps.names.control, routingKey: this.deps.names.rk.heartbeat(hb.role, hb.id) }, 'node.heartbeat', hb).catch(() => undefined);
+    await this.deps.bus.send(heartbeatRoute(this.deps.names, hb.role, hb.id), 'node.heartbeat', hb).catch(() => undefined);
   }
 }

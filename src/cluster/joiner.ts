@@ -3,6 +3,7 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability';
 import type { MessageOf } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { joinRoute } from '../protocol';
 import type { CarriedBy } from '../protocol';
 import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, samePopKey, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
 import { nextDelayMs, type RetryPolicy } from '../task';
@@ -118,7 +119,7 @@ export class Joiner {
     const popKey = join.pop.jwk;
     const proof = joinProof(join.secret, { id: nodeId, role: join.role, instance: this.instance, nonce, timestampMs, popKey });
     // The envelope's timestamp is the one the proof covers: seal with the same clock reading.
-    return this.d.bus.send({ exchange: names.control, routingKey: names.rk.join(join.role, nodeId) }, 'node.join', { v: 1, id: nodeId, role: join.role, instance: this.instance, nonce, popKey, proof }, { expirationMs: RETRY_MAX_MS * 2, timestampMs });
+    return this.d.bus.send(joinRoute(names, join.role, nodeId), 'node.join', { v: 1, id: nodeId, role: join.role, instance: this.instance, nonce, popKey, proof }, { expirationMs: RETRY_MAX_MS * 2, timestampMs });
   }
 
   #waitAdmitted(ms: number): Promise<boolean> {

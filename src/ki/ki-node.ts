@@ -9,6 +9,7 @@ import type { Metrics } from '../observability';
 import type { MessageOf, ResultItem, TaskErrorData } from '../protocol';
 import type { CarriedBy } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { anInbox } from '../protocol';
 import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import type { ExecutionContext, Executor } from './executors/types';
@@ -74,7 +75,7 @@ export class KiNode implements Service {
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#results = new BatchSender<ResultItem>({
       maxItems: RESULT_BATCH_MAX,
-      send: (an, items) => d.bus.sendMany({ queue: d.names.inbox('an', an) }, 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
+      send: (an, items) => d.bus.sendMany(anInbox(d.names, an), 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'result' }, n),
     });
   }
@@ -207,11 +208,11 @@ export class KiNode implements Service {
     this.#updateSlotMetrics();
     this.d.metrics.taskExecutions.inc({ type: a.task.type });
     const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(abortReason('timeout', `timed out after ${a.task.timeoutMs} ms`)), a.task.timeoutMs) : undefined;
-    const anInbox = { queue: this.d.names.inbox('an', a.an) };
+    const reports = anInbox(this.d.names, a.an);
     // Tasks that end within a moment go straight to their result (which carries the start time):
     // one message and one row write less per short task.
     const startedReport = setTimeout(() => {
-      void this.d.bus.send(anInbox, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
+      void this.d.bus.send(reports, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
     }, STARTED_REPORT_DELAY_MS);
     let lastProgressMs = 0;
     const ctx: ExecutionContext = {
@@ -222,7 +223,7 @@ export class KiNode implements Service {
         if (now - lastProgressMs < PROGRESS_MIN_INTERVAL_MS && fraction < 1) return;
         lastProgressMs = now;
         const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
-        void this.d.bus.send(anInbox, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction: f, ...(message ? { message: String(message).slice(0, 1024) } : {}) }).catch(() => undefined);
+        void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction: f, ...(message ? { message: String(message).slice(0, 1024) } : {}) }).catch(() => undefined);
       },
     };
     let result: unknown;

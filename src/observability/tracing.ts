@@ -79,7 +79,7 @@ export interface WithSpanOptions {
  *
  * @example
  *   await withSpan(SPAN.taskExecute, { [ATTR.taskId]: a.task.id, [ATTR.attempt]: a.attempt }, async () => {
- *     ...; await bus.send(target, 'task.result', body, { trace: currentTraceparent() ?? msg.trace });
+ *     ...; await bus.send(anInbox(names, anId), 'task.result', body, { trace: currentTraceparent() ?? msg.trace });
  *   }, msg.trace);
  */
 export function withSpan<T>(name: SpanName, attributes: Attributes, fn: (span: Span) => T, parentTraceparent?: string | null, options?: WithSpanOptions): T {
@@ -133,7 +133,7 @@ export function markFailed(span: Span, failure: { code: string; message: string 
 }
 
 /**
- * The active span as a W3C traceparent, for `bus.send(target, type, payload, { trace })`; the
+ * The active span as a W3C traceparent, for `bus.send(destination, type, payload, { trace })`; the
  * receiver passes `msg.trace` to {@link withSpan} and its span joins the trace. `undefined` when
  * tracing is off or no span is active: callers write `currentTraceparent() ?? msg.trace` so a
  * node without tracing still forwards the trace it received.

@@ -11,6 +11,7 @@ import { specOf, type TaskRecord } from '../store';
 import type { TaskRepository } from '../store';
 import { BatchSender, type MessageBus } from '../transport';
 import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol';
+import { bandOf, pendingBand } from '../protocol';
 import type { SubmitTask } from '../http';
 
 export interface AdmissionDeps {
@@ -53,7 +54,8 @@ export class TaskAdmission {
     });
     this.#pending = new BatchSender<PendingItem>({
       maxItems: PENDING_TASKS_PER_MESSAGE,
-      send: (queue, items) => d.bus.sendMany({ queue }, 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true }),
+      // Batches are kept per band, under the band's lowest priority: any priority of a band names its queue.
+      send: (lowest, items) => d.bus.sendMany(pendingBand(d.names, Number(lowest)), 'task.pending', items, (batch) => ({ v: 1, items: batch }), { persistent: true }),
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'pending' }, n),
     });
 
@@ -122,7 +124,7 @@ export class TaskAdmission {
         [ATTR.taskId]: task.id, [ATTR.messagingSystem]: MESSAGING_SYSTEM, [ATTR.messagingDestination]: queue, [ATTR.messagingOperationType]: 'send',
       }, () => {
         const trace = currentTraceparent() ?? task.traceContext ?? undefined;
-        return this.#pending.add(queue, { task: specOf(task), attempts: task.attempts, ...(trace ? { trace } : {}) });
+        return this.#pending.add(String(bandOf(task.priority).min), { task: specOf(task), attempts: task.attempts, ...(trace ? { trace } : {}) });
       }, task.traceContext);
     } catch (err) {
       this.d.log.warn({ taskId: task.id, err: (err as Error).message }, 'publish failed; the sweeper will republish');

@@ -1,6 +1,7 @@
 import { every } from '../lifecycle';
 import type { Logger } from '../observability';
 import type { TopologyNames } from '../protocol';
+import { electionQueue } from '../protocol';
 import type { ConsumerHandle, MessageBus } from '../transport';
 
 /**
@@ -33,7 +34,7 @@ export class ElectionTicker {
 
   async #tick(): Promise<void> {
     // Ticks expire quickly: a stale tick delivered late must not make a new consumer believe it leads.
-    await this.d.bus.send({ queue: this.d.names.election }, 'election.tick', { v: 1, from: this.d.nodeId, atMs: Date.now() }, { expirationMs: 2 * this.d.tickMs });
+    await this.d.bus.send(electionQueue(this.d.names), 'election.tick', { v: 1, from: this.d.nodeId, atMs: Date.now() }, { expirationMs: 2 * this.d.tickMs });
   }
 
   async stop(): Promise<void> {

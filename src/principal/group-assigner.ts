@@ -2,6 +2,7 @@ import type { Member, Membership } from '../cluster';
 import { configSchema } from '../config';
 import type { Logger } from '../observability';
 import type { TopologyNames } from '../protocol';
+import { assignRoute } from '../protocol';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';
 
@@ -98,7 +99,7 @@ export class GroupAssigner {
       if (!prev || prev.group !== group || now - prev.atMs >= this.#pendingMs / 3) {
         this.#pending.set(kiId, { group, atMs: prev?.group === group ? prev.atMs : now });
         if (!prev || prev.group !== group) this.d.log.info({ ki: kiId, group, term: fence.term }, 'assigning ki to group');
-        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.assign(kiId) }, 'node.assign', { v: 1, nodeId: kiId, group, term: fence.term });
+        await this.d.bus.send(assignRoute(this.d.names, kiId), 'node.assign', { v: 1, nodeId: kiId, group, term: fence.term });
       }
     }
     for (const [kiId, p] of this.#pending) if (now - p.atMs > 10 * this.#pendingMs) this.#pending.delete(kiId);

@@ -4,6 +4,7 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability';
 import type { MessageOf } from '../protocol';
 import type { TopologyNames } from '../protocol';
+import { identityReply } from '../protocol';
 import { identityProof, joinProof, proofMatches, type IssueSetup, type OpenedMessage } from '../security';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';
@@ -69,7 +70,7 @@ export class IdentityIssuer {
       verifyKeys: announced.map((k) => ({ kid: k.kid, pem: k.pem })),
       proof: identityProof(secret, { id: j.id, instance: j.instance, nonce: j.nonce, token, kids }),
     };
-    await this.d.bus.send({ queue: this.d.names.identity(j.role, j.id, j.instance) }, 'node.identity', payload, { expirationMs: this.d.replyExpirationMs ?? configSchema.principal.joinReplyExpirationMs.default });
+    await this.d.bus.send(identityReply(this.d.names, j.role, j.id, j.instance), 'node.identity', payload, { expirationMs: this.d.replyExpirationMs ?? configSchema.principal.joinReplyExpirationMs.default });
     this.d.log.info({ node: j.id, role: j.role, group: group ?? null, kid: signer.kid, expiresAt: new Date(expiresAtMs).toISOString() }, 'node token issued');
   }
 }

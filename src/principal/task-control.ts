@@ -1,6 +1,7 @@
 import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
 import type { TopologyNames } from '../protocol';
+import { cancelRoute, taskEventRoute } from '../protocol';
 import type { TaskRecord } from '../store';
 import { isHeld, isTerminal } from '../task';
 import type { ListFilter, TaskRepository } from '../store';
@@ -33,11 +34,11 @@ export class TaskControl {
     this.d.metrics.taskDuration.observe({ status: 'cancelled' }, Math.max(0, Date.now() - out.after.createdAt.getTime()) / 1000);
     if (out.before.ki && isHeld(out.before.status)) {
       for (const ki of out.before.ki.split(',')) {
-        await this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.cancel(ki) }, 'task.cancel', { v: 1, taskId: task.id, reason, attempt: out.before.attempts })
+        await this.d.bus.send(cancelRoute(this.d.names, ki), 'task.cancel', { v: 1, taskId: task.id, reason, attempt: out.before.attempts })
           .catch((err: Error) => this.d.log.warn({ taskId: task.id, err: err.message }, 'cancel not delivered to its Ki; its result will be discarded'));
       }
     }
-    void this.d.bus.send({ exchange: this.d.names.control, routingKey: this.d.names.rk.event('cancelled') }, 'task.event', {
+    void this.d.bus.send(taskEventRoute(this.d.names, 'cancelled'), 'task.event', {
       v: 1, events: [{ taskId: task.id, status: 'cancelled', owner: task.owner, attempts: out.after.attempts, finishedAtMs: Date.now() }],
     }).catch(() => undefined);
     return out.after;

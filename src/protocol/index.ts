@@ -1,3 +1,8 @@
 export * from './messages';
 export * from './names';
 export * from './queues';
+// uncheckedDestination stays out: only typed destinations are reachable from other folders.
+export {
+  anInbox, assignRoute, cancelRoute, deadLetters, electionQueue, heartbeatRoute, identityReply, joinRoute, kiInbox, pendingBand, taskEventRoute,
+  type Destination, type DestinationTarget,
+} from './destinations';

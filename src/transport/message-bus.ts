@@ -1,9 +1,9 @@
 import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
-import type { MessageOf, MessageType } from '../protocol';
+import type { Destination, MessageOf, MessageType } from '../protocol';
 import type { EnvelopeCodec, Opened, WireMessage } from '../security';
-import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport } from './types';
+import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Transport } from './types';
 
 /** A delivery that passed every check, with its settle operations; `msg` is a union over `T`. */
 export interface Received<T extends MessageType = MessageType> {
@@ -24,29 +24,33 @@ export class MessageBus {
     return this.deps.transport;
   }
 
-  /** `timestampMs`: the envelope's time, when the payload's proof covers it (a join). */
-  send<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string; timestampMs?: number } = {}): Promise<void> {
-    return this.#publish(target, type, payload, this.deps.codec.seal(type, payload, options.trace, options.timestampMs), options);
+  /**
+   * Sends one message. `destination` (from the protocol's destinations) names the types it
+   * accepts: any other `type` does not compile. `timestampMs`: the envelope's time, when the
+   * payload's proof covers it (a join).
+   */
+  send<T extends MessageType>(destination: Destination<T>, type: T, payload: MessageOf<T>, options: PublishOptions & { trace?: string; timestampMs?: number } = {}): Promise<void> {
+    return this.#publish(destination, type, payload, this.deps.codec.seal(type, payload, options.trace, options.timestampMs), options);
   }
 
   /**
    * Sends items as one message built by `wrap`; a batch whose sealed form would exceed what a
    * receiver accepts is split in halves (a single item too large goes as it is, and is refused there).
    */
-  async sendMany<T extends MessageType, I>(target: Target, type: T, items: I[], wrap: (items: I[]) => MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
+  async sendMany<T extends MessageType, I>(destination: Destination<T>, type: T, items: I[], wrap: (items: I[]) => MessageOf<T>, options: PublishOptions & { trace?: string } = {}): Promise<void> {
     const payload = wrap(items);
     const wire = this.deps.codec.seal(type, payload, options.trace);
     if (wire.body.length > this.deps.codec.maxMessageBytes && items.length > 1) {
       const half = items.length >> 1;
-      await Promise.all([this.sendMany(target, type, items.slice(0, half), wrap, options), this.sendMany(target, type, items.slice(half), wrap, options)]);
+      await Promise.all([this.sendMany(destination, type, items.slice(0, half), wrap, options), this.sendMany(destination, type, items.slice(half), wrap, options)]);
       return;
     }
-    return this.#publish(target, type, payload, wire, options);
+    return this.#publish(destination, type, payload, wire, options);
   }
 
-  #publish<T extends MessageType>(target: Target, type: T, payload: MessageOf<T>, wire: WireMessage, options: PublishOptions): Promise<void> {
+  #publish<T extends MessageType>(destination: Destination<T>, type: T, payload: MessageOf<T>, wire: WireMessage, options: PublishOptions): Promise<void> {
     if (type === 'task.pending') wire.taskIds = pendingTaskIds(payload as MessageOf<'task.pending'>);
-    return this.deps.transport.publish(target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
+    return this.deps.transport.publish(destination.target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
 
   /**

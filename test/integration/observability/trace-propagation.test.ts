@@ -9,6 +9,7 @@ import { DEV_AES_KEYS, DEV_JWT_SECRET } from '../../../src/config/schema';
 import { createMetrics, silentLogger } from '../../../src/observability';
 import { ATTR, SPAN } from '../../../src/observability/span-names';
 import { currentTraceparent, startTracing, withSpan, type Tracing } from '../../../src/observability/tracing';
+import { anInbox, kiInbox, pendingBand } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames, type TopologyNames } from '../../../src/protocol/names';
 import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, type NodeRole } from '../../../src/security';
@@ -73,7 +74,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
       noteAmbient('an pending');
       const { items: [p] } = msg.payload as MessageOf<'task.pending'>;
       if (!p) throw new Error('a pending message without items');
-      const assign = () => an.bus.send({ queue: names.inbox('ki', ki.nodeId) }, 'task.assign', { v: 1, an: an.nodeId, items: [{ task: p.task, attempt: p.attempts + 1, gpus: [] }] }, { trace: currentTraceparent() ?? msg.trace });
+      const assign = () => an.bus.send(kiInbox(names, ki.nodeId), 'task.assign', { v: 1, an: an.nodeId, items: [{ task: p.task, attempt: p.attempts + 1, gpus: [] }] }, { trace: currentTraceparent() ?? msg.trace });
       if (anTraces) await withSpan(SPAN.taskSchedule, { [ATTR.taskId]: p.task.id, [ATTR.nodeId]: an.nodeId, [ATTR.kiId]: ki.nodeId }, assign, msg.trace);
       else await assign();
       delivery.ack();
@@ -87,7 +88,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
         const startedAtMs = Date.now();
         // The result carries its trace per item, as a Ki's batched results do.
         const trace = currentTraceparent() ?? msg.trace;
-        await ki.bus.send({ queue: names.inbox('an', anId) }, 'task.result', {
+        await ki.bus.send(anInbox(names, anId), 'task.result', {
           v: 1, ki: ki.nodeId, items: [{ taskId: a.task.id, attempt: a.attempt, startedAtMs, finishedAtMs: Date.now(), ok: true, result: a.task.payload, ...(trace ? { trace } : {}) }],
         });
       }, msg.trace);
@@ -115,7 +116,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
   async function submit(taskId: string): Promise<void> {
     await withSpan(SPAN.taskSubmit, { [ATTR.taskId]: taskId, [ATTR.nodeId]: principal.nodeId }, () =>
       withSpan(SPAN.taskPublish, { [ATTR.taskId]: taskId }, () =>
-        principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true, trace: currentTraceparent() })));
+        principal.bus.send(pendingBand(principal.names, 5), 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true, trace: currentTraceparent() })));
   }
 
   it('puts submit, publish, schedule, execute and result in one trace, each the child of the one before', async () => {
@@ -151,7 +152,7 @@ describe('trace context across principal → An → Ki → An over sealed Rabbit
 
   it('starts a new trace at the An when the pending message carries none', async () => {
     const taskId = randomUUID();
-    await principal.bus.send({ queue: principal.names.pendingFor(5) }, 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true });
+    await principal.bus.send(pendingBand(principal.names, 5), 'task.pending', { v: 1, items: [{ task: specOf(taskId), attempts: 0 }] }, { persistent: true });
     const spans = await waitFor(() => memory.getFinishedSpans(), (s) => s.some((x) => x.name === SPAN.taskResult && x.attributes[ATTR.taskId] === taskId), { what: 'the task.result span' });
     const schedule = spanOf(spans, SPAN.taskSchedule, taskId);
     assert.equal(schedule.parentSpanContext, undefined, 'task.schedule is a root span');

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { HealthState } from '../../../src/lifecycle/health';
 import { PrincipalNode } from '../../../src/principal/principal-node';
 import { PrincipalRestServer } from '../../../src/principal/rest-server';
+import { taskEventRoute } from '../../../src/protocol/destinations';
 import type { TaskEvent } from '../../../src/protocol/messages';
 import { ClientTokenVerifier, mintClientToken } from '../../../src/security';
 import type { ClientRole } from '../../../src/security/permissions';
@@ -91,7 +92,7 @@ describe('PrincipalRestServer (127.0.0.1, in-process bus, PGlite)', () => {
     await readUntil('event: hello');
     const taskId = '6f1c1d36-8f0b-4a57-9d57-4d7a0a3c2b11';
     const event: TaskEvent = { taskId, status: 'succeeded', owner: 'alice', attempts: 1, finishedAtMs: Date.now() };
-    await h.bus('an-1', 'an').send({ exchange: h.names.control, routingKey: h.names.rk.event('finished') }, 'task.event', { v: 1, events: [event] });
+    await h.bus('an-1', 'an').send(taskEventRoute(h.names, 'finished'), 'task.event', { v: 1, events: [event] });
     await readUntil(taskId);
     controller.abort();
     await until(() => rest.feed.clientCount, (n) => n === 0, 'the stream closed');

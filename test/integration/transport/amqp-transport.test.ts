@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createIsolation, rabbitmqctl, type Isolation } from '../../helpers/isolation';
 import { waitFor } from '../../helpers/wait';
 import { AmqpTransport, MessageBus } from '../../../src/transport';
+import { uncheckedDestination } from '../../../src/protocol/destinations';
 import { topologyNames } from '../../../src/protocol/names';
 import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard } from '../../../src/security';
 import { createMetrics, silentLogger } from '../../../src/observability';
@@ -43,7 +44,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
       seen.add(((msg.payload as { items: { task: { payload: { i: number } } }[] }).items[0]!.task.payload).i);
       delivery.ack();
     });
-    await Promise.all(Array.from({ length: 300 }, (_, i) => bus.send({ queue: names.pending }, 'task.pending', { v: 1, items: [{ task: spec(i), attempts: 0 }] }, { persistent: true })));
+    await Promise.all(Array.from({ length: 300 }, (_, i) => bus.send(uncheckedDestination({ queue: names.pending }), 'task.pending', { v: 1, items: [{ task: spec(i), attempts: 0 }] }, { persistent: true })));
     await waitFor(() => seen.size, (n) => n === 300, { what: '300 deliveries' });
     await transport.stop();
   });
@@ -54,7 +55,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     const queue = `${names.pending}.prefetch`;
     const held: { ack(): void }[] = [];
     const consumer = await bus.subscribe({ name: queue, kind: 'quorum' }, 2, ['task.pending'], ({ delivery }) => { held.push(delivery); });
-    const send = (n: number, from: number) => Promise.all(Array.from({ length: n }, (_, i) => bus.send({ queue }, 'task.pending', { v: 1, items: [{ task: spec(from + i), attempts: 0 }] }, { persistent: true })));
+    const send = (n: number, from: number) => Promise.all(Array.from({ length: n }, (_, i) => bus.send(uncheckedDestination({ queue }), 'task.pending', { v: 1, items: [{ task: spec(from + i), attempts: 0 }] }, { persistent: true })));
     await send(20, 0);
     await waitFor(() => held.length, (n) => n === 2, { what: 'two deliveries under prefetch 2' });
     // Changes in flight at once: only the last may stand, on one consumer.
@@ -94,7 +95,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     const sendOne = async (i: number) => {
       for (;;) {
         try {
-          await producer.bus.send({ queue: producer.names.pending }, 'task.pending', { v: 1, items: [{ task: spec(1000 + i), attempts: 0 }] }, { persistent: true });
+          await producer.bus.send(uncheckedDestination({ queue: producer.names.pending }), 'task.pending', { v: 1, items: [{ task: spec(1000 + i), attempts: 0 }] }, { persistent: true });
           return;
         } catch (err) {
           assert.ok(err instanceof PublishFailedError, `publish fails with PublishFailedError, got ${String(err)}`);
@@ -130,7 +131,7 @@ describe('AMQP transport against the real RabbitMQ', function () {
     });
     // A raw publish with a corrupted body straight through the transport.
     await a.transport.publish({ queue: `${iso.prefix}.tamper` }, { id: 'x1', type: 'task.pending', sender: 'a1', timestampMs: Date.now(), kid: 'dev1', body: Buffer.alloc(64, 7) });
-    await a.bus.send({ queue: `${iso.prefix}.tamper` }, 'task.pending', { v: 1, items: [{ task: spec(7), attempts: 0 }] });
+    await a.bus.send(uncheckedDestination({ queue: `${iso.prefix}.tamper` }), 'task.pending', { v: 1, items: [{ task: spec(7), attempts: 0 }] });
     await waitFor(() => got, (g) => g.includes(7), { what: 'valid message after the tampered one' });
     const rejected = await a.registry.getSingleMetric('anki_messages_rejected_total')!.get();
     const decrypt = rejected.values.find((v) => v.labels['reason'] === 'decrypt');

@@ -5,6 +5,7 @@ import type { Heartbeat } from '../../../src/cluster/membership';
 import { loadConfig, type AppConfig } from '../../../src/config';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
+import { anInbox, heartbeatRoute, pendingBand, type Destination } from '../../../src/protocol/destinations';
 import type { MessageOf, MessageType } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import { EnvelopeCodec } from '../../../src/security/envelope';
@@ -42,7 +43,7 @@ export async function rejected(metrics: Metrics, reason: string): Promise<number
 export interface FakeNode {
   id: string;
   bus: MessageBus;
-  send<T extends MessageType>(target: { queue: string } | { exchange: string; routingKey: string }, type: T, payload: MessageOf<T>): Promise<void>;
+  send<T extends MessageType>(destination: Destination<T>, type: T, payload: MessageOf<T>): Promise<void>;
 }
 
 /**
@@ -73,7 +74,7 @@ export class AnHarness {
 
   node(id: string, role: NodeRole): FakeNode {
     const bus = this.bus(id, role);
-    return { id, bus, send: (target, type, payload) => bus.send(target, type, payload) };
+    return { id, bus, send: (destination, type, payload) => bus.send(destination, type, payload) };
   }
 
   async start(): Promise<void> {
@@ -105,7 +106,7 @@ export class AnHarness {
       delivery.ack();
       assigned.push(...(msg.payload as MessageOf<'task.assign'>).items);
     });
-    await n.send({ exchange: this.names.control, routingKey: this.names.rk.heartbeat('ki', id) }, 'node.heartbeat', this.heartbeat(id));
+    await n.send(heartbeatRoute(this.names, 'ki', id), 'node.heartbeat', this.heartbeat(id));
     return { ...n, assigned };
   }
 
@@ -118,7 +119,7 @@ export class AnHarness {
       traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
     };
     await this.repo.insertMany([task]);
-    await principal.send({ queue: this.names.pendingFor(task.priority) }, 'task.pending', {
+    await principal.send(pendingBand(this.names, task.priority), 'task.pending', {
       v: 1, items: [{ task: { id: task.id, type: task.type, payload: task.payload, priority: task.priority, requirements: task.requirements, timeoutMs: task.timeoutMs, maxAttempts: task.maxAttempts, owner: task.owner, createdAtMs: now.getTime(), redundancy: task.redundancy }, attempts: 0 }],
     });
     return task;
@@ -126,6 +127,6 @@ export class AnHarness {
 
   resultTo(ki: FakeNode, claimedKi: string, taskId: string, attempt: number, outcome: { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; retryable: boolean } }): Promise<void> {
     const now = Date.now();
-    return ki.send({ queue: this.names.inbox('an', 'an-1') }, 'task.result', { v: 1, ki: claimedKi, items: [{ taskId, attempt, startedAtMs: now, finishedAtMs: now, ...outcome }] });
+    return ki.send(anInbox(this.names, 'an-1'), 'task.result', { v: 1, ki: claimedKi, items: [{ taskId, attempt, startedAtMs: now, finishedAtMs: now, ...outcome }] });
   }
 }

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import type { HeldTask } from '../../../src/an/in-flight';
 import { KiCommands } from '../../../src/an/ki-commands';
 import { createMetrics } from '../../../src/observability/metrics';
+import type { Destination } from '../../../src/protocol/destinations';
 import { topologyNames } from '../../../src/protocol/names';
 import { until } from './an-harness';
 import { heldTask } from './parts-fixtures';
@@ -14,9 +15,10 @@ function commandsOver(down = 'nobody') {
   const batches: { queue: string; items: unknown[] }[] = [];
   const failed: [string, string, string][] = [];
   const bus = {
-    sendMany: (target: { queue: string }, _type: string, items: unknown[]) => {
-      if (target.queue === names.inbox('ki', down)) return Promise.reject(new Error('no route'));
-      batches.push({ queue: target.queue, items });
+    sendMany: (destination: Destination<'task.assign'>, _type: string, items: unknown[]) => {
+      const { queue } = destination.target as { queue: string };
+      if (queue === names.inbox('ki', down)) return Promise.reject(new Error('no route'));
+      batches.push({ queue, items });
       return Promise.resolve();
     },
     send: () => Promise.reject(new Error('broker away')),

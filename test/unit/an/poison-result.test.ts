@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Transition } from '../../../src/store/task-repository';
 import { AnHarness, until, type FakeNode } from './an-harness';
+import { anInbox } from '../../../src/protocol/destinations';
 
 /**
  * A result the store cannot hold fails its own task with RESULT_UNSTORABLE and nothing else:
@@ -30,7 +31,7 @@ describe('An: a poison result fails its task, not the batch', function () {
 
   async function reportAll(runs: { id: string; attempt: number }[], resultOf: (i: number) => unknown): Promise<void> {
     const now = Date.now();
-    await ki1.send({ queue: h.names.inbox('an', 'an-1') }, 'task.result', { v: 1, ki: 'ki-1', items: runs.map((r, i) => ({ taskId: r.id, attempt: r.attempt, startedAtMs: now, finishedAtMs: now, ok: true, result: resultOf(i) })) });
+    await ki1.send(anInbox(h.names, 'an-1'), 'task.result', { v: 1, ki: 'ki-1', items: runs.map((r, i) => ({ taskId: r.id, attempt: r.attempt, startedAtMs: now, finishedAtMs: now, ok: true, result: resultOf(i) })) });
   }
 
   it('fails a result holding U+0000 or a lone surrogate with RESULT_UNSTORABLE, and stores the others of its message', async () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { AnHarness, rejected, until, type FakeNode } from './an-harness';
+import { anInbox, heartbeatRoute } from '../../../src/protocol/destinations';
 
 /**
  * A Ki reports only for itself: a result, a start, a progress report or a heartbeat that names
@@ -20,7 +21,7 @@ describe('An: reports and heartbeats are bound to the verified sender', function
     ki1 = await h.ki('ki-1');
     // ki-2 is a Ki of the cluster in its own right (another group: it gets no work here).
     ki2 = await h.ki('ki-2');
-    await ki2.send({ exchange: h.names.control, routingKey: h.names.rk.heartbeat('ki', 'ki-2') }, 'node.heartbeat', h.heartbeat('ki-2', { group: 'elsewhere' }));
+    await ki2.send(heartbeatRoute(h.names, 'ki', 'ki-2'), 'node.heartbeat', h.heartbeat('ki-2', { group: 'elsewhere' }));
   });
 
   afterEach(() => h.stop());
@@ -44,7 +45,7 @@ describe('An: reports and heartbeats are bound to the verified sender', function
 
   it('refuses a task.started that names another Ki', async () => {
     const { id, attempt } = await runningOnKi1();
-    await ki2.send({ queue: h.names.inbox('an', 'an-1') }, 'task.started', { v: 1, taskId: id, attempt, ki: 'ki-1', startedAtMs: Date.now() });
+    await ki2.send(anInbox(h.names, 'an-1'), 'task.started', { v: 1, taskId: id, attempt, ki: 'ki-1', startedAtMs: Date.now() });
     await until(() => rejected(h.anMetrics, 'sender'), (n) => n >= 1, 'the forged start refused');
     await h.resultTo(ki1, 'ki-1', id, attempt, { ok: true, result: 'real' });
     await until(() => h.repo.get(id), (r) => r?.status === 'succeeded', 'the task succeeded');
@@ -52,7 +53,7 @@ describe('An: reports and heartbeats are bound to the verified sender', function
 
   it('refuses a heartbeat that says another Ki is leaving, so its task is not taken from it', async () => {
     const { id, attempt } = await runningOnKi1();
-    await ki2.send({ exchange: h.names.control, routingKey: h.names.rk.heartbeat('ki', 'ki-1') }, 'node.heartbeat', h.heartbeat('ki-1', { status: 'leaving' }));
+    await ki2.send(heartbeatRoute(h.names, 'ki', 'ki-1'), 'node.heartbeat', h.heartbeat('ki-1', { status: 'leaving' }));
     await until(() => rejected(h.anMetrics, 'sender'), (n) => n >= 1, 'the forged heartbeat refused');
     await h.resultTo(ki1, 'ki-1', id, attempt, { ok: true, result: 'real' });
     const row = await until(() => h.repo.get(id), (r) => r?.status === 'succeeded', 'the task succeeded');
@@ -65,8 +66,8 @@ describe('An: reports and heartbeats are bound to the verified sender', function
     const save = h.repo.saveProgress.bind(h.repo);
     h.repo.saveProgress = async (items) => { for (const i of items) saved.push(i.progress.message ?? ''); return save(items); };
     const { id, attempt } = await runningOnKi1();
-    await ki2.send({ queue: h.names.inbox('an', 'an-1') }, 'task.progress', { v: 1, taskId: id, attempt, fraction: 0.9, message: 'from ki-2' });
-    await ki1.send({ queue: h.names.inbox('an', 'an-1') }, 'task.progress', { v: 1, taskId: id, attempt, fraction: 0.1, message: 'from ki-1' });
+    await ki2.send(anInbox(h.names, 'an-1'), 'task.progress', { v: 1, taskId: id, attempt, fraction: 0.9, message: 'from ki-2' });
+    await ki1.send(anInbox(h.names, 'an-1'), 'task.progress', { v: 1, taskId: id, attempt, fraction: 0.1, message: 'from ki-1' });
     await until(() => saved, (s) => s.includes('from ki-1'), 'ki-1 progress stored');
     assert.deepEqual(saved, ['from ki-1']);
   });

@@ -11,6 +11,7 @@ import { KiNode } from '../../../src/ki/ki-node';
 import { toErrorData } from '../../../src/ki/task-error-data';
 import { createMetrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
+import { cancelRoute, kiInbox } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, type NodeRole } from '../../../src/security';
@@ -121,7 +122,7 @@ describe('Ki: the code an aborted attempt or a plug-in failure reports', () => {
   const assign = async (type: string, payload: unknown, timeoutMs: number) => {
     const taskId = randomUUID();
     const task = { id: taskId, type, payload, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now() };
-    await an.send({ queue: names.inbox('ki', 'ki1') }, 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 1, gpus: [] }] });
+    await an.send(kiInbox(names, 'ki1'), 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 1, gpus: [] }] });
     return taskId;
   };
 
@@ -134,7 +135,7 @@ describe('Ki: the code an aborted attempt or a plug-in failure reports', () => {
   it('reports a cancelled attempt as a non-retryable CANCELLED, whatever its reason says', async () => {
     const taskId = await assign('stringifies', null, 60_000);
     for (let i = 0; i < 200 && ki.busy === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    await an.send({ exchange: names.control, routingKey: names.rk.cancel('ki1') }, 'task.cancel', { v: 1, taskId, reason: 'timed out in the client', attempt: 1 });
+    await an.send(cancelRoute(names, 'ki1'), 'task.cancel', { v: 1, taskId, reason: 'timed out in the client', attempt: 1 });
     const r = await resultOf(taskId);
     assert.deepEqual(r.error, { code: 'CANCELLED', message: 'cancelled: timed out in the client', retryable: false });
   });

@@ -8,6 +8,7 @@ import { KiNode } from '../../../src/ki/ki-node';
 import { StartedAttempts } from '../../../src/ki/started-attempts';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
+import { kiInbox } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, type NodeRole } from '../../../src/security';
@@ -56,7 +57,7 @@ describe('Ki: which assignments it runs', () => {
 
   const task = (id = randomUUID()) => ({ id, type: 'echo', payload: { n: 1 }, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 10_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now() });
   const assign = (from: MessageBus, ki: string, an: string, t: ReturnType<typeof task>, attempt: number, timestampMs?: number) =>
-    from.send({ queue: names.inbox('ki', ki) }, 'task.assign', { v: 1, an, items: [{ task: t, attempt, gpus: [] }] }, timestampMs === undefined ? {} : { timestampMs });
+    from.send(kiInbox(names, ki), 'task.assign', { v: 1, an, items: [{ task: t, attempt, gpus: [] }] }, timestampMs === undefined ? {} : { timestampMs });
   const rejected = async (m: Metrics, reason: string): Promise<number> => (await m.messagesRejected.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
   const until = async (check: () => boolean | Promise<boolean>, what: string) => {
     for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
@@ -154,7 +155,7 @@ describe('Ki: an attempt taken over by another An', () => {
     const first = await an('an-first');
     const second = await an('an-second');
     const t = { id: randomUUID(), type: 'echo', payload: {}, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 10_000, maxAttempts: 3, owner: 'o', createdAtMs: Date.now() };
-    const assign = (bus: MessageBus, anId: string) => bus.send({ queue: names.inbox('ki', 'ki-t') }, 'task.assign', { v: 1, an: anId, items: [{ task: t, attempt: 1, gpus: [] }] });
+    const assign = (bus: MessageBus, anId: string) => bus.send(kiInbox(names, 'ki-t'), 'task.assign', { v: 1, an: anId, items: [{ task: t, attempt: 1, gpus: [] }] });
     try {
       await assign(first, 'an-first');
       for (let i = 0; i < 500 && got.get('an-first')!.length === 0; i++) await new Promise((r) => setTimeout(r, 10));

@@ -7,6 +7,7 @@ import { BUILTIN_EXECUTORS } from '../../../src/ki/executors/builtins';
 import { KiNode } from '../../../src/ki/ki-node';
 import { createMetrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
+import { cancelRoute, kiInbox } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, type NodeRole } from '../../../src/security';
@@ -52,12 +53,12 @@ describe('Ki: a cancel stops only the attempt it names', () => {
     for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(check(), what);
   };
-  const cancel = (taskId: string, attempt: number) => an.send({ exchange: names.control, routingKey: names.rk.cancel('ki1') }, 'task.cancel', { v: 1, taskId, reason: 'test', attempt });
+  const cancel = (taskId: string, attempt: number) => an.send(cancelRoute(names, 'ki1'), 'task.cancel', { v: 1, taskId, reason: 'test', attempt });
 
   it('ignores a cancel of an earlier attempt and obeys the one of the running attempt', async () => {
     const taskId = randomUUID();
     const task = { id: taskId, type: 'sleep', payload: { ms: 60_000 }, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 120_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now() };
-    await an.send({ queue: names.inbox('ki', 'ki1') }, 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 2, gpus: [] }] });
+    await an.send(kiInbox(names, 'ki1'), 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 2, gpus: [] }] });
     await until(() => ki.busy === 1, 'the attempt runs');
 
     await cancel(taskId, 1);

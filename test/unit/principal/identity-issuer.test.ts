@@ -4,6 +4,7 @@ import { Membership } from '../../../src/cluster/membership';
 import { MessageRejectedError } from '../../../src/errors';
 import { silentLogger } from '../../../src/observability/logger';
 import { IdentityIssuer } from '../../../src/principal/identity-issuer';
+import type { Destination } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import { joinProof, setUpNodeIdentity, type OpenedMessage } from '../../../src/security';
@@ -35,8 +36,8 @@ describe('IdentityIssuer', () => {
   let leadership: FakeLeadership;
   let membership: Membership;
   let sent: { queue: string; payload: MessageOf<'node.identity'>; expirationMs: number | undefined }[];
-  const bus = { send: (target: { queue: string }, _type: string, payload: MessageOf<'node.identity'>, options?: { expirationMs?: number }) => {
-    sent.push({ queue: target.queue, payload, expirationMs: options?.expirationMs });
+  const bus = { send: (destination: Destination<'node.identity'>, _type: string, payload: MessageOf<'node.identity'>, options?: { expirationMs?: number }) => {
+    sent.push({ queue: (destination.target as { queue: string }).queue, payload, expirationMs: options?.expirationMs });
     return Promise.resolve();
   } } as unknown as MessageBus;
   const issuer = (over: { answerFromMs?: number } = {}) => new IdentityIssuer({

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { Service } from '../../../src/lifecycle/service';
 import { PrincipalNode } from '../../../src/principal/principal-node';
 import type { PrincipalRestServer } from '../../../src/principal/rest-server';
+import { heartbeatRoute, taskEventRoute } from '../../../src/protocol/destinations';
 import type { TaskEvent } from '../../../src/protocol/messages';
 import { coordinatorThenRest } from '../../../src/roles/principal-role';
 import { heartbeat, PrincipalHarness, until } from './principal-harness';
@@ -23,7 +24,7 @@ describe('PrincipalNode', () => {
   it('adds a node to its membership from the heartbeat the node sent as itself', async () => {
     await node.start();
     const ki = h.bus('ki-1', 'ki');
-    await ki.send({ exchange: h.names.control, routingKey: h.names.rk.heartbeat('ki', 'ki-1') }, 'node.heartbeat', heartbeat('ki-1'));
+    await ki.send(heartbeatRoute(h.names, 'ki', 'ki-1'), 'node.heartbeat', heartbeat('ki-1'));
     await until(() => node.membership.get('ki', 'ki-1')?.status, (s) => s === 'alive', 'ki-1 in the membership');
   });
 
@@ -36,7 +37,7 @@ describe('PrincipalNode', () => {
     node.onTaskEvent((e) => heard.push(e));
     const an = h.bus('an-1', 'an');
     const event: TaskEvent = { taskId: task.id, status: 'succeeded', owner: 'alice', attempts: 1, finishedAtMs: Date.now() };
-    await an.send({ exchange: h.names.control, routingKey: h.names.rk.event('finished') }, 'task.event', { v: 1, events: [event] });
+    await an.send(taskEventRoute(h.names, 'finished'), 'task.event', { v: 1, events: [event] });
     await until(() => heard.length, (n) => n === 1, 'the task event');
     assert.deepEqual(heard[0], event);
     assert.equal(node.admission.map.size, 0);

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
+import { cancelRoute, uncheckedDestination } from '../../../src/protocol/destinations';
 import { MESSAGE_TYPES, type MessageOf } from '../../../src/protocol/messages';
+import { topologyNames } from '../../../src/protocol/names';
 import { createMetrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
 import { EnvelopeCodec, type WireMessage } from '../../../src/security/envelope';
@@ -110,7 +112,7 @@ describe('MessageBus', () => {
   it('seals what it sends and publishes it to the target with the publish options', async () => {
     const { bus, transport } = node('principal-1', 'principal');
     const payload = cancel();
-    await bus.send({ exchange: 'test.control', routingKey: 'cancel.ki-1' }, 'task.cancel', payload, { persistent: true });
+    await bus.send(cancelRoute(topologyNames('test'), 'ki-1'), 'task.cancel', payload, { persistent: true });
     assert.equal(transport.published.length, 1);
     const { target, message, options } = transport.published[0]!;
     assert.deepEqual(target, { exchange: 'test.control', routingKey: 'cancel.ki-1' });
@@ -127,7 +129,7 @@ describe('MessageBus', () => {
     const got: Received[] = [];
     await receiver.bus.subscribe(QUEUE, 4, MESSAGE_TYPES, (r) => { got.push(r); });
     const payload = cancel();
-    await sender.bus.send({ queue: QUEUE.name }, 'task.cancel', payload);
+    await sender.bus.send(uncheckedDestination({ queue: QUEUE.name }), 'task.cancel', payload);
 
     const delivery = receiver.transport.deliver(QUEUE.name, sender.transport.published[0]!.message);
     assert.equal(got.length, 1);
