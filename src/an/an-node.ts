@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config';
 import { HeartbeatPublisher } from '../cluster';
 import type { Heartbeat, Member } from '../cluster';
@@ -38,8 +39,6 @@ export interface AnNodeDeps {
   /** Issued mode: this process's join instance, carried in heartbeats. */
   instance?: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * An: takes pending tasks from the priority-band queues into a bounded look-ahead window, places
@@ -93,17 +92,23 @@ export class AnNode implements Service {
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
     this.#commands = new KiCommands({
-      nodeId, bus, names, metrics,
+      nodeId, assignBatchMax: config.an.assignBatchMax, bus, names, metrics,
       onAssignFailed: (t, ki, err) => this.#outcomes.replicaLost(t, ki, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${err.message}`, retryable: true }),
     });
-    this.#recorder = new DispatchRecorder({ nodeId, leaseMs: config.an.leaseMs, writer: this.#writer, repo, held: this.#held, commands: this.#commands, metrics, log, finish });
+    this.#recorder = new DispatchRecorder({
+      nodeId, leaseMs: config.an.leaseMs, dispatchRecordDelayMs: config.an.dispatchRecordDelayMs, dbRetryMs: config.an.dbRetryMs,
+      writer: this.#writer, repo, held: this.#held, commands: this.#commands, metrics, log, finish,
+    });
     this.#placer = new Placer({
       held: this.#held, pool: this.#pool, clusterKis: () => this.#kis.clusterKis(), isDraining, onWaitingShrunk: () => this.#intake.applyIfOverfull(),
       dispatch: (t) => this.#recorder.dispatch(t), finish, republish, log,
     });
-    this.#votes = new ReplicaVotes({ pool: this.#pool, reputation: d.reputation, held: this.#held, commands: this.#commands, log, wake });
+    this.#votes = new ReplicaVotes({
+      minorityPenalty: config.an.minorityPenalty, quarantineAt: config.an.quarantineAt,
+      pool: this.#pool, reputation: d.reputation, held: this.#held, commands: this.#commands, log, wake,
+    });
     this.#outcomes = new OutcomeHandler({
-      retry: config.an, writer: this.#writer, held: this.#held, pool: this.#pool,
+      retry: config.an, dbRetryMs: config.an.dbRetryMs, writer: this.#writer, held: this.#held, pool: this.#pool,
       recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log, isDraining,
     });
     this.#reports = new KiReports({
@@ -140,7 +145,7 @@ export class AnNode implements Service {
     const onError = (err: unknown) => log.warn({ err: (err as Error).message }, 'periodic task failed');
     this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => { this.#kis.tick(); this.#intake.releaseStale(); }, onError));
     this.#stopTimers.push(every(this.#leases.periodMs, () => this.#leases.renew(), onError));
-    this.#stopTimers.push(every(2000, () => this.#kis.refreshQuarantine(), onError));
+    this.#stopTimers.push(every(this.d.config.an.quarantineRefreshMs, () => this.#kis.refreshQuarantine(), onError));
     this.#heartbeats.start();
     log.info({ group: this.#group, policy: this.d.config.an.policy }, 'an ready');
   }

@@ -9,16 +9,6 @@ import type { KiCommands } from './ki-commands';
 import type { StateWriter } from './state-writer';
 import { VoteTally } from './vote-tally';
 
-/** Wait before a dispatch whose write failed (the DB is away) is placed and tried again. */
-export const DB_RETRY_MS = 500;
-/**
- * A single-replica task taken from a pending message is assigned at once and its dispatch recorded
- * only this long after: most short tasks report their outcome first, and their outcome is then
- * written with the dispatch in one row version (queued → terminal). Until one of the two is stored
- * the pending message stays unacked, so a crash of this An still brings the task back.
- */
-export const DISPATCH_RECORD_DELAY_MS = 100;
-
 /** The guard of an outcome's write, and the attempts of a dispatch it records too (if unrecorded). */
 export interface OutcomeGuard {
   guard: Pick<Transition, 'name' | 'expectedAttempts' | 'an' | 'ki'>;
@@ -30,6 +20,16 @@ export interface OutcomeGuard {
 export interface DispatchRecorderDeps {
   nodeId: string;
   leaseMs: number;
+  /**
+   * `an.dispatchRecordDelayMs`: a single-replica task taken from a pending message is assigned at
+   * once and its dispatch recorded only this long after: most short tasks report their outcome
+   * first, and their outcome is then written with the dispatch in one row version (queued →
+   * terminal). Until one of the two is stored the pending message stays unacked, so a crash of
+   * this An still brings the task back.
+   */
+  dispatchRecordDelayMs: number;
+  /** `an.dbRetryMs`: wait before a dispatch whose write failed (the DB is away) is tried again. */
+  dbRetryMs: number;
   writer: Pick<StateWriter, 'apply'>;
   repo: Pick<TaskRepository, 'get'>;
   held: HeldTasks;
@@ -43,7 +43,7 @@ export interface DispatchRecorderDeps {
 /**
  * Records each dispatch (queued → dispatched, the attempt bumped, the lease taken) and assigns the
  * attempt to its Kis. A pending message is acked once its dispatch is stored. A fresh single-replica
- * dispatch is assigned first and recorded later (see {@link DISPATCH_RECORD_DELAY_MS}): the claim on
+ * dispatch is assigned first and recorded later (see {@link DispatchRecorderDeps.dispatchRecordDelayMs}): the claim on
  * the task says which, and an outcome's write records such a dispatch too (see {@link guardOf}).
  */
 export class DispatchRecorder {
@@ -84,7 +84,7 @@ export class DispatchRecorder {
       this.d.metrics.dbErrors.inc();
       this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'dispatch not recorded; will retry');
       held.releaseRuns(t);
-      setTimeout(() => held.waitAgain(t), DB_RETRY_MS).unref();
+      setTimeout(() => held.waitAgain(t), this.d.dbRetryMs).unref();
       return;
     }
     t.delivery?.ack();
@@ -101,7 +101,7 @@ export class DispatchRecorder {
     const ki = [...t.runs.keys()].join(',');
     t.attempts = base + 1;
     t.tally = undefined;
-    t.claim = { state: 'deferred', base, ki, timer: setTimeout(() => this.#recordDispatch(t), DISPATCH_RECORD_DELAY_MS) };
+    t.claim = { state: 'deferred', base, ki, timer: setTimeout(() => this.#recordDispatch(t), this.d.dispatchRecordDelayMs) };
     this.d.held.updateInFlight();
     this.d.commands.assign(t);
   }
@@ -121,7 +121,7 @@ export class DispatchRecorder {
       } catch (err) {
         this.d.metrics.dbErrors.inc();
         this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'dispatch not recorded; will retry');
-        t.claim = { ...c, timer: setTimeout(() => this.#recordDispatch(t), DB_RETRY_MS) };
+        t.claim = { ...c, timer: setTimeout(() => this.#recordDispatch(t), this.d.dbRetryMs) };
         return;
       }
       t.claim = undefined;

@@ -27,7 +27,7 @@ export interface HeldTask extends Waiting {
   tally?: VoteTally;
   firstStartedAtMs?: number;
   /**
-   * A dispatch assigned before it is recorded (see `DISPATCH_RECORD_DELAY_MS` in dispatch-recorder.ts):
+   * A dispatch assigned before it is recorded (see `an.dispatchRecordDelayMs`):
    * `deferred` until the record is due (the outcome, if it comes first, records both at once),
    * `writing` while the record is on its way.
    */

@@ -8,14 +8,12 @@ import type { HeldTasks } from './held-tasks';
 import type { KiPool } from './ki-pool';
 import { republishPending, splitDelivery } from './pending-parts';
 
-/** A task waiting this long for a slot goes back to the queue, where a less busy An may take it. */
-export const MAX_WAIT_MS = 30_000;
-
 /** What {@link IntakeWindow} needs. */
 export interface IntakeWindowDeps {
   bus: Pick<MessageBus, 'subscribe' | 'send'>;
   names: TopologyNames;
-  config: { security: Pick<AppConfig['security'], 'replayWindowMs'> };
+  /** `an.maxWaitMs` and the window sizing (`an.window*`); the replay window that says which pending message is fresh. */
+  config: { security: Pick<AppConfig['security'], 'replayWindowMs'>; an: Pick<AppConfig['an'], 'maxWaitMs' | 'windowTasksPerSlot' | 'windowMinTasks' | 'windowMaxTasks'> };
   pool: Pick<KiPool, 'capacity'>;
   held: HeldTasks;
   /** Runs a placement pass over what waits. */
@@ -65,13 +63,15 @@ export class IntakeWindow {
   }
 
   /**
-   * The look-ahead window per band: several times the group's capacity (at least 256), so
-   * priorities and fairness have a choice, while the backlog itself stays in RabbitMQ. A task
-   * that waits here too long goes back (see {@link MAX_WAIT_MS}) for a less busy An.
+   * The look-ahead window per band: several times the group's capacity (`an.windowTasksPerSlot`,
+   * bounded by `an.windowMinTasks` and `an.windowMaxTasks`), so priorities and fairness have a
+   * choice, while the backlog itself stays in RabbitMQ. A task that waits here too long goes back
+   * (after `an.maxWaitMs`) for a less busy An.
    */
   resize(draining: boolean): void {
     const capacity = this.d.pool.capacity;
-    this.#windowTasks = draining || capacity === 0 ? 0 : Math.min(2000, Math.max(256, capacity * 8));
+    const { windowTasksPerSlot, windowMinTasks, windowMaxTasks } = this.d.config.an;
+    this.#windowTasks = draining || capacity === 0 ? 0 : Math.min(windowMaxTasks, Math.max(windowMinTasks, capacity * windowTasksPerSlot));
     this.apply();
   }
 
@@ -137,7 +137,7 @@ export class IntakeWindow {
 
   /** Waiting too long for a slot here: back to the queue so another An may take it. */
   releaseStale(): void {
-    const cutoff = Date.now() - MAX_WAIT_MS;
+    const cutoff = Date.now() - this.d.config.an.maxWaitMs;
     for (const t of this.d.held.waiting.takeWhere((w) => w.sinceMs < cutoff && w.delivery !== undefined)) {
       const original = t.delivery;
       t.delivery = undefined;

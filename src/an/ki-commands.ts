@@ -6,12 +6,11 @@ import { cancelRoute, kiInbox } from '../protocol';
 import { BatchSender, type MessageBus } from '../transport';
 import type { HeldTask } from './in-flight';
 
-/** Assignments per `task.assign` message. */
-const ASSIGN_BATCH_MAX = 500;
-
 /** What {@link KiCommands} needs. */
 export interface KiCommandsDeps {
   nodeId: string;
+  /** `an.assignBatchMax`: most assignments per `task.assign` message. */
+  assignBatchMax: number;
   bus: Pick<MessageBus, 'send' | 'sendMany'>;
   names: TopologyNames;
   metrics: Pick<Metrics, 'batchItems'>;
@@ -26,7 +25,7 @@ export class KiCommands {
 
   constructor(private readonly d: KiCommandsDeps) {
     this.#assigns = new BatchSender<AssignItem>({
-      maxItems: ASSIGN_BATCH_MAX,
+      maxItems: d.assignBatchMax,
       send: (ki, items) => d.bus.sendMany(kiInbox(d.names, ki), 'task.assign', items, (batch) => ({ v: 1, an: d.nodeId, items: batch })),
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'assign' }, n),
     });

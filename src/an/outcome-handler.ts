@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isDataError } from '../errors';
 import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
@@ -8,7 +9,6 @@ import type { AppliedTransition, Transition } from '../store';
 import { attemptRetryPolicy, errorCodeLabel, hasAttemptLeft, nextDelayMs, shouldRetry, TRANSITIONS } from '../task';
 import type { MessageBus } from '../transport';
 import type { DispatchRecorder } from './dispatch-recorder';
-import { DB_RETRY_MS } from './dispatch-recorder';
 import type { EventBatcher } from './event-batcher';
 import type { AttemptTimes, FinishTransitionName, HeldTask, TaskOutcome } from './in-flight';
 import type { HeldTasks } from './held-tasks';
@@ -27,8 +27,6 @@ function refusedError(original: TaskErrorData | null | undefined): TaskErrorData
   return unstorableError(`the task store refused ${what}`);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** One replica's report, as the handlers use it: a result item with the Ki that sent it. */
 export type KiResult = ResultItem & { ki: string };
 
@@ -36,6 +34,8 @@ export type KiResult = ResultItem & { ki: string };
 export interface OutcomeHandlerDeps {
   /** `an.retryBaseMs` and `an.retryMaxMs`: the backoff before a failed attempt runs again. */
   retry: { retryBaseMs: number; retryMaxMs: number };
+  /** `an.dbRetryMs`: wait before a state write that failed because the DB is away is tried again. */
+  dbRetryMs: number;
   writer: Pick<StateWriter, 'apply'>;
   held: HeldTasks;
   pool: Pick<KiPool, 'release'>;
@@ -169,7 +169,7 @@ export class OutcomeHandler {
           return REFUSED;
         }
         this.d.log.warn({ taskId: t.spec.id, err: (err as Error).message }, 'state not recorded; retrying');
-        await sleep(DB_RETRY_MS);
+        await sleep(this.d.dbRetryMs);
         if (!this.d.held.holds(t)) return undefined;
       }
     }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Heartbeat } from '../cluster';
 import type { Logger } from '../observability';
 import type { PendingItem } from '../protocol';
@@ -5,8 +6,6 @@ import { nextDelayMs, type RetryPolicy } from '../task';
 import type { FinishTask, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import { unfitReason, type KiPool, type Placement } from './ki-pool';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The wait before a task only another group could run is handed on, by its hops so far: 100 ms,

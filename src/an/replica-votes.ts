@@ -6,12 +6,12 @@ import type { KiCommands } from './ki-commands';
 import type { KiPool } from './ki-pool';
 import { canonicalJson, type TallyOutcome } from './vote-tally';
 
-/** Reputation lost by a Ki in the minority of a vote, and the score at which it is quarantined. */
-export const MINORITY_PENALTY = 5;
-export const QUARANTINE_AT = 0;
-
 /** What {@link ReplicaVotes} needs. */
 export interface ReplicaVotesDeps {
+  /** `an.minorityPenalty`: reputation lost by a Ki in the minority of a vote. */
+  minorityPenalty: number;
+  /** `an.quarantineAt`: the score at or below which a Ki is quarantined. */
+  quarantineAt: number;
   pool: Pick<KiPool, 'release' | 'setQuarantined'>;
   reputation: Pick<ReputationRepository, 'record' | 'quarantined'>;
   held: Pick<HeldTasks, 'releaseRuns'>;
@@ -67,11 +67,11 @@ export class ReplicaVotes {
     this.d.held.releaseRuns(t);
     if (outcome.kind === 'agreed') {
       if (outcome.minority.length > 0) {
-        const quarantined = await this.d.reputation.record(outcome.majority, outcome.minority, MINORITY_PENALTY, QUARANTINE_AT).catch(() => []);
+        const quarantined = await this.d.reputation.record(outcome.majority, outcome.minority, this.d.minorityPenalty, this.d.quarantineAt).catch(() => []);
         this.d.log.warn({ taskId: t.spec.id, minority: outcome.minority, quarantined }, 'replicas disagreed with the quorum');
         if (quarantined.length) this.d.pool.setQuarantined(await this.d.reputation.quarantined().catch(() => new Set(quarantined)));
       } else {
-        void this.d.reputation.record(outcome.majority, [], MINORITY_PENALTY, QUARANTINE_AT).catch(() => undefined);
+        void this.d.reputation.record(outcome.majority, [], this.d.minorityPenalty, this.d.quarantineAt).catch(() => undefined);
       }
       return { transition: 'succeed', outcome: { result: outcome.result, error: null } };
     }
@@ -88,7 +88,7 @@ export class ReplicaVotes {
     if (v.runs.size === 0) this.#verifying.delete(p.taskId);
     this.d.wake();
     const agrees = p.ok && canonicalJson(p.result ?? null) === v.agreed;
-    void this.d.reputation.record(agrees ? [p.ki] : [], agrees ? [] : [p.ki], MINORITY_PENALTY, QUARANTINE_AT).then(async (quarantined) => {
+    void this.d.reputation.record(agrees ? [p.ki] : [], agrees ? [] : [p.ki], this.d.minorityPenalty, this.d.quarantineAt).then(async (quarantined) => {
       if (!agrees) this.d.log.warn({ taskId: p.taskId, ki: p.ki, quarantined }, 'replica disagreed with the decided result');
       if (quarantined.length) this.d.pool.setQuarantined(await this.d.reputation.quarantined());
     }).catch(() => undefined);

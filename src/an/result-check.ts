@@ -1,4 +1,5 @@
 import type { ResultItem, TaskErrorData } from '../protocol';
+import { isWellFormed } from '../util';
 
 /** Error code of an attempt whose result or error the task store cannot hold. Never retried. */
 export const RESULT_UNSTORABLE = 'RESULT_UNSTORABLE';
@@ -10,9 +11,6 @@ export interface ResultLimits {
   /** Deepest nesting of arrays and objects. */
   maxDepth: number;
 }
-
-/** `String.prototype.isWellFormed` (ES2024, in Node 20) is missing from the ES2023 lib typings. */
-const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 function stringProblem(s: string, where: string): string | undefined {
   if (s.includes('\u0000')) return `${where} holds U+0000 (NUL), which the task store cannot hold`;

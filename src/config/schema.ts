@@ -1,3 +1,6 @@
+import { MAX_ITEMS } from '../protocol';
+import { intBetween, positiveInt } from './formats';
+
 
 /** Roles a node process can run. */
 export const ROLES = ['principal', 'an', 'ki', 'standalone'] as const;
@@ -125,6 +128,16 @@ export const configSchema = {
     writeBatchMax: { doc: 'Rows per group-commit statement', format: nonNegativeInt, default: 500, env: 'WRITE_BATCH_MAX' },
     maxResultBytes: { doc: 'Largest result (or error) an An stores, in bytes of JSON; a larger one fails its task with RESULT_UNSTORABLE', format: nonNegativeInt, default: 1024 * 1024, env: 'AN_MAX_RESULT_BYTES' },
     maxResultDepth: { doc: 'Deepest nesting of arrays and objects in a result (or error) an An stores; a deeper one fails its task with RESULT_UNSTORABLE', format: nonNegativeInt, default: 64, env: 'AN_MAX_RESULT_DEPTH' },
+    maxWaitMs: { doc: 'A task that waits this long here for a slot goes back to its pending queue, where a less busy An may take it', format: positiveInt, default: 30000, env: 'AN_MAX_WAIT_MS' },
+    windowTasksPerSlot: { doc: 'Look-ahead window of tasks taken from the pending queues, per slot of the group (priorities and fairness choose among them; the backlog stays in RabbitMQ)', format: positiveInt, default: 8, env: 'AN_WINDOW_TASKS_PER_SLOT' },
+    windowMinTasks: { doc: 'Least look-ahead window, in tasks, while the group has a slot', format: nonNegativeInt, default: 256, env: 'AN_WINDOW_MIN_TASKS' },
+    windowMaxTasks: { doc: 'Largest look-ahead window, in tasks', format: positiveInt, default: 2000, env: 'AN_WINDOW_MAX_TASKS' },
+    dispatchRecordDelayMs: { doc: 'How long after its assignment the dispatch of a fresh single-replica task is recorded; a task that reports first has its outcome and dispatch written as one row version, and its pending message stays unacked until one of them is stored', format: nonNegativeInt, default: 100, env: 'AN_DISPATCH_RECORD_DELAY_MS' },
+    dbRetryMs: { doc: 'Wait before a state write that failed because the DB is away is tried again', format: positiveInt, default: 500, env: 'AN_DB_RETRY_MS' },
+    assignBatchMax: { doc: `Most assignments per task.assign message (at most ${MAX_ITEMS}, the protocol's limit)`, format: intBetween(1, MAX_ITEMS), default: 500, env: 'AN_ASSIGN_BATCH_MAX' },
+    minorityPenalty: { doc: 'Reputation a Ki loses when it disagrees with the quorum of a redundant task (agreeing gains 1, up to the starting score of 10)', format: nonNegativeInt, default: 5, env: 'AN_MINORITY_PENALTY' },
+    quarantineAt: { doc: 'Reputation score at or below which a Ki is quarantined: it takes no new work', format: 'int', default: 0, env: 'AN_QUARANTINE_AT' },
+    quarantineRefreshMs: { doc: 'How often the An reads the quarantined Kis from the store (a Ki quarantined by another An is known here within it)', format: positiveInt, default: 2000, env: 'AN_QUARANTINE_REFRESH_MS' },
   },
   ki: {
     slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
@@ -143,6 +156,9 @@ export const configSchema = {
     httpEndpoint: { doc: 'Inference endpoint the http executor posts to', format: String, default: '', env: 'KI_HTTP_ENDPOINT' },
     maxOutputBytes: { doc: 'Bound of captured stdout/stderr per stream', format: nonNegativeInt, default: 65536, env: 'KI_MAX_OUTPUT_BYTES' },
     killGraceMs: { doc: 'Time between SIGTERM and SIGKILL of a timed-out or cancelled process', format: nonNegativeInt, default: 2000, env: 'KI_KILL_GRACE_MS' },
+    progressMinIntervalMs: { doc: 'Least time between two progress reports of a task to its An (a report of completion always goes)', format: nonNegativeInt, default: 500, env: 'KI_PROGRESS_MIN_INTERVAL_MS' },
+    startedReportDelayMs: { doc: 'A task still running after this long is reported as started to its An; one that ends sooner reports only its result (one message and one row write less)', format: nonNegativeInt, default: 20, env: 'KI_STARTED_REPORT_DELAY_MS' },
+    resultBatchMax: { doc: `Most results per task.result message (at most ${MAX_ITEMS}, the protocol's limit)`, format: intBetween(1, MAX_ITEMS), default: 500, env: 'KI_RESULT_BATCH_MAX' },
   },
   cluster: {
     heartbeatMs: { doc: 'Heartbeat period of every node', format: nonNegativeInt, default: 300, env: 'HEARTBEAT_MS' },
@@ -182,11 +198,16 @@ export interface AppConfig {
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
     joinReplyExpirationMs: number; deadPendingRetryMs: number;
   };
-  an: { group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number };
+  an: {
+    group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number;
+    maxWaitMs: number; windowTasksPerSlot: number; windowMinTasks: number; windowMaxTasks: number; dispatchRecordDelayMs: number; dbRetryMs: number;
+    assignBatchMax: number; minorityPenalty: number; quarantineAt: number; quarantineRefreshMs: number;
+  };
   ki: {
     slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
+    progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number;
   };
   cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; maxMembers: number };
   shutdown: { graceMs: number };

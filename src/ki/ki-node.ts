@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config';
 import { MessageRejectedError } from '../errors';
 import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span } from '../observability';
@@ -37,12 +38,6 @@ export interface KiNodeDeps {
   onGroupChange?: (group: string) => void;
 }
 
-const PROGRESS_MIN_INTERVAL_MS = 500;
-/** A task still running after this long is reported as started (running) to its An. */
-const STARTED_REPORT_DELAY_MS = 20;
-/** Results per `task.result` message. */
-const RESULT_BATCH_MAX = 500;
-
 /**
  * A Ki: takes assignments from its inbox, runs them with the configured executors within its slots,
  * reports start, progress and result to the An that sent them, and aborts on cancel or timeout.
@@ -74,7 +69,7 @@ export class KiNode implements Service {
     this.#started = new StartedAttempts(d.config.ki.attemptMemoryEntries, d.config.ki.attemptMemoryTtlMs);
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
     this.#results = new BatchSender<ResultItem>({
-      maxItems: RESULT_BATCH_MAX,
+      maxItems: d.config.ki.resultBatchMax,
       send: (an, items) => d.bus.sendMany(anInbox(d.names, an), 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'result' }, n),
     });
@@ -209,18 +204,19 @@ export class KiNode implements Service {
     this.d.metrics.taskExecutions.inc({ type: a.task.type });
     const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(abortReason('timeout', `timed out after ${a.task.timeoutMs} ms`)), a.task.timeoutMs) : undefined;
     const reports = anInbox(this.d.names, a.an);
-    // Tasks that end within a moment go straight to their result (which carries the start time):
-    // one message and one row write less per short task.
+    // Tasks that end within `ki.startedReportDelayMs` go straight to their result (which carries
+    // the start time): one message and one row write less per short task.
     const startedReport = setTimeout(() => {
       void this.d.bus.send(reports, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
-    }, STARTED_REPORT_DELAY_MS);
+    }, this.d.config.ki.startedReportDelayMs);
+    const progressMinIntervalMs = this.d.config.ki.progressMinIntervalMs;
     let lastProgressMs = 0;
     const ctx: ExecutionContext = {
       taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
       gpus: this.d.gpus.filter((g) => a.gpus.includes(g.index)),
       progress: (fraction, message) => {
         const now = Date.now();
-        if (now - lastProgressMs < PROGRESS_MIN_INTERVAL_MS && fraction < 1) return;
+        if (now - lastProgressMs < progressMinIntervalMs && fraction < 1) return;
         lastProgressMs = now;
         const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
         void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction: f, ...(message ? { message: String(message).slice(0, 1024) } : {}) }).catch(() => undefined);
@@ -258,7 +254,7 @@ export class KiNode implements Service {
         const last = !hasAttemptLeft(attempt, RESULT_REPORT_RETRY.maxAttempts);
         this.d.log.warn({ taskId: a.task.id, err: (err as Error).message, attempt }, last ? 'result not delivered; the An\'s lease recovery runs the task again' : 'result not delivered yet');
         if (last) return;
-        await new Promise((r) => setTimeout(r, nextDelayMs(RESULT_REPORT_RETRY, attempt)));
+        await sleep(nextDelayMs(RESULT_REPORT_RETRY, attempt));
       }
     }
   }
@@ -287,10 +283,10 @@ export class KiNode implements Service {
     this.#draining = true;
     await this.#inbox?.cancel();
     const deadline = Date.now() + Math.max(0, this.d.config.shutdown.graceMs - 1000);
-    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.#running.size > 0 && Date.now() < deadline) await sleep(50);
     for (const run of this.#running.values()) run.abort.abort(abortReason('shutdown', 'ki shutting down'));
     const abortDeadline = Date.now() + 1000;
-    while (this.#running.size > 0 && Date.now() < abortDeadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.#running.size > 0 && Date.now() < abortDeadline) await sleep(20);
     await this.#results.drain();
     await this.#heartbeats.stop();
     await this.#control?.cancel();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { pg } from './pg-driver';
 import { nextDelayMs, TX_RETRY } from '../task';
@@ -39,8 +40,6 @@ export function isSerializationFailure(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code;
   return code === '40001' || code === '40P01';
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `fn` in a transaction on one client from `connect`, retrying on 40001/40P01 with jittered

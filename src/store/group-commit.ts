@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 interface Pending<I, O> {
   item: I;
   resolve: (out: O) => void;
@@ -68,7 +70,7 @@ export class GroupCommitter<I, O> {
 
   /** Resolves when nothing is queued or being written. */
   async drain(): Promise<void> {
-    while (this.#queue.length > 0 || this.#running > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.#queue.length > 0 || this.#running > 0) await sleep(5);
   }
 
   #pump(): void {

@@ -1,8 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from './db';
 import { MIGRATIONS, type Migration } from './migrations';
 
 const LOCK_MS = 60_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Applies pending migrations under a lock row taken by compare-and-set (no advisory locks: they do

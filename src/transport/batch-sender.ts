@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** Options of a {@link BatchSender}. */
 export interface BatchSenderOptions<I> {
   /** Sends one batch to one destination; resolves once it is confirmed. */
@@ -57,7 +59,7 @@ export class BatchSender<I> {
 
   /** Resolves when nothing is waiting or on its way. */
   async drain(): Promise<void> {
-    while (this.backlog > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.backlog > 0) await sleep(5);
   }
 
   #pump(key: string, l: Lane<I>): void {

@@ -6,7 +6,7 @@ import type { KiPool } from '../../../src/an/ki-pool';
 import { silentLogger } from '../../../src/observability/logger';
 import type { TaskRepository } from '../../../src/store/task-repository';
 import { until } from './an-harness';
-import { fakeCommands, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, pgliteStore, storeQueued, type FakeDelivery } from './parts-fixtures';
+import { AN_DEFAULTS, fakeCommands, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, pgliteStore, storeQueued, type FakeDelivery } from './parts-fixtures';
 
 describe('DispatchRecorder: a dispatch is stored before its pending message is acked', function () {
   this.timeout(30_000);
@@ -33,7 +33,8 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
     finished = [];
     const finish: FinishTask = (t, transition, outcome) => { finished.push({ t, transition, code: outcome.error?.code }); return Promise.resolve(); };
     ({ metrics } = heldOnPool());
-    recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
+    const { dispatchRecordDelayMs, dbRetryMs } = AN_DEFAULTS;
+    recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, dispatchRecordDelayMs, dbRetryMs, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
   });
 
   /** A queued task, held and placed on ki-1. */

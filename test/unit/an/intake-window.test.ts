@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { IntakeWindow, MAX_WAIT_MS } from '../../../src/an/intake-window';
+import type { AppConfig } from '../../../src/config';
+import { IntakeWindow } from '../../../src/an/intake-window';
 import { topologyNames } from '../../../src/protocol/names';
 import type { PendingItem } from '../../../src/protocol/messages';
 import type { ConsumerHandle, Delivery, ReceiveHandler } from '../../../src/transport';
-import { fakeDelivery, heldOnPool, heldTask, kiHeartbeat, spec, type FakeDelivery } from './parts-fixtures';
+import { AN_DEFAULTS, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, spec, type FakeDelivery } from './parts-fixtures';
 
 /** An intake window over fake band consumers that record their prefetch. */
-async function intakeOver(kis: number, slotsEach = 2) {
+async function intakeOver(kis: number, slotsEach = 2, an: Partial<AppConfig['an']> = {}) {
   const { pool, held, wakes } = heldOnPool(Array.from({ length: kis }, (_, i) => kiHeartbeat(`ki-${i}`, { slots: { total: slotsEach, busy: 0 } })));
   const prefetches: number[][] = [];
   const handlers: ReceiveHandler[] = [];
@@ -20,7 +21,7 @@ async function intakeOver(kis: number, slotsEach = 2) {
     },
     send: (_t: unknown, _type: unknown, payload: { items: PendingItem[] }) => { republished.push(...payload.items); return Promise.resolve(); },
   };
-  const intake = new IntakeWindow({ bus: bus as never, names: topologyNames('unit'), config: { security: { replayWindowMs: 60_000 } }, pool: pool, held: held, wake: () => { wakes.n++; } });
+  const intake = new IntakeWindow({ bus: bus as never, names: topologyNames('unit'), config: { security: { replayWindowMs: 60_000 }, an: { ...AN_DEFAULTS, ...an } }, pool: pool, held: held, wake: () => { wakes.n++; } });
   await intake.subscribe();
   const deliver = (items: PendingItem[], delivery: Delivery = fakeDelivery(), timestampMs = Date.now()) =>
     void handlers[0]!({ msg: { id: 'm', type: 'task.pending', sender: 'p1', senderRole: 'principal', timestampMs, payload: { v: 1, items } }, delivery } as never);
@@ -89,10 +90,24 @@ describe('IntakeWindow: how many pending tasks the An takes in', () => {
     assert.equal(intake.prefetch, before);
   });
 
-  it('gives back a task that waited longer than MAX_WAIT_MS, but keeps one whose dispatch is already stored', async () => {
+  it('sizes the window by an.windowTasksPerSlot per slot, within an.windowMinTasks and an.windowMaxTasks', async () => {
+    // One-task messages, so the prefetch (messages) equals the window (tasks).
+    const oneTaskMessages = async (kis: number, an: Partial<AppConfig['an']>) => {
+      const w = await intakeOver(kis, 2, an);
+      for (let i = 0; i < 60; i++) w.deliver([{ task: spec(), attempts: 0 }]);
+      for (const t of w.held.all()) w.held.waiting.remove(t);
+      w.intake.resize(false);
+      return w.intake.prefetch;
+    };
+    assert.equal(await oneTaskMessages(2, { windowTasksPerSlot: 3, windowMinTasks: 1, windowMaxTasks: 100 }), 12, '4 slots × 3');
+    assert.equal(await oneTaskMessages(2, { windowTasksPerSlot: 3, windowMinTasks: 20, windowMaxTasks: 100 }), 20, 'raised to the least window');
+    assert.equal(await oneTaskMessages(2, { windowTasksPerSlot: 3, windowMinTasks: 1, windowMaxTasks: 10 }), 10, 'capped at the largest window');
+  });
+
+  it('gives back a task that waited longer than an.maxWaitMs, but keeps one whose dispatch is already stored', async () => {
     const { intake, held } = await intakeOver(1);
-    const stale = heldTask({ delivery: fakeDelivery(), sinceMs: Date.now() - MAX_WAIT_MS - 1 });
-    const recorded = heldTask({ sinceMs: Date.now() - MAX_WAIT_MS - 1 });
+    const stale = heldTask({ delivery: fakeDelivery(), sinceMs: Date.now() - AN_DEFAULTS.maxWaitMs - 1 });
+    const recorded = heldTask({ sinceMs: Date.now() - AN_DEFAULTS.maxWaitMs - 1 });
     const young = heldTask({ delivery: fakeDelivery() });
     for (const t of [stale, recorded, young]) { held.add(t); held.waiting.push(t); }
     const staleDelivery = stale.delivery as FakeDelivery;
@@ -101,6 +116,18 @@ describe('IntakeWindow: how many pending tasks the An takes in', () => {
     assert.equal(held.holds(stale), false);
     assert.equal(held.waiting.size, 2);
     assert.ok(held.holds(recorded) && held.holds(young));
+  });
+
+  it('measures the wait against the configured an.maxWaitMs', async () => {
+    const { intake, held } = await intakeOver(1, 2, { maxWaitMs: 1000 });
+    const oldDelivery = fakeDelivery();
+    const old = heldTask({ delivery: oldDelivery, sinceMs: Date.now() - 1500 });
+    const recent = heldTask({ delivery: fakeDelivery(), sinceMs: Date.now() - 200 });
+    for (const t of [old, recent]) { held.add(t); held.waiting.push(t); }
+    intake.releaseStale();
+    assert.equal(oldDelivery.settled, 'requeue');
+    assert.equal(held.holds(old), false);
+    assert.equal(held.holds(recent), true);
   });
 
   it('republishes on its own a task of a shared message that is given back, and acks the message once all are settled', async () => {

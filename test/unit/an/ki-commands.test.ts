@@ -6,12 +6,12 @@ import { createMetrics } from '../../../src/observability/metrics';
 import type { Destination } from '../../../src/protocol/destinations';
 import { topologyNames } from '../../../src/protocol/names';
 import { until } from './an-harness';
-import { heldTask } from './parts-fixtures';
+import { AN_DEFAULTS, heldTask } from './parts-fixtures';
 
 const names = topologyNames('unit');
 
 /** Commands over a bus that records what is sent and fails every send to `down`. */
-function commandsOver(down = 'nobody') {
+function commandsOver(down = 'nobody', assignBatchMax = AN_DEFAULTS.assignBatchMax) {
   const batches: { queue: string; items: unknown[] }[] = [];
   const failed: [string, string, string][] = [];
   const bus = {
@@ -24,7 +24,7 @@ function commandsOver(down = 'nobody') {
     send: () => Promise.reject(new Error('broker away')),
   };
   const commands = new KiCommands({
-    nodeId: 'an-1', bus: bus as never, names, metrics: createMetrics(new Registry(), 'an'),
+    nodeId: 'an-1', assignBatchMax, bus: bus as never, names, metrics: createMetrics(new Registry(), 'an'),
     onAssignFailed: (t, ki, err) => { failed.push([t.spec.id, ki, err.message]); return Promise.resolve(); },
   });
   return { commands, batches, failed };
@@ -43,6 +43,13 @@ describe('KiCommands: what the An tells its Kis', () => {
     assert.equal(batches.length, 1);
     assert.equal(batches[0]!.queue, names.inbox('ki', 'ki-1'));
     assert.deepEqual((batches[0]!.items as { task: { id: string }; attempt: number; gpus: number[] }[]).map((i) => [i.task.id, i.attempt, i.gpus]), [[a.spec.id, 1, [0]], [b.spec.id, 1, [0]]]);
+  });
+
+  it('splits the assignments for one Ki into messages of at most an.assignBatchMax', async () => {
+    const { commands, batches } = commandsOver('nobody', 2);
+    for (let i = 0; i < 5; i++) commands.assign(on('ki-1'));
+    await commands.drain();
+    assert.deepEqual(batches.map((b) => b.items.length).sort(), [1, 2, 2]);
   });
 
   it('reports an assignment that could not be sent as a lost replica of that Ki only', async () => {

@@ -11,7 +11,7 @@ import type { TaskEvent } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import type { TaskRepository } from '../../../src/store/task-repository';
 import { until } from './an-harness';
-import { fakeCommands, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, pgliteStore, spec, storeQueued } from './parts-fixtures';
+import { AN_DEFAULTS, fakeCommands, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, pgliteStore, spec, storeQueued } from './parts-fixtures';
 
 describe('OutcomeHandler: what the end of an attempt does to its task', function () {
   this.timeout(30_000);
@@ -42,10 +42,11 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     sent = [];
     const bus = { send: (_t: unknown, type: string, payload: unknown) => { sent.push({ type, payload }); return Promise.resolve(); } };
     const finish = (...args: Parameters<OutcomeHandler['finish']>) => outcomes.finish(...args);
-    recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
-    const votes = new ReplicaVotes({ pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), wake: () => undefined });
+    const { dispatchRecordDelayMs, dbRetryMs, minorityPenalty, quarantineAt } = AN_DEFAULTS;
+    recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, dispatchRecordDelayMs, dbRetryMs, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
+    const votes = new ReplicaVotes({ minorityPenalty, quarantineAt, pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), wake: () => undefined });
     outcomes = new OutcomeHandler({
-      retry: { retryBaseMs: 10, retryMaxMs: 20 }, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
+      retry: { retryBaseMs: 10, retryMaxMs: 20 }, dbRetryMs, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
       bus, names: topologyNames('unit'), metrics, log: silentLogger(), isDraining: () => false,
     });
   });

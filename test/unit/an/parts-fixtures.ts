@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { Heartbeat } from '../../../src/cluster/membership';
+import { loadConfig, type AppConfig } from '../../../src/config';
 import { HeldTasks } from '../../../src/an/held-tasks';
 import type { HeldTask } from '../../../src/an/in-flight';
 import { KiPool } from '../../../src/an/ki-pool';
@@ -12,6 +13,9 @@ import { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import type { Delivery } from '../../../src/transport';
+
+/** The An's settings as the config schema defaults them (defaults live only there). */
+export const AN_DEFAULTS: AppConfig['an'] = loadConfig({ env: { NODE_ENV: 'test' } }).an;
 
 /** A delivery that records how it was settled. */
 export interface FakeDelivery extends Delivery {

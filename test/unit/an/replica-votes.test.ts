@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import type { HeldTask } from '../../../src/an/in-flight';
-import { MINORITY_PENALTY, QUARANTINE_AT, ReplicaVotes } from '../../../src/an/replica-votes';
+import { ReplicaVotes } from '../../../src/an/replica-votes';
 import { VoteTally } from '../../../src/an/vote-tally';
 import { silentLogger } from '../../../src/observability/logger';
-import { fakeCommands, heldOnPool, heldTask, kiHeartbeat, spec } from './parts-fixtures';
+import { AN_DEFAULTS, fakeCommands, heldOnPool, heldTask, kiHeartbeat, spec } from './parts-fixtures';
 
 /** Votes over a pool of three Kis, a task placed on all three, and a reputation store that records. */
-function threeReplicas(quarantineOnMinority: string[] = []) {
+function threeReplicas(quarantineOnMinority: string[] = [], policy = { minorityPenalty: AN_DEFAULTS.minorityPenalty, quarantineAt: AN_DEFAULTS.quarantineAt }) {
   const { pool, held } = heldOnPool(['ki-1', 'ki-2', 'ki-3'].map((id) => kiHeartbeat(id, { slots: { total: 1, busy: 0 } })));
   const recorded: { majority: string[]; minority: string[]; penalty: number; floor: number }[] = [];
   let quarantined = new Set<string>();
@@ -21,7 +21,7 @@ function threeReplicas(quarantineOnMinority: string[] = []) {
   };
   const commands = fakeCommands();
   let wakes = 0;
-  const votes = new ReplicaVotes({ pool, reputation, held, commands, log: silentLogger(), wake: () => { wakes++; } });
+  const votes = new ReplicaVotes({ ...policy, pool, reputation, held, commands, log: silentLogger(), wake: () => { wakes++; } });
   const t: HeldTask = heldTask({ spec: spec({ redundancy: { replicas: 3, quorum: 2 } }), attempts: 1, tally: new VoteTally(3, 2) });
   for (let i = 0; i < 3; i++) t.runs.set(pool.reserve('echo')!, { gpus: [], reservation: null });
   held.add(t);
@@ -45,13 +45,13 @@ describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () 
     assert.equal(t.runs.size, 0);
     assert.equal(votes.verifyingCount, 1, 'ki-3 is still checked');
     assert.equal(pool.free, 0, 'its slot stays reserved until it answers');
-    assert.deepEqual(recorded, [{ majority: ['ki-1', 'ki-2'], minority: [], penalty: MINORITY_PENALTY, floor: QUARANTINE_AT }]);
+    assert.deepEqual(recorded, [{ majority: ['ki-1', 'ki-2'], minority: [], penalty: AN_DEFAULTS.minorityPenalty, floor: AN_DEFAULTS.quarantineAt }]);
     votes.onLateAnswer({ taskId: t.spec.id, attempt: 1, ki: 'ki-3', ok: true, result: { a: 1, b: 3 } });
     assert.equal(pool.free, 1);
     assert.equal(votes.verifyingCount, 0);
     assert.equal(wakes(), 1);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(recorded[1], { majority: [], minority: ['ki-3'], penalty: MINORITY_PENALTY, floor: QUARANTINE_AT });
+    assert.deepEqual(recorded[1], { majority: [], minority: ['ki-3'], penalty: AN_DEFAULTS.minorityPenalty, floor: AN_DEFAULTS.quarantineAt });
   });
 
   it('fails the task with NO_QUORUM once agreement is out of reach, cancelling the replicas still out', async () => {
@@ -74,6 +74,15 @@ describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () 
       if (ki === 'ki-2') assert.equal(decision?.transition, 'succeed');
     }
     assert.equal(pool.capacity, 2, 'ki-3 no longer counts');
+  });
+
+  it('moves reputation by the configured an.minorityPenalty and quarantines at an.quarantineAt', async () => {
+    const { votes, t, recorded } = threeReplicas([], { minorityPenalty: 7, quarantineAt: 3 });
+    for (const [ki, result] of [['ki-3', 'lie'], ['ki-1', 'truth'], ['ki-2', 'truth']] as const) {
+      t.runs.delete(ki);
+      await votes.settle(t, t.tally!.record(ki, true, result));
+    }
+    assert.deepEqual(recorded, [{ majority: ['ki-1', 'ki-2'], minority: ['ki-3'], penalty: 7, floor: 3 }]);
   });
 
   it('forgets the late answers of a Ki that is gone', async () => {
