@@ -6,3 +6,4 @@ export {
   anInbox, assignRoute, cancelRoute, deadLetters, electionQueue, heartbeatRoute, identityReply, joinRoute, kiInbox, pendingBand, taskEventRoute,
   type Destination, type DestinationTarget,
 } from './destinations';
+export type { WireMessage } from './wire';

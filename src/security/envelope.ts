@@ -1,37 +1,19 @@
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { MessageRejectedError } from '../errors';
-import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType } from '../protocol';
+import { isMessageType, messageSchemas, QUEUED_TYPES, type MessageOf, type MessageType, type WireMessage } from '../protocol';
 import type { KeyRing } from './key-ring';
 import type { NodeClaims, NodeTokenSource, NodeTokenVerifier, OfferedKey } from './node-tokens';
 import { maySend, type NodeRole } from './permissions';
 import { importPopKey, verifyMessageSig, type PopKeyPair } from './pop-key';
 import type { ReplayGuard } from './replay-guard';
 
+export type { WireMessage };
+
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 /** The one message type sealed without a node token (its join proof is checked by the principal). */
 const TOKENLESS_TYPE = 'node.join';
 
-/** A sealed message as it crosses the broker: clear routing metadata, encrypted body. */
-export interface WireMessage {
-  id: string;
-  type: string;
-  sender: string;
-  timestampMs: number;
-  kid: string;
-  /** nonce | ciphertext | tag */
-  body: Buffer;
-  /**
-   * The tasks a work message concerns, in clear and not authenticated: only so that a message
-   * that is rejected (e.g. sealed with a key its receiver lacks) can still be traced to its tasks.
-   */
-  taskIds?: readonly string[];
-  /**
-   * Issued mode: ECDSA P-256 signature (r|s) over AAD | body by the key the sender's token confirms
-   * (`cnf`). It signs the ciphertext, so it travels beside it (AMQP header `x-sig`).
-   */
-  sig?: Buffer;
-}
 
 /**
  * A message that passed every check, as a union over its types: narrowing `type` narrows

@@ -1,5 +1,5 @@
 import type { ConsumeMessage, Options } from 'amqplib';
-import type { WireMessage } from '../security';
+import type { WireMessage } from '../protocol';
 import type { PublishOptions } from './types';
 
 /** The key id the body was sealed with. */

@@ -1,4 +1,4 @@
-import type { WireMessage } from '../security';
+import type { WireMessage } from '../protocol';
 import { Deque } from './deque';
 import type { Delivery, QueueKind } from './types';
 

@@ -2,7 +2,8 @@ import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
 import type { Destination, MessageOf, MessageType } from '../protocol';
-import type { EnvelopeCodec, Opened, WireMessage } from '../security';
+import type { WireMessage } from '../protocol';
+import type { EnvelopeCodec, Opened } from '../security';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Transport } from './types';
 
 /** A delivery that passed every check, with its settle operations; `msg` is a union over `T`. */

@@ -1,4 +1,4 @@
-import type { WireMessage } from '../security';
+import type { WireMessage } from '../protocol';
 
 /** Kinds of queue the platform declares. */
 export type QueueKind =
