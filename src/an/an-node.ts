@@ -88,7 +88,7 @@ export class AnNode implements Service {
     this.#events = new EventBatcher((events) => bus.send(taskEventRoute(names, 'finished'), 'task.event', { v: 1, events }));
     this.#kis = new KiTracker({
       config, group: this.#group, pool: this.#pool, reputation: d.reputation, log, metrics,
-      onCapacityChanged: () => this.#windowChanged(), onKiLost: (m) => this.#onKiLost(m),
+      onCapacityChanged: () => this.#windowChanged(), onKiLost: (m, why) => this.#onKiLost(m, why),
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
     this.#commands = new KiCommands({
@@ -156,11 +156,11 @@ export class AnNode implements Service {
     this.#placer.pump();
   }
 
-  /** A Ki died or left: its late votes will never come, and its replicas are lost. */
-  #onKiLost(m: Member): void {
+  /** A Ki died, left or restarted: its late votes will never come, and its replicas are lost. */
+  #onKiLost(m: Member, why: string): void {
     this.#votes.forgetKi(m.id);
     for (const t of this.#held.all()) {
-      if (t.runs.has(m.id)) void this.#outcomes.replicaLost(t, m.id, { code: 'KI_LOST', message: `ki ${m.id} is ${m.status}`, retryable: true });
+      if (t.runs.has(m.id)) void this.#outcomes.replicaLost(t, m.id, { code: 'KI_LOST', message: why, retryable: true });
     }
   }
 

@@ -9,6 +9,17 @@ import type { CarriedBy } from '../protocol';
 import type { Received } from '../transport';
 import type { KiPool } from './ki-pool';
 
+/** Whether the member still counts as there (a dead or left one was already reported lost). */
+const isLive = (m: Member): boolean => m.status === 'alive' || m.status === 'suspect';
+
+/**
+ * Whether `next` comes from another process than `prev`: its issued instance (issued mode) or its
+ * start time (both modes) changed.
+ */
+export function isRestart(prev: Heartbeat, next: Heartbeat): boolean {
+  return prev.instance !== next.instance || prev.startedAtMs !== next.startedAtMs;
+}
+
 /** What {@link KiTracker} needs. */
 export interface KiTrackerDeps {
   config: { cluster: AppConfig['cluster'] };
@@ -20,8 +31,11 @@ export interface KiTrackerDeps {
   metrics: Pick<Metrics, 'membershipRefused'>;
   /** The pool's capacity may have changed: resize the window and place what fits. */
   onCapacityChanged: () => void;
-  /** A Ki died or left: its replicas will never report. */
-  onKiLost: (ki: Member) => void;
+  /**
+   * A Ki died, left or restarted: the replicas it held will never report. `why` says which, for
+   * the error stored with the attempt.
+   */
+  onKiLost: (ki: Member, why: string) => void;
 }
 
 /**
@@ -48,6 +62,8 @@ export class KiTracker {
     const hb = requireOwnHeartbeat(msg);
     delivery.ack();
     if (hb.role !== 'ki') return;
+    const before = this.#kis.get('ki', hb.id);
+    if (before && isLive(before) && isRestart(before.heartbeat, hb)) this.#onRestart(before);
     if (!this.#kis.observe(hb)) return;
     if (hb.group !== this.d.group || hb.status === 'leaving') {
       if (this.d.pool.remove(hb.id)) this.d.onCapacityChanged();
@@ -76,7 +92,18 @@ export class KiTracker {
     if (m.status !== 'dead' && m.status !== 'left') return;
     if (this.d.pool.has(m.id)) this.d.log.warn({ ki: m.id, status: m.status, prev }, 'ki lost');
     this.#forget(m.id);
-    this.d.onKiLost(m);
+    this.d.onKiLost(m, `ki ${m.id} is ${m.status}`);
+  }
+
+  /**
+   * The same Ki id heartbeats from a new process before the old one was declared dead (a crashed
+   * container restarted in its pod): the new process never knew the old one's attempts, which
+   * would otherwise wait for their leases forever. They are lost now. The pool entry stays, so
+   * the slots of those attempts are given back to the entry that lent them.
+   */
+  #onRestart(before: Member): void {
+    this.d.log.warn({ ki: before.id, status: before.status }, 'ki restarted; the attempts of its previous process are lost');
+    this.d.onKiLost(before, `ki ${before.id} restarted`);
   }
 
   #forget(id: string): void {

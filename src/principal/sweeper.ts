@@ -1,7 +1,7 @@
 import type { Logger } from '../observability';
 import type { Metrics } from '../observability';
-import { hasAttemptLeft, isTerminal, type ErrorCode } from '../task';
-import type { LeaderFence, TaskRepository } from '../store';
+import { hasAttemptLeft, isHeld, isTerminal, type ErrorCode } from '../task';
+import type { LeaderFence, TaskRecord, TaskRepository } from '../store';
 import type { TaskAdmission } from './admission';
 
 const BATCH = 500;
@@ -27,8 +27,10 @@ export class Sweeper {
   async requeueExpiredLeases(fence: LeaderFence): Promise<number> {
     const expired = await this.d.repo.findExpiredLeases(BATCH);
     if (expired.length === 0) return 0;
-    const exhausted = expired.filter((t) => !hasAttemptLeft(t.attempts, t.maxAttempts));
-    const retry = expired.filter((t) => hasAttemptLeft(t.attempts, t.maxAttempts));
+    // A held task lost its running attempt; one in retry backoff (queued) lost none and always goes back.
+    const isExhausted = (t: TaskRecord) => isHeld(t.status) && !hasAttemptLeft(t.attempts, t.maxAttempts);
+    const exhausted = expired.filter(isExhausted);
+    const retry = expired.filter((t) => !isExhausted(t));
     await this.d.repo.applyTransitions(exhausted.map((t) => ({
       id: t.id, name: 'expireLease', expectedAttempts: t.attempts, leaseMs: null, finishedAt: new Date(),
       outcome: { result: null, error: { code: LEASE_EXPIRED, message: `lease held by ${t.an ?? 'an unknown An'} expired after ${t.attempts} attempts`, retryable: false } },
@@ -43,7 +45,7 @@ export class Sweeper {
     return requeued.length;
   }
 
-  /** Requeues every unfinished task of an An that died (fenced by the leader's term). */
+  /** Requeues every unfinished task of an An that died, those in its retry backoff too (fenced by the leader's term). */
   async requeueOfAn(an: string, fence: LeaderFence): Promise<number> {
     const tasks = await this.d.repo.findByAn(an, 10_000);
     if (tasks.length === 0) return 0;

@@ -1,13 +1,14 @@
 import type { TaskErrorData } from '../protocol';
 import type { Database, Queryable } from './db';
 import type { TaskProgress, TaskRecord } from './task-record';
-import { HELD_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';
+import { HELD_STATUSES, LEASED_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';
 import { compileGuard, sqlStates, type Transition } from './transition-guard';
 
 // The An imports it from here; it lives with its compiler.
 export type { Transition } from './transition-guard';
 
 const HELD_SQL = sqlStates(HELD_STATUSES);
+const LEASED_SQL = sqlStates(LEASED_STATUSES);
 const CANCELLABLE_SQL = sqlStates(TRANSITIONS.cancel.from);
 
 interface TaskRow {
@@ -195,26 +196,32 @@ export class TaskRepository {
     return r.rows.map(fromRow);
   }
 
-  /** Renews the leases of tasks an An still runs. */
+  /** Renews the leases of tasks an An still runs or holds in retry backoff (rows that name it). */
   async renewLeases(an: string, ids: readonly string[], leaseMs: number): Promise<number> {
     if (ids.length === 0) return 0;
     const r = await this.db.query(
-      `UPDATE tasks SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN (${HELD_SQL})`,
+      `UPDATE tasks SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN (${LEASED_SQL})`,
       [ids, an, leaseMs],
     );
     return r.rowCount;
   }
 
-  /** Unfinished tasks dispatched by one An (it died: the leader requeues them at once). */
+  /**
+   * Unfinished tasks one An dispatched, running or waiting in its retry backoff (it died: the
+   * leader requeues them at once).
+   */
   async findByAn(an: string, limit: number): Promise<TaskRecord[]> {
-    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN (${HELD_SQL}) LIMIT $2`, [an, limit]);
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN (${LEASED_SQL}) LIMIT $2`, [an, limit]);
     return r.rows.map(fromRow);
   }
 
-  /** Tasks whose lease expired (their An stopped renewing). */
+  /**
+   * Tasks whose lease expired (their An stopped renewing), held or in retry backoff: only those
+   * carry a lease, every other way back to `queued` clears it.
+   */
   async findExpiredLeases(limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN (${HELD_SQL}) ORDER BY lease_expires_at LIMIT $1`,
+      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN (${LEASED_SQL}) ORDER BY lease_expires_at LIMIT $1`,
       [limit],
     );
     return r.rows.map(fromRow);

@@ -19,6 +19,14 @@ export const ACTIVE_STATUSES = ['queued', 'dispatched', 'running'] as const sati
  */
 export const HELD_STATUSES = ['dispatched', 'running'] as const satisfies readonly TaskStatus[];
 
+/**
+ * States in which a row may still name its An and lease: held, or `queued` while the An waits out
+ * a failed attempt's retry backoff (the `retry` transition keeps both). The lease renewal, the
+ * lease sweep and the requeue of a dead An's tasks look at these, so a task in backoff outlives
+ * its An: a `queued` row with no An and no lease is never matched by them.
+ */
+export const LEASED_STATUSES = ['queued', 'dispatched', 'running'] as const satisfies readonly TaskStatus[];
+
 const TERMINAL_SET: ReadonlySet<TaskStatus> = new Set(TERMINAL_STATUSES);
 
 /** Whether `s` is a state the task never leaves. */

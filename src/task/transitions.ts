@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, HELD_STATUSES, type TaskStatus } from './status';
+import { ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, type TaskStatus } from './status';
 
 // The one-state lists the table leaves from, named like HELD_STATUSES and ACTIVE_STATUSES: no
 // entry spells its states inline, so an inline state list anywhere in src/ is a write that
@@ -36,7 +36,11 @@ export const TRANSITIONS = {
   succeed: { from: HELD_STATUSES, to: 'succeeded' },
   /** An: the attempt failed for good (not retryable, or no attempt left). */
   fail: { from: HELD_STATUSES, to: 'failed' },
-  /** An: the attempt failed but may be retried; the task waits for its next attempt. */
+  /**
+   * An: the attempt failed but may be retried; the task waits out the backoff still held by this
+   * An, its row naming the An and the lease (renewed as before), so the leader's sweeps take it
+   * back if the An dies before the next attempt.
+   */
   retry: { from: HELD_STATUSES, to: 'queued' },
   /** An: a deferred dispatch and its success, stored at once. */
   dispatchAndSucceed: { from: QUEUED, to: 'succeeded', countsAttempt: true },
@@ -48,8 +52,11 @@ export const TRANSITIONS = {
   failUnplaceable: { from: QUEUED, to: 'failed' },
   /** An (shutting down): the task goes back to the queue for another An. */
   handBack: { from: ACTIVE_STATUSES, to: 'queued' },
-  /** Leader: the task's An died or stopped renewing its lease, and attempts are left. */
-  requeueLost: { from: HELD_STATUSES, to: 'queued' },
+  /**
+   * Leader: the task's An died or stopped renewing its lease, and attempts are left; also a task
+   * it held in retry backoff (`queued`, still naming the An): it goes back to the queue unowned.
+   */
+  requeueLost: { from: LEASED_STATUSES, to: 'queued' },
   /** Leader: the task's lease expired and its attempts are used up. */
   expireLease: { from: HELD_STATUSES, to: 'failed' },
   /** REST caller: the task is cancelled before it finished. */

@@ -52,6 +52,19 @@ describe('Sweeper: the leader takes back what was lost', () => {
     return (await h.repo.get(t.id))!;
   }
 
+  /**
+   * A task whose attempt failed retryably under `an`: queued, waiting out the backoff, its row
+   * still naming the An and the lease (as `OutcomeHandler` writes it), the lease expired when `expired`.
+   */
+  async function inBackoff(over: { an?: string; expired?: boolean } = {}): Promise<TaskRecord> {
+    const t = await held({ an: over.an ?? 'an-1', running: true });
+    const error = { code: 'TASK_FAILED', message: 'failed on purpose', retryable: true };
+    const [back] = await h.repo.applyTransitions([{ id: t.id, name: 'retry', expectedAttempts: t.attempts, ki: null, outcome: { result: null, error } }]);
+    assert.equal(back?.status, 'queued');
+    if (over.expired) await h.db.query("UPDATE tasks SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
+    return (await h.repo.get(t.id))!;
+  }
+
   const retried = async (reason: string) => (await h.metrics.tasksRetried.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
   const waitPublished = (id: string) => until(() => pending, (p) => p.some((x) => x.id === id), `the pending message of ${id}`);
 
@@ -95,6 +108,37 @@ describe('Sweeper: the leader takes back what was lost', () => {
       assert.deepEqual(pending, []);
     });
 
+    it('takes back a task in retry backoff whose An stopped renewing its lease, and republishes it', async () => {
+      const stranded = await inBackoff({ expired: true });
+      const waiting = await inBackoff();
+      assert.equal(stranded.an, 'an-1', 'the backoff keeps the An');
+      assert.equal(await sweeper.requeueExpiredLeases(fence), 1);
+      const row = await h.repo.get(stranded.id);
+      assert.equal(row?.status, 'queued');
+      assert.equal(row?.an, null);
+      assert.equal(row?.leaseExpiresAt, null);
+      assert.equal(row?.attempts, 1);
+      await waitPublished(stranded.id);
+      assert.equal((await h.repo.get(waiting.id))?.an, 'an-1', 'a backoff under a live lease is left to its An');
+    });
+
+    it('leaves a task in backoff whose An renews its lease (the renewal covers queued rows that name the An)', async () => {
+      const t = await inBackoff({ expired: true });
+      assert.equal(await h.repo.renewLeases('an-2', [t.id], 60_000), 0, 'only the An the row names renews it');
+      assert.equal(await h.repo.renewLeases('an-1', [t.id], 60_000), 1);
+      assert.equal(await sweeper.requeueExpiredLeases(fence), 0);
+      assert.equal((await h.repo.get(t.id))?.an, 'an-1');
+    });
+
+    it('requeues, never fails, a task in backoff whose lease expired: the attempt it used had already ended', async () => {
+      const t = await held({ maxAttempts: 2, running: true });
+      const error = { code: 'TASK_FAILED', message: 'x', retryable: true };
+      await h.repo.applyTransitions([{ id: t.id, name: 'retry', expectedAttempts: 1, ki: null, outcome: { result: null, error } }]);
+      await h.db.query("UPDATE tasks SET attempts = 2, lease_expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
+      assert.equal(await sweeper.requeueExpiredLeases(fence), 1);
+      assert.equal((await h.repo.get(t.id))?.status, 'queued');
+    });
+
     it('does nothing when no lease expired', async () => {
       await held();
       assert.equal(await sweeper.requeueExpiredLeases(fence), 0);
@@ -117,6 +161,18 @@ describe('Sweeper: the leader takes back what was lost', () => {
       assert.equal((await h.repo.get(other.id))?.status, 'dispatched');
       assert.equal(pending.some((p) => p.id === other.id), false);
       assert.equal(await retried('AN_LOST'), 2);
+    });
+
+    it('requeues the tasks a dead An held in retry backoff, live lease or not', async () => {
+      const backoff = await inBackoff({ an: 'an-dead' });
+      const other = await inBackoff({ an: 'an-live' });
+      assert.equal(await sweeper.requeueOfAn('an-dead', fence), 1);
+      const row = await h.repo.get(backoff.id);
+      assert.equal(row?.status, 'queued');
+      assert.equal(row?.an, null);
+      await waitPublished(backoff.id);
+      assert.equal((await h.repo.get(other.id))?.an, 'an-live');
+      assert.equal(pending.some((p) => p.id === other.id), false);
     });
 
     it('changes nothing for an An that held no task, or under a stale fence', async () => {

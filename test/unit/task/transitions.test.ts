@@ -15,7 +15,7 @@ const EXPECTED: Record<TransitionName, { from: TaskStatus[]; to: TaskStatus; cou
   dispatchAndRetry: { from: ['queued'], to: 'queued', countsAttempt: true },
   failUnplaceable: { from: ['queued'], to: 'failed', countsAttempt: false },
   handBack: { from: ['queued', 'dispatched', 'running'], to: 'queued', countsAttempt: false },
-  requeueLost: { from: ['dispatched', 'running'], to: 'queued', countsAttempt: false },
+  requeueLost: { from: ['queued', 'dispatched', 'running'], to: 'queued', countsAttempt: false },
   expireLease: { from: ['dispatched', 'running'], to: 'failed', countsAttempt: false },
   cancel: { from: ['queued', 'dispatched', 'running'], to: 'cancelled', countsAttempt: false },
 };
