@@ -13,18 +13,20 @@ function tracker(quarantined: Set<string> = new Set()) {
   const pool = new KiPool('least-loaded');
   const { metrics } = heldOnPool();
   const lost: Member[] = [];
+  const why: string[] = [];
   let changes = 0;
   const kis = new KiTracker({
     config, group: 'g1', pool, reputation: { quarantined: () => Promise.resolve(quarantined) }, log: silentLogger(), metrics,
-    onCapacityChanged: () => { changes++; }, onKiLost: (m) => { lost.push(m); },
+    onCapacityChanged: () => { changes++; }, onKiLost: (m, reason) => { lost.push(m); why.push(reason); },
   });
   kis.start();
   const beat = (hb: ReturnType<typeof kiHeartbeat>, sender = hb.id) => {
     const delivery = fakeDelivery();
-    kis.onHeartbeat({ msg: { id: 'm', type: 'node.heartbeat', sender, senderRole: hb.role, timestampMs: Date.now(), payload: hb }, delivery } as never);
+    const instance = hb.instance === undefined ? {} : { senderInstance: hb.instance };
+    kis.onHeartbeat({ msg: { id: 'm', type: 'node.heartbeat', sender, senderRole: hb.role, ...instance, timestampMs: Date.now(), payload: hb }, delivery } as never);
     return delivery;
   };
-  return { kis, pool, lost, beat, changes: () => changes };
+  return { kis, pool, lost, why, beat, changes: () => changes };
 }
 
 describe('KiTracker: heartbeats make the pool the An places on', () => {
@@ -56,6 +58,36 @@ describe('KiTracker: heartbeats make the pool the An places on', () => {
     await until(() => { kis.tick(); return lost.map((m) => [m.id, m.status]); }, (l) => l.length > 0, 'ki-1 lost');
     assert.deepEqual(lost.map((m) => [m.id, m.status]), [['ki-1', 'dead']]);
     assert.equal(pool.has('ki-1'), false);
+  });
+
+  it('reports the attempts of a Ki restarted under the same id (a new start time) as lost at once, and keeps it in the pool', () => {
+    const { pool, lost, why, beat } = tracker();
+    beat(kiHeartbeat('ki-1', { startedAtMs: 1000 }));
+    const reserved = pool.reserve('echo');
+    assert.equal(reserved, 'ki-1');
+    beat(kiHeartbeat('ki-1', { startedAtMs: 1000 }));
+    assert.deepEqual(lost, [], 'the same process heartbeating again is no restart');
+    beat(kiHeartbeat('ki-1', { startedAtMs: 5000 }));
+    assert.deepEqual(lost.map((m) => [m.id, m.heartbeat.startedAtMs]), [['ki-1', 1000]], 'the old process is reported');
+    assert.match(why[0] ?? '', /restarted/);
+    assert.equal(pool.has('ki-1'), true, 'the new process takes work');
+    pool.release('ki-1');
+    assert.equal(pool.free, 2, 'the slot of the lost attempt goes back to the entry that lent it');
+  });
+
+  it('recognises a restart by its issued instance too, the start time unchanged', () => {
+    const { lost, beat } = tracker();
+    beat(kiHeartbeat('ki-1', { instance: 'a'.repeat(22) }));
+    beat(kiHeartbeat('ki-1', { instance: 'b'.repeat(22) }));
+    assert.equal(lost.length, 1);
+  });
+
+  it('does not report again a Ki already dead when it comes back as a new process', async () => {
+    const { kis, lost, beat } = tracker();
+    beat(kiHeartbeat('ki-1', { startedAtMs: 1000 }));
+    await until(() => { kis.tick(); return lost.length; }, (n) => n > 0, 'ki-1 lost');
+    beat(kiHeartbeat('ki-1', { startedAtMs: 5000 }));
+    assert.equal(lost.length, 1);
   });
 
   it('leaves quarantined Kis out of the capacity', async () => {
