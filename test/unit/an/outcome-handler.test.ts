@@ -96,6 +96,16 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     assert.equal(pool.free, 4);
   });
 
+  it('keeps the An and its lease on a task in retry backoff, so the leader can take it back if this An dies', async () => {
+    const t = await dispatched();
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'EXIT_1', message: 'boom', retryable: true } }));
+    const row = await repo.get(t.spec.id);
+    assert.equal(row?.status, 'queued');
+    assert.equal(row?.an, 'an-1');
+    assert.equal(row?.ki, null);
+    assert.ok(row?.leaseExpiresAt && row.leaseExpiresAt.getTime() > Date.now(), 'the lease still covers the backoff');
+  });
+
   it('does not retry a TIMEOUT, even when the Ki reports it retryable: the code decides', async () => {
     const t = await dispatched();
     await outcomes.onResult(t, report(t, { ok: false, error: { code: 'TIMEOUT', message: 'ran past 60000 ms', retryable: true } }));
