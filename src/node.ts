@@ -2,6 +2,8 @@ import { Registry } from 'prom-client';
 import type { AppConfig, Role } from './config';
 import { HealthState } from './lifecycle/health';
 import { withDeadline, type Service } from './lifecycle/service';
+import { waitForDependency } from './lifecycle/startup-wait';
+import { StoreProbe } from './lifecycle/store-probe';
 import { createMetrics, type Logger, type Metrics } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
@@ -49,6 +51,20 @@ export async function runMigrate(config: AppConfig, log: Logger): Promise<void> 
   const { db, applied } = await loadStore().openMigratedDatabase(config, log, 'migrate');
   log.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
   await db.close();
+}
+
+/**
+ * Opens (and migrates) the role's database. A server that is not reachable yet (started after
+ * this node, or restarting) is waited for, one log line per try, up to `db.startupTimeoutMs`;
+ * meanwhile /healthz answers 200 and /readyz 503.
+ */
+async function openStore(role: Role, config: AppConfig, log: Logger): Promise<Database> {
+  const store = loadStore();
+  if (!config.db.url) return (await store.openMigratedDatabase(config, log, role)).db;
+  const opened = await waitForDependency(() => store.openMigratedDatabase(config, log, role), {
+    what: 'database', target: store.databaseTarget(config.db.url), deadlineMs: config.db.startupTimeoutMs, log, isTransient: store.isStoreUnreachable,
+  });
+  return opened.db;
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
@@ -117,9 +133,21 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
 
   let db: Database | undefined;
   if (role !== 'ki') {
-    const opened = (await loadStore().openMigratedDatabase(config, log, role)).db;
+    // Not ready while the store is being waited for, then as its probe says.
+    let storeReachable = () => false;
+    health.require('store', () => storeReachable());
+    const opened = await openStore(role, config, log);
     stops.push({ name: 'database', stop: () => opened.close() });
     db = opened;
+    const probe = new StoreProbe({
+      ping: (ms) => (opened.ping ? opened.ping(ms) : withDeadline(opened.query('SELECT 1'), ms, 'store ping').then(() => undefined)),
+      intervalMs: config.db.probeIntervalMs, timeoutMs: config.db.probeTimeoutMs, log: log.child({ component: 'store-probe' }),
+    });
+    storeReachable = () => probe.reachable;
+    if (config.db.probeIntervalMs > 0) {
+      probe.start();
+      stops.push({ name: 'store probe', stop: async () => probe.stop() });
+    }
     // With the in-process bus, queued messages died with the last process: let the sweeper republish.
     if (transport instanceof InProcessTransport) await db.query("UPDATE tasks SET published_at = NULL WHERE status = 'queued' AND published_at IS NOT NULL");
   }
