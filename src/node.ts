@@ -174,7 +174,8 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
       intervalMs: config.db.probeIntervalMs, timeoutMs: config.db.probeTimeoutMs, log: log.child({ component: 'store-probe' }),
     });
     storeReachable = () => probe.reachable;
-    if (config.db.probeIntervalMs > 0) {
+    // Embedded PGlite cannot go away on its own; pinging it would only read a busy moment as an outage.
+    if (config.db.url && config.db.probeIntervalMs > 0) {
       probe.start();
       stops.push({ name: 'store probe', stop: async () => probe.stop() });
     }
