@@ -3,6 +3,7 @@ import { COMMANDS, parseArgs, USAGE, type Command } from './cli/args';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand, splitClientCommand, stdioOutput } from './cli/client';
 import { loadConfig, type AppConfig, type Role } from './config';
 import { ConfigError } from './errors';
+import { StartupTimeoutError } from './lifecycle/startup-wait';
 import { createLogger } from './observability';
 import { startTracing } from './observability/tracing';
 import { generateNodeKeyPair, mintClientToken, CLIENT_ROLES, type ClientRole } from './security';
@@ -97,7 +98,8 @@ function printKeyPair(): number {
 main(process.argv.slice(2)).then(
   (code) => { if (code !== 0) process.exit(code); },
   (err: unknown) => {
-    if (err instanceof ConfigError) console.error(err.message);
+    // Configuration and an unreachable dependency are the operator's to fix: one line, no stack.
+    if (err instanceof ConfigError || err instanceof StartupTimeoutError) console.error(err.message);
     else console.error(`fatal: ${(err as Error)?.stack ?? String(err)}`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   },

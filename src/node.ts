@@ -2,6 +2,9 @@ import { Registry } from 'prom-client';
 import type { AppConfig, Role } from './config';
 import { HealthState } from './lifecycle/health';
 import { withDeadline, type Service } from './lifecycle/service';
+import { waitForDependency } from './lifecycle/startup-wait';
+import { brokerTarget, isBrokerUnreachable } from './lifecycle/broker-startup';
+import { StoreProbe } from './lifecycle/store-probe';
 import { createMetrics, type Logger, type Metrics } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
 import type { Tracing } from './observability/tracing';
@@ -51,6 +54,44 @@ export async function runMigrate(config: AppConfig, log: Logger): Promise<void> 
   await db.close();
 }
 
+/**
+ * Opens (and migrates) the role's database. A server that is not reachable yet (started after
+ * this node, or restarting) is waited for, one log line per try, up to `db.startupTimeoutMs`;
+ * meanwhile /healthz answers 200 and /readyz 503.
+ */
+async function openStore(role: Role, config: AppConfig, log: Logger): Promise<Database> {
+  const store = loadStore();
+  if (!config.db.url) return (await store.openMigratedDatabase(config, log, role)).db;
+  const opened = await waitForDependency(() => store.openMigratedDatabase(config, log, role), {
+    what: 'database', target: store.databaseTarget(config.db.url), deadlineMs: config.db.startupTimeoutMs, log, isTransient: store.isStoreUnreachable,
+  });
+  return opened.db;
+}
+
+/**
+ * Starts the transport. A broker that is not reachable yet is waited for like the database: one
+ * log line per try, /readyz 503, exit 1 past the start-up deadline. amqplib gives up a first
+ * connect after a few quick tries and remembers that, so each try gets a fresh transport.
+ */
+async function startTransport(first: Transport, newTransport: () => Transport, config: AppConfig, log: Logger): Promise<Transport> {
+  if (!config.amqp.url) {
+    await first.start();
+    return first;
+  }
+  let next: Transport | undefined = first;
+  return waitForDependency(async () => {
+    const candidate = next ?? newTransport();
+    next = undefined;
+    try {
+      await candidate.start();
+      return candidate;
+    } catch (err) {
+      await candidate.stop().catch(() => undefined);
+      throw err;
+    }
+  }, { what: 'broker', target: brokerTarget(config.amqp.url), deadlineMs: config.db.startupTimeoutMs, log, isTransient: isBrokerUnreachable });
+}
+
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
 export async function runNode(role: Role, config: AppConfig, log: Logger, tracing: Tracing): Promise<{ restPort?: number }> {
   const registry = new Registry();
@@ -95,7 +136,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     replay: new ReplayGuard(config.security.replayWindowMs), replayWindowMs: config.security.replayWindowMs, maxMessageBytes: config.security.maxMessageBytes,
     ...(identity.pop ? { pop: identity.pop } : {}),
   });
-  const transport: Transport = config.amqp.url
+  const newTransport = (): Transport => withStatusLog(config.amqp.url
     ? new AmqpTransport({
       url: config.amqp.url, names, heartbeatSec: config.amqp.heartbeatSec, reconnectMaxDelayMs: config.amqp.reconnectMaxDelayMs,
       publishTimeoutMs: config.amqp.publishTimeoutMs, connectionName: `${role}:${config.nodeId}`,
@@ -103,12 +144,17 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
       deadLetter: { maxLength: config.amqp.deadLetterMaxLength, maxBytes: config.amqp.deadLetterMaxBytes, ttlMs: config.amqp.deadLetterTtlMs },
       onWarning: (message) => log.warn(message),
     })
-    : new InProcessTransport({ names });
-  transport.onStatus((s) => {
-    if (s.type === 'connected' && s.reconnect) { metrics.amqpReconnects.inc(); log.info('broker reconnected'); }
-    else if (s.type === 'disconnected') log.warn({ err: s.error?.message }, 'broker connection lost');
-    else if (s.type === 'blocked') log.warn({ reason: s.reason }, 'broker blocked publishing');
-  });
+    : new InProcessTransport({ names }));
+  const withStatusLog = (t: Transport): Transport => {
+    t.onStatus((s) => {
+      if (s.type === 'connected' && s.reconnect) { metrics.amqpReconnects.inc(); log.info('broker reconnected'); }
+      else if (s.type === 'disconnected') log.warn({ err: s.error?.message }, 'broker connection lost');
+      else if (s.type === 'blocked') log.warn({ reason: s.reason }, 'broker blocked publishing');
+    });
+    return t;
+  };
+  // Replaced while the broker is waited for at start-up (a failed start is not tried again on the same transport).
+  let transport = newTransport();
   health.require('broker', () => transport.connected);
   // Not ready until every service listens (the principal's REST port opens last).
   let started = false;
@@ -117,13 +163,26 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
 
   let db: Database | undefined;
   if (role !== 'ki') {
-    const opened = (await loadStore().openMigratedDatabase(config, log, role)).db;
+    // Not ready while the store is being waited for, then as its probe says.
+    let storeReachable = () => false;
+    health.require('store', () => storeReachable());
+    const opened = await openStore(role, config, log);
     stops.push({ name: 'database', stop: () => opened.close() });
     db = opened;
+    const probe = new StoreProbe({
+      ping: (ms) => (opened.ping ? opened.ping(ms) : withDeadline(opened.query('SELECT 1'), ms, 'store ping').then(() => undefined)),
+      intervalMs: config.db.probeIntervalMs, timeoutMs: config.db.probeTimeoutMs, log: log.child({ component: 'store-probe' }),
+    });
+    storeReachable = () => probe.reachable;
+    // Embedded PGlite cannot go away on its own; pinging it would only read a busy moment as an outage.
+    if (config.db.url && config.db.probeIntervalMs > 0) {
+      probe.start();
+      stops.push({ name: 'store probe', stop: async () => probe.stop() });
+    }
     // With the in-process bus, queued messages died with the last process: let the sweeper republish.
     if (transport instanceof InProcessTransport) await db.query("UPDATE tasks SET published_at = NULL WHERE status = 'queued' AND published_at IS NOT NULL");
   }
-  await transport.start();
+  transport = await startTransport(transport, newTransport, config, log);
   stops.push({ name: 'transport', stop: () => transport.stop() });
 
   // Issued mode: an An or a Ki has no token until the leader admits it, so nothing else starts before.

@@ -46,6 +46,9 @@ export const configSchema = {
     maxTxAttempts: { doc: 'Attempts for a transaction that hits a serialization failure (40001)', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
     dataDir: { doc: 'PGlite data folder for standalone without DATABASE_URL', format: String, default: './data', env: 'DATA_DIR' },
     sslCaFile: { doc: 'CA certificate for TLS to the DB', format: String, default: '', env: 'DB_SSL_CA_FILE' },
+    startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable database, and for an unreachable broker (one log line per try, /readyz 503), before it exits 1', format: nonNegativeInt, default: 300_000, env: 'DB_STARTUP_TIMEOUT_MS' },
+    probeIntervalMs: { doc: 'How often a running node pings the database (SELECT 1) for /readyz; 0 turns the ping off', format: nonNegativeInt, default: 2000, env: 'DB_PROBE_INTERVAL_MS' },
+    probeTimeoutMs: { doc: 'How long a readiness ping may take before the store counts as unreachable', format: nonNegativeInt, default: 1000, env: 'DB_PROBE_TIMEOUT_MS' },
   },
   security: {
     jwtSecret: { doc: 'HS256 secret (or PEM public key for RS/ES client tokens)', format: String, default: DEV_JWT_SECRET, env: 'JWT_SECRET_KEY', sensitive: true },
@@ -179,7 +182,7 @@ export interface AppConfig {
   version: string;
   amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
     deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number };
-  db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string };
+  db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clientHs256: 'auto' | 'on' | 'off'; clockToleranceSec: number;
     jwksUrl: string; jwksAlgorithms: string[]; jwksCacheTtlSec: number; jwksMinRefreshIntervalSec: number; jwksAllowHttp: boolean;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from 'pg';
+import type { Client, Pool } from 'pg';
 import { pg } from './pg-driver';
 import { nextDelayMs, TX_RETRY } from '../task';
 
@@ -19,6 +19,11 @@ export interface Database extends Queryable {
   /** Runs `fn` in one transaction on one connection, retrying serialization failures (40001, 40P01). */
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Rejects unless the server answers `SELECT 1` within `timeoutMs`. Optional: where missing,
+   * readiness pings with a plain query.
+   */
+  ping?(timeoutMs: number): Promise<void>;
 }
 
 export interface PgDatabaseOptions {
@@ -69,6 +74,8 @@ export async function runTransaction<T, C extends Queryable & { release(err?: bo
 /** PostgreSQL or CockroachDB through a pg pool. */
 export class PgDatabase implements Database {
   readonly pool: Pool;
+  /** The readiness ping's own connection: through the pool, a pool busy with writes would read as an outage. */
+  #pingClient?: Client;
   constructor(private readonly o: PgDatabaseOptions) {
     this.pool = new pg.Pool({
       connectionString: o.url,
@@ -101,7 +108,32 @@ export class PgDatabase implements Database {
     }, fn, this.o.maxTxAttempts);
   }
 
+  async ping(timeoutMs: number): Promise<void> {
+    try {
+      if (!this.#pingClient) {
+        const client = new pg.Client({
+          connectionString: this.o.url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: `${this.o.applicationName}-ping`,
+        });
+        client.on('error', () => { if (this.#pingClient === client) this.#pingClient = undefined; });
+        this.#pingClient = client;
+        await client.connect();
+      }
+      await this.#pingClient.query('SELECT 1');
+    } catch (err) {
+      this.#dropPingClient();
+      throw err;
+    }
+  }
+
+  #dropPingClient(): void {
+    const client = this.#pingClient;
+    this.#pingClient = undefined;
+    // Not awaited: on a half-open connection the goodbye never completes.
+    client?.end().catch(() => undefined);
+  }
+
   close(): Promise<void> {
+    this.#dropPingClient();
     return this.pool.end();
   }
 }

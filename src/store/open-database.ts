@@ -19,6 +19,27 @@ export function openDatabase(config: AppConfig, log: Logger, name: string): Data
 }
 
 /**
+ * Whether a failure to open the store may pass with time: the server is not reachable (refused,
+ * unresolvable, timed out, connection dropped) or not accepting connections yet (SQLSTATE class
+ * 08, 57P01-57P03 starting or shutting down, 53300 too many connections). A refused password or a
+ * failed migration is not: waiting would only hide it.
+ */
+export function isStoreUnreachable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return /^E[A-Z_]+$/.test(code) || /^08/.test(code) || /^57P0[123]$/.test(code) || code === '53300';
+  return typeof message === 'string' && /connect|terminat|timeout|timed out/i.test(message);
+}
+
+/** Where the database server is, for log lines: host and port, never the credentials. */
+export function databaseTarget(url: string): string {
+  try {
+    return new URL(url).host || 'localhost';
+  } catch {
+    return 'an unparsable DATABASE_URL';
+  }
+}
+
+/**
  * Creates the database if the server lacks it, opens it and applies pending migrations (their
  * versions in `applied`); closes it again when a migration fails. `name` labels the connections
  * (`application_name`).

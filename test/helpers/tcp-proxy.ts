@@ -9,7 +9,8 @@ export class TcpProxy {
 
   constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
 
-  async start(): Promise<void> {
+  /** Listens on `listenPort` (0: any free one; a fixed one lets a test start the proxy after a node was pointed at it). */
+  async start(listenPort = 0): Promise<void> {
     this.#server = createServer((client) => {
       if (this.#cut) { client.destroy(); return; }
       const upstream = connect(this.targetPort, this.targetHost);
@@ -21,7 +22,7 @@ export class TcpProxy {
       client.pipe(upstream);
       upstream.pipe(client);
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.#server!.listen(listenPort, '127.0.0.1', () => resolve()));
     const addr = this.#server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
   }
