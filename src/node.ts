@@ -89,7 +89,7 @@ async function startTransport(first: Transport, newTransport: () => Transport, c
       await candidate.stop().catch(() => undefined);
       throw err;
     }
-  }, { what: 'broker', target: brokerTarget(config.amqp.url), deadlineMs: config.db.startupTimeoutMs, log, isTransient: isBrokerUnreachable });
+  }, { what: 'broker', target: brokerTarget(config.amqp.url), deadlineMs: config.amqp.startupTimeoutMs, log, isTransient: isBrokerUnreachable });
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */

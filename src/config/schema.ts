@@ -36,6 +36,7 @@ export const configSchema = {
     keyFile: { doc: 'Client key file for amqps://', format: String, default: '', env: 'AMQP_KEY_FILE' },
     deadLetterMaxLength: { doc: 'Rejected and failed messages the dead-letter queues keep; beyond it the oldest is dropped', format: nonNegativeInt, default: 100_000, env: 'DEAD_LETTER_MAX_LENGTH' },
     deadLetterMaxBytes: { doc: 'Bytes the dead-letter queues keep; beyond it the oldest is dropped', format: nonNegativeInt, default: 256 * 1024 * 1024, env: 'DEAD_LETTER_MAX_BYTES' },
+    startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable broker (one log line per try, /readyz 503) before it exits 1', format: nonNegativeInt, default: 300_000, env: 'AMQP_STARTUP_TIMEOUT_MS' },
     deadLetterTtlMs: { doc: 'Age after which a dead letter is dropped', format: nonNegativeInt, default: 7 * 24 * 3600 * 1000, env: 'DEAD_LETTER_TTL_MS' },
   },
   db: {
@@ -46,7 +47,7 @@ export const configSchema = {
     maxTxAttempts: { doc: 'Attempts for a transaction that hits a serialization failure (40001)', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
     dataDir: { doc: 'PGlite data folder for standalone without DATABASE_URL', format: String, default: './data', env: 'DATA_DIR' },
     sslCaFile: { doc: 'CA certificate for TLS to the DB', format: String, default: '', env: 'DB_SSL_CA_FILE' },
-    startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable database, and for an unreachable broker (one log line per try, /readyz 503), before it exits 1', format: nonNegativeInt, default: 300_000, env: 'DB_STARTUP_TIMEOUT_MS' },
+    startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable database (one log line per try, /readyz 503) before it exits 1', format: nonNegativeInt, default: 300_000, env: 'DB_STARTUP_TIMEOUT_MS' },
     probeIntervalMs: { doc: 'How often a running node pings the database (SELECT 1) for /readyz; 0 turns the ping off', format: nonNegativeInt, default: 2000, env: 'DB_PROBE_INTERVAL_MS' },
     probeTimeoutMs: { doc: 'How long a readiness ping may take before the store counts as unreachable', format: nonNegativeInt, default: 1000, env: 'DB_PROBE_TIMEOUT_MS' },
   },
@@ -181,7 +182,7 @@ export interface AppConfig {
   nodeId: string;
   version: string;
   amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
-    deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number };
+    deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number };
   db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clientHs256: 'auto' | 'on' | 'off'; clockToleranceSec: number;

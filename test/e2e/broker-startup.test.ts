@@ -43,7 +43,7 @@ describe('a node whose broker is not there yet', function () {
 
   it('exits 1 with one line naming the host once the deadline passes', async () => {
     const port = await freePort();
-    const ki = await cluster.start('ki', { env: { DATABASE_URL: '', AMQP_URL: iso.amqpUrl.replace(':5672/', `:${port}/`), DB_STARTUP_TIMEOUT_MS: '1500' }, waitReady: false });
+    const ki = await cluster.start('ki', { env: { DATABASE_URL: '', AMQP_URL: iso.amqpUrl.replace(':5672/', `:${port}/`), AMQP_STARTUP_TIMEOUT_MS: '1500' }, waitReady: false });
     assert.equal(await ki.exited, 1);
     const plain = ki.logs.filter((l) => !l.startsWith('{'));
     assert.equal(plain.length, 1, plain.join('\n'));
