@@ -32,6 +32,8 @@ const loadAnRole = () => require('./roles/an-role') as typeof AnRoleModule;
 const loadPrincipalRole = () => require('./roles/principal-role') as typeof PrincipalRoleModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+let policyInstalled = false;
+
 /**
  * Policy for a promise rejection nothing handled: log it at error with its stack, count it
  * (`anki_unhandled_rejections_total`, worth an alert) and keep running. Not exit: it is a path
@@ -40,6 +42,9 @@ const loadPrincipalRole = () => require('./roles/principal-role') as typeof Prin
  * catch into a restart of every task this node runs, and a crash loop if the cause repeats.
  */
 export function installUnhandledRejectionPolicy(log: Logger, metrics: Pick<Metrics, 'unhandledRejections'>): void {
+  // Process-wide: a second node in the same process (tests) must not count and log each rejection twice.
+  if (policyInstalled) return;
+  policyInstalled = true;
   process.on('unhandledRejection', (reason) => {
     metrics.unhandledRejections.inc();
     const err = reason instanceof Error ? { message: reason.message, stack: reason.stack, code: (reason as { code?: unknown }).code } : { message: String(reason) };
@@ -169,13 +174,14 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     const opened = await openStore(role, config, log);
     stops.push({ name: 'database', stop: () => opened.close() });
     db = opened;
-    const probe = new StoreProbe({
-      ping: (ms) => (opened.ping ? opened.ping(ms) : withDeadline(opened.query('SELECT 1'), ms, 'store ping').then(() => undefined)),
-      intervalMs: config.db.probeIntervalMs, timeoutMs: config.db.probeTimeoutMs, log: log.child({ component: 'store-probe' }),
-    });
-    storeReachable = () => probe.reachable;
-    // Embedded PGlite cannot go away on its own; pinging it would only read a busy moment as an outage.
-    if (config.db.url && config.db.probeIntervalMs > 0) {
+    storeReachable = () => true;
+    // Embedded PGlite cannot go away on its own (and has no ping); pinging it would only read a
+    // busy moment as an outage.
+    if (opened.ping && config.db.probeIntervalMs > 0) {
+      const probe = new StoreProbe({
+        ping: opened.ping.bind(opened), intervalMs: config.db.probeIntervalMs, timeoutMs: config.db.probeTimeoutMs, log: log.child({ component: 'store-probe' }),
+      });
+      storeReachable = () => probe.reachable;
       probe.start();
       stops.push({ name: 'store probe', stop: async () => probe.stop() });
     }

@@ -1,15 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config';
-import { HeartbeatPublisher } from '../cluster';
-import type { Heartbeat, Member } from '../cluster';
+import { HeartbeatPublisher, type Heartbeat, type Member } from '../cluster';
 import { every, type Service } from '../lifecycle';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
-import type { PendingItem } from '../protocol';
-import type { TopologyNames } from '../protocol';
-import { taskEventRoute } from '../protocol';
-import type { TaskRepository } from '../store';
-import type { ReputationRepository } from '../store';
+import { type Logger, type Metrics } from '../observability';
+import { type PendingItem, type TopologyNames, CARRIES, taskEventRoute } from '../protocol';
+import { type TaskRepository, type ReputationRepository } from '../store';
 import type { MessageBus } from '../transport';
 import { DispatchRecorder } from './dispatch-recorder';
 import { EventBatcher } from './event-batcher';
@@ -139,8 +134,8 @@ export class AnNode implements Service {
   async #start(): Promise<void> {
     const { bus, names, nodeId, log } = this.d;
     this.#kis.start();
-    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 2000, ['task.started', 'task.progress', 'task.result'], (r) => this.#reports.onInbox(r));
-    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, ['node.heartbeat'], (r) => this.#kis.onHeartbeat(r));
+    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 2000, CARRIES.anInbox, (r) => this.#reports.onInbox(r));
+    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, CARRIES.anControl, (r) => this.#kis.onHeartbeat(r));
     await this.#intake.subscribe();
     const onError = (err: unknown) => log.warn({ err: (err as Error).message }, 'periodic task failed');
     this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => { this.#kis.tick(); this.#intake.releaseStale(); }, onError));

@@ -1,8 +1,6 @@
-import { ATTR, SPAN, withSpan } from '../observability';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
+import { ATTR, SPAN, withSpan, type Logger, type Metrics } from '../observability';
 import type { TaskRepository, Transition } from '../store';
-import { withDispatch } from '../task';
+import { hasAttemptLeft, isHeld, withDispatch } from '../task';
 import type { FinishTask, FinishTransitionName, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import type { KiCommands } from './ki-commands';
@@ -66,9 +64,9 @@ export class DispatchRecorder {
         const row = await this.d.repo.get(t.spec.id);
         if (row?.status === 'queued') {
           applied = await writer.apply({ id: t.spec.id, name: 'dispatch', expectedAttempts: row.attempts, ...lease });
-        } else if (row && (row.status === 'dispatched' || row.status === 'running') && row.leaseExpiresAt && row.leaseExpiresAt.getTime() < Date.now()) {
+        } else if (row && isHeld(row.status) && row.leaseExpiresAt && row.leaseExpiresAt.getTime() < Date.now()) {
           // Its An stopped renewing the lease: take it over as a new attempt.
-          if (row.attempts >= row.maxAttempts) {
+          if (!hasAttemptLeft(row.attempts, row.maxAttempts)) {
             t.attempts = row.attempts;
             held.releaseRuns(t);
             await this.d.finish(t, 'fail', { result: null, error: row.error ?? { code: 'ATTEMPTS_EXHAUSTED', message: `no attempt finished after ${row.attempts} tries`, retryable: false } });

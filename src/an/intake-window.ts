@@ -1,7 +1,5 @@
 import type { AppConfig } from '../config';
-import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol';
-import type { CarriedBy } from '../protocol';
-import type { TopologyNames } from '../protocol';
+import { CARRIES, PENDING_TASKS_PER_MESSAGE, type PendingItem, type CarriedBy, type TopologyNames } from '../protocol';
 import type { ConsumerHandle, Delivery, MessageBus, Received } from '../transport';
 import type { HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
@@ -53,7 +51,7 @@ export class IntakeWindow {
   /** Declares and consumes the band queues, with window 0 until a Ki joins the group. */
   async subscribe(): Promise<void> {
     // Window 0 until a Ki joins the group: the queues are declared but not consumed.
-    for (const q of this.d.names.pendingBands) this.#bands.push(await this.d.bus.subscribe({ name: q, kind: 'quorum' }, 0, ['task.pending'], (r) => this.#onPending(r)));
+    for (const q of this.d.names.pendingBands) this.#bands.push(await this.d.bus.subscribe({ name: q, kind: 'quorum' }, 0, CARRIES.pending, (r) => this.#onPending(r)));
     this.#window = 0;
   }
 

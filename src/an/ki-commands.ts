@@ -1,8 +1,5 @@
-import { currentTraceparent } from '../observability';
-import type { Metrics } from '../observability';
-import type { AssignItem } from '../protocol';
-import type { TopologyNames } from '../protocol';
-import { cancelRoute, kiInbox } from '../protocol';
+import { currentTraceparent, type Metrics } from '../observability';
+import { type AssignItem, type TopologyNames, cancelRoute, kiInbox } from '../protocol';
 import { BatchSender, type MessageBus } from '../transport';
 import type { HeldTask } from './in-flight';
 

@@ -1,11 +1,8 @@
 import { isDataError } from '../errors';
-import { ATTR, SPAN, withSpan } from '../observability';
-import type { Metrics } from '../observability';
+import { ATTR, SPAN, withSpan, type Metrics } from '../observability';
 import type { CarriedBy } from '../protocol';
 import { requireSender } from '../security';
-import { GroupCommitter } from '../store';
-import type { TaskProgress } from '../store';
-import type { TaskRepository } from '../store';
+import { GroupCommitter, type TaskProgress, type TaskRepository } from '../store';
 import type { Received } from '../transport';
 import type { DispatchRecorder } from './dispatch-recorder';
 import type { HeldTasks } from './held-tasks';

@@ -1,9 +1,6 @@
-import { requireOwnHeartbeat } from '../cluster';
-import { Membership, type Heartbeat, type Member } from '../cluster';
-import { reportRefusedMembers } from '../cluster';
+import { requireOwnHeartbeat, Membership, type Heartbeat, type Member, reportRefusedMembers } from '../cluster';
 import type { AppConfig } from '../config';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
+import { type Logger, type Metrics } from '../observability';
 import type { ReputationRepository } from '../store';
 import type { CarriedBy } from '../protocol';
 import type { Received } from '../transport';
@@ -85,7 +82,7 @@ export class KiTracker {
 
   /** Kis of any group that could take work: the cluster-wide view for "could this ever run?". */
   clusterKis(): Heartbeat[] {
-    return this.#kis.list().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.heartbeat);
+    return this.#kis.list().filter(isLive).map((m) => m.heartbeat);
   }
 
   #onKiStatus(m: Member, prev: string | undefined): void {

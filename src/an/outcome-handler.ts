@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDataError } from '../errors';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
-import type { ResultItem, TaskErrorData } from '../protocol';
-import type { TopologyNames } from '../protocol';
-import { deadLetters } from '../protocol';
+import { type Logger, type Metrics } from '../observability';
+import { type ResultItem, type TaskErrorData, type TopologyNames, deadLetters } from '../protocol';
 import type { AppliedTransition, Transition } from '../store';
 import { attemptRetryPolicy, errorCodeLabel, hasAttemptLeft, nextDelayMs, shouldRetry, TRANSITIONS } from '../task';
 import type { MessageBus } from '../transport';

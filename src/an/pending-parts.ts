@@ -1,6 +1,4 @@
-import type { PendingItem } from '../protocol';
-import type { TopologyNames } from '../protocol';
-import { pendingBand } from '../protocol';
+import { type PendingItem, type TopologyNames, pendingBand } from '../protocol';
 import type { Delivery, MessageBus } from '../transport';
 
 /**

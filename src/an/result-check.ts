@@ -52,8 +52,10 @@ export function unstorableReason(value: unknown, limits: ResultLimits): string |
 
 /**
  * The report as the An will store it: unchanged when its result and error can be stored, else a
- * non-retryable failure saying why. Without this check one such value fails the whole batched
- * UPDATE it travels in, and that write would be retried forever as if the database were down.
+ * non-retryable failure saying why. The state writer would also split a refused row out of its
+ * batch, but only with the store's fixed text, after a failed batch and a retry of each row; this
+ * check names the reason and keeps the batch whole. Depth and size the store would accept: only
+ * this check bounds them.
  */
 export function storableReport(item: ResultItem, limits: ResultLimits): ResultItem {
   const resultProblem = item.ok ? unstorableReason(item.result ?? null, limits) : undefined;

@@ -1,6 +1,5 @@
 import { isDataError } from '../errors';
-import { GroupCommitter } from '../store';
-import type { AppliedTransition, TaskRepository, Transition } from '../store';
+import { GroupCommitter, type AppliedTransition, type TaskRepository, type Transition } from '../store';
 
 /**
  * Group-commits the An's state transitions: many tasks per UPDATE. When one batch holds several

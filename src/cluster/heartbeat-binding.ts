@@ -1,6 +1,5 @@
 import { MessageRejectedError } from '../errors';
-import type { OpenedMessage } from '../security';
-import { requireSender } from '../security';
+import { type OpenedMessage, requireSender } from '../security';
 import type { Heartbeat } from './membership';
 
 /**

@@ -1,6 +1,5 @@
 import type { Logger } from '../observability';
-import type { TopologyNames } from '../protocol';
-import { heartbeatRoute } from '../protocol';
+import { type TopologyNames, heartbeatRoute } from '../protocol';
 import type { MessageBus } from '../transport';
 import type { Heartbeat } from './membership';
 import { every } from '../lifecycle';

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MessageRejectedError } from '../errors';
 import type { Logger } from '../observability';
-import type { MessageOf } from '../protocol';
-import type { TopologyNames } from '../protocol';
-import { joinRoute } from '../protocol';
-import type { CarriedBy } from '../protocol';
+import { type MessageOf, type TopologyNames, CARRIES, joinRoute, type CarriedBy } from '../protocol';
 import { IssuedTokenVerifier, identityProof, joinProof, proofMatches, samePopKey, verifyKeyFromPem, type JoinSetup, type VerifyKey } from '../security';
 import { nextDelayMs, type RetryPolicy } from '../task';
 import type { ConsumerHandle, MessageBus, Received } from '../transport';
@@ -71,7 +68,7 @@ export class Joiner {
   async #start(): Promise<boolean> {
     const { names, nodeId, join } = this.d;
     // The reply queue exists before the first join goes out, or the leader's answer is unroutable.
-    this.#consumer = await this.d.bus.subscribe({ name: names.identity(join.role, nodeId, this.instance), kind: 'transient' }, 4, ['node.identity'], (r) => this.#onReply(r));
+    this.#consumer = await this.d.bus.subscribe({ name: names.identity(join.role, nodeId, this.instance), kind: 'transient' }, 4, CARRIES.identity, (r) => this.#onReply(r));
     return this.#joinUntilAdmitted('start');
   }
 

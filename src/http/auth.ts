@@ -1,6 +1,5 @@
 import type Koa from 'koa';
-import { type ClientTokenVerifier, InvalidTokenError, rightsOf, type Caller, type ClientRights } from '../security';
-import { JwksUnavailableError } from '../security';
+import { type ClientTokenVerifier, InvalidTokenError, rightsOf, type Caller, type ClientRights, JwksUnavailableError } from '../security';
 import { unauthorized, unavailable } from './problem';
 
 export interface AuthState {
@@ -21,13 +20,17 @@ export async function callerOf(verifier: ClientTokenVerifier, token: string): Pr
   }
 }
 
+/** The token of an `Authorization: Bearer <JWT>` header, if the request has one. */
+export function bearerTokenOf(ctx: Koa.Context): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
+}
+
 /** Requires `Authorization: Bearer <JWT>` and puts the caller and its rights on ctx.state. */
 export function authMiddleware(verifier: ClientTokenVerifier): Koa.Middleware {
   return async (ctx, next) => {
-    const header = ctx.get('authorization');
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw unauthorized('missing bearer token');
-    const caller = await callerOf(verifier, match[1]!);
+    const token = bearerTokenOf(ctx);
+    if (!token) throw unauthorized('missing bearer token');
+    const caller = await callerOf(verifier, token);
     (ctx.state as AuthState).caller = caller;
     (ctx.state as AuthState).rights = rightsOf(caller.roles);
     await next();

@@ -1,6 +1,6 @@
 export { notFound, forbidden, unauthorized, unavailable, badRequest, conflict, HttpProblem } from './problem';
 export { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, type SubmitTask } from './task-schemas';
-export { callerOf, type AuthState } from './auth';
+export { bearerTokenOf, callerOf, type AuthState } from './auth';
 export { sendJson } from './json-body';
 export { closeServer, createApp, listen } from './app';
 export { parseTaskLimits, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits } from './task-limits';

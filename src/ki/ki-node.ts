@@ -1,16 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config';
 import { MessageRejectedError } from '../errors';
-import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span } from '../observability';
-import { HeartbeatPublisher } from '../cluster';
-import type { Heartbeat } from '../cluster';
+import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span, type Logger, type Metrics } from '../observability';
+import { HeartbeatPublisher, type Heartbeat } from '../cluster';
 import type { Service } from '../lifecycle';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
-import type { MessageOf, ResultItem, TaskErrorData } from '../protocol';
-import type { CarriedBy } from '../protocol';
-import type { TopologyNames } from '../protocol';
-import { anInbox } from '../protocol';
+import { type MessageOf, type ResultItem, type TaskErrorData, type CarriedBy, type TopologyNames, anInbox, CARRIES } from '../protocol';
 import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import type { ExecutionContext, Executor } from './executors/types';
@@ -105,11 +99,11 @@ export class KiNode implements Service {
     this.#control = await bus.subscribe(
       { name: `${names.control}.ki.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: names.rk.cancel(nodeId) }, { exchange: names.control, pattern: names.rk.assign(nodeId) }] },
       64,
-      ['task.cancel', 'node.assign'],
+      CARRIES.kiControl,
       (r) => this.#onControl(r),
     );
     // Assignments are acked on receipt: the An owns retries, so prefetch only needs to cover the slots.
-    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'durable' }, Math.max(1, this.slots * 2), ['task.assign'], (r) => this.#onAssign(r));
+    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'durable' }, Math.max(1, this.slots * 2), CARRIES.kiInbox, (r) => this.#onAssign(r));
     this.#updateSlotMetrics();
     this.#heartbeats.start();
     await this.#heartbeats.beat().catch(() => undefined);

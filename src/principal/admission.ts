@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config';
 import { isDataError, OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
-import type { Logger } from '../observability';
-import { ATTR, currentTraceparent, MESSAGING_SYSTEM, SPAN, withSpan } from '../observability';
-import type { Metrics } from '../observability';
-import type { TopologyNames } from '../protocol';
-import { AdmissionMap } from '../store';
-import { GroupCommitter } from '../store';
-import { specOf, type TaskRecord } from '../store';
-import type { TaskRepository } from '../store';
+import { type Logger, ATTR, currentTraceparent, MESSAGING_SYSTEM, SPAN, withSpan, type Metrics } from '../observability';
+import { type TopologyNames, PENDING_TASKS_PER_MESSAGE, type PendingItem, bandOf, pendingBand } from '../protocol';
+import { AdmissionMap, GroupCommitter, specOf, type TaskRecord, type TaskRepository } from '../store';
 import { BatchSender, type MessageBus } from '../transport';
-import { PENDING_TASKS_PER_MESSAGE, type PendingItem } from '../protocol';
-import { bandOf, pendingBand } from '../protocol';
 import type { SubmitTask } from '../http';
 
 export interface AdmissionDeps {

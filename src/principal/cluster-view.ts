@@ -1,7 +1,6 @@
 import type { Membership } from '../cluster';
 import type { TopologyNames } from '../protocol';
-import type { TaskRepository } from '../store';
-import type { ReputationRepository } from '../store';
+import { type TaskRepository, type ReputationRepository } from '../store';
 import type { Transport } from '../transport';
 import type { Leadership } from './leadership';
 

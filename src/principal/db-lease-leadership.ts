@@ -1,6 +1,5 @@
 import type { Service } from '../lifecycle';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
+import { type Logger, type Metrics } from '../observability';
 import type { Queryable } from '../store';
 import type { Leadership } from './leadership';
 

@@ -1,7 +1,6 @@
 import { every } from '../lifecycle';
 import type { Logger } from '../observability';
-import type { TopologyNames } from '../protocol';
-import { electionQueue } from '../protocol';
+import { type TopologyNames, CARRIES, electionQueue } from '../protocol';
 import type { ConsumerHandle, MessageBus } from '../transport';
 
 /**
@@ -24,7 +23,7 @@ export class ElectionTicker {
 
   async start(): Promise<void> {
     const { bus, names } = this.d;
-    this.#consumer = await bus.subscribe({ name: names.election, kind: 'single-active' }, 10, ['election.tick'], ({ delivery }) => {
+    this.#consumer = await bus.subscribe({ name: names.election, kind: 'single-active' }, 10, CARRIES.election, ({ delivery }) => {
       delivery.ack();
       this.#lastTickMs = (this.d.now ?? Date.now)();
     });

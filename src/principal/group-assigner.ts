@@ -1,8 +1,7 @@
 import type { Member, Membership } from '../cluster';
 import { configSchema } from '../config';
 import type { Logger } from '../observability';
-import type { TopologyNames } from '../protocol';
-import { assignRoute } from '../protocol';
+import { type TopologyNames, assignRoute } from '../protocol';
 import type { MessageBus } from '../transport';
 import type { Leadership } from './leadership';
 

@@ -1,15 +1,8 @@
 import type Koa from 'koa';
 import jwt from 'jsonwebtoken';
-import { callerOf } from '../http';
-import { sendJson } from '../http';
-import { forbidden, unauthorized } from '../http';
+import { bearerTokenOf, callerOf, sendJson, forbidden, unauthorized } from '../http';
 import { rightsOf, type ClientTokenVerifier } from '../security';
 import type { StreamTickets, TicketGrant } from './stream-tickets';
-
-/** The bearer token of the Authorization header, if any. */
-function bearerOf(ctx: Koa.Context): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
-}
 
 /** The caller of a bearer token with when that token expires; 401 when it is missing or bad. */
 async function grantOfToken(verifier: ClientTokenVerifier, token: string): Promise<TicketGrant> {
@@ -29,7 +22,7 @@ function requireWatchRights(grant: TicketGrant): void {
  * one-use ticket for `GET <path>?ticket=`.
  */
 export async function issueStreamTicket(ctx: Koa.Context, verifier: ClientTokenVerifier, tickets: StreamTickets): Promise<void> {
-  const token = bearerOf(ctx);
+  const token = bearerTokenOf(ctx);
   if (!token) throw unauthorized('missing bearer token');
   const grant = await grantOfToken(verifier, token);
   requireWatchRights(grant);
@@ -51,7 +44,7 @@ export async function streamGrantOf(ctx: Koa.Context, verifier: ClientTokenVerif
     if (!redeemed) throw unauthorized(`the ticket is unknown, used or expired; get a new one from POST ${path}/ticket`);
     grant = redeemed;
   } else {
-    const token = bearerOf(ctx);
+    const token = bearerTokenOf(ctx);
     if (!token) throw unauthorized(`missing ticket: POST ${path}/ticket with Authorization: Bearer, then GET ${path}?ticket= (or send Authorization: Bearer)`);
     grant = await grantOfToken(verifier, token);
   }

@@ -1,14 +1,8 @@
 import type { AppConfig } from '../config';
-import { HeartbeatPublisher } from '../cluster';
-import { Membership, type Heartbeat } from '../cluster';
-import { requireOwnHeartbeat } from '../cluster';
-import { reportRefusedMembers } from '../cluster';
+import { HeartbeatPublisher, Membership, type Heartbeat, requireOwnHeartbeat, reportRefusedMembers } from '../cluster';
 import { every, type Service } from '../lifecycle';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
-import type { TaskEvent } from '../protocol';
-import type { CarriedBy } from '../protocol';
-import type { TopologyNames } from '../protocol';
+import { type Logger, type Metrics } from '../observability';
+import { type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
 import type { TaskRepository } from '../store';
 import type { MessageBus, Received } from '../transport';
@@ -122,7 +116,8 @@ export class PrincipalNode implements Service {
         ...(this.#issuer ? [{ exchange: names.control, pattern: 'join.#' }] : []),
       ] },
       512,
-      ['node.heartbeat', 'task.event', ...(this.#issuer ? ['node.join' as const] : [])],
+      // Joins only where this principal issues identities.
+      CARRIES.principalControl.filter((t) => t !== 'node.join' || this.#issuer !== undefined),
       (r) => this.#onControl(r),
     );
     const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);

@@ -1,14 +1,8 @@
 import Router from '@koa/router';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import type Koa from 'koa';
-import type { AuthState } from '../http';
-import { readJson } from '../http';
-import { sendJson } from '../http';
-import { badRequest, conflict, forbidden, HttpProblem, notFound, unavailable } from '../http';
-import { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema } from '../http';
+import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage } from '../http';
 import { StoreUnavailableError } from '../errors';
-import { checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits } from '../http';
-import { listPage } from '../http';
 import { toApiTask, type TaskRecord } from '../store';
 import type { TaskAdmission } from './admission';
 import type { TaskControl } from './task-control';

@@ -1,5 +1,4 @@
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
+import { type Logger, type Metrics } from '../observability';
 import { hasAttemptLeft, isHeld, isTerminal, type ErrorCode } from '../task';
 import type { LeaderFence, TaskRecord, TaskRepository } from '../store';
 import type { TaskAdmission } from './admission';

@@ -1,12 +1,8 @@
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
-import type { TopologyNames } from '../protocol';
-import { cancelRoute, taskEventRoute } from '../protocol';
-import type { TaskRecord } from '../store';
+import { type Logger, type Metrics } from '../observability';
+import { type TopologyNames, cancelRoute, taskEventRoute } from '../protocol';
+import { type TaskRecord, type ListFilter, type TaskRepository, type AdmissionMap } from '../store';
 import { isHeld, isTerminal } from '../task';
-import type { ListFilter, TaskRepository } from '../store';
 import type { MessageBus } from '../transport';
-import type { AdmissionMap } from '../store';
 
 /** Reads and changes tasks on behalf of REST callers; tells Kis to abort what was cancelled. */
 export class TaskControl {

@@ -20,8 +20,8 @@ export interface Database extends Queryable {
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   /**
-   * Rejects unless the server answers `SELECT 1` within `timeoutMs`. Optional: where missing,
-   * readiness pings with a plain query.
+   * Rejects unless the server answers `SELECT 1` within `timeoutMs`. Only a database server has
+   * one: an embedded database cannot go away on its own and is not probed.
    */
   ping?(timeoutMs: number): Promise<void>;
 }

@@ -4,9 +4,6 @@ import type { TaskProgress, TaskRecord } from './task-record';
 import { HELD_STATUSES, LEASED_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';
 import { compileGuard, sqlStates, type Transition } from './transition-guard';
 
-// The An imports it from here; it lives with its compiler.
-export type { Transition } from './transition-guard';
-
 const HELD_SQL = sqlStates(HELD_STATUSES);
 const LEASED_SQL = sqlStates(LEASED_STATUSES);
 const CANCELLABLE_SQL = sqlStates(TRANSITIONS.cancel.from);

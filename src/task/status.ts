@@ -41,7 +41,3 @@ export function isHeld(s: TaskStatus): s is (typeof HELD_STATUSES)[number] {
   return HELD_SET.has(s);
 }
 
-/** Whether `s` is a known task state (for values read from outside the type system). */
-export function isTaskStatus(s: unknown): s is TaskStatus {
-  return typeof s === 'string' && (TASK_STATUSES as readonly string[]).includes(s);
-}

@@ -1,7 +1,6 @@
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
 import { PublishFailedError } from '../errors';
-import type { TopologyNames } from '../protocol';
-import type { WireMessage } from '../protocol';
+import { type TopologyNames, type WireMessage } from '../protocol';
 import { amqpConnectArgs, type AmqpConnectSettings } from './amqp-connection';
 import { AmqpTopology, DEFAULT_DEAD_LETTER_BOUNDS, type DeadLetterBounds } from './amqp-topology';
 import { fromConsumeMessage, toPublishProperties } from './amqp-wire';

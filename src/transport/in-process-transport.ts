@@ -1,6 +1,5 @@
 import { PublishFailedError } from '../errors';
-import type { TopologyNames } from '../protocol';
-import type { WireMessage } from '../protocol';
+import { type TopologyNames, type WireMessage } from '../protocol';
 import { InProcessQueue, type QueueHost, type QueuedMessage } from './in-process-queue';
 import { TopicExchanges } from './topic-exchanges';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport, TransportStatus } from './types';

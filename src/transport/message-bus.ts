@@ -1,8 +1,6 @@
 import { MessageRejectedError } from '../errors';
-import type { Logger } from '../observability';
-import type { Metrics } from '../observability';
-import type { Destination, MessageOf, MessageType } from '../protocol';
-import type { WireMessage } from '../protocol';
+import { type Logger, type Metrics } from '../observability';
+import { type Destination, type MessageOf, type MessageType, type WireMessage } from '../protocol';
 import type { EnvelopeCodec, Opened } from '../security';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Transport } from './types';
 

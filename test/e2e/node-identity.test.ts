@@ -26,12 +26,6 @@ const JOIN_SECRET_AN = randomBytes(32).toString('hex');
 const JOIN_SECRET_KI = randomBytes(32).toString('hex');
 const ISSUED_ENV = { NODE_TOKEN_MODE: 'issued', NODE_SIGNING_KEY: PAIR.privatePem, JOIN_SECRET_AN, JOIN_SECRET_KI, KI_SLOTS: '2', SHUTDOWN_GRACE_MS: '3000' };
 
-/** `anki_messages_rejected_total{reason}` of one node. */
-async function rejected(node: NodeProcess, reason: string): Promise<number> {
-  const m = new RegExp(`^anki_messages_rejected_total\\{[^}]*reason="${reason}"[^}]*\\}\\s+(\\S+)$`, 'm').exec(await node.metrics());
-  return m ? Number(m[1]) : 0;
-}
-
 async function nodeIds(api: Api): Promise<{ id: string; role: string; status: string; group: string; instance?: string; lastSeen?: string }[]> {
   const r = await api.get('/nodes');
   assert.equal(r.status, 200);
@@ -95,10 +89,10 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
     });
 
     it('never admits a Ki with a wrong join secret, and counts its joins as rejected', async () => {
-      const before = await rejected(principal, 'join');
+      const before = await principal.rejected('join');
       const bad = await cluster.start('ki', { id: 'ki-bad', env: { JOIN_SECRET_KI: randomBytes(32).toString('hex') }, waitReady: false });
       await waitFor(() => logged(bad, 'waiting for a principal to admit this node'), (ls) => ls.length > 0, { what: 'ki-bad waiting' });
-      await waitFor(() => rejected(principal, 'join'), (n) => n >= before + 2, { what: 'join rejections on the principal' });
+      await waitFor(() => principal.rejected('join'), (n) => n >= before + 2, { what: 'join rejections on the principal' });
       assert.equal((await nodeIds(api)).some((n) => n.id === 'ki-bad'), false);
       assert.equal(logged(principal, 'node token issued', (l) => l['node'] === 'ki-bad').length, 0);
       bad.proc.kill('SIGTERM');
@@ -106,19 +100,19 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
     });
 
     it('never admits an An that holds only the Ki join secret', async () => {
-      const before = await rejected(principal, 'join');
+      const before = await principal.rejected('join');
       const bad = await cluster.start('an', { id: 'an-bad', env: { JOIN_SECRET_AN: JOIN_SECRET_KI }, waitReady: false });
-      await waitFor(() => rejected(principal, 'join'), (n) => n >= before + 1, { what: 'join rejections on the principal' });
+      await waitFor(() => principal.rejected('join'), (n) => n >= before + 1, { what: 'join rejections on the principal' });
       assert.equal((await nodeIds(api)).some((n) => n.id === 'an-bad'), false);
       await bad.kill('SIGTERM');
     });
 
     it('never admits a second process with the id of a live Ki while the first lives', async () => {
       const original = (await nodeIds(api)).find((n) => n.id === 'ki1')!;
-      const before = await rejected(principal, 'join');
+      const before = await principal.rejected('join');
       const twin = await cluster.start('ki', { id: 'ki1', waitReady: false });
       await waitFor(() => logged(principal, 'join refused: a live node already uses this id', (l) => l['node'] === 'ki1'), (ls) => ls.length >= 2, { what: 'the twin refused twice' });
-      assert.ok(await rejected(principal, 'join') >= before + 2);
+      assert.ok(await principal.rejected('join') >= before + 2);
       assert.ok(logged(twin, 'waiting for a principal to admit this node').length > 0);
       assert.equal(logged(twin, 'admitted by the leader').length, 0);
       const now = (await nodeIds(api)).find((n) => n.id === 'ki1')!;
@@ -135,8 +129,8 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
         new NodeTokenAuthority(DEV_JWT_SECRET, { ttlSec: 60, clockToleranceSec: 5 }).sign({ sub: 'ki-evil', role: 'principal' }),
         own.sign({ sub: 'ki-evil', role: 'principal' }),
       ];
-      const beforePrincipal = await rejected(principal, 'token');
-      const beforeKi = await rejected(ki1, 'token');
+      const beforePrincipal = await principal.rejected('token');
+      const beforeKi = await ki1.rejected('token');
       const conn = await amqplib.connect(iso.amqpUrl);
       try {
         const ch = await conn.createConfirmChannel();
@@ -157,8 +151,8 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
       } finally {
         await conn.close();
       }
-      await waitFor(() => rejected(principal, 'token'), (n) => n >= beforePrincipal + 2, { what: 'forged heartbeats refused by the principal' });
-      await waitFor(() => rejected(ki1, 'token'), (n) => n >= beforeKi + 2, { what: 'forged assignments refused by ki1' });
+      await waitFor(() => principal.rejected('token'), (n) => n >= beforePrincipal + 2, { what: 'forged heartbeats refused by the principal' });
+      await waitFor(() => ki1.rejected('token'), (n) => n >= beforeKi + 2, { what: 'forged assignments refused by ki1' });
       const ns = await nodeIds(api);
       assert.equal(ns.some((n) => n.id === 'ki-evil'), false);
       assert.notEqual(ns.find((n) => n.id === 'ki1')?.group, 'evil');
@@ -168,7 +162,7 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
       const names = topologyNames(iso.prefix);
       const groupBefore = (await nodeIds(api)).find((n) => n.id === 'ki1')?.group;
       assert.equal(groupBefore, 'an1');
-      const before = { pop: await rejected(ki1, 'pop'), token: await rejected(ki1, 'token') };
+      const before = { pop: await ki1.rejected('pop'), token: await ki1.rejected('token') };
       const conn = await amqplib.connect(iso.amqpUrl);
       try {
         const ch = await conn.createConfirmChannel();
@@ -200,8 +194,8 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
       } finally {
         await conn.close();
       }
-      await waitFor(() => rejected(ki1, 'pop'), (n) => n >= before.pop + 2, { what: 'lifted-token assignments refused by ki1 with reason pop' });
-      assert.equal(await rejected(ki1, 'token'), before.token, 'the lifted token itself verifies: only the proof of possession stops it');
+      await waitFor(() => ki1.rejected('pop'), (n) => n >= before.pop + 2, { what: 'lifted-token assignments refused by ki1 with reason pop' });
+      assert.equal(await ki1.rejected('token'), before.token, 'the lifted token itself verifies: only the proof of possession stops it');
       assert.ok(logged(ki1, 'message rejected', (l) => l['reason'] === 'pop' && l['messageType'] === 'node.assign').length >= 2);
       // A later heartbeat of ki1 still names its group.
       const since = Date.now();
@@ -236,8 +230,8 @@ describe('issued node identities (real processes, RabbitMQ, PostgreSQL)', functi
       while (Date.now() < until) await runTasks(api, 3);
       assert.ok(issuedTo('an1') >= start.an1 + 3, `an1 refreshed ${issuedTo('an1') - start.an1} times`);
       assert.ok(issuedTo('ki1') >= start.ki1 + 3, `ki1 refreshed ${issuedTo('ki1') - start.ki1} times`);
-      for (const n of nodes) assert.equal(await rejected(n, 'token'), 0, `${n.id} refused no token`);
-      for (const n of nodes) assert.equal(await rejected(n, 'pop'), 0, `${n.id} refused no message signature`);
+      for (const n of nodes) assert.equal(await n.rejected('token'), 0, `${n.id} refused no token`);
+      for (const n of nodes) assert.equal(await n.rejected('pop'), 0, `${n.id} refused no message signature`);
     });
   });
 });

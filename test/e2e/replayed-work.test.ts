@@ -99,9 +99,12 @@ describe('replayed work messages (real processes, RabbitMQ, PostgreSQL)', functi
     const { spec } = await finishedTask();
     const ki = cluster.nodes.find((n) => n.id === 'k1' && n.alive)!;
     const before = await executions(ki);
+    const staleBefore = await ki.rejected('stale');
     const wire = sealedAs('a1', 'an', 'task.assign', { v: 1, an: 'a1', items: [{ task: spec, attempt: 1, gpus: [] }] }, Date.now() - 15 * MINUTE);
     await transport.publish({ queue: topologyNames(iso.prefix).inbox('ki', 'k1') }, wire, { persistent: true });
     await afterMarker();
     assert.equal(await executions(ki), before + 1, 'the Ki ran the marker only');
+    // Refused on its age, not only because this Ki remembers running that attempt.
+    assert.equal(await ki.rejected('stale'), staleBefore + 1);
   });
 });

@@ -28,11 +28,6 @@ const ISSUED_ENV = {
 };
 const EVIL = 'ki-evil';
 
-async function rejected(node: NodeProcess, reason: string): Promise<number> {
-  const m = new RegExp(`^anki_messages_rejected_total\\{[^}]*reason="${reason}"[^}]*\\}\\s+(\\S+)$`, 'm').exec(await node.metrics());
-  return m ? Number(m[1]) : 0;
-}
-
 /** Seals as the forger: its own valid Ki token (and, in issued mode, its own key). */
 function forger(mode: 'shared' | 'issued'): <T extends MessageType>(type: T, payload: MessageOf<T>) => WireMessage {
   const pop = mode === 'issued' ? new PopKeyPair() : undefined;
@@ -82,7 +77,7 @@ for (const mode of ['shared', 'issued'] as const) {
       const id = sub.body.id as string;
       const running = await waitFor(async () => (await api.get(`/tasks/${id}`)).body, (t) => t.status === 'running' && t.ki === 'ki1', { what: 'the task running on ki1' });
       const attempt = running.attempts as number;
-      const before = { an: await rejected(an, 'sender'), principal: await rejected(principal, 'sender') };
+      const before = { an: await an.rejected('sender'), principal: await principal.rejected('sender') };
 
       const names = topologyNames(iso.prefix);
       const seal = forger(mode);
@@ -107,8 +102,8 @@ for (const mode of ['shared', 'issued'] as const) {
       }
 
       // an1 hears the forged result and ki1's forged heartbeat; p1 hears both heartbeats.
-      await waitFor(() => rejected(an, 'sender'), (n) => n >= before.an + 2, { what: 'the forged result and heartbeat refused by an1' });
-      await waitFor(() => rejected(principal, 'sender'), (n) => n >= before.principal + 2, { what: 'the forged heartbeats refused by p1' });
+      await waitFor(() => an.rejected('sender'), (n) => n >= before.an + 2, { what: 'the forged result and heartbeat refused by an1' });
+      await waitFor(() => principal.rejected('sender'), (n) => n >= before.principal + 2, { what: 'the forged heartbeats refused by p1' });
       const done = await waitFor(async () => (await api.get(`/tasks/${id}`)).body, (t) => t.status === 'succeeded' || t.status === 'failed', { timeoutMs: 20_000, what: 'the task finished' });
       assert.equal(done.status, 'succeeded');
       assert.deepEqual(done.result, { slept: 2500 }, 'the result of ki1, not the forged one');

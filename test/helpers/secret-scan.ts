@@ -50,8 +50,14 @@ export function secretsIn(text: string): string[] {
   return found;
 }
 
+/** A sentence naming the secrets found in `text` and where, or undefined when there are none. */
+export function secretLeak(where: string, text: string): string | undefined {
+  const found = secretsIn(text);
+  return found.length > 0 ? `secret ${found.join(', ')} found in ${where}` : undefined;
+}
+
 /** Throws naming the secret and where it was found. */
 export function assertNoSecrets(where: string, text: string): void {
-  const found = secretsIn(text);
-  if (found.length > 0) throw new Error(`secret ${found.join(', ')} found in ${where}`);
+  const leak = secretLeak(where, text);
+  if (leak) throw new Error(leak);
 }

@@ -1,15 +1,10 @@
+import { queuedTaskRecord } from '../../helpers/task-record';
 import { strict as assert } from 'node:assert';
-import { randomUUID } from 'node:crypto';
 import { createIsolation, type Isolation } from '../../helpers/isolation';
 import { migrate, MIGRATIONS, PgDatabase, TaskRepository, type TaskRecord } from '../../../src/store';
 
 function newTask(over: Partial<TaskRecord> = {}): TaskRecord {
-  const now = new Date();
-  return {
-    id: randomUUID(), type: 'echo', payload: { a: [1, 2] }, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-    redundancy: null, attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null,
-    traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
-  };
+  return queuedTaskRecord({ payload: { a: [1, 2] }, ...over });
 }
 
 describe('task store on PostgreSQL: guarded transitions fenced by attempt', function () {

@@ -1,3 +1,4 @@
+import { queuedTaskRecord } from '../../helpers/task-record';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { AnNode } from '../../../src/an/an-node';
@@ -34,10 +35,7 @@ export async function until<T>(probe: () => Promise<T> | T, done: (v: T) => bool
   }
 }
 
-/** `anki_messages_rejected_total{reason}` of one registry. */
-export async function rejected(metrics: Metrics, reason: string): Promise<number> {
-  return (await metrics.messagesRejected.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
-}
+export { rejected } from '../../helpers/rejected';
 
 /** A node of the in-process cluster: sends sealed as itself, in its role (shared-mode tokens). */
 export interface FakeNode {
@@ -112,15 +110,10 @@ export class AnHarness {
 
   /** Stores a queued task and publishes it as the principal would. */
   async submit(principal: FakeNode, over: Partial<TaskRecord> = {}): Promise<TaskRecord> {
-    const now = new Date();
-    const task: TaskRecord = {
-      id: randomUUID(), type: 'echo', payload: { x: 1 }, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-      redundancy: null, attempts: 0, maxAttempts: 3, timeoutMs: 60_000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null,
-      traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
-    };
+    const task = queuedTaskRecord({ payload: { x: 1 }, timeoutMs: 60_000, ...over });
     await this.repo.insertMany([task]);
     await principal.send(pendingBand(this.names, task.priority), 'task.pending', {
-      v: 1, items: [{ task: { id: task.id, type: task.type, payload: task.payload, priority: task.priority, requirements: task.requirements, timeoutMs: task.timeoutMs, maxAttempts: task.maxAttempts, owner: task.owner, createdAtMs: now.getTime(), redundancy: task.redundancy }, attempts: 0 }],
+      v: 1, items: [{ task: { id: task.id, type: task.type, payload: task.payload, priority: task.priority, requirements: task.requirements, timeoutMs: task.timeoutMs, maxAttempts: task.maxAttempts, owner: task.owner, createdAtMs: task.createdAt.getTime(), redundancy: task.redundancy }, attempts: 0 }],
     });
     return task;
   }

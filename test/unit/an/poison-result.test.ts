@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Transition } from '../../../src/store/task-repository';
+import type { Transition } from '../../../src/store';
 import { AnHarness, until, type FakeNode } from './an-harness';
 import { anInbox } from '../../../src/protocol/destinations';
 

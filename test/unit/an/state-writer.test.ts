@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { StateWriter } from '../../../src/an/state-writer';
-import type { AppliedTransition, TaskRepository, Transition } from '../../../src/store/task-repository';
+import type { AppliedTransition, TaskRepository, Transition } from '../../../src/store';
 import { TRANSITIONS } from '../../../src/task';
 
 /** A repository whose UPDATE fails as PostgreSQL's does when any row of the batch holds U+0000 in jsonb. */

@@ -1,3 +1,4 @@
+import { rejected } from '../../helpers/rejected';
 import { strict as assert } from 'node:assert';
 import { Registry } from 'prom-client';
 import { Joiner } from '../../../src/cluster/joiner';
@@ -24,10 +25,6 @@ const leader: Leadership = { isLeader: () => true, term: 1, leader: () => ({ id:
 function busFor(transport: InProcessTransport, nodeId: string, identity: NodeIdentitySetup, metrics: Metrics): MessageBus {
   const codec = new EnvelopeCodec({ nodeId, keys: parseKeyRing(`k1:${KEY_1}`), tokens: identity.verifier, ownToken: identity.ownToken, replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20, ...(identity.pop ? { pop: identity.pop } : {}) });
   return new MessageBus({ transport, codec, metrics, log });
-}
-
-async function rejected(metrics: Metrics, reason: string): Promise<number> {
-  return (await metrics.messagesRejected.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
 }
 
 describe('joining in issued mode (in-process bus)', () => {

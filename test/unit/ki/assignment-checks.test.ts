@@ -1,3 +1,4 @@
+import { rejected } from '../../helpers/rejected';
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
@@ -58,7 +59,6 @@ describe('Ki: which assignments it runs', () => {
   const task = (id = randomUUID()) => ({ id, type: 'echo', payload: { n: 1 }, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 10_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now() });
   const assign = (from: MessageBus, ki: string, an: string, t: ReturnType<typeof task>, attempt: number, timestampMs?: number) =>
     from.send(kiInbox(names, ki), 'task.assign', { v: 1, an, items: [{ task: t, attempt, gpus: [] }] }, timestampMs === undefined ? {} : { timestampMs });
-  const rejected = async (m: Metrics, reason: string): Promise<number> => (await m.messagesRejected.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
   const until = async (check: () => boolean | Promise<boolean>, what: string) => {
     for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(await check(), what);

@@ -1,3 +1,4 @@
+import { queuedTaskRecord } from '../../helpers/task-record';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { Heartbeat } from '../../../src/cluster/membership';
@@ -82,10 +83,5 @@ export function heartbeat(id: string, over: Partial<Heartbeat> = {}): Heartbeat 
 
 /** A queued task record owned by `owner`. */
 export function queuedTask(over: Partial<TaskRecord> = {}): TaskRecord {
-  const now = new Date();
-  return {
-    id: randomUUID(), type: 'echo', payload: { x: 1 }, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-    redundancy: null, attempts: 0, maxAttempts: 3, timeoutMs: 60_000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null,
-    traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
-  };
+  return queuedTaskRecord({ payload: { x: 1 }, timeoutMs: 60_000, ...over });
 }

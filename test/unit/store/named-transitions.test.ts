@@ -1,5 +1,5 @@
+import { queuedTaskRecord } from '../../helpers/task-record';
 import { strict as assert } from 'node:assert';
-import { randomUUID } from 'node:crypto';
 import { UnknownTransitionError } from '../../../src/errors';
 import { migrate } from '../../../src/store/migrate';
 import { PgliteDatabase } from '../../../src/store/pglite-database';
@@ -9,12 +9,7 @@ import { compileGuard } from '../../../src/store/transition-guard';
 import { TASK_STATUSES, TRANSITION_NAMES, TRANSITIONS, type TaskStatus, type TransitionName } from '../../../src/task';
 
 function newTask(over: Partial<TaskRecord> = {}): TaskRecord {
-  const now = new Date();
-  return {
-    id: randomUUID(), type: 'echo', payload: null, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-    redundancy: null, attempts: 2, maxAttempts: 5, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null,
-    traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
-  };
+  return queuedTaskRecord({ attempts: 2, maxAttempts: 5, ...over });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { queuedTaskRecord } from '../../helpers/task-record';
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,12 +13,7 @@ import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 
 function newTask(over: Partial<TaskRecord> = {}): TaskRecord {
-  const now = new Date();
-  return {
-    id: randomUUID(), type: 'echo', payload: { a: [1, 2], s: 'héllo' }, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-    redundancy: null, attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null,
-    traceContext: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, ...over,
-  };
+  return queuedTaskRecord({ payload: { a: [1, 2], s: 'héllo' }, ...over });
 }
 
 const sqlError = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });
