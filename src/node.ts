@@ -149,7 +149,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
       deadLetter: { maxLength: config.amqp.deadLetterMaxLength, maxBytes: config.amqp.deadLetterMaxBytes, ttlMs: config.amqp.deadLetterTtlMs },
       onWarning: (message) => log.warn(message),
     })
-    : new InProcessTransport({ names }));
+    : new InProcessTransport({ names, maxDeadLetters: config.amqp.deadLetterMaxLength }));
   const withStatusLog = (t: Transport): Transport => {
     t.onStatus((s) => {
       if (s.type === 'connected' && s.reconnect) { metrics.amqpReconnects.inc(); log.info('broker reconnected'); }

@@ -54,7 +54,11 @@ export class InProcessQueue {
   #pumpScheduled = false;
   #deleted = false;
 
-  constructor(readonly name: string, readonly kind: QueueKind, host: QueueHost) {
+  /**
+   * @param dropHeadAt - a bounded queue (the dead letters) keeps its newest `dropHeadAt` messages,
+   *   dropping the oldest, as the broker's `x-overflow: drop-head` does; unset: a full queue refuses.
+   */
+  constructor(readonly name: string, readonly kind: QueueKind, host: QueueHost, readonly dropHeadAt?: number) {
     this.#host = host;
   }
 

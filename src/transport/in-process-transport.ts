@@ -112,16 +112,17 @@ export class InProcessTransport implements Transport {
     const n = this.#o.names;
     this.#exchanges.declare(n.control);
     this.#exchanges.declare(n.deadLetterExchange);
-    this.#declareQueue({ name: n.deadLetterQueue, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: '#' }] });
-    this.#declareQueue({ name: n.deadPending, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: n.deadPendingPattern }] });
+    // Bounded like the broker's dead-letter queues, whatever reaches them: rejected or published.
+    this.#declareQueue({ name: n.deadLetterQueue, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: '#' }] }, this.#o.maxDeadLetters);
+    this.#declareQueue({ name: n.deadPending, kind: 'quorum', bindings: [{ exchange: n.deadLetterExchange, pattern: n.deadPendingPattern }] }, this.#o.maxDeadLetters);
     for (const q of n.pendingBands) this.#declareQueue({ name: q, kind: 'quorum' });
   }
 
   /** Declares a queue if it does not exist yet and adds its bindings (each binding once). */
-  #declareQueue(spec: QueueSpec): InProcessQueue {
+  #declareQueue(spec: QueueSpec, dropHeadAt?: number): InProcessQueue {
     let q = this.#queues.get(spec.name);
     if (!q) {
-      q = new InProcessQueue(spec.name, spec.kind, this.#host);
+      q = new InProcessQueue(spec.name, spec.kind, this.#host, dropHeadAt);
       this.#queues.set(spec.name, q);
     }
     for (const b of spec.bindings ?? []) this.#exchanges.bind(b.exchange, spec.name, b.pattern);
@@ -149,12 +150,14 @@ export class InProcessTransport implements Transport {
       if (!routed) throw new PublishFailedError(`no exchange ${target.exchange}`);
       queues = routed;
     }
-    const full = queues.find((q) => q.length >= this.#o.maxQueueLength);
+    const full = queues.find((q) => q.dropHeadAt === undefined && q.length >= this.#o.maxQueueLength);
     if (full) throw new PublishFailedError(`queue ${full.name} holds ${this.#o.maxQueueLength} messages; publish refused`);
     const expiresAtMs = options.expirationMs && options.expirationMs > 0 ? Date.now() + options.expirationMs : undefined;
     for (const q of queues) {
       // Each queue gets its own copy, as each AMQP delivery decodes its own properties.
-      q.enqueue({ wire: { ...message }, routingKey, expiresAtMs, redelivered: false });
+      const m = { wire: { ...message }, routingKey, expiresAtMs, redelivered: false };
+      if (q.dropHeadAt === undefined) q.enqueue(m);
+      else q.enqueueDroppingHead(m, q.dropHeadAt);
     }
   }
 
@@ -193,9 +196,8 @@ export class InProcessTransport implements Transport {
   /** Routes a rejected message through the dead-letter exchange with its original routing key. */
   #deadLetter(m: QueuedMessage): void {
     for (const q of this.#route(this.#o.names.deadLetterExchange, m.routingKey) ?? []) {
-      // Dead letters must never fail a settle: a full dead-letter queue drops its oldest (drop-head).
-      const cap = q.name === this.#o.names.deadLetterQueue ? this.#o.maxDeadLetters : this.#o.maxQueueLength;
-      q.enqueueDroppingHead({ wire: m.wire, routingKey: m.routingKey, expiresAtMs: undefined, redelivered: false }, cap);
+      // Dead letters must never fail a settle: a full queue drops its oldest (drop-head).
+      q.enqueueDroppingHead({ wire: m.wire, routingKey: m.routingKey, expiresAtMs: undefined, redelivered: false }, q.dropHeadAt ?? this.#o.maxQueueLength);
     }
   }
 

@@ -247,6 +247,21 @@ describe('InProcessTransport', () => {
       await small.stop();
     });
 
+    it('keeps only the newest dead letters also when they are published to the dead-letter exchange, in both dead-letter queues', async () => {
+      const small = new InProcessTransport({ names, maxDeadLetters: 2 });
+      await small.start();
+      // A failed task's note is published straight to the exchange; a refused pending message's
+      // routing key also reaches the dead-pending queue.
+      for (let n = 0; n < 4; n++) await small.publish({ exchange: names.deadLetterExchange, routingKey: `${names.pending}.high` }, wire(`note${n}`));
+      assert.equal(await small.queueDepth(names.deadLetterQueue), 2);
+      assert.equal(await small.queueDepth(names.deadPending), 2);
+      const dead = new Inbox();
+      await small.consume({ name: names.deadLetterQueue, kind: 'quorum' }, 10, dead.handler);
+      await dead.waitFor(2);
+      assert.deepEqual(dead.ids(), ['note2', 'note3']);
+      await small.stop();
+    });
+
     it('treats a second settle of the same delivery as a no-op', async () => {
       const inbox = new Inbox();
       await t.consume({ name: 'twice', kind: 'durable' }, 5, inbox.handler);
