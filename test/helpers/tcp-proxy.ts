@@ -1,16 +1,21 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-/** A TCP proxy a test can cut and restore, to take a service away from one process only. */
+/**
+ * A TCP proxy a test can cut, freeze and restore, to take a service away from one process only.
+ * `cut` closes the connections (what a crash or a refused port looks like); `freeze` keeps them open
+ * and silently drops every byte (a half-open connection: a pulled cable, a dropped route, a frozen peer).
+ */
 export class TcpProxy {
   #server?: Server;
   #sockets = new Set<Socket>();
   #cut = false;
+  #frozen = false;
   port = 0;
 
   constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
 
   /** Listens on `listenPort` (0: any free one; a fixed one lets a test start the proxy after a node was pointed at it). */
-  async start(listenPort = 0): Promise<void> {
+  async start(listenPort = 0, listenHost = '127.0.0.1'): Promise<void> {
     this.#server = createServer((client) => {
       if (this.#cut) { client.destroy(); return; }
       const upstream = connect(this.targetPort, this.targetHost);
@@ -19,10 +24,13 @@ export class TcpProxy {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => { client.destroy(); upstream.destroy(); });
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      // Bytes that arrive while frozen are dropped, as a black-holed route would.
+      client.on('data', (chunk) => { if (!this.#frozen) upstream.write(chunk); });
+      upstream.on('data', (chunk) => { if (!this.#frozen) client.write(chunk); });
+      client.on('end', () => upstream.end());
+      upstream.on('end', () => client.end());
     });
-    await new Promise<void>((resolve) => this.#server!.listen(listenPort, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.#server!.listen(listenPort, listenHost, () => resolve()));
     const addr = this.#server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;
   }
@@ -33,8 +41,14 @@ export class TcpProxy {
     for (const s of this.#sockets) s.destroy();
   }
 
+  /** Keeps every connection open but forwards nothing, either way, until {@link restore}. */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
   restore(): void {
     this.#cut = false;
+    this.#frozen = false;
   }
 
   async stop(): Promise<void> {
