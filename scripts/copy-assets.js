@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Copies the files tsc does not emit (the dashboard's HTML, CSS, JS and icons under src/) into
-// dist/, beside the compiled code that serves them. Run after `tsc -p tsconfig.build.json`.
+// dist/, beside the compiled code that serves them, and records what was built (version and
+// commit) in dist/build-info.json for `--version`. Run after `tsc -p tsconfig.build.json`.
 'use strict';
-const { cpSync, existsSync, rmSync } = require('node:fs');
+const { execFileSync } = require('node:child_process');
+const { cpSync, existsSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -20,3 +22,18 @@ for (const [from, to] of copies) {
   cpSync(src, dest, { recursive: true, filter: (p) => !p.split(/[\\/]/).pop().startsWith('.') });
   console.log(`copy-assets: ${from} -> ${to}`);
 }
+
+/** The commit: BUILD_COMMIT (an image build has no .git), else git, else unknown. */
+function commit() {
+  if (process.env.BUILD_COMMIT) return process.env.BUILD_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const info = { version: process.env.BUILD_VERSION || version, commit: commit() };
+writeFileSync(join(root, 'dist', 'build-info.json'), `${JSON.stringify(info)}\n`);
+console.log(`copy-assets: dist/build-info.json ${info.version} ${info.commit}`);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readBuildInfo } from './build-info';
 import { COMMANDS, parseArgs, USAGE, type Command } from './cli/args';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand, splitClientCommand, stdioOutput } from './cli/client';
 import { loadConfig, type AppConfig, type Role } from './config';
@@ -37,6 +38,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const client = splitClientCommand(argv);
   if (client) return runClientCommand(client.command, client.args, process.env, stdioOutput());
   const args = parseArgs(argv);
+  if (args.version) {
+    const build = readBuildInfo();
+    console.log(`an-ki ${build.version} (commit ${build.commit})`);
+    return 0;
+  }
   if (args.help || !args.command) {
     console.log(`${USAGE}\n\n${CLIENT_USAGE}`);
     return args.command || args.help ? 0 : 2;

@@ -7,6 +7,8 @@ export type Command = (typeof COMMANDS)[number];
 export interface ParsedArgs {
   command?: string;
   help: boolean;
+  /** `--version`: print the build's version and commit. */
+  version: boolean;
   configFile?: string;
   /** `--name value` and `--flag` options, by name. */
   options: Map<string, string | true>;
@@ -15,7 +17,7 @@ export interface ParsedArgs {
 }
 
 /** The options the node command line knows itself; every other `--name` is passed on. */
-const NODE_OPTIONS = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const NODE_OPTIONS = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } as const;
 
 /**
  * Splits argv into the command, --help, --config and the remaining options. Any other `--name`
@@ -23,7 +25,7 @@ const NODE_OPTIONS = { config: { type: 'string' }, help: { type: 'boolean', shor
  * these options belong to convict and to the commands, which know their names.
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { help: false, options: new Map(), rest: [] };
+  const out: ParsedArgs = { help: false, version: false, options: new Map(), rest: [] };
   const { tokens } = parseArgTokens({ args: [...argv], options: NODE_OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const positional = (word: string) => {
     if (!out.command) out.command = word;
@@ -36,6 +38,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (t.kind === 'positional') { positional(t.value); continue; }
     if (t.kind === 'option-terminator') continue;
     if (t.name === 'help' && t.value === undefined) { out.help = true; continue; }
+    if (t.name === 'version' && t.value === undefined) { out.version = true; continue; }
     if (t.name === 'config') { out.configFile = t.value; continue; }
     // A single-dash word other than -h is no option here: it stays a word, as it always did.
     if (!t.rawName.startsWith('--')) { taken = t.index; positional(argv[t.index]!); continue; }
@@ -67,6 +70,7 @@ Options:
   --node-id ID    this node's id (NODE_ID)
   --amqp-prefix P prefix of exchanges and queues (AMQP_PREFIX)
   --help          this text
+  --version       the build's version and commit
 
 Environment: NODE_ID, AMQP_URL, DATABASE_URL, JWT_SECRET_KEY, AES_KEYS, OTLP_ENDPOINT, HTTP_PORT,
 METRICS_PORT, LOG_LEVEL, AMQP_PREFIX, KI_SLOTS, KI_GPUS, MAX_BODY_BYTES, NODE_TOKEN_MODE (see config/ and README).`;

@@ -1,15 +1,32 @@
 import type { AppConfig } from '../config';
+import { ConfigError } from '../errors';
 import type { Logger } from '../observability';
 import { PgDatabase, type Database } from './db';
 import { ensureDatabase } from './ensure-database';
 import { migrate } from './migrate';
-import { PgliteDatabase } from './pglite-database';
+import type * as PgliteModule from './pglite-database';
+
+/**
+ * The embedded store, loaded only when used: PGlite is tens of megabytes that a node with a
+ * DATABASE_URL never needs, and the role images leave it out (it is an optional dependency).
+ */
+function loadPglite(): typeof PgliteModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('./pglite-database') as typeof PgliteModule;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND' && /@electric-sql\/pglite/.test((err as Error).message)) {
+      throw new ConfigError('DATABASE_URL is not set and the embedded database (@electric-sql/pglite) is not installed here: set DATABASE_URL, or install the optional dependency');
+    }
+    throw err;
+  }
+}
 
 /** The configured database: a PostgreSQL-wire server (DATABASE_URL) or, without one, embedded PGlite. */
 export function openDatabase(config: AppConfig, log: Logger, name: string): Database {
   if (!config.db.url) {
     log.info({ dataDir: config.db.dataDir }, 'no DATABASE_URL: embedded PGlite database');
-    return new PgliteDatabase({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts });
+    return new (loadPglite().PgliteDatabase)({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts });
   }
   return new PgDatabase({
     url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,

@@ -61,12 +61,14 @@ describe('what each role loads (real processes)', function () {
   it('an An loads the database driver but not the REST stack', () => {
     const packages = packagesOf('an1');
     assert.ok(packages.includes('pg'));
-    for (const unused of ['koa', '@koa/router']) assert.ok(!packages.includes(unused), `An loaded ${unused}`);
+    for (const unused of ['koa', '@koa/router', '@electric-sql/pglite']) assert.ok(!packages.includes(unused), `An loaded ${unused}`);
   });
 
   it('the principal loads the database driver and the REST stack', () => {
     const packages = packagesOf('principal1');
     for (const used of ['pg', 'koa', '@koa/router']) assert.ok(packages.includes(used), `principal lacks ${used}`);
+    // The embedded store is for standalone without DATABASE_URL; the role images leave it out.
+    assert.ok(!packages.includes('@electric-sql/pglite'), 'principal loaded @electric-sql/pglite');
   });
 
   it("no role loads Node's fetch implementation (pg's runtime check would pull it in)", () => {

@@ -40,4 +40,10 @@ describe('node command line', () => {
   it('leaves the command undefined when there is none', () => {
     assert.equal(parseArgs(['--port', '1']).command, undefined);
   });
+
+  it('takes --version as a flag, before or after a command', () => {
+    assert.equal(parseArgs(['--version']).version, true);
+    assert.equal(parseArgs(['ki', '--version']).version, true);
+    assert.equal(parseArgs(['ki']).version, false);
+  });
 });

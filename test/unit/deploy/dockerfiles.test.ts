@@ -50,7 +50,7 @@ describe('images', () => {
         assert.ok(runtimeRuns.every((r) => !/\bnpm ci\b(?! --omit=dev)/.test(r) && !/npm run build/.test(r)));
       });
 
-      it('starts from a small Node 20 base image', () => {
+      it('starts from a small glibc image of the Node LTS line that CI tests, pinned by digest', () => {
         const { instructions, stages } = image(role);
         const args = new Map(
           instructions.filter((i) => i.keyword === 'ARG').map((i) => {
@@ -58,10 +58,33 @@ describe('images', () => {
             return [name ?? '', value ?? ''] as const;
           }),
         );
+        const ciMajor = readRepoFile('.ci/node-lts-version').trim().split('.')[0];
         for (const stage of stages) {
           const from = stage.from.replace(/^\$\{(\w+)\}$/, (_, name: string) => args.get(name) ?? '');
-          assert.match(from, /^node:20[.\d]*-(bookworm-slim|slim|alpine[.\d]*)$/, stage.from);
+          const m = /^node:(\d+)-(trixie|bookworm)-slim@sha256:[0-9a-f]{64}$/.exec(from);
+          assert.ok(m, `a slim Debian Node image pinned by digest: ${stage.from} = ${from}`);
+          assert.equal(m[1], ciMajor, 'the images run the Node line that .ci/run tests the suite on');
         }
+      });
+
+      it('labels the image with the OCI annotations, version and revision from build arguments', () => {
+        const { runtime } = image(role);
+        const labels = runtime.body.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ');
+        for (const key of ['title', 'description', 'version', 'revision', 'licenses', 'base.name']) assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key.replace('.', '\\.')}=`), key);
+        assert.match(labels, /image\.version="\$\{VERSION\}"/);
+        assert.match(labels, /image\.revision="\$\{REVISION\}"/);
+      });
+
+      it('records the commit in the build, for --version', () => {
+        const build = image(role).stages.find((s) => s.name === 'build');
+        assert.ok(build?.body.some((i) => i.keyword === 'RUN' && /BUILD_COMMIT="\$\{REVISION\}" npm run build/.test(i.args)));
+      });
+
+      it('leaves the optional embedded database out of the runtime', () => {
+        const runs = image(role).runtime.body.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+        assert.match(runs, /npm ci --omit=dev --omit=optional/);
+        const pkg = JSON.parse(readRepoFile('package.json')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+        assert.ok(pkg.optionalDependencies?.['@electric-sql/pglite'] && !pkg.dependencies['@electric-sql/pglite'], 'PGlite is an optional dependency');
       });
 
       it(`runs node dist/main.js ${role} in exec form under tini`, () => {
@@ -116,6 +139,15 @@ describe('images', () => {
       });
     });
   }
+
+  it('shares every layer up to the compiled code across the three images', () => {
+    const shared = (role: (typeof IMAGES)[number]) => {
+      const lines = image(role).instructions.map((i) => `${i.keyword} ${i.args}`);
+      return lines.slice(0, lines.findIndex((l) => l.startsWith('COPY --from=build')) + 1);
+    };
+    assert.ok(shared('principal').length > 5);
+    for (const role of ['an', 'ki'] as const) assert.deepEqual(shared(role), shared('principal'), `Dockerfile.${role} diverges before its role's own lines`);
+  });
 
   it('documents in the Ki image how GPUs reach it', () => {
     const ki = readRepoFile('Dockerfile.ki');
