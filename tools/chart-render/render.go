@@ -33,7 +33,7 @@ func renderTemplates(c *chart, top map[string]interface{}) (map[string]string, e
 		for k, v := range top {
 			vals[k] = v
 		}
-		vals["Template"] = map[string]interface{}{"Name": name, "BasePath": path.Join(path.Dir(strings.SplitN(name, "/templates/", 2)[0]+"/templates/x"))}
+		vals["Template"] = map[string]interface{}{"Name": name, "BasePath": strings.SplitN(name, "/templates/", 2)[0] + "/templates"}
 		var buf strings.Builder
 		if err := t.ExecuteTemplate(&buf, name, vals); err != nil {
 			return nil, execError(name, err)
@@ -61,10 +61,16 @@ func sortedTemplateNames(templates map[string]string) []string {
 
 var warnRE = regexp.MustCompile(`HELM\[(?s:(.*))\]HELM`)
 
-// execError shows a fail/required message alone with where it came from, like Helm's cleanupExecError.
+// execError shows a fail/required message alone with where it came from
+// (file:line:column), like Helm's cleanupExecError.
 func execError(name string, err error) error {
-	if m := warnRE.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Errorf("execution error at (%s): %s", name, m[1])
+	msg := err.Error()
+	location := name
+	if tokens := strings.SplitN(msg, ": ", 3); len(tokens) == 3 && tokens[0] == "template" {
+		location = tokens[1]
+	}
+	if m := warnRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("execution error at (%s): %s", location, m[1])
 	}
 	return err
 }
