@@ -24,12 +24,18 @@ cut at 50 characters to keep every derived name within 63.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* Selector labels; called with (dict "root" $ "role" "principal"), role may be "". */}}
+{{/*
+Selector labels; called with (dict "root" $ "role" "principal"), role may be "". A Ki pool adds
+"pool" (its name): each pool's workload selects only its own pods.
+*/}}
 {{- define "an-ki.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "an-ki.name" .root }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- if .role }}
 app.kubernetes.io/component: {{ .role }}
+{{- end }}
+{{- if .pool }}
+an-ki/pool: {{ .pool }}
 {{- end }}
 {{- end -}}
 
@@ -42,10 +48,10 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 app.kubernetes.io/part-of: an-ki
 {{- end -}}
 
-{{/* Image of a role: [registry/]repository:tag; called with (dict "root" $ "role" "ki"). */}}
+{{/* Image of a role: [registry/]repository:tag; (dict "root" $ "role" "an"), or with "rv" a Ki pool's values. */}}
 {{- define "an-ki.image" -}}
 {{- $root := .root -}}
-{{- $rv := index $root.Values .role -}}
+{{- $rv := .rv | default (index $root.Values .role) -}}
 {{- $tag := default $root.Chart.AppVersion $root.Values.image.tag -}}
 {{- if $root.Values.image.registry -}}
 {{- printf "%s/%s:%s" (trimSuffix "/" $root.Values.image.registry) $rv.image.repository $tag -}}
@@ -206,7 +212,8 @@ Rendered twice: "env" gives the variables, "items" the volume's key list, from t
     secretKeyRef:
       name: {{ .secretName }}
       key: NODE_TOKEN_PUBLIC_KEYS
-      optional: true
+      # Pinned keys (secrets.requireNodeTokenPublicKeys): a Secret without them stops the pod.
+      optional: {{ not .pinned }}
 {{- end }}
 {{- end -}}
 
@@ -231,17 +238,71 @@ Rendered twice: "env" gives the variables, "items" the volume's key list, from t
   readOnly: true
 {{- end -}}
 
-{{/* Non-secret configuration of a role: `config` with the role's `config` merged over it. */}}
+{{/*
+Non-secret configuration of a role: (dict "root" $ "rv" <the role's or the Ki pool's values>),
+`config` with the block's `config` laid over it key by key. Keys are set one by one rather than
+with sprig's merge, which takes an empty string for unset and would let the shared value win.
+*/}}
 {{- define "an-ki.roleConfig" -}}
-{{- $root := .root -}}
-{{- $rv := index $root.Values .role -}}
-{{- toYaml (merge (deepCopy (default (dict) $rv.config)) (deepCopy $root.Values.config)) -}}
+{{- $out := dict -}}
+{{- range $k, $v := .root.Values.config }}{{ $_ := set $out $k $v }}{{ end -}}
+{{- range $k, $v := (default (dict) .rv.config) }}{{ $_ := set $out $k $v }}{{ end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/*
+The Ki pools as a YAML list: each entry is `ki` (less `pools`) with the pool's keys laid over it.
+A pool's key replaces the default whole, except `config` and `gpu`, which it changes key by key.
+An empty `ki.pools` is one pool named "default" with the `ki` defaults, so values written
+before pools existed still work.
+*/}}
+{{- define "an-ki.kiPools" -}}
+{{- $defaults := omit .Values.ki "pools" -}}
+{{- $pools := .Values.ki.pools | default (list (dict "name" "default")) -}}
+{{- $out := list -}}
+{{- range $p := $pools -}}
+{{- $pool := deepCopy $defaults -}}
+{{- range $k, $v := $p }}
+{{- if and (has $k (list "config" "gpu")) (kindIs "map" $v) }}
+{{- $merged := deepCopy (default (dict) (index $defaults $k)) }}
+{{- range $ck, $cv := $v }}{{ $_ := set $merged $ck $cv }}{{ end }}
+{{- $_ := set $pool $k $merged }}
+{{- else if not (kindIs "invalid" $v) }}
+{{- $_ := set $pool $k $v }}
+{{- end }}
+{{- end }}
+{{- $out = append $out $pool -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/* Name of a Ki pool's workload, ConfigMap and PodDisruptionBudget: (dict "root" $ "pool" "a100"). */}}
+{{- define "an-ki.kiPoolName" -}}
+{{- printf "%s-ki-%s" (include "an-ki.fullname" .root) .pool -}}
 {{- end -}}
 
 {{/* Stops rendering with one clear line when the values cannot produce a working cluster. */}}
 {{- define "an-ki.validate" -}}
-{{- if not (has .Values.ki.kind (list "Deployment" "DaemonSet")) -}}
-{{- fail (printf "ki.kind must be Deployment or DaemonSet, not %q" .Values.ki.kind) -}}
+{{- $poolNames := list -}}
+{{- range $pool := fromYamlArray (include "an-ki.kiPools" .) -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" (toString $pool.name)) -}}
+{{- fail (printf "ki.pools: %q is not a pool name (lower-case letters, digits and '-')" (toString $pool.name)) -}}
+{{- end -}}
+{{- if has $pool.name $poolNames -}}
+{{- fail (printf "ki.pools: two pools are named %q" $pool.name) -}}
+{{- end -}}
+{{- $poolNames = append $poolNames $pool.name -}}
+{{- /* A StatefulSet's pods carry controller-revision-hash=<name>-<10 characters>, a label value of at most 63. */ -}}
+{{- $name := include "an-ki.kiPoolName" (dict "root" $ "pool" $pool.name) -}}
+{{- if gt (len $name) 52 -}}
+{{- fail (printf "ki pool %q: %q is longer than 52 characters; shorten the release name, fullnameOverride or the pool name" $pool.name $name) -}}
+{{- end -}}
+{{- if not (has $pool.kind (list "StatefulSet" "DaemonSet")) -}}
+{{- fail (printf "ki pool %q: kind must be StatefulSet or DaemonSet, not %q (a Deployment renames its pods on every reschedule, and a Ki's NODE_ID with them)" $pool.name (toString $pool.kind)) -}}
+{{- end -}}
+{{- if and (eq $pool.kind "DaemonSet") $pool.volumeClaimTemplates -}}
+{{- fail (printf "ki pool %q: volumeClaimTemplates need kind StatefulSet" $pool.name) -}}
+{{- end -}}
 {{- end -}}
 {{- if not .Values.secrets.existingSecret -}}
 {{- if and (not .Values.rabbitmq.enabled) (not .Values.amqp.url) -}}
@@ -262,14 +323,84 @@ Rendered twice: "env" gives the variables, "items" the volume's key list, from t
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- $root := . -}}
-{{- range $role := list "principal" "an" "ki" -}}
-{{- $rv := index $root.Values $role -}}
-{{- $cfg := fromYaml (include "an-ki.roleConfig" (dict "root" $root "role" $role)) -}}
+{{- if and (eq (toString .Values.config.NODE_TOKEN_MODE) "issued") .Values.secrets.requireNodeTokenPublicKeys (not .Values.secrets.existingSecret) (not .Values.secrets.nodeTokenPublicKeys) -}}
+{{- fail "secrets.requireNodeTokenPublicKeys needs secrets.nodeTokenPublicKeys (the PEM public keys every node pins), or secrets.existingSecret" -}}
+{{- end -}}
+{{- $blocks := list (dict "what" "principal" "rv" .Values.principal) (dict "what" "an" "rv" .Values.an) -}}
+{{- range $pool := fromYamlArray (include "an-ki.kiPools" .) -}}
+{{- $blocks = append $blocks (dict "what" (printf "ki pool %q" $pool.name) "rv" $pool) -}}
+{{- end -}}
+{{- range $b := $blocks -}}
+{{- $cfg := fromYaml (include "an-ki.roleConfig" (dict "root" $ "rv" $b.rv)) -}}
 {{- $graceMs := int (default "10000" $cfg.SHUTDOWN_GRACE_MS) -}}
-{{- $neededMs := add (mul 4 $graceMs) (mul 1000 (int $rv.preStopSleepSeconds)) -}}
-{{- if le (mul 1000 (int $rv.terminationGracePeriodSeconds)) $neededMs -}}
-{{- fail (printf "%s.terminationGracePeriodSeconds must exceed 4 x SHUTDOWN_GRACE_MS + preStopSleepSeconds (%d ms)" $role $neededMs) -}}
+{{- $neededMs := add (mul 4 $graceMs) (mul 1000 (int $b.rv.preStopSleepSeconds)) -}}
+{{- if le (mul 1000 (int $b.rv.terminationGracePeriodSeconds)) $neededMs -}}
+{{- fail (printf "%s: terminationGracePeriodSeconds must exceed 4 x SHUTDOWN_GRACE_MS + preStopSleepSeconds (%d ms)" $b.what $neededMs) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+TLS material for the broker (principal, An, Ki) and the database (principal, An, migration Job), each from
+a Secret of its own mounted read-only under /run/tls/<broker|database>; (dict "root" $ "role" "ki").
+"env" gives the variables that name the files, "volumes" and "mounts" the Secret volumes.
+*/}}
+{{- define "an-ki.tlsEnv" -}}
+{{- $b := .root.Values.tls.broker -}}
+{{- $d := .root.Values.tls.database -}}
+{{- if and $b.secretName (ne .role "migrate") }}
+- name: AMQP_CA_FILE
+  value: {{ printf "/run/tls/broker/%s" $b.caKey | quote }}
+{{- if $b.certKey }}
+- name: AMQP_CERT_FILE
+  value: {{ printf "/run/tls/broker/%s" $b.certKey | quote }}
+- name: AMQP_KEY_FILE
+  value: {{ printf "/run/tls/broker/%s" $b.keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- if and $d.secretName (ne .role "ki") }}
+- name: DB_SSL_CA_FILE
+  value: {{ printf "/run/tls/database/%s" $d.caKey | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "an-ki.tlsVolumes" -}}
+{{- if and .root.Values.tls.broker.secretName (ne .role "migrate") }}
+- name: tls-broker
+  secret:
+    secretName: {{ .root.Values.tls.broker.secretName }}
+    defaultMode: 0440
+{{- end }}
+{{- if and .root.Values.tls.database.secretName (ne .role "ki") }}
+- name: tls-database
+  secret:
+    secretName: {{ .root.Values.tls.database.secretName }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+
+{{- define "an-ki.tlsMounts" -}}
+{{- if and .root.Values.tls.broker.secretName (ne .role "migrate") }}
+- name: tls-broker
+  mountPath: /run/tls/broker
+  readOnly: true
+{{- end }}
+{{- if and .root.Values.tls.database.secretName (ne .role "ki") }}
+- name: tls-database
+  mountPath: /run/tls/database
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/*
+Every workload of the release as a YAML list of {role, name, pool, kind, rv}: the principal and An
+Deployments, then one per Ki pool; rv is the block of values its pods are made from.
+*/}}
+{{- define "an-ki.workloads" -}}
+{{- $fullname := include "an-ki.fullname" . -}}
+{{- $out := list (dict "role" "principal" "name" (printf "%s-principal" $fullname) "pool" "" "kind" "Deployment" "rv" .Values.principal) (dict "role" "an" "name" (printf "%s-an" $fullname) "pool" "" "kind" "Deployment" "rv" .Values.an) -}}
+{{- range $pool := fromYamlArray (include "an-ki.kiPools" .) -}}
+{{- $out = append $out (dict "role" "ki" "name" (include "an-ki.kiPoolName" (dict "root" $ "pool" $pool.name)) "pool" $pool.name "kind" $pool.kind "rv" $pool) -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}

@@ -1,19 +1,21 @@
 {{/*
-Pod template shared by the three roles: (dict "root" $ "role" "principal" | "an" | "ki").
-$rv is the role's block of values (.Values.principal, .Values.an or .Values.ki).
+Pod template shared by the roles: (dict "root" $ "role" "principal" | "an" | "ki" "rv" <values>
+"name" <workload name> ["pool" <Ki pool name>] ["kind" "DaemonSet"]). $rv is the role's block of
+values (.Values.principal, .Values.an) or a Ki pool's effective values (an-ki.kiPools).
 */}}
 {{- define "an-ki.podTemplate" -}}
 {{- $root := .root -}}
 {{- $role := .role -}}
-{{- $rv := index $root.Values $role -}}
-{{- $fullname := include "an-ki.fullname" $root -}}
-{{- $secrets := dict "role" $role "secretName" (include "an-ki.secretName" $root) "issued" (eq (toString $root.Values.config.NODE_TOKEN_MODE) "issued") -}}
+{{- $rv := .rv -}}
+{{- $cfg := fromYaml (include "an-ki.roleConfig" (dict "root" $root "rv" $rv)) -}}
+{{- $secrets := dict "role" $role "secretName" (include "an-ki.secretName" $root) "issued" (eq (toString $root.Values.config.NODE_TOKEN_MODE) "issued") "pinned" $root.Values.secrets.requireNodeTokenPublicKeys -}}
+{{- $tls := dict "root" $root "role" $role -}}
 metadata:
   labels:
-    {{- include "an-ki.labels" (dict "root" $root "role" $role) | nindent 4 }}
+    {{- include "an-ki.labels" (dict "root" $root "role" $role "pool" .pool) | nindent 4 }}
   annotations:
     # Roll the pods when their configuration or the chart-rendered Secret changes.
-    checksum/config: {{ include "an-ki.roleConfig" (dict "root" $root "role" $role) | sha256sum }}
+    checksum/config: {{ include "an-ki.roleConfig" (dict "root" $root "rv" $rv) | sha256sum }}
     {{- if not $root.Values.secrets.existingSecret }}
     checksum/secret: {{ include "an-ki.secretData" $root | sha256sum }}
     {{- end }}
@@ -33,25 +35,51 @@ spec:
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if and (eq $role "ki") $root.Values.ki.runtimeClassName }}
-  runtimeClassName: {{ $root.Values.ki.runtimeClassName }}
+  {{- with $rv.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  {{- if and (eq $role "ki") $rv.runtimeClassName }}
+  runtimeClassName: {{ $rv.runtimeClassName }}
   {{- end }}
   securityContext:
     {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
   # Longer than the node's own shutdown (4 steps x SHUTDOWN_GRACE_MS + preStop), so SIGKILL
   # never cuts a drain short; the chart refuses values where it would.
   terminationGracePeriodSeconds: {{ $rv.terminationGracePeriodSeconds }}
+  {{- if or $rv.initContainers $rv.sidecars }}
+  initContainers:
+    {{- with $rv.initContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- /* Native sidecars (Kubernetes 1.29+): started, and ready when they have a startupProbe,
+    before the node, and stopped after it, so a model server outlives the Ki's drain. */}}
+    {{- range $rv.sidecars }}
+    - {{- toYaml (merge (dict "restartPolicy" "Always") .) | nindent 6 }}
+    {{- end }}
+  {{- end }}
   containers:
     - name: {{ $role }}
-      image: {{ include "an-ki.image" (dict "root" $root "role" $role) | quote }}
+      image: {{ include "an-ki.image" (dict "root" $root "role" $role "rv" $rv) | quote }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
       args: ["node", {{- range $rv.nodeFlags }} {{ . | quote }},{{- end }} "dist/main.js", {{ $role | quote }}]
       env:
-        # The pod name is the node id seen in /nodes, task.an / task.ki, logs and metrics.
+        {{- if eq .kind "DaemonSet" }}
+        # One Ki per node: the id is the pool's name and the node's, the same after every restart
+        # or update of the pod (a DaemonSet pod's own name changes on each).
+        - name: NODE_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: spec.nodeName
+        - name: NODE_ID
+          value: {{ printf "%s-$(NODE_NAME)" .name | quote }}
+        {{- else }}
+        # The pod name is the node id seen in /nodes, task.an / task.ki, logs and metrics. A Ki
+        # pod of a StatefulSet keeps its name (<pool>-<ordinal>) when it is rescheduled.
         - name: NODE_ID
           valueFrom:
             fieldRef:
               fieldPath: metadata.name
+        {{- end }}
         - name: METRICS_PORT
           value: {{ $root.Values.ports.metrics | quote }}
         {{- if eq $role "principal" }}
@@ -59,12 +87,13 @@ spec:
           value: {{ $root.Values.ports.http | quote }}
         {{- end }}
         {{- include "an-ki.secretEnv" $secrets | nindent 8 }}
+        {{- include "an-ki.tlsEnv" $tls | nindent 8 }}
         {{- with $rv.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       envFrom:
         - configMapRef:
-            name: {{ $fullname }}-{{ $role }}
+            name: {{ .name }}
       ports:
         {{- if eq $role "principal" }}
         - name: http
@@ -97,15 +126,16 @@ spec:
             command: ["sleep", {{ $rv.preStopSleepSeconds | toString | quote }}]
       {{- end }}
       {{- $resources := deepCopy (default (dict) $rv.resources) }}
-      {{- if and (eq $role "ki") (gt (int $root.Values.ki.gpu.count) 0) }}
+      {{- if and (eq $role "ki") (gt (int $rv.gpu.count) 0) }}
       {{- $limits := default (dict) $resources.limits }}
-      {{- $_ := set $limits $root.Values.ki.gpu.resourceName (int $root.Values.ki.gpu.count) }}
+      {{- /* A string: a quantity, as kubectl prints it back (a number is accepted too). */}}
+      {{- $_ := set $limits $rv.gpu.resourceName (toString (int $rv.gpu.count)) }}
       {{- $_ := set $resources "limits" $limits }}
       {{- end }}
       resources:
         {{- toYaml $resources | nindent 8 }}
       {{- $securityContext := default $root.Values.containerSecurityContext $rv.containerSecurityContext }}
-      {{- if and (eq $role "ki") $root.Values.ki.config.KI_EXEC_USER (not $rv.containerSecurityContext) }}
+      {{- if and (eq $role "ki") $cfg.KI_EXEC_USER (not $rv.containerSecurityContext) }}
       {{- /* Starting exec commands as KI_EXEC_USER takes setuid/setgid, stopping them kill: root with only those capabilities. */}}
       {{- $securityContext = merge (dict "runAsUser" 0 "runAsGroup" 0 "runAsNonRoot" false "capabilities" (dict "drop" (list "ALL") "add" (list "SETUID" "SETGID" "KILL"))) (deepCopy $root.Values.containerSecurityContext) }}
       {{- end }}
@@ -116,6 +146,7 @@ spec:
         - name: tmp
           mountPath: /tmp
         {{- include "an-ki.secretVolumeMount" $secrets | nindent 8 }}
+        {{- include "an-ki.tlsMounts" $tls | nindent 8 }}
         {{- with $rv.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -123,6 +154,7 @@ spec:
     - name: tmp
       emptyDir: {}
     {{- include "an-ki.secretVolume" $secrets | nindent 4 }}
+    {{- include "an-ki.tlsVolumes" $tls | nindent 4 }}
     {{- with $rv.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -147,7 +179,7 @@ spec:
         {{- toYaml .labelSelector | nindent 8 }}
         {{- else }}
         matchLabels:
-          {{- include "an-ki.selectorLabels" (dict "root" $root "role" $role) | nindent 10 }}
+          {{- include "an-ki.selectorLabels" (dict "root" $root "role" $role "pool" $.pool) | nindent 10 }}
         {{- end }}
     {{- end }}
   {{- end }}

@@ -1,7 +1,6 @@
 /**
  * Readers for the deployment files (Helm chart, Dockerfiles, .dockerignore) shared by the
- * tests in this folder. Nothing here renders templates: there is no helm binary in the test
- * environment, so the tests check the chart's text and values against the config schema.
+ * tests in this folder. The chart is rendered by chart-render.ts.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -11,7 +10,6 @@ import { configSchema } from '../../../src/config/schema';
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const CHART_DIR = join(REPO_ROOT, 'helm', 'an-ki');
 export const TEMPLATES_DIR = join(CHART_DIR, 'templates');
-export const CHART_ROLES = ['principal', 'an', 'ki'] as const;
 
 export type YamlMap = Record<string, unknown>;
 
@@ -34,16 +32,6 @@ export const VALUES_FILES = {
   dev: 'helm/an-ki/values-dev.yaml',
   prod: 'helm/an-ki/values-prod.yaml',
 } as const;
-
-/** Helm's coalescing of -f files: maps merge key by key, everything else is replaced. */
-export function mergeValues(base: YamlMap, overlay: YamlMap): YamlMap {
-  const out: YamlMap = { ...base };
-  for (const [key, value] of Object.entries(overlay)) {
-    const current = out[key];
-    out[key] = isMap(current) && isMap(value) ? mergeValues(current, value) : value;
-  }
-  return out;
-}
 
 /** Looks a dotted path up in a values map; `undefined` when a segment is missing. */
 export function lookupPath(values: YamlMap, path: readonly string[]): { found: boolean; value: unknown } {
@@ -69,24 +57,9 @@ export function templateFiles(): string[] {
   return out;
 }
 
-/** The text inside each `{{ ... }}` action, without trim markers; comments included. */
-export function templateActions(text: string): string[] {
-  const out: string[] = [];
-  const re = /\{\{([\s\S]*?)\}\}/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    out.push((m[1] ?? '').replace(/^-\s/, '').replace(/^-(?=\/\*)/, '').replace(/\s-$/, '').trim());
-  }
-  return out;
-}
-
 /** Dotted paths after `.Values` (`.Values.x.y`, `$.Values.x.y`, `$root.Values.x.y`). */
 export function valuesPathsIn(text: string): string[][] {
   return [...text.matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)].map((m) => (m[1] ?? '').slice(1).split('.'));
-}
-
-/** Dotted paths after `$rv`, the variable the templates bind to a role's block of values. */
-export function roleValuesPathsIn(text: string): string[][] {
-  return [...text.matchAll(/\$rv((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)].map((m) => (m[1] ?? '').slice(1).split('.'));
 }
 
 /** Every `env` name declared in {@link configSchema}. */
