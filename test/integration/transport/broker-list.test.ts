@@ -11,7 +11,7 @@ import type { WireMessage } from '../../../src/protocol';
  * Several brokers in AMQP_URL, against the real RabbitMQ behind TCP proxies: each proxy stands for
  * one node of a cluster, and cutting it is that node going away.
  */
-describe('AMQP transport with a list of brokers (real RabbitMQ behind proxies)', function () {
+describe('AMQP transport: a list of brokers, and queues an earlier version declared (real RabbitMQ, proxies for brokers)', function () {
   this.timeout(60_000);
   let iso: Isolation;
   const proxies: TcpProxy[] = [];
@@ -63,5 +63,23 @@ describe('AMQP transport with a list of brokers (real RabbitMQ behind proxies)',
     const m: WireMessage = { id: 'after-failover', type: 'task.event', sender: 'test', timestampMs: Date.now(), kid: 'k', body: Buffer.from('x') };
     await t.publish({ queue }, m, { persistent: true });
     await waitFor(() => got, (g) => g.includes(m.id), { what: 'the message published after the failover' });
+  });
+
+  it('keeps consuming an inbox an earlier version declared as a classic queue, with one warning, instead of failing every connect', async () => {
+    const queue = `${iso.prefix}.inbox.ki.old`;
+    const old = new AmqpTransport({ urls: [iso.amqpUrl], names: topologyNames(iso.prefix), heartbeatSec: 5, reconnectMaxDelayMs: 500, publishTimeoutMs: 10_000, connectionName: 'old' });
+    transports.push(old);
+    await old.start();
+    await (await old.consume({ name: queue, kind: 'durable' }, 1, () => undefined)).cancel();
+    const warnings: string[] = [];
+    const t = new AmqpTransport({ urls: [iso.amqpUrl], names: topologyNames(iso.prefix), heartbeatSec: 5, reconnectMaxDelayMs: 500, publishTimeoutMs: 10_000, connectionName: 'new', onWarning: (w) => warnings.push(w) });
+    transports.push(t);
+    await t.start();
+    const got: string[] = [];
+    await t.consume({ name: queue, kind: 'quorum' }, 10, (d) => { got.push(d.message.id); d.ack(); });
+    await t.publish({ queue }, { id: 'to-old-inbox', type: 'task.assign', sender: 'test', timestampMs: Date.now(), kid: 'k', body: Buffer.from('x') });
+    await waitFor(() => got, (g) => g.includes('to-old-inbox'), { what: 'a delivery from the classic queue' });
+    assert.equal(warnings.filter((w) => w.includes(queue)).length, 1, warnings.join('\n'));
+    assert.match(warnings.find((w) => w.includes(queue))!, /x-queue-type/);
   });
 });
