@@ -1,9 +1,9 @@
 import { Registry } from 'prom-client';
-import type { AppConfig, Role } from './config';
+import { amqpTargets, amqpVhost, splitAmqpUrls, type AppConfig, type Role } from './config';
 import { HealthState } from './lifecycle/health';
 import { withDeadline, type Service } from './lifecycle/service';
 import { waitForDependency } from './lifecycle/startup-wait';
-import { brokerTarget, isBrokerUnreachable } from './lifecycle/broker-startup';
+import { isBrokerUnreachable } from './lifecycle/broker-startup';
 import { StoreProbe } from './lifecycle/store-probe';
 import { createMetrics, type Logger, type Metrics } from './observability';
 import { startMetricsServer } from './observability/metrics-server';
@@ -76,7 +76,8 @@ async function openStore(role: Role, config: AppConfig, log: Logger): Promise<Da
 /**
  * Starts the transport. A broker that is not reachable yet is waited for like the database: one
  * log line per try, /readyz 503, exit 1 past the start-up deadline. amqplib gives up a first
- * connect after a few quick tries and remembers that, so each try gets a fresh transport.
+ * connect after a few quick tries (at least one per broker of AMQP_URL) and remembers that, so each
+ * try gets a fresh transport, which starts again at the first broker of the list.
  */
 async function startTransport(first: Transport, newTransport: () => Transport, config: AppConfig, log: Logger): Promise<Transport> {
   if (!config.amqp.url) {
@@ -94,7 +95,7 @@ async function startTransport(first: Transport, newTransport: () => Transport, c
       await candidate.stop().catch(() => undefined);
       throw err;
     }
-  }, { what: 'broker', target: brokerTarget(config.amqp.url), deadlineMs: config.amqp.startupTimeoutMs, log, isTransient: isBrokerUnreachable });
+  }, { what: 'broker', target: amqpTargets(config.amqp.url), deadlineMs: config.amqp.startupTimeoutMs, log, isTransient: isBrokerUnreachable });
 }
 
 /** Builds the adapters for one role, starts its services in order and stops them in reverse on SIGTERM/SIGINT. */
@@ -143,17 +144,25 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   });
   const newTransport = (): Transport => withStatusLog(config.amqp.url
     ? new AmqpTransport({
-      url: config.amqp.url, names, heartbeatSec: config.amqp.heartbeatSec, reconnectMaxDelayMs: config.amqp.reconnectMaxDelayMs,
+      urls: splitAmqpUrls(config.amqp.url), names, heartbeatSec: config.amqp.heartbeatSec, reconnectMaxDelayMs: config.amqp.reconnectMaxDelayMs,
       publishTimeoutMs: config.amqp.publishTimeoutMs, connectionName: `${role}:${config.nodeId}`,
       tls: { caFile: config.amqp.caFile, certFile: config.amqp.certFile, keyFile: config.amqp.keyFile },
       deadLetter: { maxLength: config.amqp.deadLetterMaxLength, maxBytes: config.amqp.deadLetterMaxBytes, ttlMs: config.amqp.deadLetterTtlMs },
+      quorumGroupSize: config.amqp.quorumGroupSize,
       onWarning: (message) => log.warn(message),
     })
     : new InProcessTransport({ names, maxDeadLetters: config.amqp.deadLetterMaxLength }));
   const withStatusLog = (t: Transport): Transport => {
+    let connectedOnce = false;
     t.onStatus((s) => {
-      if (s.type === 'connected' && s.reconnect) { metrics.amqpReconnects.inc(); log.info('broker reconnected'); }
-      else if (s.type === 'disconnected') log.warn({ err: s.error?.message }, 'broker connection lost');
+      // Which broker of the list, by host and port: the URL carries the password.
+      if (s.type === 'connected') {
+        connectedOnce = true;
+        if (s.reconnect) metrics.amqpReconnects.inc();
+        if (s.broker) log.info({ broker: s.broker }, s.reconnect ? 'broker reconnected' : 'broker connected');
+      } else if (s.type === 'disconnected') log.warn({ broker: s.broker, err: s.error?.message }, 'broker connection lost');
+      // Before the first connect the start-up wait logs each try; after it, a failing reconnect would otherwise be silent.
+      else if (s.type === 'reconnecting' && connectedOnce && s.attempt > 1) log.warn({ attempt: s.attempt - 1, next: s.broker, retryInMs: s.delayMs, err: s.error?.message }, 'broker reconnect failed; trying the next');
       else if (s.type === 'blocked') log.warn({ reason: s.reason }, 'broker blocked publishing');
     });
     return t;
@@ -209,7 +218,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   }
   started = true;
 
-  log.info({ prefix: config.amqp.prefix, vhost: config.amqp.url ? new URL(config.amqp.url).pathname || '/' : 'in-process', database: config.db.url ? 'server' : 'pglite' }, 'node started');
+  log.info({ prefix: config.amqp.prefix, vhost: config.amqp.url ? amqpVhost(config.amqp.url) : 'in-process', database: config.db.url ? 'server' : 'pglite' }, 'node started');
   const restPort = built.find((b) => b.restPort)?.restPort?.();
   return restPort !== undefined ? { restPort } : {};
 }

@@ -4,6 +4,7 @@ import { topologyNames } from '../../src/protocol/names';
 import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard } from '../../src/security';
 import { createMetrics, silentLogger } from '../../src/observability';
 import { DEV_AES_KEYS, DEV_JWT_SECRET } from '../../src/config/schema';
+import { splitAmqpUrls } from '../../src/config';
 import type { MessageOf } from '../../src/protocol/messages';
 import type { Isolation } from '../../test/helpers/isolation';
 
@@ -13,7 +14,7 @@ import type { Isolation } from '../../test/helpers/isolation';
  * two events for one task would be a double completion. (An event can be lost if its An dies right
  * after the write; that hides nothing double, it only undercounts.)
  */
-export async function startEventMonitor(iso: Isolation): Promise<{ completions: Map<string, number>; stop: () => Promise<void> }> {
+export async function startEventMonitor(iso: Pick<Isolation, 'amqpUrl' | 'prefix'>, options: { queueKind?: 'durable' | 'quorum' } = {}): Promise<{ completions: Map<string, number>; stop: () => Promise<void> }> {
   const names = topologyNames(iso.prefix);
   const tokens = new NodeTokenAuthority(DEV_JWT_SECRET, { ttlSec: 3600, clockToleranceSec: 5 });
   const nodeId = 'chaos-monitor';
@@ -21,12 +22,13 @@ export async function startEventMonitor(iso: Isolation): Promise<{ completions: 
     nodeId, keys: parseKeyRing(DEV_AES_KEYS), tokens, ownToken: new OwnToken(tokens, { sub: nodeId, role: 'principal' }, 3600),
     replay: new ReplayGuard(600_000), replayWindowMs: 600_000, maxMessageBytes: 1 << 22,
   });
-  const transport = new AmqpTransport({ url: iso.amqpUrl, names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: nodeId });
+  const transport = new AmqpTransport({ urls: splitAmqpUrls(iso.amqpUrl), names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: nodeId });
   const bus = new MessageBus({ transport, codec, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger() });
   await transport.start();
   const completions = new Map<string, number>();
   const seenMessages = new Set<string>();
-  await bus.subscribe({ name: `${iso.prefix}.chaos.events`, kind: 'durable', bindings: [{ exchange: names.control, pattern: 'event.task.*' }] }, 500, ['task.event'], ({ msg, delivery }) => {
+  // A quorum queue where a broker node may be lost: a classic one lives on one node only.
+  await bus.subscribe({ name: `${iso.prefix}.chaos.events`, kind: options.queueKind ?? 'durable', bindings: [{ exchange: names.control, pattern: 'event.task.*' }] }, 500, ['task.event'], ({ msg, delivery }) => {
     delivery.ack();
     // A redelivered event (after a broker cut) is the same event, not a second completion.
     if (seenMessages.has(msg.id)) return;

@@ -134,7 +134,8 @@ export class AnNode implements Service {
   async #start(): Promise<void> {
     const { bus, names, nodeId, log } = this.d;
     this.#kis.start();
-    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'durable' }, 2000, CARRIES.anInbox, (r) => this.#reports.onInbox(r));
+    // Replicated: with a RabbitMQ cluster, an inbox on one broker node would keep this An from reconnecting while that node is down.
+    await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'quorum' }, 2000, CARRIES.anInbox, (r) => this.#reports.onInbox(r));
     await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, CARRIES.anControl, (r) => this.#kis.onHeartbeat(r));
     await this.#intake.subscribe();
     const onError = (err: unknown) => log.warn({ err: (err as Error).message }, 'periodic task failed');

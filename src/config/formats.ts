@@ -1,3 +1,5 @@
+import { amqpUrlListProblem } from './amqp-urls';
+
 /**
  * A convict format that accepts integers from `min` to `max`. With a number default convict
  * turns an environment string into a number first, so `'2.5'` arrives as 2.5 and is refused here.
@@ -12,3 +14,11 @@ export function intBetween(min: number, max: number) {
 
 /** A convict format for settings where 0 would stall or spin (periods, batch and window sizes). */
 export const positiveInt = intBetween(1, Number.MAX_SAFE_INTEGER);
+
+/** A convict format for `AMQP_URL`: empty, or one or more amqp(s):// URLs of the same vhost (see {@link amqpUrlListProblem}). */
+export function amqpUrlList(value: unknown): void {
+  if (typeof value !== 'string') throw new Error('must be a string');
+  if (value === '') return;
+  const problem = amqpUrlListProblem(value);
+  if (problem) throw new Error(problem);
+}

@@ -1,5 +1,5 @@
 import { MAX_ITEMS } from '../protocol';
-import { intBetween, positiveInt } from './formats';
+import { amqpUrlList, intBetween, positiveInt } from './formats';
 
 
 /** Roles a node process can run. */
@@ -26,7 +26,10 @@ export const configSchema = {
   nodeId: { doc: 'This node\'s id, as it appears in tasks, /nodes, logs and metrics; derived from role, host and pid when empty', format: String, default: '', env: 'NODE_ID', arg: 'node-id' },
   version: { doc: 'Version advertised in heartbeats', format: String, default: '0.1.0', env: 'ANKI_VERSION' },
   amqp: {
-    url: { doc: 'RabbitMQ URL (amqp:// or amqps://); required, except that standalone without it uses the in-process bus', format: String, default: '', env: 'AMQP_URL', sensitive: true },
+    url: {
+      doc: 'RabbitMQ URL (amqp:// or amqps://), or the nodes of one RabbitMQ cluster as comma-separated URLs: a node connects to the first it reaches and, when that connection is lost, to the next; required, except that standalone without it uses the in-process bus',
+      format: amqpUrlList, default: '', env: 'AMQP_URL', sensitive: true,
+    },
     prefix: { doc: 'Prefix of every exchange and queue name', format: matching(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, dot, dash or underscore'), default: 'anki', env: 'AMQP_PREFIX', arg: 'amqp-prefix' },
     heartbeatSec: { doc: 'AMQP heartbeat interval', format: nonNegativeInt, default: 10, env: 'AMQP_HEARTBEAT_SEC' },
     reconnectMaxDelayMs: { doc: 'Cap of the jittered reconnect backoff', format: nonNegativeInt, default: 5000, env: 'AMQP_RECONNECT_MAX_DELAY_MS' },
@@ -36,7 +39,11 @@ export const configSchema = {
     keyFile: { doc: 'Client key file for amqps://', format: String, default: '', env: 'AMQP_KEY_FILE' },
     deadLetterMaxLength: { doc: 'Rejected and failed messages the dead-letter queues keep; beyond it the oldest is dropped', format: nonNegativeInt, default: 100_000, env: 'DEAD_LETTER_MAX_LENGTH' },
     deadLetterMaxBytes: { doc: 'Bytes the dead-letter queues keep; beyond it the oldest is dropped', format: nonNegativeInt, default: 256 * 1024 * 1024, env: 'DEAD_LETTER_MAX_BYTES' },
-    startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable broker (one log line per try, /readyz 503) before it exits 1', format: nonNegativeInt, default: 300_000, env: 'AMQP_STARTUP_TIMEOUT_MS' },
+    startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable broker (every broker of AMQP_URL tried in turn; one log line per round, /readyz 503) before it exits 1', format: nonNegativeInt, default: 300_000, env: 'AMQP_STARTUP_TIMEOUT_MS' },
+    quorumGroupSize: {
+      doc: 'Replicas of each quorum queue the platform declares (x-quorum-initial-group-size); 0 leaves it to the broker (its quorum_cluster_size, 3 by default). A queue that already exists keeps its replicas (a warning says so); rabbitmq-queues grow/shrink changes them',
+      format: nonNegativeInt, default: 0, env: 'AMQP_QUORUM_GROUP_SIZE',
+    },
     deadLetterTtlMs: { doc: 'Age after which a dead letter is dropped', format: nonNegativeInt, default: 7 * 24 * 3600 * 1000, env: 'DEAD_LETTER_TTL_MS' },
   },
   db: {
@@ -182,7 +189,7 @@ export interface AppConfig {
   nodeId: string;
   version: string;
   amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
-    deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number };
+    deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number; quorumGroupSize: number };
   db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clientHs256: 'auto' | 'on' | 'off'; clockToleranceSec: number;

@@ -103,7 +103,8 @@ export class KiNode implements Service {
       (r) => this.#onControl(r),
     );
     // Assignments are acked on receipt: the An owns retries, so prefetch only needs to cover the slots.
-    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'durable' }, Math.max(1, this.slots * 2), CARRIES.kiInbox, (r) => this.#onAssign(r));
+    // Replicated, like the An's: an inbox on one broker node would keep this Ki from reconnecting while that node is down.
+    this.#inbox = await bus.subscribe({ name: names.inbox('ki', nodeId), kind: 'quorum' }, Math.max(1, this.slots * 2), CARRIES.kiInbox, (r) => this.#onAssign(r));
     this.#updateSlotMetrics();
     this.#heartbeats.start();
     await this.#heartbeats.beat().catch(() => undefined);

@@ -10,12 +10,3 @@ export function isBrokerUnreachable(err: unknown): boolean {
   if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return true;
   return /socket closed|handshake|timeout|timed out|connect/i.test(text);
 }
-
-/** Where the broker is, for log lines: host and port, never the credentials. */
-export function brokerTarget(url: string): string {
-  try {
-    return new URL(url).host || 'localhost';
-  } catch {
-    return 'an unparsable AMQP_URL';
-  }
-}

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { ChannelModel, RecoveryOptions, SocketOptions } from 'amqplib';
+import { BrokerRotation } from './broker-rotation';
 
 /** The settings {@link amqpConnectArgs} turns into amqplib's connect arguments. */
 export interface AmqpConnectSettings {
-  url: string;
+  /** The brokers, tried in this order (one URL, or the nodes of one RabbitMQ cluster). */
+  urls: readonly string[];
   heartbeatSec: number;
   reconnectMaxDelayMs: number;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
@@ -11,17 +13,22 @@ export interface AmqpConnectSettings {
   connectionName: string;
 }
 
+/** Tries of a first connect: at least this many, and at least one per broker of the list. */
+const INITIAL_TRIES = 4;
+
 /**
- * The URL and socket options for amqplib's recovering `connect`: the heartbeat goes into the URL
- * unless it names one, the TLS files are read now (a missing file fails the start, not a later
- * reconnect), and `setup` runs after every successful (re)connect.
+ * The connect target and socket options for amqplib's recovering `connect`: the target is a
+ * {@link BrokerRotation} over the URLs (a URL's own heartbeat wins over the configured one), the TLS
+ * files are read now (a missing file fails the start, not a later reconnect), and `setup` runs
+ * after every successful (re)connect. The caller advances the rotation on each failed or lost
+ * connection and waits for the first connect itself (`waitForConnect: false`), so that it listens
+ * before the first try.
  */
-export function amqpConnectArgs(s: AmqpConnectSettings, setup: (model: ChannelModel) => Promise<void>): { url: string; options: SocketOptions & { recovery: RecoveryOptions } } {
+export function amqpConnectArgs(s: AmqpConnectSettings, setup: (model: ChannelModel) => Promise<void>): { brokers: BrokerRotation; options: SocketOptions & { recovery: RecoveryOptions } } {
   const tls = s.tls ?? {};
-  const url = new URL(s.url);
-  if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(s.heartbeatSec));
+  const brokers = new BrokerRotation(s.urls, s.heartbeatSec);
   return {
-    url: url.toString(),
+    brokers,
     options: {
       // Without it Nagle's algorithm holds small frames back ~40 ms per hop.
       noDelay: true,
@@ -35,8 +42,10 @@ export function amqpConnectArgs(s: AmqpConnectSettings, setup: (model: ChannelMo
         factor: 2,
         jitter: 0.2,
         maxRetries: Infinity,
-        // A broker unreachable at start fails the start after a few tries; once connected, recovery never gives up.
-        initialMaxRetries: 3,
+        // A start with no broker reachable fails after a few tries, every broker tried at least once
+        // (the start-up wait then tries again); once connected, recovery never gives up.
+        initialMaxRetries: Math.max(INITIAL_TRIES, brokers.size) - 1,
+        waitForConnect: false,
         setup,
       },
     },

@@ -17,6 +17,11 @@ export interface AmqpTransportOptions extends AmqpConnectSettings {
    * @defaultValue {@link DEFAULT_DEAD_LETTER_BOUNDS}
    */
   deadLetter?: DeadLetterBounds;
+  /**
+   * Replicas of each quorum queue (`x-quorum-initial-group-size`); 0 leaves it to the broker.
+   * @defaultValue 0
+   */
+  quorumGroupSize?: number;
   /** Told of a problem the transport works around (a queue declared by an earlier version). */
   onWarning?: (message: string) => void;
 }
@@ -37,7 +42,8 @@ interface ConsumerRecord {
 /**
  * RabbitMQ through amqplib with its opt-in recovery: after every (re)connect the setup step
  * re-declares the topology and re-subscribes every consumer on fresh channels. Deliveries remember
- * their channel, so a delivery tag from an old channel is never acked on a new one.
+ * their channel, so a delivery tag from an old channel is never acked on a new one. Given several
+ * brokers (the nodes of one cluster), each failed or lost connection moves on to the next.
  */
 export class AmqpTransport implements Transport {
   readonly #topology: AmqpTopology;
@@ -53,7 +59,9 @@ export class AmqpTransport implements Transport {
   #stopped?: Promise<void>;
 
   constructor(private readonly o: AmqpTransportOptions) {
-    this.#topology = new AmqpTopology({ names: o.names, deadLetter: o.deadLetter ?? DEFAULT_DEAD_LETTER_BOUNDS, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
+    this.#topology = new AmqpTopology({
+      names: o.names, deadLetter: o.deadLetter ?? DEFAULT_DEAD_LETTER_BOUNDS, quorumGroupSize: o.quorumGroupSize ?? 0, ...(o.onWarning ? { onWarning: o.onWarning } : {}),
+    });
   }
 
   get connected(): boolean {
@@ -69,10 +77,15 @@ export class AmqpTransport implements Transport {
   }
 
   async #start(): Promise<void> {
-    const { url, options } = amqpConnectArgs(this.o, (m) => this.#setup(m));
-    const model = await amqplib.connect(url, options);
+    const { brokers, options } = amqpConnectArgs(this.o, (m) => this.#setup(m, brokers.target));
+    // Resolves at once (waitForConnect: false): the listeners are in place before the first try.
+    const model = await amqplib.connect(brokers, options);
     this.#model = model;
+    // A failed try moves on to the next broker of the list, and so does a lost connection.
+    model.on('connect-failed', () => brokers.advance());
     model.on('disconnect', (err: Error) => {
+      const lost = brokers.target;
+      brokers.advance();
       this.#connected = false;
       this.#publisher = undefined;
       for (const c of this.#consumers) {
@@ -80,16 +93,19 @@ export class AmqpTransport implements Transport {
         c.consumerTag = undefined;
         c.consumingWith = undefined;
       }
-      this.#emit({ type: 'disconnected', error: err });
+      this.#emit({ type: 'disconnected', error: err, broker: lost });
     });
-    model.on('reconnect-scheduled', (info: { attempt: number; delay: number }) => this.#emit({ type: 'reconnecting', attempt: info.attempt, delayMs: info.delay }));
+    model.on('reconnect-scheduled', (info: { attempt: number; delay: number; error?: Error }) => this.#emit({
+      type: 'reconnecting', attempt: info.attempt, delayMs: info.delay, broker: brokers.target, ...(info.error ? { error: info.error } : {}),
+    }));
     model.on('blocked', (reason: string) => this.#emit({ type: 'blocked', reason }));
     model.on('unblocked', () => this.#emit({ type: 'unblocked' }));
     model.on('error', () => { /* surfaced as 'disconnect'; an unhandled 'error' event would crash the process */ });
+    await model.waitForConnect();
   }
 
   /** Runs after each successful connect, before any publish or consume may use it. */
-  async #setup(model: ChannelModel): Promise<void> {
+  async #setup(model: ChannelModel, broker: string): Promise<void> {
     const publisher = await model.createConfirmChannel();
     publisher.on('error', () => { /* the connection-level recovery takes over */ });
     await this.#topology.declareBase(model, publisher);
@@ -98,14 +114,14 @@ export class AmqpTransport implements Transport {
     this.#connected = true;
     const reconnect = this.#everConnected;
     this.#everConnected = true;
-    this.#emit({ type: 'connected', reconnect });
+    this.#emit({ type: 'connected', reconnect, broker });
     for (const w of this.#waiters.splice(0)) w();
   }
 
   async #subscribe(model: ChannelModel, c: ConsumerRecord): Promise<void> {
     const ch = await model.createChannel();
     ch.on('error', () => { /* recovery re-subscribes */ });
-    await this.#topology.assertQueue(ch, c.spec);
+    await this.#topology.assertQueue(model, ch, c.spec);
     c.channel = ch;
     if (c.prefetch <= 0) return; // paused: declared, not consuming
     await this.#consumeOn(ch, c, c.prefetch);

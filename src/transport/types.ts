@@ -2,9 +2,12 @@ import type { WireMessage } from '../protocol';
 
 /** Kinds of queue the platform declares. */
 export type QueueKind =
-  /** Durable, replicated (quorum): work that must survive broker and node loss. */
+  /** Durable, replicated (quorum): work and the nodes' inboxes, which must survive broker and node loss. */
   | 'quorum'
-  /** Durable classic queue: a node's inbox, kept across reconnects. */
+  /**
+   * Durable classic queue, kept across reconnects but on one broker node only: while that node is
+   * down the queue can be neither declared nor consumed from another. Not for the platform's own queues.
+   */
   | 'durable'
   /** Exclusive, deleted with the connection: a node's view of the control exchange. */
   | 'transient'
@@ -50,9 +53,11 @@ export interface ConsumerHandle {
 
 /** Connection status events, for logs, metrics and readiness. */
 export type TransportStatus =
-  | { type: 'connected'; reconnect: boolean }
-  | { type: 'disconnected'; error?: Error }
-  | { type: 'reconnecting'; attempt: number; delayMs: number }
+  /** `broker`: `host:port` of the broker connected to (never credentials); absent for the in-process bus. */
+  | { type: 'connected'; reconnect: boolean; broker?: string }
+  | { type: 'disconnected'; error?: Error; broker?: string }
+  /** `broker`: where the next try goes; `error`: why the last one failed (or the connection was lost). */
+  | { type: 'reconnecting'; attempt: number; delayMs: number; broker?: string; error?: Error }
   | { type: 'blocked'; reason: string }
   | { type: 'unblocked' };
 

@@ -12,6 +12,7 @@ describe('a node whose broker is not there yet', function () {
   let iso: Isolation;
   let cluster: TestCluster;
   let proxy: TcpProxy | undefined;
+  let second: TcpProxy | undefined;
 
   before(async () => {
     iso = await createIsolation('mqstart');
@@ -21,6 +22,7 @@ describe('a node whose broker is not there yet', function () {
   after(async () => {
     await cluster?.stopAll();
     await proxy?.stop();
+    await second?.stop();
     await iso?.destroy();
   });
 
@@ -39,6 +41,20 @@ describe('a node whose broker is not there yet', function () {
     await proxy.start(port);
     await cluster.waitReady(ki, 30_000);
     assert.deepEqual(ki.logs.filter((l) => /^\s+at |fatal:|\\n\s+at /.test(l)), []);
+  });
+
+  it('tries every broker of an AMQP_URL list, names each by host and port only, and is ready once one of them answers', async () => {
+    const [first, other] = [await freePort(), await freePort()];
+    const list = [first, other].map((port) => iso.amqpUrl.replace(':5672/', `:${port}/`)).join(',');
+    const ki = await cluster.start('ki', { env: { DATABASE_URL: '', AMQP_URL: list }, waitReady: false });
+    await waitFor(async () => ki.jsonLogs().filter((l) => l['msg'] === RETRY_LINE).length, (n) => n >= 1, { timeoutMs: 30_000, what: 'a retry line' });
+    assert.equal(ki.jsonLogs().find((l) => l['msg'] === RETRY_LINE)?.['target'], `127.0.0.1:${first}, 127.0.0.1:${other}`);
+
+    second = new TcpProxy(5672);
+    await second.start(other);
+    await cluster.waitReady(ki, 30_000);
+    assert.deepEqual(ki.jsonLogs().filter((l) => l['msg'] === 'broker connected').map((l) => l['broker']), [`127.0.0.1:${other}`]);
+    assert.equal(ki.logs.some((l) => l.includes('amqp://')), false, 'no broker URL in the logs');
   });
 
   it('exits 1 with one line naming the host once the deadline passes', async () => {

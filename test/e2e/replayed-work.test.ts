@@ -51,7 +51,7 @@ describe('replayed work messages (real processes, RabbitMQ, PostgreSQL)', functi
     await cluster.start('an', { id: 'a1' });
     await cluster.start('ki', { id: 'k1' });
     api = new Api(cluster.url(), cluster.token('alice', 'submitter'));
-    transport = new AmqpTransport({ url: iso.amqpUrl, names: topologyNames(iso.prefix), heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: 'replayer' });
+    transport = new AmqpTransport({ urls: [iso.amqpUrl], names: topologyNames(iso.prefix), heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: 'replayer' });
     await transport.start();
   });
   after(async () => {

@@ -11,3 +11,15 @@ export async function statusCounts(databaseUrl: string): Promise<Record<string, 
     await c.end();
   }
 }
+
+/** The status of each of `ids` (a missing task is absent from the map). */
+export async function statusesOf(databaseUrl: string, ids: readonly string[]): Promise<Map<string, string>> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ id: string; status: string }>('SELECT id::text AS id, status FROM tasks WHERE id = ANY($1::uuid[])', [ids]);
+    return new Map(r.rows.map((x) => [x.id, x.status]));
+  } finally {
+    await c.end();
+  }
+}

@@ -23,7 +23,7 @@ function makeNode(iso: Isolation, nodeId: string, role: NodeRole) {
     nodeId, keys: parseKeyRing(DEV_AES_KEYS), tokens, ownToken: new OwnToken(tokens, { sub: nodeId, role }, 600),
     replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20,
   });
-  const transport = new AmqpTransport({ url: iso.amqpUrl, names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: `${role}:${nodeId}` });
+  const transport = new AmqpTransport({ urls: [iso.amqpUrl], names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: `${role}:${nodeId}` });
   const bus = new MessageBus({ transport, codec, metrics: createMetrics(new Registry(), role), log: silentLogger() });
   return { nodeId, names, transport, bus };
 }

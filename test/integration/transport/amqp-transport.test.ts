@@ -18,7 +18,7 @@ function makeBus(iso: Isolation, nodeId: string) {
     nodeId, keys: parseKeyRing(DEV_AES_KEYS), tokens, ownToken: new OwnToken(tokens, { sub: nodeId, role: 'principal' }, 600),
     replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20,
   });
-  const transport = new AmqpTransport({ url: iso.amqpUrl, names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: nodeId });
+  const transport = new AmqpTransport({ urls: [iso.amqpUrl], names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: nodeId });
   const registry = new Registry();
   const metrics = createMetrics(registry, 'principal');
   return { names, transport, metrics, registry, bus: new MessageBus({ transport, codec, metrics, log: silentLogger() }) };

@@ -20,7 +20,7 @@ describe('dead-letter queue bounds (real RabbitMQ)', function () {
   afterEach(async () => { await iso?.destroy(); });
 
   const transport = (deadLetter?: AmqpTransportOptions['deadLetter']) => new AmqpTransport({
-    url: iso.amqpUrl, names: topologyNames(iso.prefix), heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: 'dlq',
+    urls: [iso.amqpUrl], names: topologyNames(iso.prefix), heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: 'dlq',
     ...(deadLetter ? { deadLetter } : {}),
   });
 
@@ -60,7 +60,7 @@ describe('dead-letter queue bounds (real RabbitMQ)', function () {
     await conn.close();
     const warnings: string[] = [];
     const t = new AmqpTransport({
-      url: iso.amqpUrl, names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: 'dlq-old',
+      urls: [iso.amqpUrl], names, heartbeatSec: 5, reconnectMaxDelayMs: 1000, publishTimeoutMs: 10_000, connectionName: 'dlq-old',
       onWarning: (message) => warnings.push(message),
     });
     await t.start();

@@ -21,4 +21,15 @@ describe('the e2e secret scan', () => {
     registerSecrets({ JOIN_SECRET: 'guest' });
     assert.deepEqual(secretsIn('-----BEGIN PRIVATE KEY----- amqp://guest:guest@127.0.0.1'), []);
   });
+
+  it('finds the password of each broker of an AMQP_URL list, and of a DATABASE_URL, but not the public parts of the URLs', () => {
+    registerSecrets({
+      AMQP_URL: 'amqp://anki:broker-one-password-0123@10.0.0.1:5672/v,amqp://anki:broker-two-password%2C4567@10.0.0.2:5672/v',
+      DATABASE_URL: 'postgres://anki:database-password-89ab@db:5432/anki',
+    });
+    assert.deepEqual(secretsIn('connected to amqp://anki:broker-one-password-0123@10.0.0.1'), ['AMQP_URL password']);
+    assert.deepEqual(secretsIn('broker-two-password,4567'), ['AMQP_URL password']);
+    assert.deepEqual(secretsIn('pg error for database-password-89ab'), ['DATABASE_URL password']);
+    assert.deepEqual(secretsIn('broker 10.0.0.2:5672 vhost v user anki'), []);
+  });
 });

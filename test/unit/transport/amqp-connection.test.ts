@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { amqpConnectArgs, type AmqpConnectSettings } from '../../../src/transport/amqp-connection';
 
-const settings: AmqpConnectSettings = { url: 'amqp://guest:guest@127.0.0.1:5672/vh', heartbeatSec: 7, reconnectMaxDelayMs: 4000, connectionName: 'ki-1' };
+const settings: AmqpConnectSettings = { urls: ['amqp://guest:guest@127.0.0.1:5672/vh'], heartbeatSec: 7, reconnectMaxDelayMs: 4000, connectionName: 'ki-1' };
 const setup = async () => undefined;
 
 describe('AMQP connect arguments', () => {
-  it('adds the configured heartbeat to the URL', () => {
-    const { url } = amqpConnectArgs(settings, setup);
-    assert.equal(new URL(url).searchParams.get('heartbeat'), '7');
+  it('connects with the configured heartbeat', () => {
+    const { brokers } = amqpConnectArgs(settings, setup);
+    assert.equal(brokers.heartbeat, 7);
   });
 
   it('keeps a heartbeat the URL already names', () => {
-    const { url } = amqpConnectArgs({ ...settings, url: `${settings.url}?heartbeat=30` }, setup);
-    assert.equal(new URL(url).searchParams.get('heartbeat'), '30');
+    const { brokers } = amqpConnectArgs({ ...settings, urls: [`${settings.urls[0]}?heartbeat=30`] }, setup);
+    assert.equal(brokers.heartbeat, 30);
   });
 
   it('names the connection, turns Nagle off, and recovers forever with the configured delay cap and the given setup', () => {
@@ -26,7 +26,15 @@ describe('AMQP connect arguments', () => {
     assert.equal(options.recovery.maxRetries, Infinity);
     assert.equal(options.recovery.initialMaxRetries, 3);
     assert.equal(options.recovery.setup, setup);
+    assert.equal(options.recovery.waitForConnect, false, 'the transport listens before the first try');
     assert.equal('ca' in options, false);
+  });
+
+  it('tries every broker of a long list before a first connect gives up', () => {
+    const urls = Array.from({ length: 6 }, (_, i) => `amqp://u:p@mq-${i}:5672/vh`);
+    const { brokers, options } = amqpConnectArgs({ ...settings, urls }, setup);
+    assert.equal(brokers.size, 6);
+    assert.equal(options.recovery.initialMaxRetries, 5);
   });
 
   it('reads the TLS files it is given, and fails at once on a missing one', () => {

@@ -37,7 +37,7 @@ describe('AMQP topology', () => {
     ch = fakeChannel(calls, refuse);
     model = { createChannel: async () => fakeChannel(calls, refuse) } as unknown as ChannelModel;
   });
-  const topology = (deadLetter = bounds) => new AmqpTopology({ names, deadLetter, onWarning: (m) => warnings.push(m) });
+  const topology = (deadLetter = bounds, quorumGroupSize = 0) => new AmqpTopology({ names, deadLetter, quorumGroupSize, onWarning: (m) => warnings.push(m) });
   const declared = (queue: string) => calls.find((c) => c[0] === 'assertQueue' && c[1] === queue)?.[2] as { durable: boolean; exclusive?: boolean; arguments: Record<string, unknown> } | undefined;
 
   it('declares both exchanges, the bounded dead-letter queues with their bindings, and the pending bands', async () => {
@@ -57,10 +57,10 @@ describe('AMQP topology', () => {
   });
 
   it('still declares the rest, with a warning naming the queue and the policy that bounds it, when a dead-letter queue refuses its bounds (406)', async () => {
-    refuse.set(names.deadLetterQueue, Object.assign(new Error('PRECONDITION_FAILED'), { code: 406 }));
+    refuse.set(names.deadLetterQueue, Object.assign(new Error(`Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg 'x-max-length'"`), { code: 406 }));
     await topology(DEFAULT_DEAD_LETTER_BOUNDS).declareBase(model, ch);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, new RegExp(`dead-letter queue ${names.deadLetterQueue.replace(/\./g, '\\.')} was declared without bounds`));
+    assert.match(warnings[0]!, new RegExp(`dead-letter queue ${names.deadLetterQueue.replace(/\./g, '\\.')} exists with other arguments than this node declares \\(PRECONDITION_FAILED - inequivalent arg 'x-max-length'\\)`));
     assert.match(warnings[0]!, /rabbitmqctl set_policy/);
     assert.match(warnings[0]!, new RegExp(`"max-length":${DEFAULT_DEAD_LETTER_BOUNDS.maxLength}`));
     for (const band of names.pendingBands) assert.ok(declared(band));
@@ -75,11 +75,11 @@ describe('AMQP topology', () => {
   it('declares each kind of queue with its arguments, dead-lettering into the platform exchange, and binds it', async () => {
     const t = topology();
     const dlx = names.deadLetterExchange;
-    await t.assertQueue(ch, { name: 'q.quorum', kind: 'quorum', bindings: [{ exchange: names.control, pattern: 'a.*' }] });
-    await t.assertQueue(ch, { name: 'q.single', kind: 'single-active' });
-    await t.assertQueue(ch, { name: 'q.durable', kind: 'durable' });
-    await t.assertQueue(ch, { name: 'q.transient', kind: 'transient' });
-    await t.assertQueue(ch, { name: 'q.base', kind: 'base' });
+    await t.assertQueue(model, ch, { name: 'q.quorum', kind: 'quorum', bindings: [{ exchange: names.control, pattern: 'a.*' }] });
+    await t.assertQueue(model, ch, { name: 'q.single', kind: 'single-active' });
+    await t.assertQueue(model, ch, { name: 'q.durable', kind: 'durable' });
+    await t.assertQueue(model, ch, { name: 'q.transient', kind: 'transient' });
+    await t.assertQueue(model, ch, { name: 'q.base', kind: 'base' });
     assert.deepEqual(declared('q.quorum'), { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': dlx } });
     assert.deepEqual(declared('q.single'), { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true, 'x-dead-letter-exchange': dlx } });
     assert.deepEqual(declared('q.durable'), { durable: true, arguments: { 'x-queue-type': 'classic', 'x-dead-letter-exchange': dlx } });
@@ -87,5 +87,27 @@ describe('AMQP topology', () => {
     assert.equal(declared('q.base'), undefined, 'a base queue is only checked, never redeclared');
     assert.ok(calls.some((c) => c[0] === 'checkQueue' && c[1] === 'q.base'));
     assert.ok(calls.some((c) => c[0] === 'bindQueue' && c[1] === 'q.quorum' && c[2] === names.control && c[3] === 'a.*'));
+  });
+
+  it('gives every quorum queue the configured group size, and leaves it to the broker when none is set', async () => {
+    await topology(bounds, 3).declareBase(model, ch);
+    await topology(bounds, 3).assertQueue(model, ch, { name: 'q.single', kind: 'single-active' });
+    for (const q of [names.deadLetterQueue, names.deadPending, ...names.pendingBands, 'q.single']) assert.equal(declared(q)?.arguments['x-quorum-initial-group-size'], 3, q);
+    calls.length = 0;
+    await topology().declareBase(model, ch);
+    for (const q of [names.deadLetterQueue, ...names.pendingBands]) assert.equal('x-quorum-initial-group-size' in (declared(q)?.arguments ?? {}), false, q);
+  });
+
+  it('uses a quorum queue that exists with other arguments as it is, warning once, instead of failing every connect', async () => {
+    const band = names.pendingBands[0]!;
+    refuse.set(band, Object.assign(new Error(`Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg 'x-quorum-initial-group-size' for queue '${band}'"`), { code: 406 }));
+    const t = topology(bounds, 5);
+    await t.declareBase(model, ch);
+    await t.declareBase(model, ch);
+    await t.assertQueue(model, ch, { name: band, kind: 'quorum', bindings: [{ exchange: names.control, pattern: 'b.*' }] });
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, new RegExp(`quorum queue ${band.replace(/\./g, '\\.')} exists with other arguments .*x-quorum-initial-group-size.*rabbitmq-queues grow/shrink`));
+    assert.ok(calls.some((c) => c[0] === 'bindQueue' && c[1] === band && c[3] === 'b.*'), 'its bindings are still declared');
+    for (const other of names.pendingBands.slice(1)) assert.ok(declared(other));
   });
 });
