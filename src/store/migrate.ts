@@ -40,8 +40,9 @@ async function createBookkeeping(db: Database): Promise<void> {
       return;
     } catch (err) {
       // Two nodes creating the same table at once: PostgreSQL reports a unique violation on its catalog.
+      // (40001 and 40P01 are retried by the database's query layer already.)
       const code = (err as { code?: string }).code;
-      if (attempt >= 5 || (code !== '23505' && code !== '42P07' && code !== '40001')) throw err;
+      if (attempt >= 5 || (code !== '23505' && code !== '42P07')) throw err;
       await sleep(50 * attempt);
     }
   }
