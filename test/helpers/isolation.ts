@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { retrySerializationFailures } from '../../src/store';
 import { secretsIn } from './secret-scan';
 
 const run = promisify(execFile);
@@ -62,7 +63,8 @@ async function secretsInTaskOutputs(databaseUrl: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ out: string }>(`SELECT concat_ws(' ', result::text, error::text, progress::text) AS out FROM tasks`);
+    // At SERIALIZABLE a read can be the one PostgreSQL cancels (40001), as the nodes' statements can.
+    const { rows } = await retrySerializationFailures(() => client.query<{ out: string }>(`SELECT concat_ws(' ', result::text, error::text, progress::text) AS out FROM tasks`), { maxAttempts: 5 });
     return [...new Set(rows.flatMap((r) => secretsIn(r.out)))];
   } catch (err) {
     // A run that never migrated its database has no tasks to scan; any other failure is reported.
