@@ -18,6 +18,19 @@ export class StoreUnavailableError extends PlatformError {
   override readonly retryable = true;
 }
 
+/**
+ * The database asked for a retry (40001 serialization failure, 40P01 deadlock) on every one of
+ * the attempts allowed (`db.maxTxAttempts`). Nothing of the statement or transaction was written:
+ * such a refusal rolls it back whole. `cause` is the database's last error.
+ */
+export class DbRetriesExhaustedError extends PlatformError {
+  override readonly code = 'DB_RETRIES_EXHAUSTED';
+  override readonly retryable = true;
+  constructor(readonly sqlState: string, readonly attempts: number, options?: ErrorOptions) {
+    super(`the database asked for a retry (SQLSTATE ${sqlState}, ${sqlState === '40P01' ? 'deadlock detected' : 'serialization failure'}) on all ${attempts} attempts; nothing of the statement was written`, options);
+  }
+}
+
 /** The store refused what a caller sent (a value it cannot hold), not the write as such: a 400. */
 export class StoreRefusedDataError extends PlatformError {
   override readonly code = 'STORE_REFUSED_DATA';

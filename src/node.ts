@@ -64,10 +64,11 @@ export async function runMigrate(config: AppConfig, log: Logger): Promise<void> 
  * this node, or restarting) is waited for, one log line per try, up to `db.startupTimeoutMs`;
  * meanwhile /healthz answers 200 and /readyz 503.
  */
-async function openStore(role: Role, config: AppConfig, log: Logger): Promise<Database> {
+async function openStore(role: Role, config: AppConfig, log: Logger, metrics: Pick<Metrics, 'dbRetries'>): Promise<Database> {
   const store = loadStore();
-  if (!config.db.url) return (await store.openMigratedDatabase(config, log, role)).db;
-  const opened = await waitForDependency(() => store.openMigratedDatabase(config, log, role), {
+  const onRetry = (code: string) => metrics.dbRetries.inc({ code });
+  if (!config.db.url) return (await store.openMigratedDatabase(config, log, role, onRetry)).db;
+  const opened = await waitForDependency(() => store.openMigratedDatabase(config, log, role, onRetry), {
     what: 'database', target: store.databaseTarget(config.db.url), deadlineMs: config.db.startupTimeoutMs, log, isTransient: store.isStoreUnreachable,
   });
   return opened.db;
@@ -180,7 +181,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
     // Not ready while the store is being waited for, then as its probe says.
     let storeReachable = () => false;
     health.require('store', () => storeReachable());
-    const opened = await openStore(role, config, log);
+    const opened = await openStore(role, config, log, metrics);
     stops.push({ name: 'database', stop: () => opened.close() });
     db = opened;
     storeReachable = () => true;

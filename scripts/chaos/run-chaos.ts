@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { retrySerializationFailures } from '../../src/store';
 import { TestCluster } from '../../test/helpers/cluster';
 import { createIsolation } from '../../test/helpers/isolation';
 import { TcpProxy } from '../../test/helpers/tcp-proxy';
@@ -49,10 +50,12 @@ const FAST = { HEARTBEAT_MS: '200', SUSPECT_AFTER_MS: '700', DEAD_AFTER_MS: '150
 async function dbCounts(url: string): Promise<{ terminal: Record<string, number>; unfinished: string[]; retries: number; lastFinishMs: number }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
+  // At SERIALIZABLE (TEST_DB_SERIALIZABLE=1) PostgreSQL may cancel a plain read with 40001 too.
+  const read = <R extends pg.QueryResultRow>(sql: string) => retrySerializationFailures(() => c.query<R>(sql), { maxAttempts: 5 });
   try {
-    const r = await c.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
-    const u = await c.query<{ id: string }>("SELECT id FROM tasks WHERE status IN ('queued', 'dispatched', 'running')");
-    const a = await c.query<{ n: string; last: Date | null }>('SELECT COALESCE(sum(GREATEST(attempts - 1, 0)), 0) AS n, max(finished_at) AS last FROM tasks');
+    const r = await read<{ status: string; n: string }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    const u = await read<{ id: string }>("SELECT id FROM tasks WHERE status IN ('queued', 'dispatched', 'running')");
+    const a = await read<{ n: string; last: Date | null }>('SELECT COALESCE(sum(GREATEST(attempts - 1, 0)), 0) AS n, max(finished_at) AS last FROM tasks');
     return { terminal: Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)])), unfinished: u.rows.map((x) => x.id), retries: Number(a.rows[0]?.n ?? 0), lastFinishMs: a.rows[0]?.last?.getTime() ?? 0 };
   } finally {
     await c.end();

@@ -51,7 +51,7 @@ export const configSchema = {
     poolSize: { doc: 'Connections per node', format: nonNegativeInt, default: 8, env: 'DB_POOL_SIZE' },
     statementTimeoutMs: { doc: 'Per-statement timeout, so a stuck DB turns into an error', format: nonNegativeInt, default: 5000, env: 'DB_STATEMENT_TIMEOUT_MS' },
     connectTimeoutMs: { doc: 'Connection timeout', format: nonNegativeInt, default: 2000, env: 'DB_CONNECT_TIMEOUT_MS' },
-    maxTxAttempts: { doc: 'Attempts for a transaction that hits a serialization failure (40001)', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
+    maxTxAttempts: { doc: 'Tries, the first included, of a statement or transaction the database asks to retry (40001 serialization failure, 40P01 deadlock), with jittered backoff from 20 ms doubling to 2 s; then it fails with DB_RETRIES_EXHAUSTED', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
     dataDir: { doc: 'PGlite data folder for standalone without DATABASE_URL', format: String, default: './data', env: 'DATA_DIR' },
     sslCaFile: { doc: 'CA certificate for TLS to the DB', format: String, default: '', env: 'DB_SSL_CA_FILE' },
     startupTimeoutMs: { doc: 'How long a starting node waits for an unreachable database (one log line per try, /readyz 503) before it exits 1', format: nonNegativeInt, default: 300_000, env: 'DB_STARTUP_TIMEOUT_MS' },

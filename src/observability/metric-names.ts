@@ -11,6 +11,7 @@ export const METRIC = {
   kiSlots: 'anki_ki_slots',
   messagesRejected: 'anki_messages_rejected_total',
   dbErrors: 'anki_db_errors_total',
+  dbRetries: 'anki_db_retries_total',
   amqpReconnects: 'anki_amqp_reconnects_total',
   kiGpuMemoryUsed: 'anki_ki_gpu_memory_used_mib',
   kiGpuMemoryTotal: 'anki_ki_gpu_memory_total_mib',

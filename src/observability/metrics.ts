@@ -7,6 +7,12 @@ export const BATCH_ITEMS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
 /** What a batch carries: the `batch` label of {@link METRIC.batchItems}. */
 export const BATCH_KINDS = ['insert', 'pending', 'assign', 'result', 'state', 'progress'] as const;
 
+/**
+ * The `code` label of {@link METRIC.dbRetries}: the SQLSTATEs the store retries. Kept here as plain
+ * text so that observability does not depend on the store.
+ */
+export const DB_RETRY_CODES = ['40001', '40P01'] as const;
+
 /** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
 export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
 
@@ -25,6 +31,7 @@ export function createMetrics(registry: Registry, role: string) {
     kiSlots: new Gauge({ name: METRIC.kiSlots, help: 'Ki execution slots', labelNames: ['state'], registers: [registry] }),
     messagesRejected: new Counter({ name: METRIC.messagesRejected, help: 'Messages refused (decrypt, token, role, replay, schema, pop, ...)', labelNames: ['reason'], registers: [registry] }),
     dbErrors: new Counter({ name: METRIC.dbErrors, help: 'Failed database operations', registers: [registry] }),
+    dbRetries: new Counter({ name: METRIC.dbRetries, help: 'Statements and transactions run again because the database asked (code: SQLSTATE 40001 serialization failure, 40P01 deadlock)', labelNames: ['code'], registers: [registry] }),
     amqpReconnects: new Counter({ name: METRIC.amqpReconnects, help: 'Broker reconnections', registers: [registry] }),
     kiGpuMemoryUsed: new Gauge({ name: METRIC.kiGpuMemoryUsed, help: 'GPU memory in use', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kiGpuMemoryTotal: new Gauge({ name: METRIC.kiGpuMemoryTotal, help: 'GPU memory', labelNames: ['gpu', 'uuid'], registers: [registry] }),
@@ -53,6 +60,7 @@ export function createMetrics(registry: Registry, role: string) {
   for (const r of ['too_large', 'malformed', 'unknown_key', 'decrypt', 'token', 'role', 'sender', 'replay', 'stale', 'schema', 'join', 'pop']) m.messagesRejected.inc({ reason: r }, 0);
   for (const r of ['KI_LOST', 'AN_LOST', 'LEASE_EXPIRED', 'takeover', 'TASK_FAILED']) m.tasksRetried.inc({ reason: r }, 0);
   m.dbErrors.inc(0);
+  for (const code of DB_RETRY_CODES) m.dbRetries.inc({ code }, 0);
   m.amqpReconnects.inc(0);
   m.membershipRefused.inc(0);
   m.unhandledRejections.inc(0);

@@ -9,7 +9,7 @@ const LEASE_NAME = 'principal';
  * Takes or renews the lease by compare-and-set ($1 name, $2 holder, $3 lease ms): a row is returned
  * only to its holder or to a taker of an expired lease, and the term grows with each change of holder.
  */
-export const TAKE_LEASE_SQL = `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
+export const TAKE_LEASE_SQL = `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ($1::text, $2::text, 1, now() + $3::int8 * interval '1 millisecond')
   ON CONFLICT (name) DO UPDATE SET
     term = CASE WHEN leader_lease.holder = excluded.holder THEN leader_lease.term ELSE leader_lease.term + 1 END,
     holder = excluded.holder, expires_at = excluded.expires_at

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, Pool } from 'pg';
 import { pg } from './pg-driver';
-import { nextDelayMs, TX_RETRY } from '../task';
+import { retrySerializationFailures, type RetriedSqlState, type SerializationRetryOptions } from './serialization-retry';
 
 /** Rows and count of a statement. */
 export interface QueryResult<R> {
@@ -14,9 +13,12 @@ export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
-/** The database a node uses: plain statements, transactions that retry, and a close. */
+/**
+ * The database a node uses: plain statements and transactions, each run again when the database
+ * asks for a retry (40001, 40P01; see {@link retrySerializationFailures}), and a close.
+ */
 export interface Database extends Queryable {
-  /** Runs `fn` in one transaction on one connection, retrying serialization failures (40001, 40P01). */
+  /** Runs `fn` in one transaction on one connection, running all of it again on 40001 or 40P01. */
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   /**
@@ -31,29 +33,27 @@ export interface PgDatabaseOptions {
   poolSize: number;
   statementTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Tries of a statement or transaction the database asks to retry (40001, 40P01), the first included. */
   maxTxAttempts: number;
   applicationName: string;
   onError?: (err: Error) => void;
+  /** Hears each retry (for `anki_db_retries_total{code}`). */
+  onRetry?: (code: RetriedSqlState) => void;
 }
 
 // BIGINT (int8) and NUMERIC come back as strings by default; every BIGINT here is a count or a
 // millisecond figure far below 2^53, so numbers are the honest type.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
-/** SQLSTATEs that mean "try the whole transaction again" (CockroachDB restarts, deadlocks). */
-export function isSerializationFailure(err: unknown): boolean {
-  const code = (err as { code?: string } | undefined)?.code;
-  return code === '40001' || code === '40P01';
-}
-
 /**
- * Runs `fn` in a transaction on one client from `connect`, retrying on 40001/40P01 with jittered
- * backoff. Exported separately so the retry path can be tested by injecting those errors.
+ * Runs `fn` in a transaction on one client from `connect`; on 40001/40P01 the whole transaction
+ * runs again on a fresh client (see {@link retrySerializationFailures}). Exported separately so
+ * the retry path can be tested by injecting those errors.
  */
-export async function runTransaction<T, C extends Queryable & { release(err?: boolean | Error): void }>(
-  connect: () => Promise<C>, fn: (q: Queryable) => Promise<T>, maxAttempts: number,
+export function runTransaction<T, C extends Queryable & { release(err?: boolean | Error): void }>(
+  connect: () => Promise<C>, fn: (q: Queryable) => Promise<T>, retry: SerializationRetryOptions,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  return retrySerializationFailures(async () => {
     const client = await connect();
     let broken: Error | undefined;
     try {
@@ -63,12 +63,11 @@ export async function runTransaction<T, C extends Queryable & { release(err?: bo
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
-      if (!isSerializationFailure(err) || attempt >= maxAttempts) throw err;
+      throw err;
     } finally {
       client.release(broken);
     }
-    await sleep(nextDelayMs({ ...TX_RETRY, maxAttempts }, attempt));
-  }
+  }, retry);
 }
 
 /** PostgreSQL or CockroachDB through a pg pool. */
@@ -76,7 +75,9 @@ export class PgDatabase implements Database {
   readonly pool: Pool;
   /** The readiness ping's own connection: through the pool, a pool busy with writes would read as an outage. */
   #pingClient?: Client;
+  readonly #retry: SerializationRetryOptions;
   constructor(private readonly o: PgDatabaseOptions) {
+    this.#retry = { maxAttempts: o.maxTxAttempts, onRetry: o.onRetry };
     this.pool = new pg.Pool({
       connectionString: o.url,
       max: o.poolSize,
@@ -90,9 +91,12 @@ export class PgDatabase implements Database {
     this.pool.on('error', (err) => o.onError?.(err));
   }
 
-  async query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.pool.query(text, params as unknown[]);
-    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  /** One statement in its own implicit transaction; run again when the database asks (40001, 40P01). */
+  query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    return retrySerializationFailures(async () => {
+      const r = await this.pool.query(text, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    }, this.#retry);
   }
 
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
@@ -105,7 +109,7 @@ export class PgDatabase implements Database {
         },
         release: (err?: boolean | Error) => c.release(err),
       };
-    }, fn, this.o.maxTxAttempts);
+    }, fn, this.#retry);
   }
 
   async ping(timeoutMs: number): Promise<void> {

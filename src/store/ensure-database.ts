@@ -1,10 +1,11 @@
 import { pg } from './pg-driver';
+import { retrySerializationFailures, type SerializationRetryOptions } from './serialization-retry';
 
 /**
  * Creates the database named in `url` when it does not exist yet (SQLSTATE 3D000), by connecting to
  * the server's `postgres` database. Lets a fresh machine start with nothing but a running server.
  */
-export async function ensureDatabase(url: string, connectTimeoutMs: number): Promise<boolean> {
+export async function ensureDatabase(url: string, connectTimeoutMs: number, retry: SerializationRetryOptions): Promise<boolean> {
   const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
   probe.on('error', () => undefined);
   try {
@@ -23,7 +24,8 @@ export async function ensureDatabase(url: string, connectTimeoutMs: number): Pro
   admin.on('error', () => undefined);
   try {
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
+    // CockroachDB may refuse a schema change racing another node's with 40001; it applied nothing.
+    await retrySerializationFailures(() => admin.query(`CREATE DATABASE ${name}`), retry);
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === '42P04') return false; // created by another node meanwhile

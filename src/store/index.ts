@@ -1,4 +1,5 @@
-export { PgDatabase, runTransaction, isSerializationFailure, type Database, type Queryable, type QueryResult, type PgDatabaseOptions } from './db';
+export { PgDatabase, runTransaction, type Database, type Queryable, type QueryResult, type PgDatabaseOptions } from './db';
+export { isSerializationFailure, retrySerializationFailures, RETRIED_SQLSTATES, type RetriedSqlState, type SerializationRetryOptions } from './serialization-retry';
 export { migrate } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
 export { TaskRepository, type AppliedTransition, type ListFilter, type LeaderFence } from './task-repository';

@@ -22,7 +22,7 @@ export async function migrate(db: Database, holder: string, migrations: readonly
       if (done.has(m.version)) continue;
       await db.transaction(async (q) => {
         for (const s of m.statements) await q.query(s);
-        await q.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [m.version, m.name]);
+        await q.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1::int8, $2::text, now())', [m.version, m.name]);
       });
       applied.push(m.version);
     }
@@ -40,8 +40,9 @@ async function createBookkeeping(db: Database): Promise<void> {
       return;
     } catch (err) {
       // Two nodes creating the same table at once: PostgreSQL reports a unique violation on its catalog.
+      // (40001 and 40P01 are retried by the database's query layer already.)
       const code = (err as { code?: string }).code;
-      if (attempt >= 5 || (code !== '23505' && code !== '42P07' && code !== '40001')) throw err;
+      if (attempt >= 5 || (code !== '23505' && code !== '42P07')) throw err;
       await sleep(50 * attempt);
     }
   }
@@ -49,7 +50,7 @@ async function createBookkeeping(db: Database): Promise<void> {
 
 async function takeLock(db: Database, holder: string): Promise<boolean> {
   const r = await db.query(
-    `INSERT INTO schema_lock (name, holder, expires_at) VALUES ('migrations', $1, now() + $2 * interval '1 millisecond')
+    `INSERT INTO schema_lock (name, holder, expires_at) VALUES ('migrations', $1::text, now() + $2::int8 * interval '1 millisecond')
      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
      WHERE schema_lock.holder = excluded.holder OR schema_lock.expires_at < now()
      RETURNING holder`,

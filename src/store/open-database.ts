@@ -5,6 +5,7 @@ import { PgDatabase, type Database } from './db';
 import { ensureDatabase } from './ensure-database';
 import { migrate } from './migrate';
 import type * as PgliteModule from './pglite-database';
+import type { RetriedSqlState } from './serialization-retry';
 
 /**
  * The embedded store, loaded only when used: PGlite is tens of megabytes that a node with a
@@ -22,16 +23,24 @@ function loadPglite(): typeof PgliteModule {
   }
 }
 
+/** Hears each statement or transaction the database asked to run again (for `anki_db_retries_total{code}`). */
+export type OnDbRetry = (code: RetriedSqlState) => void;
+
 /** The configured database: a PostgreSQL-wire server (DATABASE_URL) or, without one, embedded PGlite. */
-export function openDatabase(config: AppConfig, log: Logger, name: string): Database {
+export function openDatabase(config: AppConfig, log: Logger, name: string, onRetry?: OnDbRetry): Database {
+  const retried = (code: RetriedSqlState) => {
+    log.debug({ code }, 'the database asked for a retry');
+    onRetry?.(code);
+  };
   if (!config.db.url) {
     log.info({ dataDir: config.db.dataDir }, 'no DATABASE_URL: embedded PGlite database');
-    return new (loadPglite().PgliteDatabase)({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts });
+    return new (loadPglite().PgliteDatabase)({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts, onRetry: retried });
   }
   return new PgDatabase({
     url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,
     maxTxAttempts: config.db.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
     onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
+    onRetry: retried,
   });
 }
 
@@ -59,11 +68,11 @@ export function databaseTarget(url: string): string {
 /**
  * Creates the database if the server lacks it, opens it and applies pending migrations (their
  * versions in `applied`); closes it again when a migration fails. `name` labels the connections
- * (`application_name`).
+ * (`application_name`); `onRetry` hears every retry the database asked for.
  */
-export async function openMigratedDatabase(config: AppConfig, log: Logger, name: string): Promise<{ db: Database; applied: number[] }> {
-  if (config.db.url && (await ensureDatabase(config.db.url, config.db.connectTimeoutMs))) log.info('database created');
-  const db = openDatabase(config, log, name);
+export async function openMigratedDatabase(config: AppConfig, log: Logger, name: string, onRetry?: OnDbRetry): Promise<{ db: Database; applied: number[] }> {
+  if (config.db.url && (await ensureDatabase(config.db.url, config.db.connectTimeoutMs, { maxAttempts: config.db.maxTxAttempts, onRetry }))) log.info('database created');
+  const db = openDatabase(config, log, name, onRetry);
   try {
     return { db, applied: await migrate(db, config.nodeId) };
   } catch (err) {

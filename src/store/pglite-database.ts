@@ -1,15 +1,19 @@
 import { PGlite, types } from '@electric-sql/pglite';
 import { runTransaction, type Database, type Queryable, type QueryResult } from './db';
+import { retrySerializationFailures, type RetriedSqlState, type SerializationRetryOptions } from './serialization-retry';
 
 /** How {@link PgliteDatabase} is opened. */
 export interface PgliteDatabaseOptions {
   /** Folder that keeps the data across restarts; in memory when undefined. */
   dataDir?: string;
   /**
-   * Attempts of a transaction that hits a serialization failure (40001, 40P01).
+   * Tries of a statement or transaction that hits a serialization failure (40001, 40P01). One
+   * session has no concurrent writers, so only a function that raises them (tests) causes one.
    * @defaultValue 5
    */
   maxTxAttempts?: number;
+  /** Hears each retry (for `anki_db_retries_total{code}`). */
+  onRetry?: (code: RetriedSqlState) => void;
 }
 
 /** Statements whose row count is the rows they changed rather than the rows they returned. */
@@ -27,13 +31,13 @@ const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
  */
 export class PgliteDatabase implements Database {
   readonly #pg: PGlite;
-  readonly #maxTxAttempts: number;
+  readonly #retry: SerializationRetryOptions;
   /** Tail of the lock queue: resolves when the last holder releases. */
   #tail: Promise<void> = Promise.resolve();
   #closing?: Promise<void>;
 
   constructor(options: PgliteDatabaseOptions = {}) {
-    this.#maxTxAttempts = options.maxTxAttempts ?? 5;
+    this.#retry = { maxAttempts: options.maxTxAttempts ?? 5, onRetry: options.onRetry };
     this.#pg = new PGlite(options.dataDir, {
       // As the pg adapter does: every BIGINT here is a count or a millisecond figure far below 2^53.
       parsers: { [types.INT8]: (v: string) => Number(v) },
@@ -45,13 +49,16 @@ export class PgliteDatabase implements Database {
     return this.#pg.waitReady;
   }
 
-  async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    const release = await this.#lock();
-    try {
-      return await this.#run<R>(text, params);
-    } finally {
-      release();
-    }
+  /** One statement; run again when it fails with 40001 or 40P01, the session given back during the backoff. */
+  query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    return retrySerializationFailures(async () => {
+      const release = await this.#lock();
+      try {
+        return await this.#run<R>(text, params);
+      } finally {
+        release();
+      }
+    }, this.#retry);
   }
 
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
@@ -69,7 +76,7 @@ export class PgliteDatabase implements Database {
           release();
         },
       };
-    }, fn, this.#maxTxAttempts);
+    }, fn, this.#retry);
   }
 
   /** Waits for running statements and transactions, then closes the database. */

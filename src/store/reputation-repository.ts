@@ -26,7 +26,7 @@ export class ReputationRepository {
     const values = rows.map(([id, delta, agreed, disagreed]) => {
       params.push(id, delta, agreed, disagreed);
       const b = params.length;
-      return `($${b - 3}, $${b - 2}::bigint, $${b - 1}::bigint, $${b}::bigint)`;
+      return `($${b - 3}::text, $${b - 2}::bigint, $${b - 1}::bigint, $${b}::bigint)`;
     });
     const r = await this.db.query<{ node_id: string; quarantined: boolean; was: boolean }>(
       `INSERT INTO node_reputation (node_id, score, agreed, disagreed, quarantined, updated_at)

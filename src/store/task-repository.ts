@@ -67,7 +67,7 @@ export class TaskRepository {
     const rows = tasks.map((t) => {
       const base = params.length;
       params.push(t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt);
-      return `($${base + 1}::uuid, $${base + 2}, $${base + 3}::jsonb, $${base + 4}, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}, $${base + 12}, $${base + 13}::timestamptz, $${base + 13}::timestamptz)`;
+      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz)`;
     });
     await q.query(
       `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at) VALUES ${rows.join(', ')}`,
@@ -79,7 +79,7 @@ export class TaskRepository {
   async insertIdempotent(owner: string, key: string, tasks: readonly TaskRecord[]): Promise<{ existing: string[] | null }> {
     return this.db.transaction(async (q) => {
       const claimed = await q.query(
-        'INSERT INTO task_idempotency (owner, key, task_ids, created_at) VALUES ($1, $2, $3::jsonb, now()) ON CONFLICT (owner, key) DO NOTHING RETURNING key',
+        'INSERT INTO task_idempotency (owner, key, task_ids, created_at) VALUES ($1::text, $2::text, $3::jsonb, now()) ON CONFLICT (owner, key) DO NOTHING RETURNING key',
         [owner, key, json(tasks.map((t) => t.id))],
       );
       if (claimed.rowCount === 0) {
@@ -116,7 +116,7 @@ export class TaskRepository {
     }
     params.push(f.limit);
     const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}::int8`,
       params,
     );
     return r.rows.map(fromRow);
@@ -187,7 +187,7 @@ export class TaskRepository {
   /** Queued tasks without a confirmed publish, older than `graceMs`. */
   async findUnpublished(graceMs: number, limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks WHERE published_at IS NULL AND status = 'queued' AND created_at < now() - $1 * interval '1 millisecond' ORDER BY created_at LIMIT $2`,
+      `SELECT ${COLUMNS} FROM tasks WHERE published_at IS NULL AND status = 'queued' AND created_at < now() - $1::int8 * interval '1 millisecond' ORDER BY created_at LIMIT $2::int8`,
       [graceMs, limit],
     );
     return r.rows.map(fromRow);
@@ -197,7 +197,7 @@ export class TaskRepository {
   async renewLeases(an: string, ids: readonly string[], leaseMs: number): Promise<number> {
     if (ids.length === 0) return 0;
     const r = await this.db.query(
-      `UPDATE tasks SET lease_expires_at = now() + $3 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN (${LEASED_SQL})`,
+      `UPDATE tasks SET lease_expires_at = now() + $3::int8 * interval '1 millisecond' WHERE id = ANY($1::uuid[]) AND an = $2 AND status IN (${LEASED_SQL})`,
       [ids, an, leaseMs],
     );
     return r.rowCount;
@@ -208,7 +208,7 @@ export class TaskRepository {
    * leader requeues them at once).
    */
   async findByAn(an: string, limit: number): Promise<TaskRecord[]> {
-    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN (${LEASED_SQL}) LIMIT $2`, [an, limit]);
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN (${LEASED_SQL}) LIMIT $2::int8`, [an, limit]);
     return r.rows.map(fromRow);
   }
 
@@ -218,7 +218,7 @@ export class TaskRepository {
    */
   async findExpiredLeases(limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN (${LEASED_SQL}) ORDER BY lease_expires_at LIMIT $1`,
+      `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN (${LEASED_SQL}) ORDER BY lease_expires_at LIMIT $1::int8`,
       [limit],
     );
     return r.rows.map(fromRow);

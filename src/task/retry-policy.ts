@@ -44,8 +44,8 @@ export function shouldRetry(error: { code: string; retryable: boolean }, attempt
 }
 
 /**
- * The transaction retry of the store (SQLSTATE 40001/40P01, CockroachDB restarts): short,
- * half jittered. `maxAttempts` comes from `db.maxTxAttempts`.
+ * The store's retry of a statement or transaction the database refused with SQLSTATE 40001/40P01
+ * (CockroachDB restarts, deadlocks): short, half jittered. `maxAttempts` comes from `db.maxTxAttempts`.
  */
 export const TX_RETRY: Omit<RetryPolicy, 'maxAttempts'> = { initialMs: 20, factor: 2, maxMs: 2000, jitter: 0.5 };
 

@@ -2,11 +2,26 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { retrySerializationFailures } from '../../src/store';
 import { secretsIn } from './secret-scan';
 
 const run = promisify(execFile);
 const ADMIN_DB_URL = process.env['TEST_ADMIN_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_BASE = process.env['TEST_AMQP_BASE'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/**
+ * `TEST_DB_SERIALIZABLE=1` runs every test database at SERIALIZABLE, as CockroachDB runs every
+ * transaction: PostgreSQL then raises 40001 where CockroachDB would, on single statements too.
+ */
+export const SERIALIZABLE_BY_DEFAULT = process.env['TEST_DB_SERIALIZABLE'] === '1';
+
+export interface IsolationOptions {
+  /**
+   * Sessions on the database start at SERIALIZABLE (`default_transaction_isolation`).
+   * @defaultValue {@link SERIALIZABLE_BY_DEFAULT}
+   */
+  serializable?: boolean;
+}
 
 /** A test run's own RabbitMQ vhost and prefix and its own PostgreSQL database, removed afterwards. */
 export interface Isolation {
@@ -48,7 +63,8 @@ async function secretsInTaskOutputs(databaseUrl: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ out: string }>(`SELECT concat_ws(' ', result::text, error::text, progress::text) AS out FROM tasks`);
+    // At SERIALIZABLE a read can be the one PostgreSQL cancels (40001), as the nodes' statements can.
+    const { rows } = await retrySerializationFailures(() => client.query<{ out: string }>(`SELECT concat_ws(' ', result::text, error::text, progress::text) AS out FROM tasks`), { maxAttempts: 5 });
     return [...new Set(rows.flatMap((r) => secretsIn(r.out)))];
   } catch (err) {
     // A run that never migrated its database has no tasks to scan; any other failure is reported.
@@ -59,13 +75,14 @@ async function secretsInTaskOutputs(databaseUrl: string): Promise<string[]> {
   }
 }
 
-export async function createIsolation(label: string): Promise<Isolation> {
+export async function createIsolation(label: string, options: IsolationOptions = {}): Promise<Isolation> {
   const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16)}_${randomBytes(4).toString('hex')}`;
   const vhost = `anki-test-${id}`;
   const dbName = `anki_test_${id}`;
   await rabbitmqctl('add_vhost', vhost);
   await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
   await adminQuery(`CREATE DATABASE ${dbName}`);
+  if (options.serializable ?? SERIALIZABLE_BY_DEFAULT) await adminQuery(`ALTER DATABASE ${dbName} SET default_transaction_isolation = 'serializable'`);
   const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
   const databaseUrl = ADMIN_DB_URL.replace(/\/[^/]*$/, `/${dbName}`);
   const leaks: string[] = [];

@@ -1,11 +1,13 @@
 import pg from 'pg';
+import { retrySerializationFailures } from '../../src/store';
 
 /** Counts tasks by status straight from a test run's database. */
 export async function statusCounts(databaseUrl: string): Promise<Record<string, number>> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const r = await c.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    // At SERIALIZABLE (TEST_DB_SERIALIZABLE=1) even this read may be cancelled with 40001.
+    const r = await retrySerializationFailures(() => c.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM tasks GROUP BY status'), { maxAttempts: 5 });
     return Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
   } finally {
     await c.end();

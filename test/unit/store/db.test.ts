@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { isSerializationFailure, runTransaction, type Queryable, type QueryResult } from '../../../src/store/db';
+import { runTransaction, type Queryable, type QueryResult } from '../../../src/store/db';
+import { isSerializationFailure } from '../../../src/store/serialization-retry';
+import { DbRetriesExhaustedError } from '../../../src/errors';
 
 /** An error as pg raises it: a message and a SQLSTATE in `code`. */
 const sqlError = (code: string, message = `sqlstate ${code}`) => Object.assign(new Error(message), { code });
@@ -47,7 +49,7 @@ describe('runTransaction', () => {
       runs++;
       await q.query('UPDATE tasks SET priority = 1');
       return `result-${runs}`;
-    }, 5);
+    }, { maxAttempts: 5 });
 
     assert.equal(out, 'result-3');
     assert.equal(runs, 3);
@@ -64,7 +66,7 @@ describe('runTransaction', () => {
       runs++;
       await q.query('SELECT 1');
       return 'ok';
-    }, 5);
+    }, { maxAttempts: 5 });
     assert.equal(out, 'ok');
     assert.equal(runs, 3);
     for (const c of clients.slice(0, 2)) {
@@ -77,7 +79,7 @@ describe('runTransaction', () => {
   it('retries a deadlock (40P01) too', async () => {
     const { clients, connect } = pool((n) => (n === 1 ? { on: 'COMMIT', error: sqlError('40P01') } : undefined));
     let runs = 0;
-    assert.equal(await runTransaction(connect, async () => ++runs, 3), 2);
+    assert.equal(await runTransaction(connect, async () => ++runs, { maxAttempts: 3 }), 2);
     assert.equal(clients.length, 2);
   });
 
@@ -88,7 +90,7 @@ describe('runTransaction', () => {
     await assert.rejects(runTransaction(connect, async (q) => {
       runs++;
       await q.query('INSERT');
-    }, 5), (err) => err === duplicate);
+    }, { maxAttempts: 5 }), (err) => err === duplicate);
     assert.equal(runs, 1);
     assert.equal(clients.length, 1);
     assert.deepEqual(clients[0]!.statements, ['BEGIN', 'INSERT', 'ROLLBACK']);
@@ -98,16 +100,22 @@ describe('runTransaction', () => {
   it('throws an error raised by the function itself without retrying', async () => {
     const { clients, connect } = pool(() => undefined);
     let runs = 0;
-    await assert.rejects(runTransaction(connect, async () => { runs++; throw new Error('validation failed'); }, 5), /validation failed/);
+    await assert.rejects(runTransaction(connect, async () => { runs++; throw new Error('validation failed'); }, { maxAttempts: 5 }), /validation failed/);
     assert.equal(runs, 1);
     assert.deepEqual(clients[0]!.statements, ['BEGIN', 'ROLLBACK']);
   });
 
-  it('throws the serialization error once maxAttempts is reached', async () => {
+  it('gives up once maxAttempts is reached with an error that names the SQLSTATE and keeps the last one as cause', async () => {
     const errors = [sqlError('40001', 'restart 1'), sqlError('40001', 'restart 2'), sqlError('40001', 'restart 3')];
     const { clients, connect } = pool((n) => ({ on: 'COMMIT', error: errors[n - 1]! }));
     let runs = 0;
-    await assert.rejects(runTransaction(connect, async () => { runs++; }, 3), (err) => err === errors[2]);
+    await assert.rejects(runTransaction(connect, async () => { runs++; }, { maxAttempts: 3 }), (err) => {
+      assert.ok(err instanceof DbRetriesExhaustedError);
+      assert.equal(err.sqlState, '40001');
+      assert.equal(err.attempts, 3);
+      assert.equal(err.cause, errors[2]);
+      return true;
+    });
     assert.equal(runs, 3);
     assert.equal(clients.length, 3);
     for (const c of clients) {
@@ -118,13 +126,13 @@ describe('runTransaction', () => {
 
   it('runs once and does not retry when maxAttempts is 1', async () => {
     const { clients, connect } = pool(() => ({ on: 'COMMIT', error: sqlError('40001') }));
-    await assert.rejects(runTransaction(connect, async () => 'x', 1), (err: unknown) => (err as { code?: string }).code === '40001');
+    await assert.rejects(runTransaction(connect, async () => 'x', { maxAttempts: 1 }), (err: unknown) => err instanceof DbRetriesExhaustedError && err.attempts === 1);
     assert.equal(clients.length, 1);
   });
 
   it('releases a client whose ROLLBACK failed with that error, so the pool discards it', async () => {
     const { clients, connect } = pool((n) => (n === 1 ? { on: 'COMMIT', error: sqlError('40001') } : undefined), true);
-    assert.equal(await runTransaction(connect, async () => 'done', 3), 'done');
+    assert.equal(await runTransaction(connect, async () => 'done', { maxAttempts: 3 }), 'done');
     assert.equal(clients.length, 2);
     const released = clients[0]!.releases[0];
     assert.ok(released instanceof Error);

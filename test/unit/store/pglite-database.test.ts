@@ -61,6 +61,27 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
     it('surfaces SQL errors with their SQLSTATE in code', async () => {
       await assert.rejects(db.query('SELECT 1/0'), (err: { code?: string }) => err.code === '22012');
     });
+
+    it('runs a single statement again when it fails with 40001 or 40P01, and tells onRetry', async () => {
+      const heard: string[] = [];
+      const flaky = new PgliteDatabase({ maxTxAttempts: 4, onRetry: (code) => heard.push(code) });
+      try {
+        // A sequence is not rolled back with the failed statement: it counts the tries.
+        await flaky.query('CREATE SEQUENCE tries');
+        await flaky.query(`CREATE FUNCTION refuse_first(n int, state text) RETURNS bigint LANGUAGE plpgsql AS $$
+          DECLARE t bigint := nextval('tries');
+          BEGIN IF t <= n THEN RAISE EXCEPTION 'refused %', t USING ERRCODE = state; END IF; RETURN t; END $$`);
+        const ok = await flaky.query<{ t: number }>('SELECT refuse_first(2, $1::text) AS t', ['40001']);
+        assert.deepEqual(ok.rows, [{ t: 3 }]);
+        assert.deepEqual(heard, ['40001', '40001']);
+        await flaky.query('ALTER SEQUENCE tries RESTART');
+        await assert.rejects(flaky.query('SELECT refuse_first(100, $1::text)', ['40P01']), (err: { code?: string; message: string }) =>
+          err.code === 'DB_RETRIES_EXHAUSTED' && /40P01.*4 attempts/.test(err.message));
+        assert.equal((await flaky.query<{ v: number }>('SELECT last_value AS v FROM tries')).rows[0]!.v, 4, 'tried maxTxAttempts times');
+      } finally {
+        await flaky.close();
+      }
+    });
   });
 
   describe('transactions', () => {
@@ -99,7 +120,10 @@ describe('PgliteDatabase runs the store SQL unchanged on embedded PostgreSQL', f
 
     it('gives up after maxTxAttempts serialization failures (5 by default)', async () => {
       let attempts = 0;
-      await assert.rejects(db.transaction(async () => { attempts++; throw sqlError('40001'); }), (err: { code?: string }) => err.code === '40001');
+      await assert.rejects(
+        db.transaction(async () => { attempts++; throw sqlError('40001'); }),
+        (err: { code?: string; cause?: { code?: string } }) => err.code === 'DB_RETRIES_EXHAUSTED' && err.cause?.code === '40001',
+      );
       assert.equal(attempts, 5);
     });
 

@@ -1,0 +1,134 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../../../src/observability/logger';
+import { createMetrics } from '../../../src/observability/metrics';
+import { DbLeaseLeadership } from '../../../src/principal/db-lease-leadership';
+import type { Database, Queryable, QueryResult } from '../../../src/store/db';
+import { migrate } from '../../../src/store/migrate';
+import { ReputationRepository } from '../../../src/store/reputation-repository';
+import { TaskRepository } from '../../../src/store/task-repository';
+import { queuedTaskRecord } from '../../helpers/task-record';
+
+/** Records every statement; answers each with `rows` and `rowCount`. Never opens a socket. */
+class RecordingDatabase implements Database {
+  readonly statements: string[] = [];
+  constructor(private readonly answer: { rows?: (sql: string) => unknown[]; rowCount: number }) {}
+
+  async query<R>(text: string): Promise<QueryResult<R>> {
+    this.statements.push(text);
+    return { rows: (this.answer.rows?.(text) ?? []) as R[], rowCount: this.answer.rowCount };
+  }
+
+  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Placeholders whose type CockroachDB cannot infer. PostgreSQL types an unknown placeholder from
+ * any operator it fits (`$1 * interval` becomes float8); CockroachDB refuses what is ambiguous
+ * (int8, float8 and decimal all multiply an interval) or lacks context (a VALUES list in FROM, a
+ * LIMIT). The rule kept here is simple enough to check: a placeholder carries a cast, unless it
+ * is compared with or assigned to a column (`col = $1`), whose type it takes.
+ */
+function untypedPlaceholders(sql: string): string[] {
+  const found: string[] = [];
+  for (const m of sql.matchAll(/\$\d+/g)) {
+    const at = m.index;
+    if (sql.startsWith('::', at + m[0].length)) continue;
+    if (/[\w.]+\s*=\s*$/.test(sql.slice(0, at))) continue;
+    found.push(`${m[0]} in "…${sql.slice(Math.max(0, at - 50), at + 20).replace(/\s+/g, ' ')}…"`);
+  }
+  return found;
+}
+
+/** Every public method of a repository, each called once with arguments that reach all its SQL. */
+type EveryMethod<T> = { [K in keyof T]: () => Promise<unknown> };
+
+/** The statements of every store method, of migrations and of the leader lease. */
+async function everyStatement(): Promise<string[]> {
+  const db = new RecordingDatabase({ rowCount: 1, rows: (sql) => (sql.includes('RETURNING term') ? [{ term: 1 }] : []) });
+  const missed = new RecordingDatabase({ rowCount: 0 }); // the other branch of insert-or-read statements
+  const repo = new TaskRepository(db);
+  const t = queuedTaskRecord();
+  const tasks: EveryMethod<TaskRepository> = {
+    insertMany: () => repo.insertMany([t, queuedTaskRecord()]),
+    insertIdempotent: async () => {
+      await repo.insertIdempotent('alice', 'k', [t]);
+      await new TaskRepository(missed).insertIdempotent('alice', 'k', [t]);
+    },
+    get: () => repo.get(t.id),
+    getMany: () => repo.getMany([t.id]),
+    list: async () => {
+      await repo.list({ limit: 10 });
+      await repo.list({ status: 'queued', type: 'echo', owner: 'alice', limit: 10, cursor: { createdAt: new Date(), id: t.id } });
+    },
+    applyTransitions: () => repo.applyTransitions([
+      { id: t.id, name: 'dispatch', expectedAttempts: 0, an: 'an-1', ki: 'ki-1', leaseMs: 1000 },
+      { id: t.id, name: 'succeed', expectedAttempts: 1, outcome: { result: 1, error: null }, finishedAt: new Date(), leaseMs: null, clearPublished: true },
+    ], { holder: 'p1', term: 3 }),
+    markPublished: () => repo.markPublished([t.id]),
+    markUnpublished: () => repo.markUnpublished([t.id]),
+    findUnpublished: () => repo.findUnpublished(1000, 10),
+    renewLeases: () => repo.renewLeases('an-1', [t.id], 1000),
+    findByAn: () => repo.findByAn('an-1', 10),
+    findExpiredLeases: () => repo.findExpiredLeases(10),
+    setPriority: () => repo.setPriority(t.id, 3),
+    cancel: () => repo.cancel(t.id, 'stop'),
+    saveProgress: () => repo.saveProgress([{ id: t.id, attempts: 1, progress: { fraction: 0.5, atMs: 1 } }]),
+    delete: () => repo.delete(t.id),
+    countByStatus: () => repo.countByStatus(),
+  };
+  const reputation = new ReputationRepository(db);
+  const votes: EveryMethod<ReputationRepository> = {
+    record: () => reputation.record(['ki-1'], ['ki-2'], 5, 0),
+    quarantined: () => reputation.quarantined(),
+    all: () => reputation.all(),
+    release: () => reputation.release('ki-2'),
+  };
+  for (const call of [...Object.values(tasks), ...Object.values(votes)]) await call();
+  await migrate(db, 'node-a');
+  const lease = (wantsLead: boolean) => new DbLeaseLeadership({
+    db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
+  });
+  const leader = lease(true);
+  await leader.tick();
+  await leader.stop();
+  await lease(false).tick();
+  return [...db.statements, ...missed.statements];
+}
+
+/** Source files that send SQL; a new one must be added to {@link everyStatement} and here. */
+const FILES_WITH_SQL = [
+  'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
+  'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/task-repository.ts',
+];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+describe('SQL placeholders carry the types CockroachDB cannot infer', () => {
+  it('casts every placeholder of the store, the migrations and the leader lease that is not compared with a column', async () => {
+    const statements = await everyStatement();
+    assert.ok(statements.length > 30, `only ${statements.length} statements recorded`);
+    const untyped = [...new Set(statements.flatMap(untypedPlaceholders))];
+    assert.deepEqual(untyped, []);
+  });
+
+  it('knows every source file that sends SQL', () => {
+    const root = join(__dirname, '../../..');
+    const withSql = sourceFiles(join(root, 'src')).filter((f) => /\.query[<(]/.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f)).sort();
+    assert.deepEqual(withSql, FILES_WITH_SQL);
+  });
+
+  it('finds the placeholders CockroachDB refuses', () => {
+    assert.deepEqual(untypedPlaceholders("SELECT now() + $1 * interval '1 millisecond' LIMIT $2").length, 2);
+    assert.deepEqual(untypedPlaceholders('SELECT v.id FROM (VALUES ($1, $2::int)) AS v(id, n) WHERE id = $3'), ['$1 in "…SELECT v.id FROM (VALUES ($1, $2::int)) AS v(i…"']);
+    assert.deepEqual(untypedPlaceholders("UPDATE t SET a = $1 WHERE t.b = $2 AND c = ANY($3::uuid[])"), []);
+  });
+});
