@@ -11,3 +11,23 @@ export async function statusCounts(databaseUrl: string): Promise<Record<string, 
     await c.end();
   }
 }
+
+/** One task as the liveness checks read it. */
+export interface TaskOutcomeRow {
+  id: string;
+  status: string;
+  attempts: number;
+  ki: string | null;
+  result: unknown;
+}
+
+/** Every task's status, attempts, last Ki and result, straight from a test run's database. */
+export async function taskOutcomes(databaseUrl: string): Promise<TaskOutcomeRow[]> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query<TaskOutcomeRow>('SELECT id, status, attempts, ki, result FROM tasks')).rows;
+  } finally {
+    await c.end();
+  }
+}
