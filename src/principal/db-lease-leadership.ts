@@ -28,8 +28,8 @@ export interface DbLeaseLeadershipDeps {
   metrics: Metrics;
   log: Logger;
   /**
-   * Whether this principal is the broker's candidate: it tries to take the lease whenever it is not
-   * held. Any other principal tries once it read the lease free (expired or released), so a
+   * Whether this principal is the broker's candidate: it tries to take the lease first thing each
+   * round. Any other principal takes it when it reads it free (expired or released), so a
    * candidate that cannot reach the DB, or a frozen leader the broker still counts as its
    * consumer, leaves the cluster without a leader for no longer than the lease.
    * @defaultValue always
@@ -56,8 +56,6 @@ export class DbLeaseLeadership implements Service, Leadership {
   #leaseUntilMs = 0;
   #timer?: NodeJS.Timeout;
   #stopped = false;
-  /** The last read found no live lease: any principal that hears the cluster may take it. */
-  #leaseFree = false;
 
   constructor(private readonly d: DbLeaseLeadershipDeps) {}
 
@@ -96,18 +94,17 @@ export class DbLeaseLeadership implements Service, Leadership {
     let why: string | undefined;
     try {
       const canLead = this.d.canLead?.() ?? true;
+      const tryFirst = wasLeader || (canLead && (this.d.wantsLead?.() ?? true));
       if (wasLeader && !canLead) {
         why = 'this principal does not hear the cluster';
         await this.#release();
-      } else if (wasLeader || (canLead && ((this.d.wantsLead?.() ?? true) || this.#leaseFree))) {
+      } else if (tryFirst) {
         await this.#take();
       }
-      if (!this.isLeader()) {
-        const cur = await this.d.db.query<{ holder: string; term: number; live: boolean }>('SELECT holder, term, expires_at > now() AS live FROM leader_lease WHERE name = $1', [LEASE_NAME]);
-        const row = cur.rows[0];
-        this.#leader = row && row.live ? { id: row.holder, term: Number(row.term) } : null;
-        this.#leaseFree = !row?.live;
-        if (row) this.#term = Math.max(this.#term, Number(row.term));
+      // Read free (expired or released): whoever hears the cluster takes it now, candidate or not.
+      if (!this.isLeader() && !(await this.#read()) && canLead && !tryFirst) {
+        await this.#take();
+        if (!this.isLeader()) await this.#read();
       }
     } catch (err) {
       this.d.metrics.dbErrors.inc();
@@ -121,6 +118,15 @@ export class DbLeaseLeadership implements Service, Leadership {
     }
   }
 
+  /** Reads who holds the lease; false when nobody holds it live. */
+  async #read(): Promise<boolean> {
+    const cur = await this.d.db.query<{ holder: string; term: number; live: boolean }>('SELECT holder, term, expires_at > now() AS live FROM leader_lease WHERE name = $1', [LEASE_NAME]);
+    const row = cur.rows[0];
+    this.#leader = row && row.live ? { id: row.holder, term: Number(row.term) } : null;
+    if (row) this.#term = Math.max(this.#term, Number(row.term));
+    return this.#leader !== null;
+  }
+
   async #take(): Promise<void> {
     // Count the lease from before the statement was sent: never believe it longer than it is, even
     // when this process was frozen between the statement and its answer.
@@ -131,7 +137,6 @@ export class DbLeaseLeadership implements Service, Leadership {
     this.#leaseUntilMs = sentAtMs + this.d.leaseMs - this.d.tickMs;
     this.#leader = { id: this.d.nodeId, term: Number(row.term) };
     this.#term = Math.max(this.#term, Number(row.term));
-    this.#leaseFree = false;
   }
 
   /** Stops acting at once, then ends the lease so that another principal need not wait it out. */

@@ -52,13 +52,22 @@ describe('DbLeaseLeadership (PGlite)', () => {
     assert.deepEqual(p2.fence(), { holder: 'p2', term: 2 });
   });
 
-  it('leaves a free lease to the broker\'s candidate for one round, then takes it itself', async () => {
+  it('takes a lease it reads free even when the broker names another candidate: a frozen candidate must not leave the cluster without a leader', async () => {
     const p2 = principal('p2', () => false);
     await p2.tick();
-    assert.equal(p2.isLeader(), false, 'the first round only reads the lease');
-    assert.equal(p2.leader(), null);
+    assert.equal(p2.isLeader(), true);
+    assert.deepEqual(p2.leader(), { id: 'p2', term: 1 });
+  });
+
+  it('does not take a live lease another principal holds, candidate or not', async () => {
+    const p1 = principal('p1');
+    const p2 = principal('p2');
+    const p3 = principal('p3', () => false);
+    await p1.tick();
     await p2.tick();
-    assert.equal(p2.isLeader(), true, 'read free: a frozen candidate must not keep the cluster without a leader');
+    await p3.tick();
+    assert.deepEqual([p1.isLeader(), p2.isLeader(), p3.isLeader()], [true, false, false]);
+    assert.deepEqual(p3.leader(), { id: 'p1', term: 1 });
   });
 
   it('takes over a released lease without waiting for the broker to name it, even behind a candidate', async () => {
