@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config';
-import { HeartbeatPublisher, type Heartbeat, type Member } from '../cluster';
+import { Hearing, HeartbeatPublisher, type Heartbeat, type Member } from '../cluster';
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type PendingItem, type TopologyNames, CARRIES, taskEventRoute } from '../protocol';
@@ -62,6 +62,7 @@ export class AnNode implements Service {
   readonly #leases: LeaseKeeper;
   readonly #writer: StateWriter;
   readonly #heartbeats: HeartbeatPublisher;
+  readonly #hearing: Hearing;
   readonly #events: EventBatcher;
   readonly #group: string;
   #stopTimers: (() => void)[] = [];
@@ -81,8 +82,9 @@ export class AnNode implements Service {
     this.#held = new HeldTasks({ pool: this.#pool, metrics, wake });
     this.#writer = new StateWriter(repo, config.an.writeBatchMax, (n) => metrics.batchItems.observe({ batch: 'state' }, n));
     this.#events = new EventBatcher((events) => bus.send(taskEventRoute(names, 'finished'), 'task.event', { v: 1, events }));
+    this.#hearing = new Hearing({ self: { role: 'an', id: nodeId, startedAtMs: this.#startedAtMs }, cluster: config.cluster });
     this.#kis = new KiTracker({
-      config, group: this.#group, pool: this.#pool, reputation: d.reputation, log, metrics,
+      config, group: this.#group, pool: this.#pool, reputation: d.reputation, log, metrics, hearing: this.#hearing,
       onCapacityChanged: () => this.#windowChanged(), onKiLost: (m, why) => this.#onKiLost(m, why),
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
@@ -110,7 +112,7 @@ export class AnNode implements Service {
       nodeId, repo, metrics, resultLimits: { maxBytes: config.an.maxResultBytes, maxDepth: config.an.maxResultDepth },
       held: this.#held, recorder: this.#recorder, outcomes: this.#outcomes, votes: this.#votes,
     });
-    this.#leases = new LeaseKeeper({ nodeId, leaseMs: config.an.leaseMs, repo, held: this.#held });
+    this.#leases = new LeaseKeeper({ nodeId, leaseMs: config.an.leaseMs, repo, held: this.#held, deafForMs: () => this.#hearing.deafForMs() });
     this.#heartbeats = new HeartbeatPublisher({ bus, names, periodMs: config.cluster.heartbeatMs, log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
   }
 
@@ -134,14 +136,18 @@ export class AnNode implements Service {
   async #start(): Promise<void> {
     const { bus, names, nodeId, log } = this.d;
     this.#kis.start();
+    bus.transport.onStatus((s) => this.#hearing.onTransportStatus(s));
     // Replicated: with a RabbitMQ cluster, an inbox on one broker node would keep this An from reconnecting while that node is down.
     await bus.subscribe({ name: names.inbox('an', nodeId), kind: 'quorum' }, 2000, CARRIES.anInbox, (r) => this.#reports.onInbox(r));
-    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: 'heartbeat.ki.*' }] }, 256, CARRIES.anControl, (r) => this.#kis.onHeartbeat(r));
+    // Its own heartbeat too: heard back, it shows this An hears the Kis' heartbeats as well.
+    const bindings = [{ exchange: names.control, pattern: 'heartbeat.ki.*' }, { exchange: names.control, pattern: names.rk.heartbeat('an', nodeId) }];
+    await bus.subscribe({ name: `${names.control}.an.${nodeId}.${process.pid}`, kind: 'transient', bindings }, 256, CARRIES.anControl, (r) => this.#kis.onHeartbeat(r));
     await this.#intake.subscribe();
     const onError = (err: unknown) => log.warn({ err: (err as Error).message }, 'periodic task failed');
     this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => { this.#kis.tick(); this.#intake.releaseStale(); }, onError));
     this.#stopTimers.push(every(this.#leases.periodMs, () => this.#leases.renew(), onError));
     this.#stopTimers.push(every(this.d.config.an.quarantineRefreshMs, () => this.#kis.refreshQuarantine(), onError));
+    this.#hearing.start();
     this.#heartbeats.start();
     log.info({ group: this.#group, policy: this.d.config.an.policy }, 'an ready');
   }

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { currentTraceparent, type Metrics } from '../observability';
 import { type AssignItem, type TopologyNames, cancelRoute, kiInbox } from '../protocol';
+import { ASSIGN_RESEND_RETRY, hasAttemptLeft, nextDelayMs, type RetryPolicy } from '../task';
 import { BatchSender, type MessageBus } from '../transport';
 import type { HeldTask } from './in-flight';
 
@@ -11,8 +13,10 @@ export interface KiCommandsDeps {
   bus: Pick<MessageBus, 'send' | 'sendMany'>;
   names: TopologyNames;
   metrics: Pick<Metrics, 'batchItems'>;
-  /** An assignment could not be sent to `ki`: that replica will never run. */
+  /** An assignment could not be sent to `ki`, however often it was tried: that replica will never run. */
   onAssignFailed: (t: HeldTask, ki: string, err: Error) => Promise<void>;
+  /** @defaultValue {@link ASSIGN_RESEND_RETRY} */
+  resend?: RetryPolicy;
 }
 
 /** What the An tells its Kis: run an attempt (`task.assign`, batched per Ki) or stop one (`task.cancel`). */
@@ -31,10 +35,22 @@ export class KiCommands {
   /** Assigns the current attempt of `t` to every Ki it was placed on, in the current trace. */
   assign(t: HeldTask): void {
     const trace = currentTraceparent() ?? t.trace;
-    for (const [ki, run] of t.runs) {
-      this.#assigns.add(ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) })
-        .catch((err: Error) => this.d.onAssignFailed(t, ki, err));
-    }
+    for (const [ki, run] of t.runs) this.#send(t, ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) }, 1);
+  }
+
+  /**
+   * A failed publish is most often this An's own broker connection dropping, the assignment
+   * perhaps delivered: the same attempt goes again once the broker is back, rather than the task
+   * running as a new attempt beside a Ki that may well run it already.
+   */
+  #send(t: HeldTask, ki: string, item: AssignItem, tryNo: number): void {
+    const placed = () => t.runs.has(ki) && t.attempts === item.attempt;
+    const policy = this.d.resend ?? ASSIGN_RESEND_RETRY;
+    this.#assigns.add(ki, item).catch(async (err: Error) => {
+      if (!placed() || !hasAttemptLeft(tryNo, policy.maxAttempts)) return this.d.onAssignFailed(t, ki, err);
+      await sleep(nextDelayMs(policy, tryNo));
+      if (placed()) this.#send(t, ki, item, tryNo + 1);
+    });
   }
 
   /** Asks `ki` to stop its run of the attempt. Never rejects: a Ki that misses it reports a result nobody waits for. */

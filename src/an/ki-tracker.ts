@@ -1,4 +1,4 @@
-import { requireOwnHeartbeat, Membership, type Heartbeat, type Member, reportRefusedMembers } from '../cluster';
+import { requireOwnHeartbeat, Membership, type Hearing, type Heartbeat, type Member, reportRefusedMembers } from '../cluster';
 import type { AppConfig } from '../config';
 import { type Logger, type Metrics } from '../observability';
 import type { ReputationRepository } from '../store';
@@ -33,6 +33,11 @@ export interface KiTrackerDeps {
    * the error stored with the attempt.
    */
   onKiLost: (ki: Member, why: string) => void;
+  /**
+   * This An's own heartbeat, heard back, shows whether the Kis' silence is theirs: while this An
+   * does not hear itself (cut off from the broker, frozen), no Ki is judged lost.
+   */
+  hearing?: Hearing;
 }
 
 /**
@@ -43,7 +48,7 @@ export class KiTracker {
   readonly #kis: Membership;
 
   constructor(private readonly d: KiTrackerDeps) {
-    this.#kis = new Membership(d.config.cluster);
+    this.#kis = new Membership(d.config.cluster, Date.now, d.hearing);
     reportRefusedMembers(this.#kis, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
   }
 
@@ -51,6 +56,8 @@ export class KiTracker {
   start(): void {
     this.#kis.on('change', (m, prev) => this.#onKiStatus(m, prev));
     this.#kis.on('removed', (m) => this.#forget(m.id));
+    this.#kis.on('paused', (sinceMs) => this.d.log.warn({ since: new Date(sinceMs).toISOString() }, 'this an does not hear the cluster (broker connection down or own heartbeat not back): no ki is judged lost meanwhile'));
+    this.#kis.on('resumed', (deafForMs) => this.d.log.info({ deafForMs }, 'this an hears the cluster again; the kis\' silence meanwhile is not held against them'));
   }
 
   /** A heartbeat from the control exchange. */
@@ -58,7 +65,7 @@ export class KiTracker {
     // Before the ack: a heartbeat for another node throws, and the bus dead-letters and counts it.
     const hb = requireOwnHeartbeat(msg);
     delivery.ack();
-    if (hb.role !== 'ki') return;
+    if (this.d.hearing?.echo(hb) || hb.role !== 'ki') return;
     const before = this.#kis.get('ki', hb.id);
     if (before && isLive(before) && isRestart(before.heartbeat, hb)) this.#onRestart(before);
     if (!this.#kis.observe(hb)) return;

@@ -1,4 +1,5 @@
 import type { TaskRepository } from '../store';
+import { leaseRenewalPeriodMs } from '../task';
 import type { HeldTasks } from './held-tasks';
 
 /** What {@link LeaseKeeper} needs. */
@@ -8,6 +9,13 @@ export interface LeaseKeeperDeps {
   leaseMs: number;
   repo: Pick<TaskRepository, 'renewLeases'>;
   held: Pick<HeldTasks, 'all'>;
+  /**
+   * How long this An has not heard the cluster (0 while it does). An An cut off from the broker
+   * keeps its tasks for one lease (its Kis still run them, and their results wait in its inbox),
+   * then lets the leases run out, so the leader can hand the tasks to an An that can reach them.
+   * @defaultValue always 0
+   */
+  deafForMs?: () => number;
 }
 
 /**
@@ -20,7 +28,7 @@ export class LeaseKeeper {
 
   /** How often to renew: a third of the lease (at least 200 ms), so one late renewal does not lose it. */
   get periodMs(): number {
-    return Math.max(200, Math.floor(this.d.leaseMs / 3));
+    return leaseRenewalPeriodMs(this.d.leaseMs);
   }
 
   /**
@@ -28,6 +36,7 @@ export class LeaseKeeper {
    * dispatch is stored): a task still waiting with its message unacked has no lease to keep.
    */
   async renew(): Promise<void> {
+    if ((this.d.deafForMs?.() ?? 0) >= this.d.leaseMs) return;
     const ids = this.d.held.all().filter((t) => t.runs.size > 0 || t.delivery === undefined).map((t) => t.spec.id);
     if (ids.length === 0) return;
     await this.d.repo.renewLeases(this.d.nodeId, ids, this.d.leaseMs);

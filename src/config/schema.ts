@@ -176,6 +176,7 @@ export const configSchema = {
     suspectAfterMs: { doc: 'Silence after which a member is suspect', format: nonNegativeInt, default: 1000, env: 'SUSPECT_AFTER_MS' },
     deadAfterMs: { doc: 'Silence after which a member is dead', format: nonNegativeInt, default: 2500, env: 'DEAD_AFTER_MS' },
     removeAfterMs: { doc: 'Silence after which a dead member is removed from the list', format: nonNegativeInt, default: 60000, env: 'REMOVE_AFTER_MS' },
+    resumeGraceMs: { doc: 'A node that could not hear the cluster (its broker connection down, or its own heartbeat not coming back for SUSPECT_AFTER_MS) judges nobody meanwhile; once it hears again, no member turns dead for this long, so nodes that lost the broker with it can reconnect (cf. AMQP_RECONNECT_MAX_DELAY_MS)', format: nonNegativeInt, default: 5000, env: 'CLUSTER_RESUME_GRACE_MS' },
     maxMembers: { doc: 'Most members a node keeps in its membership list; heartbeats of new members beyond it are refused (counted in anki_membership_refused_total) while known ones keep updating', format: nonNegativeInt, default: 10000, env: 'CLUSTER_MAX_MEMBERS' },
   },
   shutdown: {
@@ -220,6 +221,6 @@ export interface AppConfig {
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
     progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number;
   };
-  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; maxMembers: number };
+  cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; resumeGraceMs: number; maxMembers: number };
   shutdown: { graceMs: number };
 }

@@ -96,6 +96,9 @@ export class GroupAssigner {
     for (const [kiId, group] of this.plan(now)) {
       const prev = this.#pending.get(kiId);
       if (!prev || prev.group !== group || now - prev.atMs >= this.#pendingMs / 3) {
+        // Each send waits for the one before: a leader frozen or cut off meanwhile may have lost
+        // its lease, and must not go on sending under a term that is no longer its own.
+        if (this.d.leadership.fence()?.term !== fence.term) return;
         this.#pending.set(kiId, { group, atMs: prev?.group === group ? prev.atMs : now });
         if (!prev || prev.group !== group) this.d.log.info({ ki: kiId, group, term: fence.term }, 'assigning ki to group');
         await this.d.bus.send(assignRoute(this.d.names, kiId), 'node.assign', { v: 1, nodeId: kiId, group, term: fence.term });

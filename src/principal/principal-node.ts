@@ -1,10 +1,11 @@
 import type { AppConfig } from '../config';
-import { HeartbeatPublisher, Membership, type Heartbeat, requireOwnHeartbeat, reportRefusedMembers } from '../cluster';
+import { Hearing, HeartbeatPublisher, Membership, type Heartbeat, type Member, requireOwnHeartbeat, reportRefusedMembers } from '../cluster';
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
 import type { TaskRepository } from '../store';
+import { leaseRenewalPeriodMs } from '../task';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
 import type { Leadership } from './leadership';
@@ -13,6 +14,7 @@ import { GroupAssigner } from './group-assigner';
 import { TaskControl } from './task-control';
 import { RejectedPendingWatcher } from './rejected-pending';
 import { IdentityIssuer } from './identity-issuer';
+import { SilentAnRecovery } from './silent-an-recovery';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -36,6 +38,8 @@ export class PrincipalNode implements Service {
   readonly name = 'principal';
   readonly admission: TaskAdmission;
   readonly membership: Membership;
+  /** Whether this principal hears the cluster: a leader that does not steps down. */
+  readonly hearing: Hearing;
   /** Cancel and reprioritise, for the REST routes. */
   readonly control: TaskControl;
   readonly #sweeper: Sweeper;
@@ -43,6 +47,7 @@ export class PrincipalNode implements Service {
   readonly #assigner: GroupAssigner;
   readonly #issuer?: IdentityIssuer;
   readonly #rejectedPending: RejectedPendingWatcher;
+  readonly #silentAns: SilentAnRecovery;
   readonly #taskEventListeners: ((event: TaskEvent) => void)[] = [];
   #stopTimers: (() => void)[] = [];
   #leaving = false;
@@ -53,10 +58,17 @@ export class PrincipalNode implements Service {
   constructor(private readonly d: PrincipalDeps) {
     const p = d.config.principal;
     this.admission = new TaskAdmission(d);
-    this.membership = new Membership(d.config.cluster);
+    this.hearing = new Hearing({ self: { role: 'principal', id: d.nodeId, startedAtMs: this.#startedAtMs }, cluster: d.config.cluster });
+    this.membership = new Membership(d.config.cluster, Date.now, this.hearing);
     reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
     this.control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId });
+    const isSilent = (an: string) => { const m = this.membership.get('an', an); return !m || m.status === 'dead'; };
+    this.#silentAns = new SilentAnRecovery({
+      repo: d.repo, sweeper: this.#sweeper, leadership: d.leadership, isSilent, log: d.log,
+      // One renewal period and a half: an An that still renews has done so by then.
+      checkAfterMs: Math.ceil(leaseRenewalPeriodMs(d.config.an.leaseMs) * 1.5),
+    });
     this.#assigner = new GroupAssigner({
       membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log, pendingMs: p.groupAssignPendingMs, maxMovesPerRound: p.groupMaxMovesPerRound,
     });
@@ -103,13 +115,12 @@ export class PrincipalNode implements Service {
     this.membership.on('change', (m, prev) => {
       if (m.status !== 'alive' || prev) log.info({ member: m.id, role: m.role, status: m.status, prev }, 'member status');
       this.#updateMemberMetrics();
-      // A dead An renews no leases: the leader hands its tasks to the others at once.
-      const fence = this.d.leadership.fence();
-      if (m.role === 'an' && (m.status === 'dead' || m.status === 'left') && fence) {
-        this.#sweeper.requeueOfAn(m.id, fence).catch((err: Error) => log.warn({ an: m.id, err: err.message }, 'requeue of a dead An failed; the lease sweep will do it'));
-      }
+      if (m.role === 'an') this.#onAnStatus(m);
     });
     this.membership.on('removed', () => this.#updateMemberMetrics());
+    this.membership.on('paused', (sinceMs) => log.warn({ since: new Date(sinceMs).toISOString() }, 'this principal does not hear the cluster (broker connection down or own heartbeat not back): nobody is judged meanwhile, and it does not lead'));
+    this.membership.on('resumed', (deafForMs) => log.info({ deafForMs }, 'this principal hears the cluster again; the members\' silence meanwhile is not held against them'));
+    bus.transport.onStatus((s) => this.hearing.onTransportStatus(s));
     await bus.subscribe(
       { name: `${names.control}.principal.${nodeId}.${process.pid}`, kind: 'transient', bindings: [
         { exchange: names.control, pattern: 'heartbeat.#' }, { exchange: names.control, pattern: 'event.task.*' },
@@ -134,8 +145,21 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
+    this.hearing.start();
     this.#heartbeats.start();
     await this.#rejectedPending.start();
+  }
+
+  /**
+   * An An that left hands its tasks back: the leader requeues the rest at once. One that fell
+   * silent is recovered once its leases show it stopped too ({@link SilentAnRecovery}).
+   */
+  #onAnStatus(m: Member): void {
+    const fence = this.d.leadership.fence();
+    if (!fence) return;
+    const failed = (err: Error) => this.d.log.warn({ an: m.id, err: err.message }, 'requeue of a dead An failed; the lease sweep will do it');
+    if (m.status === 'left') this.#sweeper.requeueOfAn(m.id, fence).catch(failed);
+    else if (m.status === 'dead') this.#silentAns.onSilent(m.id).catch(failed);
   }
 
   #onControl({ msg, delivery }: Received<CarriedBy<'principalControl'>>): void {
@@ -149,6 +173,7 @@ export class PrincipalNode implements Service {
       case 'node.heartbeat': {
         const hb = requireOwnHeartbeat(msg);
         delivery.ack();
+        this.hearing.echo(hb);
         this.membership.observe(hb);
         return;
       }
@@ -186,6 +211,7 @@ export class PrincipalNode implements Service {
   async #stop(): Promise<void> {
     this.#leaving = true;
     for (const stop of this.#stopTimers) stop();
+    this.#silentAns.stop();
     await this.admission.drain();
     await this.#heartbeats.stop();
     await this.#rejectedPending.stop();

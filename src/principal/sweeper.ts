@@ -4,6 +4,8 @@ import type { LeaderFence, TaskRecord, TaskRepository } from '../store';
 import type { TaskAdmission } from './admission';
 
 const BATCH = 500;
+/** Most tasks of one dead An read at once; the lease sweep takes back any beyond. */
+export const AN_TASKS_MAX = 10_000;
 const LEASE_EXPIRED: ErrorCode = 'LEASE_EXPIRED';
 const AN_LOST: ErrorCode = 'AN_LOST';
 
@@ -46,7 +48,11 @@ export class Sweeper {
 
   /** Requeues every unfinished task of an An that died, those in its retry backoff too (fenced by the leader's term). */
   async requeueOfAn(an: string, fence: LeaderFence): Promise<number> {
-    const tasks = await this.d.repo.findByAn(an, 10_000);
+    return this.requeueTasksOfAn(an, await this.d.repo.findByAn(an, AN_TASKS_MAX), fence);
+  }
+
+  /** Requeues `tasks` (as {@link TaskRepository.findByAn} read them) of an An that died, fenced by the leader's term. */
+  async requeueTasksOfAn(an: string, tasks: readonly TaskRecord[], fence: LeaderFence): Promise<number> {
     if (tasks.length === 0) return 0;
     const requeued = await this.d.repo.applyTransitions(tasks.map((t) => ({
       id: t.id, name: 'requeueLost', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,

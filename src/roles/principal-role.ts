@@ -28,7 +28,10 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const { config, db, log, metrics } = ctx;
   const bus = ctx.newBus();
   const ticker = new ElectionTicker({ bus, names: ctx.names, nodeId: config.nodeId, tickMs: config.principal.electionTickMs, log });
-  const leadership = new DbLeaseLeadership({ db, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log, wantsLead: () => ticker.isCandidate() });
+  const leadership = new DbLeaseLeadership({
+    db, nodeId: config.nodeId, leaseMs: config.principal.leaderLeaseMs, tickMs: config.principal.electionTickMs, metrics, log,
+    wantsLead: () => ticker.isCandidate(), canLead: (): boolean => principal.hearing.hearing,
+  });
   const s = config.security;
   const verifier = new ClientTokenVerifier({
     secret: s.jwtSecret, algorithms: s.jwtAlgorithms, clockToleranceSec: s.clockToleranceSec, hmac: resolveClientHs256(s.clientHs256, config.env, s.jwksUrl),

@@ -9,5 +9,6 @@ export {
   type ErrorCode, type Retryability, type CarriedExecutorError,
 } from './error-codes';
 export {
-  nextDelayMs, hasAttemptLeft, shouldRetry, attemptRetryPolicy, TX_RETRY, ATTEMPT_RETRY_JITTER, RESULT_REPORT_RETRY, type RetryPolicy,
+  nextDelayMs, hasAttemptLeft, shouldRetry, attemptRetryPolicy, TX_RETRY, ATTEMPT_RETRY_JITTER, RESULT_REPORT_RETRY, ASSIGN_RESEND_RETRY, type RetryPolicy,
 } from './retry-policy';
+export { leaseRenewalPeriodMs } from './lease';

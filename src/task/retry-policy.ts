@@ -62,3 +62,10 @@ export function attemptRetryPolicy(o: { retryBaseMs: number; retryMaxMs: number 
  * recovers; past them the An's lease recovery runs the task again.
  */
 export const RESULT_REPORT_RETRY: RetryPolicy = { maxAttempts: 5, initialMs: 200, factor: 2, maxMs: 2000, jitter: 0.2 };
+
+/**
+ * The An's sending of an assignment whose publish failed (its broker connection dropped): the same
+ * attempt again, a few times while the broker recovers. A Ki runs an attempt once however often it
+ * is assigned, so a copy that did arrive changes nothing; past these tries the attempt is lost.
+ */
+export const ASSIGN_RESEND_RETRY: RetryPolicy = { maxAttempts: 5, initialMs: 200, factor: 2, maxMs: 2000, jitter: 0.2 };

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { Hearing } from '../../../src/cluster/hearing';
 import type { Member } from '../../../src/cluster/membership';
 import { loadConfig } from '../../../src/config';
 import { KiPool } from '../../../src/an/ki-pool';
@@ -8,8 +9,8 @@ import { until } from './an-harness';
 import { fakeDelivery, heldOnPool, kiHeartbeat } from './parts-fixtures';
 
 /** A tracker for group g1 with short membership timeouts; capacity changes and lost Kis are recorded. */
-function tracker(quarantined: Set<string> = new Set()) {
-  const config = loadConfig({ env: { NODE_ENV: 'test', NODE_ID: 'an-1', SUSPECT_AFTER_MS: '20', DEAD_AFTER_MS: '40' } });
+function tracker(quarantined: Set<string> = new Set(), hearing?: Hearing) {
+  const config = loadConfig({ env: { NODE_ENV: 'test', NODE_ID: 'an-1', SUSPECT_AFTER_MS: '20', DEAD_AFTER_MS: '40', HEARTBEAT_MS: '5', CLUSTER_RESUME_GRACE_MS: '0' } });
   const pool = new KiPool('least-loaded');
   const { metrics } = heldOnPool();
   const lost: Member[] = [];
@@ -17,7 +18,7 @@ function tracker(quarantined: Set<string> = new Set()) {
   let changes = 0;
   const kis = new KiTracker({
     config, group: 'g1', pool, reputation: { quarantined: () => Promise.resolve(quarantined) }, log: silentLogger(), metrics,
-    onCapacityChanged: () => { changes++; }, onKiLost: (m, reason) => { lost.push(m); why.push(reason); },
+    onCapacityChanged: () => { changes++; }, onKiLost: (m, reason) => { lost.push(m); why.push(reason); }, ...(hearing ? { hearing } : {}),
   });
   kis.start();
   const beat = (hb: ReturnType<typeof kiHeartbeat>, sender = hb.id) => {
@@ -97,5 +98,24 @@ describe('KiTracker: heartbeats make the pool the An places on', () => {
     assert.equal(pool.capacity, 4);
     await kis.refreshQuarantine();
     assert.equal(pool.capacity, 2);
+  });
+
+  it('loses no Ki while it does not hear its own heartbeat back, and judges them again once it does', async () => {
+    const self = { role: 'an' as const, id: 'an-1', startedAtMs: 77 };
+    const hearing = new Hearing({ self, cluster: { heartbeatMs: 5, suspectAfterMs: 20 } });
+    const { kis, pool, lost, beat } = tracker(new Set(), hearing);
+    const own = kiHeartbeat('an-1', { role: 'an', startedAtMs: 77 });
+    hearing.start();
+    assert.equal(beat(own).settled, 'ack');
+    beat(kiHeartbeat('ki-1'));
+    assert.deepEqual(kis.clusterKis().map((k) => k.id), ['ki-1'], 'its own heartbeat is no Ki');
+    // Cut off: neither its own heartbeat nor the Ki's comes through, for many dead times.
+    const cutUntil = Date.now() + 200;
+    while (Date.now() < cutUntil) { kis.tick(); await new Promise((r) => setTimeout(r, 5)); }
+    assert.equal(lost.length, 0, 'the silence is its own');
+    assert.equal(pool.has('ki-1'), true);
+    // Back: it hears itself, and a Ki that stays silent is lost after its remaining time.
+    await until(() => { beat(own); kis.tick(); return lost.length; }, (n) => n > 0, 'ki-1 lost once heard silent');
+    assert.deepEqual(lost.map((m) => [m.id, m.status]), [['ki-1', 'dead']]);
   });
 });

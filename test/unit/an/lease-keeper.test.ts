@@ -24,4 +24,21 @@ describe('LeaseKeeper: the leases of dispatched tasks stay fresh', () => {
     assert.equal(called, false);
     assert.equal(keeper.periodMs, 200, 'never more often than every 200 ms');
   });
+
+  it('keeps renewing through a broker outage shorter than the lease, then lets the leases run out for the leader to take back', async () => {
+    const { held } = heldOnPool();
+    held.add(heldTask());
+    let deafForMs = 0;
+    let renewals = 0;
+    const keeper = new LeaseKeeper({ nodeId: 'an-1', leaseMs: 9000, held, deafForMs: () => deafForMs, repo: { renewLeases: (_an, ids) => { renewals++; return Promise.resolve(ids.length); } } });
+    deafForMs = 8999;
+    await keeper.renew();
+    assert.equal(renewals, 1, 'its Kis still run the tasks, and their results wait in its inbox');
+    deafForMs = 9000;
+    await keeper.renew();
+    assert.equal(renewals, 1);
+    deafForMs = 0;
+    await keeper.renew();
+    assert.equal(renewals, 2);
+  });
 });

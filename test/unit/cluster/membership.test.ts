@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { Hearing } from '../../../src/cluster/hearing';
 import { Membership, type Heartbeat, type Member, type MemberStatus } from '../../../src/cluster/membership';
 
 function hb(id: string, role: Heartbeat['role'] = 'ki', status: Heartbeat['status'] = 'alive'): Heartbeat {
@@ -153,5 +154,106 @@ describe('Membership', () => {
     m.tick();
     assert.equal(m.get('ki', 'old')?.status, 'suspect');
     assert.equal(m.get('ki', 'new')?.status, 'alive');
+  });
+});
+
+describe('Membership: judged only while this node hears the cluster', () => {
+  const SELF = { role: 'an' as const, id: 'an-self', startedAtMs: 7 };
+  const own = (): Heartbeat => ({ ...hb(SELF.id, SELF.role), startedAtMs: SELF.startedAtMs });
+
+  /** An An's view of three Kis, with its own heartbeat coming back every 100 ms until `cut`. */
+  function setupHearing(resumeGraceMs = 0) {
+    const clock = { now: 0 };
+    const hearing = new Hearing({ self: SELF, cluster: { heartbeatMs: 100, suspectAfterMs: 1000 }, now: () => clock.now });
+    const m = new Membership({ ...TIMEOUTS, resumeGraceMs }, () => clock.now, hearing);
+    const changes: [string, MemberStatus][] = [];
+    const paused: number[] = [];
+    const resumed: number[] = [];
+    m.on('change', (member: Member) => changes.push([member.id, member.status]));
+    m.on('paused', (since) => paused.push(since));
+    m.on('resumed', (deafFor) => resumed.push(deafFor));
+    hearing.start();
+    const kis = ['ki-1', 'ki-2', 'ki-3'];
+    /** Every Ki and this node heartbeat (as far as `heard` lets through) every 100 ms until `until`. */
+    const run = (until: number, heard: { self: boolean; kis: readonly string[] }) => {
+      for (; clock.now < until; clock.now += 100) {
+        if (heard.self) hearing.echo(own());
+        for (const k of heard.kis) m.observe(hb(k));
+        m.tick();
+      }
+    };
+    const status = () => kis.map((k) => m.get('ki', k)?.status);
+    return { clock, hearing, m, changes, paused, resumed, kis, run, status };
+  }
+
+  it('judges nobody while this node is cut off, and holds the silence meanwhile against nobody once it hears again', () => {
+    const { run, status, changes, paused, resumed, kis } = setupHearing();
+    run(2000, { self: true, kis });
+    // Cut off for four times the dead time: nobody's heartbeat, its own included, comes through.
+    run(12_000, { self: false, kis: [] });
+    assert.deepEqual(status(), ['suspect', 'suspect', 'suspect'], 'suspect at most: silent for the suspect time before this node knew it did not hear');
+    assert.deepEqual(paused, [1900 + 1000], "it stopped hearing the suspect time after its last echo");
+    assert.equal(changes.filter(([, s]) => s === 'dead').length, 0);
+    run(13_000, { self: true, kis });
+    assert.deepEqual(status(), ['alive', 'alive', 'alive']);
+    assert.equal(resumed.length, 1);
+    assert.equal(changes.filter(([, s]) => s === 'dead').length, 0, 'nobody was declared dead');
+  });
+
+  it('moves the last heartbeat of a member not heard since forward by the time this node did not hear', () => {
+    const { clock, hearing, m, run } = setupHearing();
+    run(1000, { self: true, kis: ['ki-1'] });
+    const lastSeen = m.get('ki', 'ki-1')!.lastSeenMs;
+    run(9000, { self: false, kis: [] });
+    const deafSince = lastSeen + 1000;
+    clock.now = 9000;
+    hearing.echo(own());
+    m.tick();
+    assert.equal(m.get('ki', 'ki-1')!.lastSeenMs, lastSeen + (9000 - deafSince), 'aged only by the time it was heard not to beat');
+    assert.equal(m.get('ki', 'ki-1')!.status, 'suspect');
+    // Silent for (deafSince - lastSeen) before; dead once the rest of the dead time has passed.
+    const deadAt = 9000 + (2500 - (deafSince - lastSeen));
+    run(deadAt, { self: true, kis: [] });
+    assert.equal(m.get('ki', 'ki-1')!.status, 'suspect');
+    run(deadAt + 100, { self: true, kis: [] });
+    assert.equal(m.get('ki', 'ki-1')!.status, 'dead', 'a member that stays silent once this node hears again is dead after the rest of its time');
+  });
+
+  it('declares every member dead when all fall silent at once while this node still hears itself: they really died', () => {
+    const { run, status } = setupHearing();
+    run(1000, { self: true, kis: ['ki-1', 'ki-2', 'ki-3'] });
+    run(4000, { self: true, kis: [] });
+    assert.deepEqual(status(), ['dead', 'dead', 'dead']);
+  });
+
+  it('still judges the members it hears silent while it hears itself, one by one', () => {
+    const { run, status } = setupHearing();
+    run(1000, { self: true, kis: ['ki-1', 'ki-2', 'ki-3'] });
+    run(4000, { self: true, kis: ['ki-2', 'ki-3'] });
+    assert.deepEqual(status(), ['dead', 'alive', 'alive']);
+  });
+
+  it('gives every member the resume grace before it can turn dead, once this node hears again', () => {
+    const { run, status, changes } = setupHearing(3000);
+    run(2000, { self: true, kis: ['ki-1', 'ki-2', 'ki-3'] });
+    run(6000, { self: false, kis: [] });
+    // Back, but ki-3 reconnects late (it lost the broker too, and waits out its backoff).
+    run(8900, { self: true, kis: ['ki-1', 'ki-2'] });
+    assert.deepEqual(status(), ['alive', 'alive', 'suspect'], 'within the grace: suspect, not dead');
+    run(9200, { self: true, kis: ['ki-1', 'ki-2'] });
+    assert.deepEqual(status(), ['alive', 'alive', 'dead'], 'after the grace it is judged');
+    assert.equal(changes.filter(([id, s]) => id === 'ki-3' && s === 'dead').length, 1);
+  });
+
+  it('takes a member heard while this node did not hear itself as seen when it was heard', () => {
+    const { clock, hearing, m, run } = setupHearing();
+    run(1000, { self: true, kis: ['ki-1', 'ki-2'] });
+    run(5000, { self: false, kis: ['ki-2'] });
+    assert.equal(m.get('ki', 'ki-2')!.status, 'alive');
+    const ki2Seen = m.get('ki', 'ki-2')!.lastSeenMs;
+    hearing.echo(own());
+    m.tick();
+    assert.equal(m.get('ki', 'ki-2')!.lastSeenMs, ki2Seen, 'not moved: it was heard after this node stopped hearing');
+    assert.equal(clock.now, 5000);
   });
 });

@@ -81,4 +81,14 @@ describe('GroupAssigner', () => {
     // Past the pending time without a confirming heartbeat, the Ki counts as groupless again.
     assert.equal(a.plan(nowMs + 3001).has('k3'), true);
   });
+
+  it('stops a round once the lease is no longer its own: a leader frozen or cut off between two sends sends no more', async () => {
+    an('an-a'); an('an-b');
+    ki('k1'); ki('k2'); ki('k3');
+    leadership.term = 3;
+    const sent: string[] = [];
+    const bus = { send: (_t: unknown, _type: string, p: { nodeId: string }) => { sent.push(p.nodeId); leadership.leading = false; return Promise.resolve(); } } as unknown as MessageBus;
+    await new GroupAssigner({ membership, bus, names, leadership, log: silentLogger(), now: () => nowMs }).assign();
+    assert.equal(sent.length, 1, 'the lease was lost after the first send');
+  });
 });
