@@ -46,7 +46,7 @@ export interface OtlpReceiver {
   stop(): Promise<void>;
 }
 
-/* eslint-disable @typescript-eslint/no-unsafe-return -- the decoded messages are plain JSON shaped by the schema */
+/** A decoded message: plain JSON shaped by the schema. */
 type Json = any;
 
 const hex = (base64: string | undefined): string => Buffer.from(base64 ?? '', 'base64').toString('hex');
