@@ -145,7 +145,8 @@ export const configSchema = {
   },
   ki: {
     slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
-    gpus: { doc: 'auto (nvidia-smi), none, or a JSON list of GPUs [{index,uuid,name,memoryMiB}]', format: String, default: 'auto', env: 'KI_GPUS' },
+    gpus: { doc: 'auto (nvidia-smi), none, or a JSON list of fake GPUs [{index,uuid,name,memoryMiB,memoryUsedMiB,utilizationPct}]', format: String, default: 'auto', env: 'KI_GPUS' },
+    gpuRefreshMs: { doc: 'How often a Ki reads its GPUs\' memory use and utilisation from nvidia-smi again (heartbeats and the anki_ki_gpu_* metrics follow); 0 = only at start-up. Only with KI_GPUS=auto', format: nonNegativeInt, default: 5000, env: 'KI_GPU_REFRESH_MS' },
     slotsPerGpu: { doc: 'Concurrent tasks per GPU', format: nonNegativeInt, default: 1, env: 'KI_SLOTS_PER_GPU' },
     labels: { doc: 'Labels this Ki offers, comma separated', format: Array, default: [], env: 'KI_LABELS' },
     group: { doc: 'Pin this Ki to a group (empty: the leader assigns one)', format: String, default: '', env: 'KI_GROUP' },
@@ -208,7 +209,7 @@ export interface AppConfig {
     assignBatchMax: number; minorityPenalty: number; quarantineAt: number; quarantineRefreshMs: number;
   };
   ki: {
-    slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
+    slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
     progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number;
