@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
 import { loadConfig } from '../../../src/config';
 import { batchLogOptionsFromEnv, resolveOtlpTarget, serviceNameFromEnv, type OtlpSettings } from '../../../src/observability/otlp-endpoints';
@@ -147,8 +150,17 @@ describe('otel settings in the configuration', () => {
     assert.deepEqual({ enabled: c.otel.enabled, endpoint: c.otel.endpoint, protocol: c.otel.protocol }, { enabled: '', endpoint: '', protocol: '' });
   });
 
-  it('take true and false for OTEL_ENABLED and refuse anything else', () => {
+  it('take true and false for OTEL_ENABLED (a boolean in a config file too) and refuse anything else', () => {
     assert.equal(loadConfig({ env: { NODE_ENV: 'test', OTEL_ENABLED: 'false' } }).otel.enabled, 'false');
-    assert.throws(() => loadConfig({ env: { NODE_ENV: 'test', OTEL_ENABLED: 'maybe' } }), ConfigError);
+    const dir = mkdtempSync(join(tmpdir(), 'anki-otel-config-'));
+    try {
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ otel: { enabled: true } }));
+      const c = loadConfig({ env: { NODE_ENV: 'test' }, configFile: join(dir, 'c.json') });
+      assert.equal(c.otel.enabled, true);
+      assert.deepEqual(resolveOtlpTarget(c.otel, 'traces', {}), { protocol: 'grpc', url: 'http://localhost:4317' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(() => loadConfig({ env: { NODE_ENV: 'test', OTEL_ENABLED: 'maybe' } }), (e) => e instanceof ConfigError && /otel\.enabled/.test(e.message));
   });
 });
