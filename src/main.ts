@@ -5,8 +5,8 @@ import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand, splitClientCommand, st
 import { loadConfig, type AppConfig, type Role } from './config';
 import { ConfigError } from './errors';
 import { StartupTimeoutError } from './lifecycle/startup-wait';
-import { createLogger } from './observability';
-import { startTracing } from './observability/tracing';
+import type * as LoggerModule from './observability/logger';
+import { startTracing, type TracingLog } from './observability/tracing';
 import { generateNodeKeyPair, mintClientToken, CLIENT_ROLES, type ClientRole } from './security';
 import { discoverGpus, formatProbe } from './ki/gpu';
 import type * as NodeModule from './node';
@@ -19,6 +19,15 @@ import type * as NodeModule from './node';
 function loadNodeModule(): typeof NodeModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./node') as typeof NodeModule;
+}
+
+/**
+ * The logger module, and with it pino. Required only once tracing has started: the pino
+ * instrumentation that sends log records over OTLP patches pino when it is loaded.
+ */
+function loadLoggerModule(): typeof LoggerModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./observability/logger') as typeof LoggerModule;
 }
 
 /** What a newcomer needs after `node dist/main.js standalone`: where, a token, and a first request. */
@@ -63,12 +72,16 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(formatProbe(found.devices, found.reason));
     return 0;
   }
-  const log = createLogger({ nodeId: config.nodeId, role: command, level: config.log.level });
+  const newLogger = () => loadLoggerModule().createLogger({ nodeId: config.nodeId, role: command, level: config.log.level });
   if (command === 'migrate') {
-    await loadNodeModule().runMigrate(config, log);
+    await loadNodeModule().runMigrate(config, newLogger());
     return 0;
   }
-  const tracing = startTracing({ role: role!, nodeId: config.nodeId, version: config.version, ...config.otel, log });
+  // The SDK's diagnostics go to the logger, which can only be made once the SDK has started.
+  const sink: { log?: LoggerModule.Logger } = {};
+  const diagnostics: TracingLog = { warn: (obj, msg) => sink.log?.warn(obj, msg), error: (obj, msg) => sink.log?.error(obj, msg) };
+  const tracing = startTracing({ role: role!, nodeId: config.nodeId, version: config.version, ...config.otel, log: diagnostics });
+  const log = (sink.log = newLogger());
   const { restPort } = await loadNodeModule().runNode(role!, config, log, tracing);
   if (role === 'standalone' && restPort && config.env !== 'production') printWelcome(config, restPort);
   return 0;

@@ -102,7 +102,7 @@ export class AnNode implements Service {
     });
     this.#votes = new ReplicaVotes({
       minorityPenalty: config.an.minorityPenalty, quarantineAt: config.an.quarantineAt,
-      pool: this.#pool, reputation: d.reputation, held: this.#held, commands: this.#commands, log, wake,
+      pool: this.#pool, reputation: d.reputation, held: this.#held, commands: this.#commands, log, metrics, wake,
     });
     this.#outcomes = new OutcomeHandler({
       retry: config.an, dbRetryMs: config.an.dbRetryMs, writer: this.#writer, held: this.#held, pool: this.#pool,

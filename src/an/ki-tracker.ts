@@ -25,7 +25,7 @@ export interface KiTrackerDeps {
   pool: KiPool;
   reputation: Pick<ReputationRepository, 'quarantined'>;
   log: Logger;
-  metrics: Pick<Metrics, 'membershipRefused'>;
+  metrics: Pick<Metrics, 'membershipRefused' | 'kisQuarantined'>;
   /** The pool's capacity may have changed: resize the window and place what fits. */
   onCapacityChanged: () => void;
   /**
@@ -83,7 +83,9 @@ export class KiTracker {
 
   /** Kis take no new work while quarantined: reads the list again from the store. */
   async refreshQuarantine(): Promise<void> {
-    this.d.pool.setQuarantined(await this.d.reputation.quarantined());
+    const quarantined = await this.d.reputation.quarantined();
+    this.d.metrics.kisQuarantined.set(quarantined.size);
+    this.d.pool.setQuarantined(quarantined);
     this.d.onCapacityChanged();
   }
 

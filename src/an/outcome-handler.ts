@@ -41,7 +41,7 @@ export interface OutcomeHandlerDeps {
   events: Pick<EventBatcher, 'add'>;
   bus: Pick<MessageBus, 'send'>;
   names: TopologyNames;
-  metrics: Pick<Metrics, 'dbErrors' | 'tasksRetried' | 'tasksFinished' | 'taskDuration'>;
+  metrics: Pick<Metrics, 'dbErrors' | 'tasksRetried' | 'tasksFinished' | 'taskDuration' | 'taskQueueWait' | 'taskRunTime'>;
   log: Logger;
   isDraining: () => boolean;
 }
@@ -132,11 +132,23 @@ export class OutcomeHandler {
     if (!applied) return;
     this.d.metrics.tasksFinished.inc({ status });
     this.d.metrics.taskDuration.observe({ status }, Math.max(0, finishedAt.getTime() - t.spec.createdAtMs) / 1000);
+    if (times) this.#observeWaitAndRun(status, t.spec.createdAtMs, times);
     if (status === 'failed') {
       this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: outcome.error?.code }, 'task failed');
       this.#noteDeadLetter(t, outcome.error?.code ?? 'UNKNOWN', finishedAt);
     }
     this.d.events.add({ taskId: t.spec.id, status, owner: t.spec.owner, attempts: t.attempts, finishedAtMs: finishedAt.getTime() });
+  }
+
+  /**
+   * Splits the task's time into waiting (submit → start of the attempt that ended it) and running
+   * (that attempt's start → end). The start and end come from the Ki's clock and the submit from
+   * the principal's: a skew between them must not make a negative wait.
+   */
+  #observeWaitAndRun(status: string, createdAtMs: number, times: AttemptTimes): void {
+    const startedAtMs = times.startedAt.getTime();
+    this.d.metrics.taskQueueWait.observe(Math.max(0, startedAtMs - createdAtMs) / 1000);
+    this.d.metrics.taskRunTime.observe({ status }, Math.max(0, times.finishedAt.getTime() - startedAtMs) / 1000);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability';
+import type { Logger, Metrics } from '../observability';
 import type { ReputationRepository } from '../store';
 import type { HeldTask, Replica, TaskOutcome } from './in-flight';
 import type { HeldTasks } from './held-tasks';
@@ -17,6 +17,7 @@ export interface ReplicaVotesDeps {
   held: Pick<HeldTasks, 'releaseRuns'>;
   commands: Pick<KiCommands, 'cancel'>;
   log: Logger;
+  metrics: Pick<Metrics, 'redundantTasks' | 'replicaAnswers' | 'kiQuarantines' | 'kisQuarantined'>;
   /** Runs a placement pass (a late replica freed its slot). */
   wake: () => void;
 }
@@ -65,11 +66,12 @@ export class ReplicaVotes {
     }
     for (const ki of t.runs.keys()) void this.d.commands.cancel(ki, t, 'vote decided');
     this.d.held.releaseRuns(t);
+    this.#count(outcome);
     if (outcome.kind === 'agreed') {
       if (outcome.minority.length > 0) {
         const quarantined = await this.d.reputation.record(outcome.majority, outcome.minority, this.d.minorityPenalty, this.d.quarantineAt).catch(() => []);
         this.d.log.warn({ taskId: t.spec.id, minority: outcome.minority, quarantined }, 'replicas disagreed with the quorum');
-        if (quarantined.length) this.d.pool.setQuarantined(await this.d.reputation.quarantined().catch(() => new Set(quarantined)));
+        if (quarantined.length) this.#quarantine(quarantined, await this.d.reputation.quarantined().catch(() => new Set(quarantined)));
       } else {
         void this.d.reputation.record(outcome.majority, [], this.d.minorityPenalty, this.d.quarantineAt).catch(() => undefined);
       }
@@ -88,10 +90,29 @@ export class ReplicaVotes {
     if (v.runs.size === 0) this.#verifying.delete(p.taskId);
     this.d.wake();
     const agrees = p.ok && canonicalJson(p.result ?? null) === v.agreed;
+    this.d.metrics.replicaAnswers.inc({ verdict: agrees ? 'agreed' : 'disagreed' });
     void this.d.reputation.record(agrees ? [p.ki] : [], agrees ? [] : [p.ki], this.d.minorityPenalty, this.d.quarantineAt).then(async (quarantined) => {
       if (!agrees) this.d.log.warn({ taskId: p.taskId, ki: p.ki, quarantined }, 'replica disagreed with the decided result');
-      if (quarantined.length) this.d.pool.setQuarantined(await this.d.reputation.quarantined());
+      if (quarantined.length) this.#quarantine(quarantined, await this.d.reputation.quarantined());
     }).catch(() => undefined);
+  }
+
+  /** A decided vote, counted: how it ended, and each voter's answer against the agreed result. */
+  #count(outcome: Exclude<TallyOutcome, { kind: 'pending' }>): void {
+    if (outcome.kind === 'impossible') {
+      this.d.metrics.redundantTasks.inc({ outcome: 'no_quorum' });
+      return;
+    }
+    this.d.metrics.redundantTasks.inc({ outcome: outcome.minority.length === 0 ? 'unanimous' : 'majority' });
+    this.d.metrics.replicaAnswers.inc({ verdict: 'agreed' }, outcome.majority.length);
+    if (outcome.minority.length > 0) this.d.metrics.replicaAnswers.inc({ verdict: 'disagreed' }, outcome.minority.length);
+  }
+
+  /** Kis this vote quarantined: no new work for them here, and counted. */
+  #quarantine(newly: readonly string[], all: ReadonlySet<string>): void {
+    this.d.metrics.kiQuarantines.inc(newly.length);
+    this.d.metrics.kisQuarantined.set(all.size);
+    this.d.pool.setQuarantined(all);
   }
 
   /** A Ki is gone: its late answers will never come. */

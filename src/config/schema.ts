@@ -20,6 +20,13 @@ function matching(re: RegExp, what: string) {
   };
 }
 
+/** A convict format that accepts exactly the given values (a config file may write a boolean, the environment its text). */
+function oneOf(values: readonly unknown[], what: string) {
+  return (value: unknown) => {
+    if (!values.includes(value)) throw new Error(`must be ${what}`);
+  };
+}
+
 /** The one configuration schema. Environment names are part of the contract (DESIGN.md). */
 export const configSchema = {
   env: { doc: 'Environment (production refuses default secrets)', format: ['production', 'development', 'test'], default: 'development', env: 'NODE_ENV' },
@@ -98,9 +105,9 @@ export const configSchema = {
     level: { doc: 'Log level', format: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', env: 'LOG_LEVEL' },
   },
   otel: {
-    enabled: { doc: 'Export traces over OTLP', format: Boolean, default: false, env: 'OTEL_ENABLED' },
-    endpoint: { doc: 'OTLP collector endpoint', format: String, default: 'http://localhost:4317', env: 'OTLP_ENDPOINT' },
-    protocol: { doc: 'OTLP protocol', format: ['grpc', 'http/protobuf'], default: 'grpc', env: 'OTLP_PROTOCOL' },
+    enabled: { doc: 'Export traces and logs over OTLP: true, false (off even with an endpoint set), or empty = on exactly when an endpoint is set (OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT or a per-signal OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT)', format: oneOf(['', 'true', 'false', true, false], '"true", "false" or empty'), default: '', env: 'OTEL_ENABLED' },
+    endpoint: { doc: 'OTLP collector endpoint for traces and logs; wins over OTEL_EXPORTER_OTLP_ENDPOINT and yields to a per-signal OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT. Empty: not set (with OTEL_ENABLED=true, http://localhost:4317 for gRPC or http://localhost:4318 for OTLP/HTTP)', format: String, default: '', env: 'OTLP_ENDPOINT' },
+    protocol: { doc: 'OTLP protocol, grpc or http/protobuf; wins over OTEL_EXPORTER_OTLP_PROTOCOL and yields to OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL. Empty: not set (http/protobuf for an endpoint from the OTEL_EXPORTER_OTLP_* variables, as the OpenTelemetry spec says, else grpc)', format: ['', 'grpc', 'http/protobuf'], default: '', env: 'OTLP_PROTOCOL' },
     sampleRatio: { doc: 'Fraction of traces sampled', format: Number, default: 1, env: 'OTEL_SAMPLE_RATIO' },
   },
   tasks: {
@@ -152,7 +159,8 @@ export const configSchema = {
   },
   ki: {
     slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
-    gpus: { doc: 'auto (nvidia-smi), none, or a JSON list of GPUs [{index,uuid,name,memoryMiB}]', format: String, default: 'auto', env: 'KI_GPUS' },
+    gpus: { doc: 'auto (nvidia-smi), none, or a JSON list of fake GPUs [{index,uuid,name,memoryMiB,memoryUsedMiB,utilizationPct}]', format: String, default: 'auto', env: 'KI_GPUS' },
+    gpuRefreshMs: { doc: 'How often a Ki reads its GPUs\' memory use and utilisation from nvidia-smi again (heartbeats and the anki_ki_gpu_* metrics follow); 0 = only at start-up. Only with KI_GPUS=auto', format: nonNegativeInt, default: 5000, env: 'KI_GPU_REFRESH_MS' },
     slotsPerGpu: { doc: 'Concurrent tasks per GPU', format: nonNegativeInt, default: 1, env: 'KI_SLOTS_PER_GPU' },
     labels: { doc: 'Labels this Ki offers, comma separated', format: Array, default: [], env: 'KI_LABELS' },
     group: { doc: 'Pin this Ki to a group (empty: the leader assigns one)', format: String, default: '', env: 'KI_GROUP' },
@@ -202,7 +210,7 @@ export interface AppConfig {
   http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number; eventsTicketTtlSec: number };
   metrics: { port: number; host: string };
   log: { level: string };
-  otel: { enabled: boolean; endpoint: string; protocol: 'grpc' | 'http/protobuf'; sampleRatio: number };
+  otel: { enabled: '' | 'true' | 'false' | boolean; endpoint: string; protocol: '' | 'grpc' | 'http/protobuf'; sampleRatio: number };
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number };
   principal: {
     maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
@@ -216,7 +224,7 @@ export interface AppConfig {
     assignBatchMax: number; minorityPenalty: number; quarantineAt: number; quarantineRefreshMs: number;
   };
   ki: {
-    slots: number; gpus: string; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
+    slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
     progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number;

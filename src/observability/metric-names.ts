@@ -24,6 +24,13 @@ export const METRIC = {
   batchItems: 'anki_batch_items',
   membershipRefused: 'anki_membership_refused_total',
   unhandledRejections: 'anki_unhandled_rejections_total',
+  taskQueueWait: 'anki_task_queue_wait_seconds',
+  taskRunTime: 'anki_task_run_seconds',
+  kiGpuUtilization: 'anki_ki_gpu_utilization_ratio',
+  kisQuarantined: 'anki_kis_quarantined',
+  kiQuarantines: 'anki_ki_quarantines_total',
+  redundantTasks: 'anki_redundant_tasks_total',
+  replicaAnswers: 'anki_replica_answers_total',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

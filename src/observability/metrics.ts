@@ -16,6 +16,12 @@ export const DB_RETRY_CODES = ['40001', '40P01'] as const;
 /** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
 export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
 
+/** How a vote of redundant replicas ended: the `outcome` label of {@link METRIC.redundantTasks}. */
+export const VOTE_OUTCOMES = ['unanimous', 'majority', 'no_quorum'] as const;
+
+/** A replica's answer against the agreed result: the `verdict` label of {@link METRIC.replicaAnswers}. */
+export const REPLICA_VERDICTS = ['agreed', 'disagreed'] as const;
+
 /** Every metric of the platform, registered on one registry. Each role updates the ones it owns. */
 export function createMetrics(registry: Registry, role: string) {
   const m = {
@@ -43,6 +49,13 @@ export function createMetrics(registry: Registry, role: string) {
     batchItems: new Histogram({ name: METRIC.batchItems, help: 'Tasks per group-committed statement or batched message', labelNames: ['batch'], buckets: BATCH_ITEMS_BUCKETS, registers: [registry] }),
     membershipRefused: new Counter({ name: METRIC.membershipRefused, help: 'Heartbeats of new members refused because the membership list was full (cluster.maxMembers)', registers: [registry] }),
     unhandledRejections: new Counter({ name: METRIC.unhandledRejections, help: 'Promise rejections nothing handled (logged with their stack; the node keeps running)', registers: [registry] }),
+    taskQueueWait: new Histogram({ name: METRIC.taskQueueWait, help: 'Submit to the start of the attempt that ended the task (queueing, placement, retries and their backoff)', buckets: TASK_DURATION_BUCKETS, registers: [registry] }),
+    taskRunTime: new Histogram({ name: METRIC.taskRunTime, help: 'Start to end of the attempt that ended the task, as its Ki reported them', labelNames: ['status'], buckets: TASK_DURATION_BUCKETS, registers: [registry] }),
+    kiGpuUtilization: new Gauge({ name: METRIC.kiGpuUtilization, help: 'GPU utilisation (nvidia-smi utilization.gpu), 0 to 1; absent where the GPU cannot report it', labelNames: ['gpu', 'uuid'], registers: [registry] }),
+    kisQuarantined: new Gauge({ name: METRIC.kisQuarantined, help: 'Kis quarantined in the store, as this An last read them (the same list on every An)', registers: [registry] }),
+    kiQuarantines: new Counter({ name: METRIC.kiQuarantines, help: 'Kis this An quarantined after they disagreed with the quorum', registers: [registry] }),
+    redundantTasks: new Counter({ name: METRIC.redundantTasks, help: 'Votes of redundant tasks decided by this An, by outcome', labelNames: ['outcome'], registers: [registry] }),
+    replicaAnswers: new Counter({ name: METRIC.replicaAnswers, help: 'Replica answers judged against the agreed result (late ones included), by verdict', labelNames: ['verdict'], registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".
@@ -52,7 +65,12 @@ export function createMetrics(registry: Registry, role: string) {
   for (const s of ['succeeded', 'failed', 'cancelled']) {
     m.tasksFinished.inc({ status: s }, 0);
     m.taskDuration.zero({ status: s });
+    m.taskRunTime.zero({ status: s });
   }
+  for (const o of VOTE_OUTCOMES) m.redundantTasks.inc({ outcome: o }, 0);
+  for (const v of REPLICA_VERDICTS) m.replicaAnswers.inc({ verdict: v }, 0);
+  m.kisQuarantined.set(0);
+  m.kiQuarantines.inc(0);
   for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);
   m.queueDepth.set({ queue: 'pending' }, 0);

@@ -1,25 +1,21 @@
 import { hostname } from 'node:os';
 import { context, diag, DiagLogLevel, propagation, SpanKind, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
-import { OTLPTraceExporter as OtlpGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { logs } from '@opentelemetry/api-logs';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  BatchSpanProcessor, ParentBasedSampler, SamplingDecision, SimpleSpanProcessor, TraceIdRatioBasedSampler,
-  type Sampler, type SamplingResult, type SpanExporter, type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { SpanFileExporter } from './span-file-exporter';
-import { RedactingSpanProcessor } from './tracing-redaction';
+import { createLogRecordProcessors, createSpanProcessors } from './otlp-exporters';
 import { RESOURCE_ATTR, SPAN } from './span-names';
 import type { ResolvedTracing, TracingLog } from './tracing-options';
 
 // This module loads the SDK, its exporters (gRPC and protobuf stacks) and the instrumentations:
-// about 0.4 s and 30 MiB at start-up. tracing.ts requires it only when tracing is on.
+// about 0.4 s and 30 MiB at start-up. tracing.ts requires it only when spans or logs leave the process.
 
 const PLATFORM_SPAN_NAMES: ReadonlySet<string> = new Set(Object.values(SPAN));
 
@@ -55,8 +51,10 @@ export function createSampler(ratio: number): Sampler {
 }
 
 /**
- * The process's resource. Our attributes win over `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME`
- * (dashboards find nodes by `service.name`); the environment may add others (k8s.pod.name, ...).
+ * The process's resource, shared by spans and log records. `service.name` is `OTEL_SERVICE_NAME`
+ * (or the one in `OTEL_RESOURCE_ATTRIBUTES`) when set, as the spec says, else `an-ki-<role>`; the
+ * node id, version and role are facts of this process and win over the environment, which may add
+ * others (k8s.pod.name, ...).
  * The stock detectors are left out on purpose: the process detector exports the command line,
  * which may carry configuration flags with secrets, and the host detector reads the machine id
  * asynchronously, which makes every SimpleSpanProcessor (test exporter, span file) hold spans back
@@ -78,7 +76,17 @@ export function createResource(r: ResolvedTracing): Resource {
 /** Requests not worth a trace: scrapes and probes, several a minute on every node. */
 const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
 
-function createInstrumentations() {
+/** What an instrumentation offers here: the SDK enables it, shutdown disables it. */
+type Instrumentation = HttpInstrumentation | KoaInstrumentation | PgInstrumentation | AmqplibInstrumentation | PinoInstrumentation;
+
+function createInstrumentations(r: ResolvedTracing): Instrumentation[] {
+  const traced = r.recordSpans ? createTracingInstrumentations() : [];
+  // Stdout lines keep their own `traceId` field (logger.ts), so the bridge adds no trace_id/span_id to them.
+  const logged = r.logs || r.logExporter ? [new PinoInstrumentation({ disableLogCorrelation: true })] : [];
+  return [...traced, ...logged];
+}
+
+function createTracingInstrumentations(): Instrumentation[] {
   return [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '/').split('?')[0] ?? '/'),
@@ -91,20 +99,6 @@ function createInstrumentations() {
     new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     new AmqplibInstrumentation(),
   ];
-}
-
-function createOtlpExporter(otlp: NonNullable<ResolvedTracing['otlp']>): SpanExporter {
-  // Headers, TLS files and timeouts still come from the standard OTEL_EXPORTER_OTLP_* variables.
-  return otlp.protocol === 'grpc' ? new OtlpGrpcTraceExporter({ url: otlp.url }) : new OtlpProtoTraceExporter({ url: otlp.url });
-}
-
-function createSpanProcessors(r: ResolvedTracing): SpanProcessor[] {
-  // First: the SDK calls the processors in order, so every exporter gets the scrubbed attributes.
-  const processors: SpanProcessor[] = [new RedactingSpanProcessor()];
-  if (r.exporter) processors.push(new SimpleSpanProcessor(r.exporter));
-  else if (r.otlp) processors.push(new BatchSpanProcessor(createOtlpExporter(r.otlp)));
-  if (r.spanFile) processors.push(new SimpleSpanProcessor(new SpanFileExporter(r.spanFile, { serviceName: r.serviceName, nodeId: r.nodeId })));
-  return processors;
 }
 
 /** The same diagnostic is logged at most once in this period: a collector that is down fails every batch. */
@@ -151,23 +145,25 @@ export interface SdkHandle {
 }
 
 /**
- * Starts the NodeSDK: global tracer provider, AsyncLocalStorage context manager, W3C propagator
- * (tracecontext and baggage, or `OTEL_PROPAGATORS`) and, unless turned off, the instrumentations,
- * which patch http, koa, pg and amqplib when those are next required.
+ * Starts the NodeSDK: global tracer provider (when spans are recorded), global logger provider
+ * (when logs are exported), AsyncLocalStorage context manager, W3C propagator (tracecontext and
+ * baggage, or `OTEL_PROPAGATORS`) and, unless turned off, the instrumentations, which patch http,
+ * koa, pg and amqplib, and pino for the logs, when those are next required: a pino logger made
+ * before this call is not bridged.
  */
 export function startSdk(r: ResolvedTracing): SdkHandle {
   if (r.log) routeDiagnostics(r.log);
-  const instrumentations = r.instrumentations ? createInstrumentations() : [];
+  const instrumentations = r.instrumentations ? createInstrumentations(r) : [];
   const sdk = new NodeSDK({
     resource: createResource(r),
     autoDetectResources: false,
     sampler: createSampler(r.sampleRatio),
+    // Given, even when empty: without them the SDK would set up exporters from the environment
+    // defaults itself and push to a collector. Metrics are prom-client's job (scraped).
     spanProcessors: createSpanProcessors(r),
+    logRecordProcessors: createLogRecordProcessors(r),
     instrumentations,
-    // Metrics are prom-client's job and logs pino's: without these the SDK would set up OTLP
-    // metric and log exporters from the environment defaults and push to a collector.
     metricReaders: [],
-    logRecordProcessors: [],
   });
   sdk.start();
   return {
@@ -176,10 +172,11 @@ export function startSdk(r: ResolvedTracing): SdkHandle {
         await sdk.shutdown();
       } catch (err) {
         // The last batch did not reach the collector (down, unreachable): worth a line, not a failed stop.
-        r.log?.warn({ err: (err as Error)?.message ?? String(err) }, 'opentelemetry: spans not flushed at shutdown');
+        r.log?.warn({ err: (err as Error)?.message ?? String(err) }, 'opentelemetry: spans or logs not flushed at shutdown');
       } finally {
         for (const i of instrumentations) i.disable();
         trace.disable();
+        logs.disable();
         context.disable();
         propagation.disable();
         if (r.log) diag.disable();

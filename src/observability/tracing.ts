@@ -14,7 +14,9 @@ export type { Span } from '@opentelemetry/api';
 export interface Tracing {
   /** Whether spans are recorded in this process. */
   readonly active: boolean;
-  /** Flushes the spans still buffered and stops tracing; the helpers are no-ops afterwards. Idempotent. */
+  /** Whether log records leave the process over OTLP (or to a test exporter). */
+  readonly exportsLogs: boolean;
+  /** Flushes the spans and log records still buffered and stops; the helpers are no-ops afterwards. Idempotent. */
   shutdown(): Promise<void>;
 }
 
@@ -28,37 +30,44 @@ const ERROR_TYPE = 'error.type';
  * cost one comparison and allocate nothing.
  */
 let tracer: Tracer | undefined;
+/** Whether an SDK runs in this process (it may export logs while recording no span). */
+let sdkRunning = false;
 const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-const OFF: Tracing = { active: false, shutdown: async () => undefined };
+const OFF: Tracing = { active: false, exportsLogs: false, shutdown: async () => undefined };
 
 /**
- * Starts tracing for this process. Call it once, right after the configuration is loaded and
- * before pg, amqplib, koa or the role modules are required: the instrumentations patch those
- * modules when they are loaded, and a module loaded earlier stays unpatched (its spans are
- * silently missing). main.ts therefore requires the role code lazily, after this call.
+ * Starts tracing and log export for this process. Call it once, right after the configuration
+ * is loaded and before pino, pg, amqplib, koa or the role modules are required: the
+ * instrumentations patch those modules when they are loaded, and a module loaded earlier stays
+ * unpatched (its spans, or its log records, are silently missing). main.ts therefore requires the
+ * logger and the role code lazily, after this call.
  *
- * With `enabled` off and neither `exporter` nor a span file (`OTEL_TEST_SPAN_FILE`), nothing is
- * started and nothing of the SDK is even loaded; {@link withSpan} and {@link currentTraceparent}
- * are then no-ops.
+ * With no OTLP export (see `resolveOtlpTarget`), no test exporter and no span file
+ * (`OTEL_TEST_SPAN_FILE`), nothing is started and nothing of the SDK is even loaded;
+ * {@link withSpan} and {@link currentTraceparent} are then no-ops. Logs exported without spans
+ * recorded (`OTEL_TRACES_EXPORTER=none`) leave the helpers no-ops too.
  *
- * @throws ConfigError for an endpoint that is not a URL or a sample ratio outside 0..1 (only when tracing is on)
+ * @throws ConfigError for an endpoint that is not a URL, an unknown protocol or exporter, or a sample ratio outside 0..1 (only when used)
  */
 export function startTracing(options: TracingOptions, env: NodeJS.ProcessEnv = process.env): Tracing {
   const resolved = resolveTracingOptions(options, env);
   if (!resolved) return OFF;
-  if (tracer) throw new TracingStateError('tracing is already started in this process; shut it down first');
+  if (sdkRunning) throw new TracingStateError('tracing is already started in this process; shut it down first');
   // Required here rather than imported: the SDK and its exporters cost ~0.4 s and ~30 MiB to load,
   // which a node with tracing off should not pay.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('./tracing-sdk') as typeof TracingSdk;
   const handle = sdk.startSdk(resolved);
-  tracer = trace.getTracer(TRACER_NAME, resolved.version);
+  sdkRunning = true;
+  if (resolved.recordSpans) tracer = trace.getTracer(TRACER_NAME, resolved.version);
   let stopping: Promise<void> | undefined;
   return {
-    active: true,
+    active: resolved.recordSpans,
+    exportsLogs: Boolean(resolved.logs ?? resolved.logExporter),
     shutdown: () => (stopping ??= (async () => {
       tracer = undefined;
       await handle.shutdown();
+      sdkRunning = false;
     })()),
   };
 }

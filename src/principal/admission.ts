@@ -104,6 +104,8 @@ export class TaskAdmission {
       return { ids: existing, created: false };
     }
     this.d.metrics.tasksSubmitted.inc(tasks.length);
+    // Written inside the request's span: with logs exported, this line carries the task's trace id.
+    this.d.log.debug({ count: tasks.length, ...(tasks.length === 1 ? { taskId: tasks[0]!.id } : {}) }, 'tasks admitted');
     for (const t of tasks) void this.publish(t);
     return { ids: tasks.map((t) => t.id), created: true };
   }

@@ -1,6 +1,6 @@
 import { builtinExecutors, demoTypesEnabled } from '../ki/executors/builtins';
 import { createConfiguredExecutors } from '../ki/executors/configured';
-import { discoverGpus } from '../ki/gpu';
+import { discoverGpus, GpuUsageSampler } from '../ki/gpu';
 import { KiNode } from '../ki/ki-node';
 import type { RoleContext, RoleServices } from './role-context';
 
@@ -22,5 +22,8 @@ export async function kiServices(ctx: RoleContext, options: KiRoleOptions = {}):
     nodeId: config.nodeId, config, bus: ctx.newBus(), names: ctx.names, log, metrics: ctx.metrics, executors, gpus: gpus.devices,
     ...(joiner ? { instance: joiner.instance, onGroupChange: () => joiner.refreshNow() } : {}),
   });
-  return { services: [ki] };
+  // Only nvidia-smi's GPUs change: fake ones report what the setting says.
+  if (gpus.source !== 'auto' || gpus.devices.length === 0 || config.ki.gpuRefreshMs === 0) return { services: [ki] };
+  const sampler = new GpuUsageSampler({ devices: gpus.devices, intervalMs: config.ki.gpuRefreshMs, log, onSample: (devices) => ki.updateGpuUsage(devices) });
+  return { services: [ki, sampler] };
 }

@@ -18,7 +18,7 @@ describe('metrics of a running cluster, scraped by a real Prometheus', function 
     nodes = [
       await cluster.start('principal', { id: 'p1' }),
       await cluster.start('an', { id: 'an1' }),
-      await cluster.start('ki', { id: 'ki1', env: { KI_GPUS: JSON.stringify([{ index: 0, uuid: 'GPU-fake-0', name: 'Fake', memoryMiB: 40960 }]) } }),
+      await cluster.start('ki', { id: 'ki1', env: { KI_GPUS: JSON.stringify([{ index: 0, uuid: 'GPU-fake-0', name: 'Fake', memoryMiB: 40960, memoryUsedMiB: 1024, utilizationPct: 42 }]) } }),
     ];
     const api = new Api(cluster.url(), cluster.token('alice', 'submitter'));
     await waitFor(() => api.as(cluster.token('root', 'admin')).get('/nodes'), (r) => r.body.items.some((n: any) => n.role === 'ki' && n.group), { what: 'ki in a group' });
@@ -38,6 +38,20 @@ describe('metrics of a running cluster, scraped by a real Prometheus', function 
       for (const name of DESIGN_METRIC_NAMES) assert.match(text, new RegExp(`^${name}(_bucket|_sum|_count)?[{ ]`, 'm'), `${node.role} exposes ${name}`);
       assert.match(text, new RegExp(`anki_node_up\\{role="${node.role}"\\} 1`));
     }
+  });
+
+  it('splits each finished task into queue wait and run time on the An, and shows the Ki\'s GPU use', async () => {
+    const [, an, ki] = nodes;
+    const sample = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    const finished = (text: string) => sample(text, 'anki_tasks_finished_total{status="succeeded"}') + sample(text, 'anki_tasks_finished_total{status="failed"}');
+    const anText = await waitFor(() => an!.metrics(), (text) => finished(text) === 31, { what: 'all 31 tasks finished on the An' });
+    assert.equal(sample(anText, 'anki_task_queue_wait_seconds_count'), 31);
+    assert.equal(sample(anText, 'anki_task_run_seconds_count{status="succeeded"}') + sample(anText, 'anki_task_run_seconds_count{status="failed"}'), 31);
+    assert.equal(sample(anText, 'anki_redundant_tasks_total{outcome="unanimous"}'), 0, 'no redundant task ran: the series is there, at 0');
+    assert.equal(sample(anText, 'anki_kis_quarantined'), 0);
+    const kiText = await ki!.metrics();
+    assert.equal(sample(kiText, 'anki_ki_gpu_utilization_ratio{gpu="0",uuid="GPU-fake-0"}'), 0.42);
+    assert.equal(sample(kiText, 'anki_ki_gpu_memory_used_mib{gpu="0",uuid="GPU-fake-0"}'), 1024);
   });
 
   it('evaluates every dashboard query through Prometheus: valid, and with data', async function () {

@@ -16,6 +16,7 @@ const fakeGpuSchema = z.strictObject({
   name: z.string().min(1).optional(),
   memoryMiB: z.number().int().positive(),
   memoryUsedMiB: z.number().int().nonnegative().optional(),
+  utilizationPct: z.number().min(0).max(100).optional(),
 });
 const fakeGpuListSchema = z.array(fakeGpuSchema);
 
@@ -26,7 +27,8 @@ function issuePath(path: readonly PropertyKey[]): string {
 /**
  * Parses the `ki.gpus` setting: `auto` (ask nvidia-smi), `none`, or a JSON list of fake GPUs
  * such as `[{"index":0,"uuid":"GPU-fake-0","name":"Fake A100","memoryMiB":40960}]`.
- * `uuid` defaults to `GPU-fake-<index>` and `name` to `Fake GPU <index>`.
+ * `uuid` defaults to `GPU-fake-<index>` and `name` to `Fake GPU <index>`; `memoryUsedMiB` and
+ * `utilizationPct` (0 to 100, unknown when left out) are what the fake GPU reports.
  *
  * @throws {@link ConfigError} naming `ki.gpus` and the offending field.
  */
@@ -56,6 +58,7 @@ export function parseGpuSetting(value: string): GpuSetting {
     name: g.name ?? `Fake GPU ${g.index}`,
     memoryMiB: g.memoryMiB,
     memoryUsedMiB: g.memoryUsedMiB ?? 0,
+    ...(g.utilizationPct !== undefined ? { utilizationPct: g.utilizationPct } : {}),
   }));
   // Duplicates would let the allocator hand the same physical slot out twice.
   const seen = new Set<string>();

@@ -3,3 +3,4 @@ export { parseNvidiaSmiCsv, runNvidiaSmi, NVIDIA_SMI_QUERY_ARGS, NVIDIA_SMI_TIME
 export { parseGpuSetting, type GpuSetting } from './gpu-setting';
 export { discoverGpus, refreshGpuUsage, describeNvidiaSmiFailure, type GpuDiscovery, type GpuDiscoveryOptions } from './discovery';
 export { formatProbe } from './probe';
+export { GpuUsageSampler, type GpuUsageSamplerOptions } from './usage-sampler';

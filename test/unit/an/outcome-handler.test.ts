@@ -44,7 +44,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     const finish = (...args: Parameters<OutcomeHandler['finish']>) => outcomes.finish(...args);
     const { dispatchRecordDelayMs, dbRetryMs, minorityPenalty, quarantineAt } = AN_DEFAULTS;
     recorder = new DispatchRecorder({ nodeId: 'an-1', leaseMs: 30_000, dispatchRecordDelayMs, dbRetryMs, writer: store.writer, repo, held, commands, metrics, log: silentLogger(), finish });
-    const votes = new ReplicaVotes({ minorityPenalty, quarantineAt, pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), wake: () => undefined });
+    const votes = new ReplicaVotes({ minorityPenalty, quarantineAt, pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), metrics, wake: () => undefined });
     outcomes = new OutcomeHandler({
       retry: { retryBaseMs: 10, retryMaxMs: 20 }, dbRetryMs, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
       bus, names: topologyNames('unit'), metrics, log: silentLogger(), isDraining: () => false,
@@ -73,6 +73,17 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     assert.equal(held.holds(t), false);
     assert.equal(pool.free, 4);
     assert.deepEqual(events.map((e) => [e.taskId, e.status]), [[t.spec.id, 'succeeded']]);
+  });
+
+  it('splits the task\'s time into waiting (submit to start) and running (start to end of the attempt)', async () => {
+    const t = await dispatched();
+    const startedAtMs = t.spec.createdAtMs + 3000;
+    await outcomes.onResult(t, { ...report(t, { ok: true, result: 1 }), startedAtMs, finishedAtMs: startedAtMs + 500 });
+    const wait = (await metrics.taskQueueWait.get()).values;
+    const run = (await metrics.taskRunTime.get()).values;
+    assert.equal(wait.find((v) => v.metricName === 'anki_task_queue_wait_seconds_sum')?.value, 3);
+    assert.equal(run.find((v) => v.metricName === 'anki_task_run_seconds_sum' && v.labels['status'] === 'succeeded')?.value, 0.5);
+    assert.equal(run.find((v) => v.metricName === 'anki_task_run_seconds_count' && v.labels['status'] === 'succeeded')?.value, 1);
   });
 
   it('writes the dispatch and the outcome of an unrecorded dispatch in one row version', async () => {

@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import type { HeldTask } from '../../../src/an/in-flight';
 import { ReplicaVotes } from '../../../src/an/replica-votes';
 import { VoteTally } from '../../../src/an/vote-tally';
+import { Registry } from 'prom-client';
+import { createMetrics } from '../../../src/observability';
 import { silentLogger } from '../../../src/observability/logger';
 import { AN_DEFAULTS, fakeCommands, heldOnPool, heldTask, kiHeartbeat, spec } from './parts-fixtures';
 
@@ -21,11 +23,18 @@ function threeReplicas(quarantineOnMinority: string[] = [], policy = { minorityP
   };
   const commands = fakeCommands();
   let wakes = 0;
-  const votes = new ReplicaVotes({ ...policy, pool, reputation, held, commands, log: silentLogger(), wake: () => { wakes++; } });
+  const metrics = createMetrics(new Registry(), 'an');
+  const votes = new ReplicaVotes({ ...policy, pool, reputation, held, commands, log: silentLogger(), metrics, wake: () => { wakes++; } });
   const t: HeldTask = heldTask({ spec: spec({ redundancy: { replicas: 3, quorum: 2 } }), attempts: 1, tally: new VoteTally(3, 2) });
   for (let i = 0; i < 3; i++) t.runs.set(pool.reserve('echo')!, { gpus: [], reservation: null });
   held.add(t);
-  return { votes, pool, t, recorded, commands, wakes: () => wakes };
+  return { votes, pool, t, recorded, commands, metrics, wakes: () => wakes };
+}
+
+/** The value of one series of a counter or gauge. */
+async function seriesValue(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
 }
 
 describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () => {
@@ -91,5 +100,37 @@ describe('ReplicaVotes: redundant replicas vote, and liars lose reputation', () 
     votes.forgetKi('ki-3');
     votes.onLateAnswer({ taskId: t.spec.id, attempt: 1, ki: 'ki-3', ok: true, result: 1 });
     assert.equal(pool.free, 0, 'nothing released for a Ki that is gone (the pool forgets it)');
+  });
+
+  it('counts a unanimous vote and every answer that agreed, then a late answer that did not', async () => {
+    const { votes, t, metrics } = threeReplicas();
+    t.runs.delete('ki-1');
+    t.tally!.record('ki-1', true, 'x');
+    t.runs.delete('ki-2');
+    await votes.settle(t, t.tally!.record('ki-2', true, 'x'));
+    assert.equal(await seriesValue(metrics.redundantTasks, { outcome: 'unanimous' }), 1);
+    assert.equal(await seriesValue(metrics.replicaAnswers, { verdict: 'agreed' }), 2);
+    votes.onLateAnswer({ taskId: t.spec.id, attempt: 1, ki: 'ki-3', ok: true, result: 'y' });
+    assert.equal(await seriesValue(metrics.replicaAnswers, { verdict: 'disagreed' }), 1);
+  });
+
+  it('counts a vote without quorum, and a majority vote with its dissenter quarantined', async () => {
+    const split = threeReplicas();
+    for (const [ki, result] of [['ki-1', 1], ['ki-2', 2]] as const) {
+      split.t.runs.delete(ki);
+      split.t.tally!.record(ki, true, result);
+    }
+    await split.votes.settle(split.t, split.t.tally!.forfeit('ki-3'));
+    assert.equal(await seriesValue(split.metrics.redundantTasks, { outcome: 'no_quorum' }), 1);
+
+    const { votes, t, metrics } = threeReplicas(['ki-3']);
+    for (const [ki, result] of [['ki-3', 'lie'], ['ki-1', 'truth'], ['ki-2', 'truth']] as const) {
+      t.runs.delete(ki);
+      await votes.settle(t, t.tally!.record(ki, true, result));
+    }
+    assert.equal(await seriesValue(metrics.redundantTasks, { outcome: 'majority' }), 1);
+    assert.deepEqual([await seriesValue(metrics.replicaAnswers, { verdict: 'agreed' }), await seriesValue(metrics.replicaAnswers, { verdict: 'disagreed' })], [2, 1]);
+    assert.equal(await seriesValue(metrics.kiQuarantines), 1);
+    assert.equal(await seriesValue(metrics.kisQuarantined), 1);
   });
 });

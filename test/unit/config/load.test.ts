@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     assert.equal(c.metrics.port, 9090);
     assert.equal(c.amqp.prefix, 'anki');
     assert.equal(c.http.maxBodyBytes, 1024 * 1024);
-    assert.equal(c.otel.endpoint, 'http://localhost:4317');
+    assert.equal(c.otel.endpoint, '', 'unset: OTEL_ENABLED=true alone sends to http://localhost:4317');
     assert.equal(c.security.jwtSecret, DEV_JWT_SECRET);
     assert.equal(c.security.aesKeys, DEV_AES_KEYS);
     assert.deepEqual(c.security.jwtAlgorithms, ['HS256']);

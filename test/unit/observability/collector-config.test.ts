@@ -36,9 +36,20 @@ describe('OpenTelemetry Collector configuration', () => {
     assert.ok(config.exporters['otlp/tempo']?.endpoint, 'otlp/tempo has no endpoint');
   });
 
-  it('has trace and metric pipelines that only name defined components', () => {
+  it('sends logs received over OTLP to a log store over OTLP/HTTP and to the debug exporter', () => {
+    const logs = config.service.pipelines.logs;
+    assert.ok(logs, 'no logs pipeline');
+    assert.deepEqual(logs.receivers, ['otlp']);
+    const exporters: string[] = logs.exporters;
+    const store = exporters.find((e) => e.split('/')[0] === 'otlphttp');
+    assert.ok(store, `logs exporters: ${exporters.join(', ')}`);
+    assert.match(String(config.exporters[store]?.endpoint), /^\$\{env:LOGS_OTLP_ENDPOINT:-https?:\/\/[^}]+\}$/, 'the log store endpoint is overridable');
+    assert.ok(exporters.includes('debug'));
+  });
+
+  it('has trace, metric and log pipelines that only name defined components', () => {
     const pipelines = config.service.pipelines;
-    assert.ok(pipelines.traces && pipelines.metrics, 'traces and metrics pipelines');
+    assert.ok(pipelines.traces && pipelines.metrics && pipelines.logs, 'traces, metrics and logs pipelines');
     for (const [name, p] of Object.entries<Doc>(pipelines)) {
       for (const section of ['receivers', 'processors', 'exporters'] as const) {
         for (const component of p[section] ?? []) {

@@ -44,6 +44,14 @@ function recordActivity(m: Metrics): void {
   m.httpRequests.inc({ method: 'POST', route: '/tasks', status: '201' });
   m.httpRequests.inc({ method: 'GET', route: '/tasks/:id', status: '500' });
   m.httpDuration.observe({ method: 'POST', route: '/tasks' }, 0.004);
+  m.taskQueueWait.observe(0.2);
+  m.taskRunTime.observe({ status: 'succeeded' }, 1.5);
+  m.kiGpuUtilization.set({ gpu: '0', uuid: 'GPU-0000' }, 0.87);
+  m.redundantTasks.inc({ outcome: 'majority' });
+  m.replicaAnswers.inc({ verdict: 'agreed' }, 2);
+  m.replicaAnswers.inc({ verdict: 'disagreed' });
+  m.kiQuarantines.inc();
+  m.kisQuarantined.set(1);
 }
 
 /** Serves the registry like a node's METRICS_PORT does, recording more activity on every scrape so rates move. */

@@ -11,7 +11,7 @@ import { readSpanFile } from '../../../src/observability/span-file-exporter';
 import { ATTR, SPAN } from '../../../src/observability/span-names';
 import { formatTraceparent, parseTraceparent, traceIdOf } from '../../../src/observability/trace-context';
 import { activeTraceId, currentTraceparent, markFailed, startTracing, TracingStateError, withSpan, type Tracing, type TracingOptions } from '../../../src/observability/tracing';
-import { otlpTracesUrl, resolveTracingOptions } from '../../../src/observability/tracing-options';
+import { resolveTracingOptions } from '../../../src/observability/tracing-options';
 import { createSampler } from '../../../src/observability/tracing-sdk';
 
 const run = promisify(execFile);
@@ -321,21 +321,6 @@ describe('traceparent', () => {
 });
 
 describe('tracing options', () => {
-  it('appends /v1/traces to an OTLP/HTTP endpoint without a path and keeps one with a path', () => {
-    assert.equal(otlpTracesUrl('http://localhost:4318', 'http/protobuf'), 'http://localhost:4318/v1/traces');
-    assert.equal(otlpTracesUrl('https://collector.example:4318/', 'http/protobuf'), 'https://collector.example:4318/v1/traces');
-    assert.equal(otlpTracesUrl('https://otlp.example/api/v1/traces', 'http/protobuf'), 'https://otlp.example/api/v1/traces');
-  });
-
-  it('passes a gRPC endpoint as it is', () => {
-    assert.equal(otlpTracesUrl('http://localhost:4317', 'grpc'), 'http://localhost:4317');
-  });
-
-  it('refuses an endpoint that is not an http(s) URL, naming the key', () => {
-    assert.throws(() => otlpTracesUrl('localhost:4317', 'grpc'), (e) => e instanceof ConfigError && /OTLP_ENDPOINT/.test(e.message));
-    assert.throws(() => otlpTracesUrl('not a url', 'grpc'), (e) => e instanceof ConfigError && /otel\.endpoint/.test(e.message));
-  });
-
   it('refuses a sample ratio outside 0..1 when tracing is on', () => {
     assert.throws(() => resolveTracingOptions({ ...BASE, enabled: true, sampleRatio: 1.5 }, {}), (e) => e instanceof ConfigError && /OTEL_SAMPLE_RATIO/.test(e.message));
   });
