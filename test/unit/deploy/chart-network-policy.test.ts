@@ -125,5 +125,10 @@ describe('helm chart: NetworkPolicies', function () {
     assert.ok(canConnect(policies, role('an-ki-an'), collector, 4317), 'production traces');
     const off = ofKind(renderChart({ files: VALUES.prod, values: { config: { OTEL_ENABLED: 'false' } } }), 'NetworkPolicy');
     assert.equal(canConnect(off, role('an-ki-an'), collector, 4317), false);
+    // Unset OTEL_ENABLED: export follows the endpoint, as the node decides it (the standard variable alone turns it on).
+    const byEndpoint = ofKind(renderChart({ files: VALUES.prod, values: { config: { OTEL_ENABLED: '', OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability.svc:4318' } } }), 'NetworkPolicy');
+    assert.ok(canConnect(byEndpoint, role('an-ki-an'), collector, 4317), 'an endpoint with OTEL_ENABLED unset');
+    const noEndpoint = ofKind(renderChart({ files: VALUES.prod, values: { config: { OTEL_ENABLED: '', OTLP_ENDPOINT: '' } } }), 'NetworkPolicy');
+    assert.equal(canConnect(noEndpoint, role('an-ki-an'), collector, 4317), false, 'neither on nor an endpoint');
   });
 });
