@@ -44,6 +44,9 @@ export const configSchema = {
     poolSize: { doc: 'Connections per node', format: nonNegativeInt, default: 8, env: 'DB_POOL_SIZE' },
     statementTimeoutMs: { doc: 'Per-statement timeout, so a stuck DB turns into an error', format: nonNegativeInt, default: 5000, env: 'DB_STATEMENT_TIMEOUT_MS' },
     connectTimeoutMs: { doc: 'Connection timeout', format: nonNegativeInt, default: 2000, env: 'DB_CONNECT_TIMEOUT_MS' },
+    queryTimeoutMs: { doc: 'How long a query waits for the server\'s answer before the client gives up on the connection (a half-open one never answers); 0: DB_STATEMENT_TIMEOUT_MS + 1000, none if that is 0 too', format: nonNegativeInt, default: 0, env: 'DB_QUERY_TIMEOUT_MS' },
+    idleInTransactionTimeoutMs: { doc: 'The server ends a session whose transaction sat idle this long (idle_in_transaction_session_timeout), so a node cut off mid-transaction does not keep its row locks for as long as the server believes the dead connection; 0: never', format: nonNegativeInt, default: 10000, env: 'DB_IDLE_IN_TX_TIMEOUT_MS' },
+    keepAliveMs: { doc: 'TCP keepalive on database connections after this much silence, so a dead idle connection is dropped from the pool before a query waits on it; 0: off', format: nonNegativeInt, default: 10000, env: 'DB_KEEPALIVE_MS' },
     maxTxAttempts: { doc: 'Attempts for a transaction that hits a serialization failure (40001)', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
     dataDir: { doc: 'PGlite data folder for standalone without DATABASE_URL', format: String, default: './data', env: 'DATA_DIR' },
     sslCaFile: { doc: 'CA certificate for TLS to the DB', format: String, default: '', env: 'DB_SSL_CA_FILE' },
@@ -183,7 +186,10 @@ export interface AppConfig {
   version: string;
   amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
     deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number };
-  db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number };
+  db: {
+    url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; queryTimeoutMs: number; idleInTransactionTimeoutMs: number; keepAliveMs: number;
+    maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number;
+  };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clientHs256: 'auto' | 'on' | 'off'; clockToleranceSec: number;
     jwksUrl: string; jwksAlgorithms: string[]; jwksCacheTtlSec: number; jwksMinRefreshIntervalSec: number; jwksAllowHttp: boolean;

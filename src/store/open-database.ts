@@ -11,9 +11,10 @@ export function openDatabase(config: AppConfig, log: Logger, name: string): Data
     log.info({ dataDir: config.db.dataDir }, 'no DATABASE_URL: embedded PGlite database');
     return new PgliteDatabase({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts });
   }
+  const c = config.db;
   return new PgDatabase({
-    url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,
-    maxTxAttempts: config.db.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
+    url: c.url, poolSize: c.poolSize, statementTimeoutMs: c.statementTimeoutMs, connectTimeoutMs: c.connectTimeoutMs, queryTimeoutMs: c.queryTimeoutMs,
+    idleInTransactionTimeoutMs: c.idleInTransactionTimeoutMs, keepAliveMs: c.keepAliveMs, maxTxAttempts: c.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
     onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
   });
 }
