@@ -30,6 +30,7 @@ export const configSchema = {
     prefix: { doc: 'Prefix of every exchange and queue name', format: matching(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, dot, dash or underscore'), default: 'anki', env: 'AMQP_PREFIX', arg: 'amqp-prefix' },
     heartbeatSec: { doc: 'AMQP heartbeat interval', format: nonNegativeInt, default: 10, env: 'AMQP_HEARTBEAT_SEC' },
     reconnectMaxDelayMs: { doc: 'Cap of the jittered reconnect backoff', format: nonNegativeInt, default: 5000, env: 'AMQP_RECONNECT_MAX_DELAY_MS' },
+    connectTimeoutMs: { doc: 'A broker (re)connect whose TCP and AMQP handshake has not finished after this long is abandoned and tried anew; without it a try started while the network was silent waits out the kernel\'s SYN retries (about two minutes) after the network is back. 0: none', format: nonNegativeInt, default: 5000, env: 'AMQP_CONNECT_TIMEOUT_MS' },
     publishTimeoutMs: { doc: 'How long a publish may wait for its confirm before it counts as failed', format: nonNegativeInt, default: 10000, env: 'AMQP_PUBLISH_TIMEOUT_MS' },
     caFile: { doc: 'CA certificate file for amqps://', format: String, default: '', env: 'AMQP_CA_FILE' },
     certFile: { doc: 'Client certificate file for amqps://', format: String, default: '', env: 'AMQP_CERT_FILE' },
@@ -184,7 +185,7 @@ export interface AppConfig {
   env: 'production' | 'development' | 'test';
   nodeId: string;
   version: string;
-  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
+  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; connectTimeoutMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
     deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number };
   db: {
     url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; queryTimeoutMs: number; idleInTransactionTimeoutMs: number; keepAliveMs: number;
