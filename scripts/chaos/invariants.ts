@@ -66,6 +66,8 @@ export interface PromiseCheck {
   lost: string[];
   /** The rows of the first lost tasks, to tell where each got stuck. */
   lostRows: Record<string, unknown>[];
+  /** Tasks whose terminal event the monitor saw. */
+  completionsSeen: number;
   /** Tasks whose terminal event was published more than once: completed twice. */
   doubleCompletions: string[];
   executions: number;
@@ -102,6 +104,7 @@ export async function settleAndCheck(o: { databaseUrl: string; accepted: readonl
     terminal: counts.terminal,
     lost,
     lostRows,
+    completionsSeen: o.completions.size,
     doubleCompletions: [...o.completions].filter(([, n]) => n > 1).map(([id]) => id),
     executions: runs.executions,
     duplicateExecutions: [...runs.perTask.values()].filter((n) => n > 1).length,

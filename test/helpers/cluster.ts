@@ -108,6 +108,11 @@ export class TestCluster {
     return node;
   }
 
+  /** Starts a node again under the same id, environment and namespace (after it was killed). */
+  restart(node: NodeProcess, options: Pick<NodeOptions, 'waitReady'> = {}): Promise<NodeProcess> {
+    return this.start(node.role as 'principal' | 'an' | 'ki' | 'standalone', { id: node.id, env: node.env, ...(node.netns ? { netns: node.netns } : {}), ...options });
+  }
+
   async waitReady(node: NodeProcess, timeoutMs = 20_000): Promise<void> {
     await waitFor(async () => {
       if (!node.alive) throw new Error(`${node.id} exited with ${node.exitCode}: ${node.logs.slice(-5).join('\n')}`);
