@@ -47,13 +47,16 @@ export interface PgDatabaseOptions {
    * 0 or absent: never.
    */
   idleInTransactionTimeoutMs?: number;
-  /** TCP keepalive after this much silence on a connection, so a dead idle one is found and dropped. 0 or absent: off. */
+  /**
+   * TCP keepalive probes after this much silence on a connection (then at the kernel's interval
+   * and count), so the OS finally drops one whose peer vanished. 0 or absent: off.
+   */
   keepAliveMs?: number;
   onError?: (err: Error) => void;
 }
 
 /** The client-side read timeout {@link PgDatabaseOptions.queryTimeoutMs} resolves to; undefined: none. */
-export function resolveQueryTimeoutMs(o: Pick<PgDatabaseOptions, 'queryTimeoutMs' | 'statementTimeoutMs'>): number | undefined {
+function resolveQueryTimeoutMs(o: Pick<PgDatabaseOptions, 'queryTimeoutMs' | 'statementTimeoutMs'>): number | undefined {
   if (o.queryTimeoutMs) return o.queryTimeoutMs;
   return o.statementTimeoutMs > 0 ? o.statementTimeoutMs + 1000 : undefined;
 }

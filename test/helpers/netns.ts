@@ -9,6 +9,8 @@ const IPTABLES = process.env['TEST_IPTABLES'] ?? '/usr/sbin/iptables';
 const NS_PREFIX = 'anki-';
 /** Host ends of the veth pairs: `ak<owner pid>h<n>` (at most 15 characters, the kernel's limit). */
 const DEV_PATTERN = /^ak(\d+)h\d+$/;
+/** Numbers namespaces across every lab of this process, so a name is never reused while an old one may linger. */
+let created = 0;
 
 async function sh(file: string, ...args: string[]): Promise<string> {
   const { stdout } = await run(file, args, { timeout: 15_000 });
@@ -79,7 +81,6 @@ export interface NetnsHost extends NodeNetns {
  */
 export class NetnsLab {
   readonly #hosts: NetnsHost[] = [];
-  #counter = 0;
 
   private constructor() {}
 
@@ -90,7 +91,7 @@ export class NetnsLab {
 
   /** A fresh namespace with its link up; its /30 is one no interface of this machine uses yet. */
   async add(): Promise<NetnsHost> {
-    const n = ++this.#counter;
+    const n = ++created;
     const name = `${NS_PREFIX}${process.pid}-${n}`;
     const hostDev = `ak${process.pid}h${n}`;
     const nsDev = `ak${process.pid}n${n}`;
