@@ -145,7 +145,7 @@ export async function runNode(role: Role, config: AppConfig, log: Logger, tracin
   });
   const newTransport = (): Transport => withStatusLog(config.amqp.url
     ? new AmqpTransport({
-      urls: splitAmqpUrls(config.amqp.url), names, heartbeatSec: config.amqp.heartbeatSec, reconnectMaxDelayMs: config.amqp.reconnectMaxDelayMs,
+      urls: splitAmqpUrls(config.amqp.url), names, heartbeatSec: config.amqp.heartbeatSec, reconnectMaxDelayMs: config.amqp.reconnectMaxDelayMs, connectTimeoutMs: config.amqp.connectTimeoutMs,
       publishTimeoutMs: config.amqp.publishTimeoutMs, connectionName: `${role}:${config.nodeId}`,
       tls: { caFile: config.amqp.caFile, certFile: config.amqp.certFile, keyFile: config.amqp.keyFile },
       deadLetter: { maxLength: config.amqp.deadLetterMaxLength, maxBytes: config.amqp.deadLetterMaxBytes, ttlMs: config.amqp.deadLetterTtlMs },

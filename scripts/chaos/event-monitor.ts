@@ -5,7 +5,6 @@ import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard 
 import { createMetrics, silentLogger } from '../../src/observability';
 import { DEV_AES_KEYS, DEV_JWT_SECRET } from '../../src/config/schema';
 import { splitAmqpUrls } from '../../src/config';
-import type { MessageOf } from '../../src/protocol/messages';
 import type { Isolation } from '../../test/helpers/isolation';
 
 /**
@@ -33,7 +32,7 @@ export async function startEventMonitor(iso: Pick<Isolation, 'amqpUrl' | 'prefix
     // A redelivered event (after a broker cut) is the same event, not a second completion.
     if (seenMessages.has(msg.id)) return;
     seenMessages.add(msg.id);
-    for (const e of (msg.payload as MessageOf<'task.event'>).events) {
+    for (const e of (msg.payload).events) {
       if (e.status !== 'cancelled') completions.set(e.taskId, (completions.get(e.taskId) ?? 0) + 1);
     }
   });

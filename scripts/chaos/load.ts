@@ -25,7 +25,7 @@ export function startLoad(o: { principals: () => NodeProcess[]; token: string; r
     const n = seq++;
     const body = { type: 'chaos-work', payload: { ms: 20 + Math.floor(o.rand() * 180), seq: n }, maxAttempts: 10 };
     try {
-      const r = await fetch(`http://127.0.0.1:${p.httpPort}/tasks`, {
+      const r = await fetch(`http://${p.host}:${p.httpPort}/tasks`, {
         method: 'POST', headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000),
       });
       const json = (await r.json().catch(() => ({}))) as { id?: string; title?: string };

@@ -79,7 +79,7 @@ export class AnNode implements Service {
     const finish: OutcomeHandler['finish'] = (...args) => this.#outcomes.finish(...args);
     const republish = (item: PendingItem) => republishPending(bus, names, item);
     this.#pool = new KiPool(config.an.policy);
-    this.#held = new HeldTasks({ pool: this.#pool, metrics, wake });
+    this.#held = new HeldTasks({ pool: this.#pool, metrics, wake, retake: (next) => this.#intake.retake(next) });
     this.#writer = new StateWriter(repo, config.an.writeBatchMax, (n) => metrics.batchItems.observe({ batch: 'state' }, n));
     this.#events = new EventBatcher((events) => bus.send(taskEventRoute(names, 'finished'), 'task.event', { v: 1, events }));
     this.#hearing = new Hearing({ self: { role: 'an', id: nodeId, startedAtMs: this.#startedAtMs }, cluster: config.cluster });

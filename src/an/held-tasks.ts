@@ -1,6 +1,6 @@
 import type { Metrics } from '../observability';
 import { FairWaitQueue } from './fair-wait-queue';
-import type { HeldTask } from './in-flight';
+import type { HeldTask, PendingSuccessor } from './in-flight';
 import type { KiPool } from './ki-pool';
 
 /** What {@link HeldTasks} needs from the An. */
@@ -10,6 +10,8 @@ export interface HeldTasksDeps {
   metrics: Pick<Metrics, 'tasksInFlight'>;
   /** Runs a placement pass: called when a slot was freed or a task waits again. */
   wake: () => void;
+  /** Takes in the later pending message of a task that was let go (see {@link HeldTask.successor}); without it the message goes back to its queue. */
+  retake?: (successor: PendingSuccessor) => void;
 }
 
 /**
@@ -44,7 +46,9 @@ export class HeldTasks {
   }
 
   delete(id: string): void {
+    const t = this.#byId.get(id);
     this.#byId.delete(id);
+    if (t) this.#passOnSuccessor(t);
   }
 
   /** Whether `t` is still the copy of its task held here. */
@@ -82,8 +86,18 @@ export class HeldTasks {
     t.delivery = undefined;
     this.releaseRuns(t);
     this.#byId.delete(t.spec.id);
+    this.#passOnSuccessor(t);
     this.updateInFlight();
     this.d.wake();
+  }
+
+  /** The copy let go: a pending message that came for it meanwhile is taken in as a new one. */
+  #passOnSuccessor(t: HeldTask): void {
+    const next = t.successor;
+    if (!next) return;
+    t.successor = undefined;
+    if (this.d.retake) this.d.retake(next);
+    else next.delivery.requeue();
   }
 
   updateInFlight(): void {

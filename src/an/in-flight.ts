@@ -1,4 +1,4 @@
-import type { TaskErrorData, TaskSpec } from '../protocol';
+import type { PendingItem, TaskErrorData, TaskSpec } from '../protocol';
 import type { GpuReservation } from './gpu-allocator';
 import type { Delivery } from '../transport';
 import type { Waiting } from './fair-wait-queue';
@@ -34,6 +34,19 @@ export interface HeldTask extends Waiting {
   claim?: { state: 'deferred'; base: number; ki: string; timer: NodeJS.Timeout } | { state: 'writing'; done: Promise<void> };
   /** Its deferred dispatch failed its guard: the next dispatch is recorded first, the usual way. */
   recordFirst?: boolean;
+  /**
+   * A pending message of this task that came after its own was settled. The leader sends one when
+   * it took the task back (its lease ran out while this An could not write), and this copy's
+   * writes then fail their guard. It stays unacked until this copy lets go, then is taken in again.
+   */
+  successor?: PendingSuccessor;
+}
+
+/** A later pending message of a held task, kept until the held copy lets go. */
+export interface PendingSuccessor {
+  item: PendingItem;
+  delivery: Delivery;
+  trace?: string;
 }
 
 /** When the attempt started and ended, as its Ki reported them. */

@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config';
 import { CARRIES, PENDING_TASKS_PER_MESSAGE, type PendingItem, type CarriedBy, type TopologyNames } from '../protocol';
 import type { ConsumerHandle, Delivery, MessageBus, Received } from '../transport';
-import type { HeldTask } from './in-flight';
+import type { HeldTask, PendingSuccessor } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import type { KiPool } from './ki-pool';
 import { republishPending, splitDelivery } from './pending-parts';
@@ -35,6 +35,7 @@ export class IntakeWindow {
   #tasksPerMessage = PENDING_TASKS_PER_MESSAGE;
   /** Intake paused because more tasks wait here than the window is for. */
   #overfull = false;
+  #cancelled = false;
 
   constructor(private readonly d: IntakeWindowDeps) {}
 
@@ -57,7 +58,20 @@ export class IntakeWindow {
 
   /** Stops consuming the band queues (unacked messages go back to the broker). */
   async cancel(): Promise<void> {
+    this.#cancelled = true;
     for (const b of this.#bands) await b.cancel();
+  }
+
+  /**
+   * Takes in the pending message that came for a task while this An held an earlier copy, now let
+   * go. It counts as a redelivery: its dispatch is recorded before it is assigned, so a task that
+   * finished meanwhile is refused by its guard, and one the leader took back runs again.
+   */
+  retake(s: PendingSuccessor): void {
+    if (this.#cancelled) { s.delivery.requeue(); return; }
+    this.#take(s.item, s.delivery, s.trace, false);
+    this.d.wake();
+    this.apply();
   }
 
   /**
@@ -122,10 +136,16 @@ export class IntakeWindow {
   #take(p: PendingItem, delivery: Delivery, trace: string | undefined, fresh: boolean): void {
     const held = this.d.held.get(p.task.id);
     if (held) {
-      // Another message for a task we already hold (a republish): keep one, settle the other.
-      if (held.delivery && held.delivery !== delivery) held.delivery.ack();
-      if (held.delivery) held.delivery = delivery;
-      else delivery.ack();
+      if (held.delivery) {
+        // Another message for a task whose dispatch is not recorded yet (a republish): keep one, settle the other.
+        if (held.delivery !== delivery) held.delivery.ack();
+        held.delivery = delivery;
+      } else {
+        // Its dispatch was recorded and its message acked: this one may be the leader taking the
+        // task back. Acked now, it would be lost once this copy's writes fail their guard.
+        held.successor?.delivery.ack();
+        held.successor = { item: p, delivery, ...(trace ? { trace } : {}) };
+      }
       return;
     }
     const t: HeldTask = { spec: p.task, attempts: p.attempts, delivery, hops: p.hops ?? 0, runs: new Map(), sinceMs: Date.now(), ...(trace ? { trace } : {}), ...(fresh ? {} : { recordFirst: true }) };

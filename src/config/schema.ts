@@ -40,6 +40,7 @@ export const configSchema = {
     prefix: { doc: 'Prefix of every exchange and queue name', format: matching(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, dot, dash or underscore'), default: 'anki', env: 'AMQP_PREFIX', arg: 'amqp-prefix' },
     heartbeatSec: { doc: 'AMQP heartbeat interval', format: nonNegativeInt, default: 10, env: 'AMQP_HEARTBEAT_SEC' },
     reconnectMaxDelayMs: { doc: 'Cap of the jittered reconnect backoff', format: nonNegativeInt, default: 5000, env: 'AMQP_RECONNECT_MAX_DELAY_MS' },
+    connectTimeoutMs: { doc: 'A broker (re)connect whose TCP and AMQP handshake has not finished after this long is abandoned and tried anew; without it a try started while the network was silent waits out the kernel\'s SYN retries (about two minutes) after the network is back. 0: none', format: nonNegativeInt, default: 5000, env: 'AMQP_CONNECT_TIMEOUT_MS' },
     publishTimeoutMs: { doc: 'How long a publish may wait for its confirm before it counts as failed', format: nonNegativeInt, default: 10000, env: 'AMQP_PUBLISH_TIMEOUT_MS' },
     caFile: { doc: 'CA certificate file for amqps://', format: String, default: '', env: 'AMQP_CA_FILE' },
     certFile: { doc: 'Client certificate file for amqps://', format: String, default: '', env: 'AMQP_CERT_FILE' },
@@ -58,6 +59,9 @@ export const configSchema = {
     poolSize: { doc: 'Connections per node', format: nonNegativeInt, default: 8, env: 'DB_POOL_SIZE' },
     statementTimeoutMs: { doc: 'Per-statement timeout, so a stuck DB turns into an error', format: nonNegativeInt, default: 5000, env: 'DB_STATEMENT_TIMEOUT_MS' },
     connectTimeoutMs: { doc: 'Connection timeout', format: nonNegativeInt, default: 2000, env: 'DB_CONNECT_TIMEOUT_MS' },
+    queryTimeoutMs: { doc: 'How long a query waits for the server\'s answer before the client gives up on the connection (a half-open one never answers); 0: DB_STATEMENT_TIMEOUT_MS + 1000, none if that is 0 too', format: nonNegativeInt, default: 0, env: 'DB_QUERY_TIMEOUT_MS' },
+    idleInTransactionTimeoutMs: { doc: 'The server ends a session whose transaction sat idle this long (idle_in_transaction_session_timeout), so a node cut off mid-transaction does not keep its row locks for as long as the server believes the dead connection; 0: never', format: nonNegativeInt, default: 10000, env: 'DB_IDLE_IN_TX_TIMEOUT_MS' },
+    keepAliveMs: { doc: 'TCP keepalive on database connections, probing after this much silence (then at the kernel\'s interval and count, on Linux 9 probes 75 s apart), so the OS finally drops a connection whose peer vanished and a NAT or firewall keeps an idle one; 0: off. A query on a silent connection is bounded by DB_QUERY_TIMEOUT_MS, not by this', format: nonNegativeInt, default: 10000, env: 'DB_KEEPALIVE_MS' },
     maxTxAttempts: { doc: 'Tries, the first included, of a statement or transaction the database asks to retry (40001 serialization failure, 40P01 deadlock), with jittered backoff from 20 ms doubling to 2 s; then it fails with DB_RETRIES_EXHAUSTED', format: nonNegativeInt, default: 5, env: 'DB_MAX_TX_ATTEMPTS' },
     dataDir: { doc: 'PGlite data folder for standalone without DATABASE_URL', format: String, default: './data', env: 'DATA_DIR' },
     sslCaFile: { doc: 'CA certificate for TLS to the DB', format: String, default: '', env: 'DB_SSL_CA_FILE' },
@@ -197,9 +201,12 @@ export interface AppConfig {
   env: 'production' | 'development' | 'test';
   nodeId: string;
   version: string;
-  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
+  amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; connectTimeoutMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
     deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number; quorumGroupSize: number };
-  db: { url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number };
+  db: {
+    url: string; poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number; queryTimeoutMs: number; idleInTransactionTimeoutMs: number; keepAliveMs: number;
+    maxTxAttempts: number; dataDir: string; sslCaFile: string; startupTimeoutMs: number; probeIntervalMs: number; probeTimeoutMs: number;
+  };
   security: {
     jwtSecret: string; jwtAlgorithms: string[]; jwtAudience: string; jwtIssuer: string; clientHs256: 'auto' | 'on' | 'off'; clockToleranceSec: number;
     jwksUrl: string; jwksAlgorithms: string[]; jwksCacheTtlSec: number; jwksMinRefreshIntervalSec: number; jwksAllowHttp: boolean;

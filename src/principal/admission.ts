@@ -28,8 +28,8 @@ const MAX_ROWS_PER_INSERT = 2000;
 export class TaskAdmission {
   readonly map: AdmissionMap;
   readonly #inserts: GroupCommitter<TaskRecord[], void>;
-  /** Confirmed publishes not yet marked in the store, with when they were confirmed. */
-  #confirmed: { id: string; atMs: number }[] = [];
+  /** Confirmed publishes not yet marked in the store: the task, the attempts its message carried, when it was confirmed. */
+  #confirmed: { id: string; attempts: number; atMs: number }[] = [];
   #marking?: Promise<void>;
   /** Publishes sent and not yet confirmed or failed. */
   #unconfirmed = 0;
@@ -127,7 +127,7 @@ export class TaskAdmission {
     } finally {
       this.#unconfirmed--;
     }
-    this.#confirmed.push({ id: task.id, atMs: Date.now() });
+    this.#confirmed.push({ id: task.id, attempts: task.attempts, atMs: Date.now() });
     return true;
   }
 
@@ -144,7 +144,7 @@ export class TaskAdmission {
       if (due.length === 0) return;
       this.#confirmed = this.#confirmed.filter((c) => c.atMs > cutoff);
       for (let i = 0; i < due.length; i += 5000) {
-        await this.d.repo.markPublished(due.slice(i, i + 5000).map((c) => c.id)).catch((err: Error) => this.d.log.debug({ err: err.message }, 'publish marks not stored'));
+        await this.d.repo.markPublished(due.slice(i, i + 5000)).catch((err: Error) => this.d.log.debug({ err: err.message }, 'publish marks not stored'));
       }
     })().finally(() => { this.#marking = undefined; }));
   }

@@ -1,4 +1,4 @@
-import type { Client, Pool } from 'pg';
+import type { Client, Pool, PoolConfig } from 'pg';
 import { pg } from './pg-driver';
 import { retrySerializationFailures, type RetriedSqlState, type SerializationRetryOptions } from './serialization-retry';
 
@@ -31,14 +31,58 @@ export interface Database extends Queryable {
 export interface PgDatabaseOptions {
   url: string;
   poolSize: number;
+  /** The server cancels a statement running longer (`statement_timeout`); 0: never. */
   statementTimeoutMs: number;
   connectTimeoutMs: number;
   /** Tries of a statement or transaction the database asks to retry (40001, 40P01), the first included. */
   maxTxAttempts: number;
   applicationName: string;
+  /**
+   * How long the client waits for the server's answer to a query before it gives up on the
+   * connection: on a half-open one the answer never comes. 0 or absent: `statementTimeoutMs` + 1 s
+   * (none if that is 0 too).
+   */
+  queryTimeoutMs?: number;
+  /**
+   * The server ends a session whose transaction sat idle this long
+   * (`idle_in_transaction_session_timeout`): a client cut off mid-transaction would otherwise keep
+   * its row locks for as long as the server believes the connection, hours on a silent network.
+   * 0 or absent: never.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /**
+   * TCP keepalive probes after this much silence on a connection (then at the kernel's interval
+   * and count), so the OS finally drops one whose peer vanished. 0 or absent: off.
+   */
+  keepAliveMs?: number;
   onError?: (err: Error) => void;
   /** Hears each retry (for `anki_db_retries_total{code}`). */
   onRetry?: (code: RetriedSqlState) => void;
+}
+
+/** The client-side read timeout {@link PgDatabaseOptions.queryTimeoutMs} resolves to; undefined: none. */
+function resolveQueryTimeoutMs(o: Pick<PgDatabaseOptions, 'queryTimeoutMs' | 'statementTimeoutMs'>): number | undefined {
+  if (o.queryTimeoutMs) return o.queryTimeoutMs;
+  return o.statementTimeoutMs > 0 ? o.statementTimeoutMs + 1000 : undefined;
+}
+
+/**
+ * The pg pool settings of {@link PgDatabaseOptions}. Every one of them works on PostgreSQL and
+ * CockroachDB alike: the timeouts are session variables both know, keepalive is the client's socket.
+ */
+export function pgPoolConfig(o: PgDatabaseOptions): PoolConfig {
+  const queryTimeoutMs = resolveQueryTimeoutMs(o);
+  return {
+    connectionString: o.url,
+    max: o.poolSize,
+    connectionTimeoutMillis: o.connectTimeoutMs,
+    statement_timeout: o.statementTimeoutMs,
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+    ...(o.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: o.idleInTransactionTimeoutMs } : {}),
+    ...(o.keepAliveMs ? { keepAlive: true, keepAliveInitialDelayMillis: o.keepAliveMs } : {}),
+    idleTimeoutMillis: 30_000,
+    application_name: o.applicationName,
+  };
 }
 
 // BIGINT (int8) and NUMERIC come back as strings by default; every BIGINT here is a count or a
@@ -78,15 +122,7 @@ export class PgDatabase implements Database {
   readonly #retry: SerializationRetryOptions;
   constructor(private readonly o: PgDatabaseOptions) {
     this.#retry = { maxAttempts: o.maxTxAttempts, onRetry: o.onRetry };
-    this.pool = new pg.Pool({
-      connectionString: o.url,
-      max: o.poolSize,
-      connectionTimeoutMillis: o.connectTimeoutMs,
-      statement_timeout: o.statementTimeoutMs,
-      query_timeout: o.statementTimeoutMs + 1000,
-      idleTimeoutMillis: 30_000,
-      application_name: o.applicationName,
-    });
+    this.pool = new pg.Pool(pgPoolConfig(o));
     // Errors on idle clients are emitted by the pool; unhandled they would crash the process.
     this.pool.on('error', (err) => o.onError?.(err));
   }
@@ -102,10 +138,20 @@ export class PgDatabase implements Database {
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     return runTransaction(async () => {
       const c = await this.pool.connect();
+      // A statement that failed without an answer from the server (a read timeout, a dropped
+      // connection) leaves the connection unusable: a ROLLBACK sent into it would only wait out
+      // the timeout again. It is discarded instead, and the server rolls back as the session ends.
+      let unanswered: Error | undefined;
       return {
         query: async <R>(text: string, params: readonly unknown[] = []) => {
-          const r = await c.query(text, params as unknown[]);
-          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          if (unanswered) throw new Error(`connection given up after: ${unanswered.message}`, { cause: unanswered });
+          try {
+            const r = await c.query(text, params as unknown[]);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          } catch (err) {
+            if (!(err instanceof pg.DatabaseError)) unanswered = err as Error;
+            throw err;
+          }
         },
         release: (err?: boolean | Error) => c.release(err),
       };
@@ -117,6 +163,7 @@ export class PgDatabase implements Database {
       if (!this.#pingClient) {
         const client = new pg.Client({
           connectionString: this.o.url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: `${this.o.applicationName}-ping`,
+          ...(this.o.keepAliveMs ? { keepAlive: true, keepAliveInitialDelayMillis: this.o.keepAliveMs } : {}),
         });
         client.on('error', () => { if (this.#pingClient === client) this.#pingClient = undefined; });
         this.#pingClient = client;

@@ -36,9 +36,10 @@ export function openDatabase(config: AppConfig, log: Logger, name: string, onRet
     log.info({ dataDir: config.db.dataDir }, 'no DATABASE_URL: embedded PGlite database');
     return new (loadPglite().PgliteDatabase)({ dataDir: config.db.dataDir, maxTxAttempts: config.db.maxTxAttempts, onRetry: retried });
   }
+  const c = config.db;
   return new PgDatabase({
-    url: config.db.url, poolSize: config.db.poolSize, statementTimeoutMs: config.db.statementTimeoutMs, connectTimeoutMs: config.db.connectTimeoutMs,
-    maxTxAttempts: config.db.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
+    url: c.url, poolSize: c.poolSize, statementTimeoutMs: c.statementTimeoutMs, connectTimeoutMs: c.connectTimeoutMs, queryTimeoutMs: c.queryTimeoutMs,
+    idleInTransactionTimeoutMs: c.idleInTransactionTimeoutMs, keepAliveMs: c.keepAliveMs, maxTxAttempts: c.maxTxAttempts, applicationName: `anki-${name}-${config.nodeId}`,
     onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
     onRetry: retried,
   });

@@ -166,12 +166,20 @@ export class TaskRepository {
   }
 
   /**
-   * Marks tasks whose pending message the broker confirmed and that are still queued. Rows that
-   * moved on are not touched (and not locked): only a task still waiting needs the mark.
+   * Marks tasks whose pending message the broker confirmed and that are still queued with the
+   * attempts that message carried. Rows that moved on are not touched (and not locked): only a
+   * task still waiting needs the mark. A task dispatched since (attempts grew) and taken back by
+   * the leader is queued again under a new message, which this confirm does not vouch for.
    */
-  async markPublished(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query("UPDATE tasks SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL AND status = 'queued'", [ids]);
+  async markPublished(published: readonly { id: string; attempts: number }[]): Promise<void> {
+    if (published.length === 0) return;
+    const params: unknown[] = [];
+    const rows = published.map((p) => { params.push(p.id, p.attempts); return `($${params.length - 1}::uuid, $${params.length}::int)`; });
+    await this.db.query(
+      `UPDATE tasks AS t SET published_at = now() FROM (VALUES ${rows.join(', ')}) AS v(id, attempts)
+       WHERE t.id = v.id AND t.attempts = v.attempts AND t.published_at IS NULL AND t.status = 'queued'`,
+      params,
+    );
   }
 
   /**

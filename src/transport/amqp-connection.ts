@@ -11,6 +11,12 @@ export interface AmqpConnectSettings {
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
   /** A name shown in the broker's connection list. */
   connectionName: string;
+  /**
+   * A (re)connect that has not finished its handshake after this long is abandoned and tried
+   * anew. 0 or absent: none, and a connect into a silent network waits out the kernel's SYN
+   * retries (about two minutes), long after the network is back.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Tries of a first connect: at least this many, and at least one per broker of the list. */
@@ -32,6 +38,7 @@ export function amqpConnectArgs(s: AmqpConnectSettings, setup: (model: ChannelMo
     options: {
       // Without it Nagle's algorithm holds small frames back ~40 ms per hop.
       noDelay: true,
+      ...(s.connectTimeoutMs ? { timeout: s.connectTimeoutMs } : {}),
       clientProperties: { connection_name: s.connectionName },
       ...(tls.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),
       ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),

@@ -18,7 +18,12 @@ export class NodeProcess {
   /** Where its spans are exported, when the test asked for a span file. */
   spanFile?: string;
   exitCode: number | null | undefined;
-  constructor(readonly id: string, readonly role: string, readonly proc: ChildProcess, readonly metricsPort: number, readonly httpPort?: number, readonly env: Record<string, string> = {}) {
+  /**
+   * `host` is where its metrics and REST ports listen: 127.0.0.1, or its address inside its own
+   * network namespace. `netns` is kept so that a restart under the same id goes back into it.
+   */
+  constructor(readonly id: string, readonly role: string, readonly proc: ChildProcess, readonly metricsPort: number, readonly httpPort?: number, readonly env: Record<string, string> = {},
+    readonly host = '127.0.0.1', readonly netns?: NodeNetns) {
     const collect = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.logs.push(line);
       if (this.logs.length > 5000) this.logs.splice(0, this.logs.length - 5000);
@@ -43,7 +48,7 @@ export class NodeProcess {
   }
 
   async metrics(): Promise<string> {
-    const r = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`);
+    const r = await fetch(`http://${this.host}:${this.metricsPort}/metrics`);
     return r.text();
   }
 
@@ -54,12 +59,22 @@ export class NodeProcess {
   }
 }
 
+/** A network namespace a node runs in, as if on a host of its own (see netns.ts). */
+export interface NodeNetns {
+  /** The namespace's name (`ip netns exec NAME ...`). */
+  name: string;
+  /** The node's address inside it, where its metrics and REST ports listen. */
+  address: string;
+}
+
 export interface NodeOptions {
   id?: string;
   env?: Record<string, string>;
   args?: string[];
   /** Wait until /readyz answers 200 (default true). */
   waitReady?: boolean;
+  /** Run the node inside this network namespace (needs root); its broker and database URLs must lead out of it. */
+  netns?: NodeNetns;
 }
 
 /** Starts and stops real node processes against one isolation (vhost + database). */
@@ -74,24 +89,34 @@ export class TestCluster {
     const httpPort = role === 'principal' || role === 'standalone' ? await freePort() : undefined;
     // Tests drive many requests from one subject; the rate-limit test turns limiting on. Many tests,
     // the bench and the chaos runs submit the demo types sleep and cpu, which a Ki offers only when asked.
+    const host = options.netns?.address ?? '127.0.0.1';
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp',
-      ...this.iso.env(), LOG_LEVEL: 'info', RATE_LIMIT_RPS: '0', KI_DEMO_TYPES: 'true', NODE_ID: id, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1',
+      ...this.iso.env(), LOG_LEVEL: 'info', RATE_LIMIT_RPS: '0', KI_DEMO_TYPES: 'true', NODE_ID: id, METRICS_PORT: String(metricsPort), METRICS_HOST: host, HTTP_HOST: host,
       ...(httpPort ? { HTTP_PORT: String(httpPort) } : {}), ...this.baseEnv, ...(options.env ?? {}),
     };
     registerSecrets(env);
-    const proc = spawn(process.execPath, [MAIN, role, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const node = new NodeProcess(id, role, proc, metricsPort, httpPort, options.env ?? {});
+    const argv = [MAIN, role, ...(options.args ?? [])];
+    // `ip netns exec` execs the command in place: the child's pid is the node's, signals reach it.
+    const proc = options.netns
+      ? spawn('ip', ['netns', 'exec', options.netns.name, process.execPath, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const node = new NodeProcess(id, role, proc, metricsPort, httpPort, options.env ?? {}, host, options.netns);
     if (env['OTEL_TEST_SPAN_FILE']) node.spanFile = env['OTEL_TEST_SPAN_FILE'];
     this.nodes.push(node);
     if (options.waitReady ?? true) await this.waitReady(node);
     return node;
   }
 
+  /** Starts a node again under the same id, environment and namespace (after it was killed). */
+  restart(node: NodeProcess, options: Pick<NodeOptions, 'waitReady'> = {}): Promise<NodeProcess> {
+    return this.start(node.role as 'principal' | 'an' | 'ki' | 'standalone', { id: node.id, env: node.env, ...(node.netns ? { netns: node.netns } : {}), ...options });
+  }
+
   async waitReady(node: NodeProcess, timeoutMs = 20_000): Promise<void> {
     await waitFor(async () => {
       if (!node.alive) throw new Error(`${node.id} exited with ${node.exitCode}: ${node.logs.slice(-5).join('\n')}`);
-      const r = await fetch(`http://127.0.0.1:${node.metricsPort}/readyz`);
+      const r = await fetch(`http://${node.host}:${node.metricsPort}/readyz`, { signal: AbortSignal.timeout(2000) });
       return r.status;
     }, (s) => s === 200, { timeoutMs, what: `${node.id} ready` }).catch((err: Error) => {
       throw new Error(`${err.message}\n${node.logs.slice(-10).join('\n')}`);
@@ -102,7 +127,7 @@ export class TestCluster {
   url(node?: NodeProcess): string {
     const p = node ?? this.nodes.find((n) => n.httpPort && n.alive);
     if (!p?.httpPort) throw new Error('no principal running');
-    return `http://127.0.0.1:${p.httpPort}`;
+    return `http://${p.host}:${p.httpPort}`;
   }
 
   token(sub: string, role: ClientRole | ClientRole[], secret = this.baseEnv['JWT_SECRET_KEY'] ?? DEV_JWT_SECRET): string {

@@ -86,7 +86,7 @@ describe('task store on PostgreSQL: guarded transitions fenced by attempt', func
     const t = newTask({ createdAt: new Date(Date.now() - 60_000) });
     await repo.insertMany([t]);
     assert.ok((await repo.findUnpublished(1000, 1000)).some((x) => x.id === t.id));
-    await repo.markPublished([t.id]);
+    await repo.markPublished([{ id: t.id, attempts: 0 }]);
     assert.ok(!(await repo.findUnpublished(1000, 1000)).some((x) => x.id === t.id));
   });
 

@@ -8,7 +8,9 @@ import { AN_DEFAULTS, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, spec, typ
 
 /** An intake window over fake band consumers that record their prefetch. */
 async function intakeOver(kis: number, slotsEach = 2, an: Partial<AppConfig['an']> = {}) {
-  const { pool, held, wakes } = heldOnPool(Array.from({ length: kis }, (_, i) => kiHeartbeat(`ki-${i}`, { slots: { total: slotsEach, busy: 0 } })));
+  // The held tasks hand a later message back to the window, which is built after them.
+  const late: { window?: IntakeWindow } = {};
+  const { pool, held, wakes } = heldOnPool(Array.from({ length: kis }, (_, i) => kiHeartbeat(`ki-${i}`, { slots: { total: slotsEach, busy: 0 } })), (next) => late.window?.retake(next));
   const prefetches: number[][] = [];
   const handlers: ReceiveHandler[] = [];
   const republished: PendingItem[] = [];
@@ -22,6 +24,7 @@ async function intakeOver(kis: number, slotsEach = 2, an: Partial<AppConfig['an'
     send: (_t: unknown, _type: unknown, payload: { items: PendingItem[] }) => { republished.push(...payload.items); return Promise.resolve(); },
   };
   const intake = new IntakeWindow({ bus: bus as never, names: topologyNames('unit'), config: { security: { replayWindowMs: 60_000 }, an: { ...AN_DEFAULTS, ...an } }, pool: pool, held: held, wake: () => { wakes.n++; } });
+  late.window = intake;
   await intake.subscribe();
   const deliver = (items: PendingItem[], delivery: Delivery = fakeDelivery(), timestampMs = Date.now()) =>
     void handlers[0]!({ msg: { id: 'm', type: 'task.pending', sender: 'p1', senderRole: 'principal', timestampMs, payload: { v: 1, items } }, delivery } as never);
@@ -69,6 +72,56 @@ describe('IntakeWindow: how many pending tasks the An takes in', () => {
     assert.equal(first.settled, 'ack');
     assert.equal(second.settled, undefined);
     assert.equal(held.get(task.id)?.delivery, second);
+  });
+
+  it('keeps a message that comes for a task whose dispatch is recorded, and takes it in, recorded first, once the held copy lets go', async () => {
+    const { intake, held, deliver } = await intakeOver(1);
+    intake.resize(false);
+    const task = spec();
+    const first = fakeDelivery();
+    deliver([{ task, attempts: 0 }], first);
+    // Placed and recorded: the message is acked, the lease keeps the task from now on.
+    const copy = held.get(task.id)!;
+    held.waiting.remove(copy);
+    copy.delivery!.ack();
+    copy.delivery = undefined;
+    copy.attempts = 1;
+
+    // The lease ran out while this An could not write: the leader requeued the task and sent it again.
+    const again = fakeDelivery();
+    deliver([{ task, attempts: 1 }], again);
+    assert.equal(again.settled, undefined, 'not acked while the held copy may still be the stale one');
+    assert.equal(held.get(task.id), copy, 'the held copy stays until it lets go');
+
+    // Its outcome write then fails the guard, and the copy is dropped.
+    held.drop(copy);
+    const retaken = held.get(task.id);
+    assert.ok(retaken && retaken !== copy, 'taken in again as a new copy');
+    assert.equal(retaken.delivery, again);
+    assert.equal(retaken.recordFirst, true, 'recorded before it is assigned: a finished task is refused by its guard');
+    assert.equal(retaken.attempts, 1);
+    assert.ok(held.waiting.size === 1, 'waits for a slot');
+    assert.equal(again.settled, undefined, 'acked only once its own dispatch is stored');
+  });
+
+  it('of several later messages keeps the newest, and a draining An gives it back to the queue', async () => {
+    const { intake, held, deliver } = await intakeOver(1);
+    intake.resize(false);
+    const task = spec();
+    deliver([{ task, attempts: 0 }]);
+    const copy = held.get(task.id)!;
+    held.waiting.remove(copy);
+    copy.delivery = undefined;
+    const older = fakeDelivery();
+    const newer = fakeDelivery();
+    deliver([{ task, attempts: 0 }], older);
+    deliver([{ task, attempts: 0 }], newer);
+    assert.equal(older.settled, 'ack');
+    assert.equal(newer.settled, undefined);
+    await intake.cancel();
+    held.delete(task.id);
+    assert.equal(newer.settled, 'requeue');
+    assert.equal(held.size, 0);
   });
 
   it('pauses intake while more tasks wait than the window holds, and resumes once half were placed', async () => {

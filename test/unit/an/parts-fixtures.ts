@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { Heartbeat } from '../../../src/cluster/membership';
 import { loadConfig, type AppConfig } from '../../../src/config';
-import { HeldTasks } from '../../../src/an/held-tasks';
+import { HeldTasks, type HeldTasksDeps } from '../../../src/an/held-tasks';
 import type { HeldTask } from '../../../src/an/in-flight';
 import { KiPool } from '../../../src/an/ki-pool';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
@@ -50,12 +50,12 @@ export function kiHeartbeat(id: string, over: Partial<Heartbeat> = {}): Heartbea
 }
 
 /** A pool and the held-task registry over it; `wakes` counts placement passes asked for. */
-export function heldOnPool(kis: Heartbeat[] = []): { pool: KiPool; held: HeldTasks; metrics: Metrics; wakes: { n: number } } {
+export function heldOnPool(kis: Heartbeat[] = [], retake?: HeldTasksDeps['retake']): { pool: KiPool; held: HeldTasks; metrics: Metrics; wakes: { n: number } } {
   const pool = new KiPool('least-loaded');
   for (const hb of kis) pool.upsert(hb);
   const metrics = createMetrics(new Registry(), 'an');
   const wakes = { n: 0 };
-  const held = new HeldTasks({ pool, metrics, wake: () => { wakes.n++; } });
+  const held = new HeldTasks({ pool, metrics, wake: () => { wakes.n++; }, ...(retake ? { retake } : {}) });
   return { pool, held, metrics, wakes };
 }
 

@@ -79,4 +79,16 @@ describe('TaskAdmission', () => {
     await admission.markConfirmed(0);
     assert.equal((await h.repo.findUnpublished(0, 10)).some((t) => t.id === task.id), false);
   });
+
+  it('does not mark a task published by the confirm of a message its An has consumed, once the leader took the task back', async () => {
+    await setUp();
+    const task = admission.build({ type: 'echo' }, 'alice');
+    await admission.submit([task]);
+    await until(() => pending, (p) => p.includes(task.id), 'the pending message');
+    // An An dispatched it, then the leader took it back (the An was lost) and its new publish failed.
+    await h.repo.applyTransitions([{ id: task.id, name: 'dispatch', expectedAttempts: 0, an: 'an-1', ki: 'ki-1', leaseMs: 5000 }]);
+    await h.repo.applyTransitions([{ id: task.id, name: 'requeueLost', expectedAttempts: 1, an: null, ki: null, leaseMs: null, clearPublished: true }]);
+    await admission.markConfirmed(0);
+    assert.ok((await h.repo.findUnpublished(0, 10)).some((t) => t.id === task.id), 'still unpublished: the sweeper sends it again');
+  });
 });

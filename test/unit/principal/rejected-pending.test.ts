@@ -39,7 +39,7 @@ describe('RejectedPendingWatcher', () => {
   it('marks the queued tasks of a refused pending message unpublished, so the sweep sends them again', async () => {
     const t = queuedTask();
     await h.repo.insertMany([t]);
-    await h.repo.markPublished([t.id]);
+    await h.repo.markPublished([{ id: t.id, attempts: t.attempts }]);
     const fed = handFedTransport();
     const watcher = new RejectedPendingWatcher({ transport: fed.transport, names: h.names, repo: h.repo, log: h.log });
     await watcher.start();

@@ -190,7 +190,7 @@ describe('Sweeper: the leader takes back what was lost', () => {
       const young = queuedTask();
       const published = queuedTask({ createdAt: old });
       await h.repo.insertMany([lost, young, published]);
-      await h.repo.markPublished([published.id]);
+      await h.repo.markPublished([{ id: published.id, attempts: published.attempts }]);
       const taken = await held({ createdAt: old });
       assert.equal(await sweeper.republishUnpublished(), 1);
       await waitPublished(lost.id);

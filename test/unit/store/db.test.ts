@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { runTransaction, type Queryable, type QueryResult } from '../../../src/store/db';
+import { DatabaseError, type PoolClient } from 'pg';
+import { PgDatabase, pgPoolConfig, runTransaction, type PgDatabaseOptions, type Queryable, type QueryResult } from '../../../src/store/db';
 import { isSerializationFailure } from '../../../src/store/serialization-retry';
 import { DbRetriesExhaustedError } from '../../../src/errors';
 
@@ -149,5 +150,57 @@ describe('isSerializationFailure', () => {
     assert.equal(isSerializationFailure(new Error('40001')), false);
     assert.equal(isSerializationFailure(undefined), false);
     assert.equal(isSerializationFailure(null), false);
+  });
+});
+
+describe('PgDatabase', () => {
+  const options: PgDatabaseOptions = { url: 'postgres://nobody@127.0.0.1:1/none', poolSize: 2, statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxTxAttempts: 3, applicationName: 'unit' };
+
+  /** A PgDatabase whose pool hands out fake clients: `answer(statement)` resolves or throws as the server (or the network) would. */
+  function fakePool(answer: (text: string, attempt: number) => void) {
+    const db = new PgDatabase(options);
+    const statements: string[][] = [];
+    const releases: unknown[] = [];
+    db.pool.connect = (async () => {
+      const mine: string[] = [];
+      statements.push(mine);
+      const attempt = statements.length;
+      return {
+        query: async (text: string) => { mine.push(text); answer(text, attempt); return { rows: [], rowCount: 0 }; },
+        release: (err?: unknown) => { releases.push(err); },
+      } as unknown as PoolClient;
+    }) as never;
+    return { db, statements, releases };
+  }
+
+
+  it('gives up a transaction\'s connection that stopped answering, without sending it a ROLLBACK that would wait out the timeout again', async () => {
+    const { db, statements, releases } = fakePool((text) => { if (text === 'UPDATE tasks SET priority = 1') throw new Error('Query read timeout'); });
+    await assert.rejects(db.transaction((q) => q.query('UPDATE tasks SET priority = 1')), /Query read timeout/);
+    assert.deepEqual(statements, [['BEGIN', 'UPDATE tasks SET priority = 1']]);
+    assert.equal(releases.length, 1);
+    assert.ok(releases[0] instanceof Error, 'released with an error: the pool discards the connection');
+    await db.close();
+  });
+
+  it('rolls back over the same connection when the server answered with an error, and retries a serialization failure', async () => {
+    const restart = Object.assign(new DatabaseError('restart transaction', 0, 'error'), { code: '40001' });
+    const { db, statements, releases } = fakePool((text, attempt) => { if (text === 'COMMIT' && attempt === 1) throw restart; });
+    assert.equal(await db.transaction(async (q) => { await q.query('UPDATE tasks SET priority = 1'); return 'ok'; }), 'ok');
+    assert.deepEqual(statements, [['BEGIN', 'UPDATE tasks SET priority = 1', 'COMMIT', 'ROLLBACK'], ['BEGIN', 'UPDATE tasks SET priority = 1', 'COMMIT']]);
+    assert.deepEqual(releases, [undefined, undefined]);
+    await db.close();
+  });
+
+  it('maps its timeouts onto the pool: a query timeout past the statement timeout, idle-transaction timeout and keepalive when asked', () => {
+    assert.equal(pgPoolConfig(options).query_timeout, 6000, 'the statement timeout and a second for the answer to arrive');
+    assert.equal(pgPoolConfig({ ...options, queryTimeoutMs: 2500 }).query_timeout, 2500);
+    assert.equal(pgPoolConfig({ ...options, statementTimeoutMs: 0 }).query_timeout, undefined, 'no statement timeout and none asked: none');
+    assert.equal(pgPoolConfig(options).idle_in_transaction_session_timeout, undefined);
+    assert.equal(pgPoolConfig({ ...options, idleInTransactionTimeoutMs: 10_000 }).idle_in_transaction_session_timeout, 10_000);
+    assert.equal(pgPoolConfig(options).keepAlive, undefined);
+    const kept = pgPoolConfig({ ...options, keepAliveMs: 10_000 });
+    assert.equal(kept.keepAlive, true);
+    assert.equal(kept.keepAliveInitialDelayMillis, 10_000);
   });
 });

@@ -71,7 +71,7 @@ async function everyStatement(): Promise<string[]> {
       { id: t.id, name: 'dispatch', expectedAttempts: 0, an: 'an-1', ki: 'ki-1', leaseMs: 1000 },
       { id: t.id, name: 'succeed', expectedAttempts: 1, outcome: { result: 1, error: null }, finishedAt: new Date(), leaseMs: null, clearPublished: true },
     ], { holder: 'p1', term: 3 }),
-    markPublished: () => repo.markPublished([t.id]),
+    markPublished: () => repo.markPublished([{ id: t.id, attempts: 0 }]),
     markUnpublished: () => repo.markUnpublished([t.id]),
     findUnpublished: () => repo.findUnpublished(1000, 10),
     renewLeases: () => repo.renewLeases('an-1', [t.id], 1000),

@@ -37,6 +37,11 @@ describe('AMQP connect arguments', () => {
     assert.equal(options.recovery.initialMaxRetries, 5);
   });
 
+  it('abandons a connect whose handshake has not finished within the connect timeout, so a try into a silent network is not waited out', () => {
+    assert.equal(amqpConnectArgs({ ...settings, connectTimeoutMs: 5000 }, setup).options.timeout, 5000);
+    assert.equal('timeout' in amqpConnectArgs({ ...settings, connectTimeoutMs: 0 }, setup).options, false, '0: none');
+  });
+
   it('reads the TLS files it is given, and fails at once on a missing one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'anki-tls-'));
     try {
