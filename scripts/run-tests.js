@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Runs the test suite as two mocha processes side by side: the tests that break the services
+// (broker nodes stopped, links frozen, namespaces partitioned, PostgreSQL restarted, the chaos run)
+// and everything else. Both mostly wait on timers and real services, so running them together
+// halves the wall time; each test still has its own vhost, database, namespaces and broker nodes.
+// The main group streams its output; the fault group's is printed after it, in one block.
+// Usage: node scripts/run-tests.js [full|lts] [mocha options...]   (lts: unit, integration and the
+// recovery e2e tests; further options, e.g. --grep or --dry-run, go to every mocha process)
+'use strict';
+const { spawn } = require('node:child_process');
+const { mkdtempSync, readFileSync, rmSync, createWriteStream } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+const FAULTS = ['broker-cluster', 'broker-restart', 'broker-cutoff', 'frozen-nodes', 'half-open', 'db-restart', 'network-partition', 'chaos']
+  .map((name) => `test/e2e/${name}.test.ts`);
+const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
+  .map((name) => `test/e2e/${name}.test.ts`);
+const UNIT_AND_INTEGRATION = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'];
+
+const PROFILES = {
+  full: [
+    { name: 'main', args: [...UNIT_AND_INTEGRATION, 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', ...FAULTS.flatMap((f) => ['--ignore', f])] },
+    { name: 'faults', args: FAULTS },
+  ],
+  lts: [{ name: 'main', args: [...UNIT_AND_INTEGRATION, ...RECOVERY] }],
+};
+
+const profile = PROFILES[process.argv[2] ?? 'full'];
+if (!profile) {
+  console.error(`run-tests: unknown profile "${process.argv[2]}": expected ${Object.keys(PROFILES).join(' or ')}`);
+  process.exit(2);
+}
+
+const extra = process.argv.slice(3);
+const mocha = require.resolve('mocha/bin/mocha.js');
+const dir = mkdtempSync(join(tmpdir(), 'anki-tests-'));
+
+function run(group, streamed) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [mocha, ...group.args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+    const logFile = join(dir, `${group.name}.log`);
+    const log = createWriteStream(logFile);
+    for (const out of [child.stdout, child.stderr]) {
+      out.pipe(log, { end: false });
+      if (streamed) out.pipe(out === child.stdout ? process.stdout : process.stderr, { end: false });
+    }
+    child.on('close', (code, signal) => { log.end(() => resolve({ group, code: code ?? 1, signal, logFile })); });
+  });
+}
+
+(async () => {
+  const results = await Promise.all(profile.map((group, i) => run(group, i === 0)));
+  for (const r of results.slice(1)) {
+    console.log(`\n===== test group "${r.group.name}" (ran beside "${results[0].group.name}") =====\n`);
+    process.stdout.write(readFileSync(r.logFile, 'utf8'));
+  }
+  console.log('\n===== summary =====');
+  for (const r of results) {
+    const summary = readFileSync(r.logFile, 'utf8').split('\n').filter((l) => /^\s+\d+ (passing|failing|pending)/.test(l)).map((l) => l.trim()).join(', ');
+    console.log(`${r.group.name}: exit ${r.signal ?? r.code}${summary ? ` (${summary})` : ''}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(results.some((r) => r.code !== 0) ? 1 : 0);
+})();
