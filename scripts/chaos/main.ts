@@ -19,7 +19,11 @@ async function main(): Promise<number> {
   const report = await runChaos(options);
   console.log(`\n${formatReport(report)}`);
   const ok = report.lost.length === 0 && report.doubleCompletions.length === 0 && report.violations.length === 0 && report.leftoverProcesses.length === 0;
-  if (!ok) console.log(`\nINVARIANT BROKEN: lost ${JSON.stringify(report.lost.slice(0, 10))} double ${JSON.stringify(report.doubleCompletions.slice(0, 10))} violations ${JSON.stringify(report.violations.slice(0, 10))}`);
+  if (!ok) {
+    console.log(`\nINVARIANT BROKEN: lost ${JSON.stringify(report.lost.slice(0, 10))} double ${JSON.stringify(report.doubleCompletions.slice(0, 10))} violations ${JSON.stringify(report.violations.slice(0, 10))}`);
+    // The rows say where a lost task stopped (status, attempts, An, Ki, publish mark, lease): the run's database is gone after it.
+    for (const row of report.lostRows) console.log(`lost task row: ${JSON.stringify(row)}`);
+  }
   return ok ? 0 : 1;
 }
 
