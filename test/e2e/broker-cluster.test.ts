@@ -8,7 +8,6 @@ import { statusCounts, statusesOf } from '../helpers/task-db';
 import { startTaskStream } from '../helpers/task-stream';
 import { waitFor } from '../helpers/wait';
 
-const readyz = async (n: NodeProcess) => (await fetch(`http://127.0.0.1:${n.metricsPort}/readyz`)).status;
 /** A figure for the record: measured, never asserted. */
 const report = (what: string, ms: number) => console.log(`      measured: ${what} ${ms} ms`);
 
@@ -81,9 +80,9 @@ describe('a three-node RabbitMQ cluster losing nodes under load (real processes)
     stopped.add(node);
     const stoppedAt = Date.now();
     await waitFor(() => onIt.filter((n) => lostLines(n) > linesBefore.get(n)!).length, (k) => k === onIt.length, { timeoutMs: 20_000, what: `${onIt.map((n) => n.id).join(', ')} noticing the loss` });
-    await waitFor(() => Promise.all(nodes.map(readyz)), (s) => s.every((x) => x === 200), { timeoutMs: 30_000, intervalMs: 100, what: `every process ready without ${node.name}` })
+    await waitFor(() => Promise.all(nodes.map((n) => n.readyStatus())), (s) => s.every((x) => x === 200), { timeoutMs: 30_000, intervalMs: 100, what: `every process ready without ${node.name}` })
       .catch(async (err: Error) => {
-        const states = await Promise.all(nodes.map(readyz));
+        const states = await Promise.all(nodes.map((n) => n.readyStatus()));
         const notReady = nodes.filter((_, i) => states[i] !== 200).map((n) => `${n.id}:\n${n.logs.slice(-6).join('\n')}`);
         throw new Error(`${err.message}\n${notReady.join('\n')}`);
       });

@@ -7,7 +7,6 @@ import { statusCounts, statusesOf } from '../helpers/task-db';
 import { startTaskStream } from '../helpers/task-stream';
 import { waitFor } from '../helpers/wait';
 
-const readyz = async (n: NodeProcess) => (await fetch(`http://127.0.0.1:${n.metricsPort}/readyz`)).status;
 /** A figure for the record: measured, never asserted. */
 const report = (what: string, ms: number) => console.log(`      measured: ${what} ${ms} ms`);
 
@@ -51,14 +50,14 @@ describe('RabbitMQ stopped and started under load (real processes, a broker node
 
     await broker.stopApp();
     const stoppedAt = Date.now();
-    await waitFor(() => Promise.all(nodes.map(readyz)), (s) => s.every((x) => x === 503), { timeoutMs: 20_000, what: 'every node not ready without its broker' });
+    await waitFor(() => Promise.all(nodes.map((n) => n.readyStatus())), (s) => s.every((x) => x === 503), { timeoutMs: 20_000, what: 'every node not ready without its broker' });
     // Admission keeps answering: a task is stored first, and the sweeper publishes it once the broker is back.
     const acceptedBefore = stream.stats.accepted.length;
     await waitFor(() => stream.stats.accepted.length, (n) => n >= acceptedBefore + 10, { timeoutMs: 20_000, what: 'submissions accepted while RabbitMQ is down' });
 
     await broker.startApp();
     const startedAt = Date.now();
-    await waitFor(() => Promise.all(nodes.map(readyz)), (s) => s.every((x) => x === 200), { timeoutMs: 30_000, intervalMs: 100, what: 'every node ready again' });
+    await waitFor(() => Promise.all(nodes.map((n) => n.readyStatus())), (s) => s.every((x) => x === 200), { timeoutMs: 30_000, intervalMs: 100, what: 'every node ready again' });
     report(`RabbitMQ down (stop_app → start_app)`, startedAt - stoppedAt);
     report('RabbitMQ back → every node ready', Date.now() - startedAt);
     const doneBefore = (await statusCounts(iso.databaseUrl))['succeeded'] ?? 0;

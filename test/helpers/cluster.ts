@@ -52,6 +52,12 @@ export class NodeProcess {
     return r.text();
   }
 
+  /** The status `/readyz` answers now (bounded: a frozen node must not hang the caller). */
+  async readyStatus(): Promise<number> {
+    const r = await fetch(`http://${this.host}:${this.metricsPort}/readyz`, { signal: AbortSignal.timeout(2000) });
+    return r.status;
+  }
+
   /** `anki_messages_rejected_total{reason}` of this node. */
   async rejected(reason: string): Promise<number> {
     const m = new RegExp(`^anki_messages_rejected_total\\{[^}]*reason="${reason}"[^}]*\\}\\s+(\\S+)$`, 'm').exec(await this.metrics());
@@ -116,8 +122,7 @@ export class TestCluster {
   async waitReady(node: NodeProcess, timeoutMs = 20_000): Promise<void> {
     await waitFor(async () => {
       if (!node.alive) throw new Error(`${node.id} exited with ${node.exitCode}: ${node.logs.slice(-5).join('\n')}`);
-      const r = await fetch(`http://${node.host}:${node.metricsPort}/readyz`, { signal: AbortSignal.timeout(2000) });
-      return r.status;
+      return node.readyStatus();
     }, (s) => s === 200, { timeoutMs, what: `${node.id} ready` }).catch((err: Error) => {
       throw new Error(`${err.message}\n${node.logs.slice(-10).join('\n')}`);
     });

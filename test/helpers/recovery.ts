@@ -1,11 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { Api, type NodeProcess, type TestCluster } from './cluster';
+import { Api, type TestCluster } from './cluster';
 import { waitFor } from './wait';
-
-async function readyStatus(node: NodeProcess): Promise<number> {
-  const r = await fetch(`http://${node.host}:${node.metricsPort}/readyz`, { signal: AbortSignal.timeout(2000) });
-  return r.status;
-}
 
 /**
  * No node left wedged after a fault was healed: every node still running answers /readyz 200
@@ -14,7 +9,7 @@ async function readyStatus(node: NodeProcess): Promise<number> {
 export async function expectHealed(cluster: TestCluster, timeoutMs = 60_000): Promise<void> {
   const live = cluster.nodes.filter((n) => n.alive);
   for (const node of live) {
-    await waitFor(() => readyStatus(node), (s) => s === 200, { timeoutMs, what: `${node.id} ready again` }).catch((err: Error) => {
+    await waitFor(() => node.readyStatus(), (s) => s === 200, { timeoutMs, what: `${node.id} ready again` }).catch((err: Error) => {
       throw new Error(`${err.message}\n${node.logs.slice(-8).join('\n')}`);
     });
   }
