@@ -7,7 +7,7 @@ import { waitFor } from './wait';
 
 const run = promisify(execFile);
 
-/** How long one node may take to boot: on a loaded 2-core machine three booting at once take ~25 s. */
+/** How long one node may take to boot: ~10 s alone, but on a loaded 2-core machine up to ~25 s. */
 const BOOT_TIMEOUT_MS = 90_000;
 const CTL_TIMEOUT_MS = 60_000;
 
@@ -93,7 +93,7 @@ export class ExtraNode implements RabbitNode {
   /**
    * Writes the node's own config: nothing of /etc/rabbitmq (whose listener is the shared broker's
    * port) applies. A node given a `seed` joins the seed's cluster as it first boots, waiting for the
-   * seed to come up (booted together, the seed may be slower).
+   * seed to come up.
    */
   prepare(seed?: string): void {
     for (const sub of ['mnesia', 'log']) mkdirSync(join(this.dir, sub), { recursive: true });
