@@ -3,7 +3,8 @@
 // (broker nodes stopped, links frozen, namespaces partitioned, PostgreSQL restarted, the chaos run)
 // and everything else. Both mostly wait on timers and real services, so running them together
 // halves the wall time; each test still has its own vhost, database, namespaces and broker nodes.
-// The main group streams its output; the fault group's is printed after it, in one block.
+// The main group streams its output; the other group's is printed after it, in one block. The lts
+// profile runs the recovery e2e tests beside the unit and integration tests the same way.
 // Usage: node scripts/run-tests.js [full|lts] [mocha options...]   (lts: unit, integration and the
 // recovery e2e tests; further options, e.g. --grep or --dry-run, go to every mocha process)
 'use strict';
@@ -23,7 +24,10 @@ const PROFILES = {
     { name: 'main', args: [...UNIT_AND_INTEGRATION, 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', ...FAULTS.flatMap((f) => ['--ignore', f])] },
     { name: 'faults', args: FAULTS },
   ],
-  lts: [{ name: 'main', args: [...UNIT_AND_INTEGRATION, ...RECOVERY] }],
+  lts: [
+    { name: 'main', args: UNIT_AND_INTEGRATION },
+    { name: 'recovery', args: RECOVERY },
+  ],
 };
 
 const profile = PROFILES[process.argv[2] ?? 'full'];
