@@ -6,10 +6,8 @@ import { createIsolation, type Isolation } from '../helpers/isolation';
 import { skipUnlessRabbitNodes, startRabbitCluster, type RabbitCluster, type RabbitNode } from '../helpers/rabbit-nodes';
 import { statusCounts, statusesOf } from '../helpers/task-db';
 import { startTaskStream } from '../helpers/task-stream';
-import { waitFor } from '../helpers/wait';
+import { reportMeasured as report, waitFor } from '../helpers/wait';
 
-/** A figure for the record: measured, never asserted. */
-const report = (what: string, ms: number) => console.log(`      measured: ${what} ${ms} ms`);
 
 /**
  * Our cluster on a three-node RabbitMQ cluster, every process given all three brokers in AMQP_URL

@@ -5,10 +5,8 @@ import { createIsolation, type Isolation } from '../helpers/isolation';
 import { skipUnlessRabbitNodes, startRabbitCluster, type RabbitCluster } from '../helpers/rabbit-nodes';
 import { statusCounts, statusesOf } from '../helpers/task-db';
 import { startTaskStream } from '../helpers/task-stream';
-import { waitFor } from '../helpers/wait';
+import { reportMeasured as report, waitFor } from '../helpers/wait';
 
-/** A figure for the record: measured, never asserted. */
-const report = (what: string, ms: number) => console.log(`      measured: ${what} ${ms} ms`);
 
 /**
  * RabbitMQ itself stopped and started (`stop_app` / `start_app`) while tasks stream in. The broker is

@@ -1,15 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { Api, TestCluster, type NodeProcess } from '../helpers/cluster';
 import { createIsolation, rabbitmqctl, type Isolation } from '../helpers/isolation';
-import { waitFor } from '../helpers/wait';
+import { reportMeasured as report, waitFor } from '../helpers/wait';
 import { statusCounts } from '../helpers/task-db';
 
 const FAST = { KI_SLOTS: '4', HEARTBEAT_MS: '200', SUSPECT_AFTER_MS: '600', DEAD_AFTER_MS: '1500', TASK_LEASE_MS: '4000', SWEEP_INTERVAL_MS: '500', ELECTION_TICK_MS: '300', LEADER_LEASE_MS: '2000' };
 
 
 const terminal = (c: Record<string, number>) => (c['succeeded'] ?? 0) + (c['failed'] ?? 0) + (c['cancelled'] ?? 0);
-/** A figure for the record: measured, never asserted. */
-const report = (what: string, ms: number) => console.log(`      measured: ${what} ${ms} ms`);
 
 describe('cluster membership, election, assignment and recovery (real processes)', function () {
   this.timeout(240_000);

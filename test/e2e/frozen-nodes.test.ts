@@ -5,7 +5,7 @@ import { Api, TestCluster, type NodeProcess } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
 import { leaderViews, oneLeader } from '../helpers/leaders';
 import { statusCounts, taskOutcomes } from '../helpers/task-db';
-import { waitFor } from '../helpers/wait';
+import { reportMeasured as report, waitFor } from '../helpers/wait';
 
 const LEADER_LEASE_MS = 2000;
 const FAST = {
@@ -17,8 +17,6 @@ const WHERE_PLUGIN = join(__dirname, '..', 'fixtures', 'ki', 'plugins', 'where.j
 const LEADER_ACTIONS = ['assigning ki to group', 'tasks of a dead An requeued', 'expired leases swept', 'republished unpublished tasks', 'node token issued', 'became leader'];
 
 const terminal = (c: Record<string, number>) => (c['succeeded'] ?? 0) + (c['failed'] ?? 0) + (c['cancelled'] ?? 0);
-/** A figure for the record: measured, never asserted. */
-const report = (what: string, ms: number) => console.log(`      measured: ${what} ${ms} ms`);
 /** The freeze lasts this long more. */
 const hold = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

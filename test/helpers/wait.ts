@@ -30,3 +30,8 @@ export async function mapLimit<I, O>(items: readonly I[], concurrency: number, f
   }));
   return out;
 }
+
+/** Prints a figure for the record beside a test's output: measured, never asserted. */
+export function reportMeasured(what: string, ms: number): void {
+  console.log(`      measured: ${what} ${ms} ms`);
+}
