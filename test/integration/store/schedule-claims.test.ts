@@ -13,7 +13,7 @@ function scheduleRecord(owner = 'alice'): ScheduleRecord {
   };
 }
 
-function taskOf(s: ScheduleRecord, tickAt: Date, id = randomUUID()): TaskRecord {
+function taskOf(s: ScheduleRecord, tickAt: Date, id: string = randomUUID()): TaskRecord {
   const now = new Date();
   return {
     id, type: 'echo', payload: null, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, redundancy: null, attempts: 0, maxAttempts: 3,
