@@ -6,7 +6,8 @@ import type { TaskAdmission } from './admission';
 
 export interface ScheduleTickerDeps {
   schedules: ScheduleRepository;
-  admission: TaskAdmission;
+  /** Builds a run's task with the submission defaults, and publishes it once stored. */
+  admission: Pick<TaskAdmission, 'build' | 'assertRoomFor' | 'admitStored'>;
   metrics: Metrics;
   log: Logger;
   /** Most due schedules one pass runs. */

@@ -81,7 +81,7 @@ export class ScheduleRepository {
       // Thrown, not returned, so that the idempotency key claimed above is rolled back with it.
       if (n >= maxPerOwner) throw new ScheduleCapReached(n);
       await q.query(
-        `INSERT INTO schedules (${COLUMNS}) VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::bool, 0, $10::timestamptz, NULL, NULL, NULL, NULL, 0, 0, $11::timestamptz, $11::timestamptz)`,
+        `INSERT INTO schedules (${COLUMNS}) VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::text, $8::text, $9::bool, 0, $10::timestamptz, NULL, NULL, NULL, NULL, 0, 0, $11::timestamptz, $11::timestamptz)`,
         [s.id, s.owner, s.name, s.cron, s.timezone, JSON.stringify(s.task), s.overlap, s.catchup, s.paused, s.nextRunAt, s.createdAt],
       );
       return {};
