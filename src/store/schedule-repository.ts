@@ -139,7 +139,7 @@ export class ScheduleRepository {
   async findDue(now: Date, limit: number): Promise<DueSchedule[]> {
     const r = await this.db.query<ScheduleRow & { last_task_status: string | null }>(
       `SELECT ${S_COLUMNS}, t.status AS last_task_status FROM schedules s LEFT JOIN tasks t ON t.id = s.last_task_id
-       WHERE NOT s.paused AND s.next_run_at <= $1::timestamptz ORDER BY s.next_run_at LIMIT $2::int8`,
+       WHERE s.paused = false AND s.next_run_at <= $1::timestamptz ORDER BY s.next_run_at LIMIT $2::int8`,
       [now, limit],
     );
     return r.rows.map((row) => ({ ...fromRow(row), lastTaskStatus: row.last_task_status }));
