@@ -6,3 +6,4 @@ export { closeServer, createApp, listen } from './app';
 export { parseTaskLimits, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits } from './task-limits';
 export { readJson } from './body';
 export { listPage } from './task-list-page';
+export { createScheduleSchema, patchScheduleSchema, scheduleListQuerySchema, type CreateSchedule, type PatchSchedule } from './schedule-schemas';

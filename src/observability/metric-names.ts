@@ -31,6 +31,8 @@ export const METRIC = {
   kiQuarantines: 'anki_ki_quarantines_total',
   redundantTasks: 'anki_redundant_tasks_total',
   replicaAnswers: 'anki_replica_answers_total',
+  scheduleRuns: 'anki_schedule_runs_total',
+  schedules: 'anki_schedules',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

@@ -22,6 +22,12 @@ export const VOTE_OUTCOMES = ['unanimous', 'majority', 'no_quorum'] as const;
 /** A replica's answer against the agreed result: the `verdict` label of {@link METRIC.replicaAnswers}. */
 export const REPLICA_VERDICTS = ['agreed', 'disagreed'] as const;
 
+/** How a schedule tick ended: the `outcome` label of {@link METRIC.scheduleRuns} (kept apart from schedule/, which observability does not import). */
+export const SCHEDULE_RUN_OUTCOMES = ['created', 'skipped-overlap'] as const;
+
+/** The `state` label of {@link METRIC.schedules}. */
+export const SCHEDULE_STATES = ['active', 'paused'] as const;
+
 /** Every metric of the platform, registered on one registry. Each role updates the ones it owns. */
 export function createMetrics(registry: Registry, role: string) {
   const m = {
@@ -56,6 +62,8 @@ export function createMetrics(registry: Registry, role: string) {
     kiQuarantines: new Counter({ name: METRIC.kiQuarantines, help: 'Kis this An quarantined after they disagreed with the quorum', registers: [registry] }),
     redundantTasks: new Counter({ name: METRIC.redundantTasks, help: 'Votes of redundant tasks decided by this An, by outcome', labelNames: ['outcome'], registers: [registry] }),
     replicaAnswers: new Counter({ name: METRIC.replicaAnswers, help: 'Replica answers judged against the agreed result (late ones included), by verdict', labelNames: ['verdict'], registers: [registry] }),
+    scheduleRuns: new Counter({ name: METRIC.scheduleRuns, help: 'Schedule ticks this leader ran, by outcome (created: a task; skipped-overlap: the previous run\'s task was not finished)', labelNames: ['outcome'], registers: [registry] }),
+    schedules: new Gauge({ name: METRIC.schedules, help: 'Schedules by state, as the leader last counted them (0 on followers)', labelNames: ['state'], registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".
@@ -70,6 +78,8 @@ export function createMetrics(registry: Registry, role: string) {
   for (const o of VOTE_OUTCOMES) m.redundantTasks.inc({ outcome: o }, 0);
   for (const v of REPLICA_VERDICTS) m.replicaAnswers.inc({ verdict: v }, 0);
   m.kisQuarantined.set(0);
+  for (const o of SCHEDULE_RUN_OUTCOMES) m.scheduleRuns.inc({ outcome: o }, 0);
+  for (const st of SCHEDULE_STATES) m.schedules.set({ state: st }, 0);
   m.kiQuarantines.inc(0);
   for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);

@@ -16,7 +16,7 @@ export interface AdmissionDeps {
   log: Logger;
 }
 
-/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 13 per row. */
+/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 15 per row. */
 const MAX_ROWS_PER_INSERT = 2000;
 
 /**
@@ -80,10 +80,7 @@ export class TaskAdmission {
    * same owner, nothing is stored and the earlier task ids are returned with `created: false`.
    */
   async submit(tasks: TaskRecord[], idempotencyKey?: string): Promise<{ ids: string[]; created: boolean }> {
-    const inFlight = this.#inserts.backlogWeight + this.#unconfirmed;
-    if (inFlight + tasks.length > this.d.config.principal.maxInFlightWrites) {
-      throw new OverloadedError(`${inFlight} tasks are waiting for the store or the broker (limit ${this.d.config.principal.maxInFlightWrites})`);
-    }
+    this.assertRoomFor(tasks.length);
     const owner = tasks[0]?.owner ?? '';
     const entries = tasks.map((t) => ({ id: t.id, owner: t.owner, createdAtMs: t.createdAt.getTime() }));
     let existing: string[] | null = null;
@@ -108,6 +105,25 @@ export class TaskAdmission {
     this.d.log.debug({ count: tasks.length, ...(tasks.length === 1 ? { taskId: tasks[0]!.id } : {}) }, 'tasks admitted');
     for (const t of tasks) void this.publish(t);
     return { ids: tasks.map((t) => t.id), created: true };
+  }
+
+  /** Throws {@link OverloadedError} when `count` more tasks would pass the in-flight limit. */
+  assertRoomFor(count: number): void {
+    const inFlight = this.#inserts.backlogWeight + this.#unconfirmed;
+    if (inFlight + count > this.d.config.principal.maxInFlightWrites) {
+      throw new OverloadedError(`${inFlight} tasks are waiting for the store or the broker (limit ${this.d.config.principal.maxInFlightWrites})`);
+    }
+  }
+
+  /**
+   * Takes on a task that was stored in a transaction of its own (a schedule's run, stored with its
+   * tick claim): counted and published like a submitted one. If the publish fails, the sweeper
+   * republishes it, as for any task.
+   */
+  admitStored(task: TaskRecord): void {
+    this.d.metrics.tasksSubmitted.inc();
+    this.d.log.debug({ taskId: task.id, scheduleId: task.scheduleId }, 'scheduled task admitted');
+    void this.publish(task);
   }
 
   /** Publishes a pending message with confirm and records that it was confirmed. Never throws. */

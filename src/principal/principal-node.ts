@@ -4,7 +4,7 @@ import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
-import type { TaskRepository } from '../store';
+import type { ScheduleRepository, TaskRepository } from '../store';
 import { leaseRenewalPeriodMs } from '../task';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
@@ -15,6 +15,7 @@ import { TaskControl } from './task-control';
 import { RejectedPendingWatcher } from './rejected-pending';
 import { IdentityIssuer } from './identity-issuer';
 import { SilentAnRecovery } from './silent-an-recovery';
+import { ScheduleTicker } from './schedule-ticker';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -22,6 +23,8 @@ export interface PrincipalDeps {
   bus: MessageBus;
   names: TopologyNames;
   repo: TaskRepository;
+  /** Schedules whose ticks this principal runs while it leads. */
+  schedules: ScheduleRepository;
   log: Logger;
   metrics: Metrics;
   leadership: Leadership;
@@ -48,6 +51,7 @@ export class PrincipalNode implements Service {
   readonly #issuer?: IdentityIssuer;
   readonly #rejectedPending: RejectedPendingWatcher;
   readonly #silentAns: SilentAnRecovery;
+  readonly #scheduleTicker: ScheduleTicker;
   readonly #taskEventListeners: ((event: TaskEvent) => void)[] = [];
   #stopTimers: (() => void)[] = [];
   #leaving = false;
@@ -68,6 +72,10 @@ export class PrincipalNode implements Service {
       repo: d.repo, sweeper: this.#sweeper, leadership: d.leadership, isSilent, log: d.log,
       // One renewal period and a half: an An that still renews has done so by then.
       checkAfterMs: Math.ceil(leaseRenewalPeriodMs(d.config.an.leaseMs) * 1.5),
+    });
+    this.#scheduleTicker = new ScheduleTicker({
+      schedules: d.schedules, admission: this.admission, metrics: d.metrics, log: d.log.child({ component: 'schedules' }),
+      duePerPass: d.config.schedules.duePerPass, catchupGraceMaxMs: d.config.schedules.catchupGraceMaxMs,
     });
     this.#assigner = new GroupAssigner({
       membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log, pendingMs: p.groupAssignPendingMs, maxMovesPerRound: p.groupMaxMovesPerRound,
@@ -142,6 +150,15 @@ export class PrincipalNode implements Service {
       await this.#sweeper.republishUnpublished();
       await this.#sweeper.requeueExpiredLeases(fence);
     }, onError('sweep')));
+    // Leader only, fenced by its term: a deposed leader's claim does not apply.
+    this.#stopTimers.push(every(config.schedules.tickMs, async () => {
+      const fence = this.d.leadership.fence();
+      if (fence) await this.#scheduleTicker.runDue(fence);
+    }, onError('schedule ticks')));
+    this.#stopTimers.push(every(config.schedules.statsIntervalMs, async () => {
+      if (this.d.leadership.isLeader()) await this.#scheduleTicker.reportCounts();
+      else for (const state of ['active', 'paused']) this.d.metrics.schedules.set({ state }, 0);
+    }, onError('schedule counts')));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));

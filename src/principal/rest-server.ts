@@ -7,13 +7,14 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type ReputationRepository, type TaskRepository } from '../store';
+import { type ReputationRepository, type ScheduleRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
 import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
+import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
@@ -30,6 +31,7 @@ export interface PrincipalRestDeps {
   principal: RestCoordinator;
   leadership: Leadership;
   repo: TaskRepository;
+  schedules: ScheduleRepository;
   reputation: ReputationRepository;
   /** For the queue depths of `GET /cluster`. */
   transport: Transport;
@@ -81,10 +83,12 @@ export class PrincipalRestServer implements Service {
   async #start(): Promise<void> {
     const { config, log, principal } = this.d;
     this.#feedChanges();
+    const limits = parseTaskLimits(config.tasks.limits);
     const api = taskRoutes({
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
-      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes,
+      limits, listMaxBytes: config.tasks.listMaxBytes,
     });
+    addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
       rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst },

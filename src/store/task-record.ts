@@ -28,6 +28,10 @@ export interface TaskRecord {
   traceContext: string | null;
   /** Until when the An that dispatched it is presumed alive (renewed while it runs). */
   leaseExpiresAt?: Date | null;
+  /** The schedule whose run created it (absent or null: submitted directly). */
+  scheduleId?: string | null;
+  /** The tick of that schedule it stands for. */
+  scheduleTickAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
@@ -49,6 +53,7 @@ export function toApiTask(t: TaskRecord) {
     ...(t.redundancy ? { redundancy: t.redundancy } : {}),
     attempts: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, result: t.result ?? null, error: t.error ?? null,
     progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki,
+    scheduleId: t.scheduleId ?? null, scheduleTickAt: t.scheduleTickAt?.toISOString() ?? null,
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
   };

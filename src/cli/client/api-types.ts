@@ -32,6 +32,9 @@ export interface ApiTask {
   owner: string;
   an: string | null;
   ki: string | null;
+  /** The schedule whose run created the task, and the tick it stands for (null: submitted directly). */
+  scheduleId?: string | null;
+  scheduleTickAt?: string | null;
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;

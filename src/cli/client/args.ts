@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The client commands `node dist/main.js` understands besides the node roles. */
-export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'nodes'] as const;
+export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'nodes', 'schedule'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 /** Whether a command name is one of {@link CLIENT_COMMANDS}. */
@@ -13,7 +13,8 @@ export function isClientCommand(name: string | undefined): name is ClientCommand
 const FLAGS = new Set(['json', 'wait', 'help']);
 
 /** The options some client command reads, each taking a value; a command refuses those it does not read. */
-const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms'] as const;
+const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms',
+  'name', 'cron', 'timezone', 'overlap', 'catchup'] as const;
 
 /** What `util.parseArgs` knows of the client options: strings and the flags (`-h` is `--help`). */
 const PARSE_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
@@ -113,6 +114,11 @@ export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
   list [--status S] [--type T] [--limit N] [--cursor C] list tasks, newest first
   cancel ID                                             cancel a task
   nodes                                                 show the cluster's nodes
+  schedule create --name N --cron "EXPR" --type T [--payload JSON] [--timezone TZ]
+         [--overlap skip|allow] [--catchup none|latest] [--priority 0-9] [--timeout-ms N]
+         [--max-attempts N] [--idempotency-key K]      create a cron schedule (5 fields, or 6 with seconds)
+  schedule list [--limit N] [--cursor C]                list schedules, newest first
+  schedule get|pause|resume|delete ID                   show, pause, resume or delete a schedule
 
 Client options:
   --url URL       the principal (ANKI_URL, default http://localhost:3030)

@@ -54,6 +54,7 @@ export function formatTaskDetail(t: ApiTask): string {
     ['an', t.an ?? undefined],
     ['ki', t.ki ?? undefined],
     ['gpus', t.requirements?.gpus ? String(t.requirements.gpus) : undefined],
+    ['schedule', t.scheduleId ? `${t.scheduleId} (tick ${formatTime(t.scheduleTickAt) ?? '-'})` : undefined],
     ['created', formatTime(t.createdAt)],
     ['started', formatTime(t.startedAt)],
     ['finished', formatTime(t.finishedAt)],

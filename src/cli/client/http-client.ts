@@ -1,4 +1,5 @@
 import type { ApiNode, ApiProblem, ApiTask, ApiTaskPage, SubmitBody } from './api-types';
+import type { ApiSchedule, ApiSchedulePage, CreateScheduleBody } from './schedule-types';
 
 /** The server answered with an error (problem+json, or anything else that is not 2xx). */
 export class ApiError extends Error {
@@ -76,6 +77,29 @@ export class ApiClient {
 
   listNodes(): Promise<{ items: ApiNode[] }> {
     return this.#request<{ items: ApiNode[] }>('GET', '/nodes');
+  }
+
+  createSchedule(body: CreateScheduleBody, idempotencyKey?: string): Promise<ApiSchedule> {
+    return this.#request<ApiSchedule>('POST', '/schedules', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+
+  listSchedules(query: { limit?: number; cursor?: string }): Promise<ApiSchedulePage> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+    const s = qs.toString();
+    return this.#request<ApiSchedulePage>('GET', `/schedules${s ? `?${s}` : ''}`);
+  }
+
+  getSchedule(id: string): Promise<ApiSchedule> {
+    return this.#request<ApiSchedule>('GET', `/schedules/${encodeURIComponent(id)}`);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<ApiSchedule> {
+    return this.#request<ApiSchedule>('POST', `/schedules/${encodeURIComponent(id)}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    await this.#request<unknown>('DELETE', `/schedules/${encodeURIComponent(id)}`);
   }
 
   async #request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

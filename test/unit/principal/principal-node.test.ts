@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Service } from '../../../src/lifecycle/service';
+import { ScheduleRepository } from '../../../src/store';
 import { PrincipalNode } from '../../../src/principal/principal-node';
 import type { PrincipalRestServer } from '../../../src/principal/rest-server';
 import { heartbeatRoute, taskEventRoute } from '../../../src/protocol/destinations';
@@ -14,7 +15,7 @@ describe('PrincipalNode', () => {
   beforeEach(async () => {
     h = new PrincipalHarness();
     await h.start();
-    node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, log: h.log, metrics: h.metrics, leadership: h.leadership });
+    node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), log: h.log, metrics: h.metrics, leadership: h.leadership });
   });
   afterEach(async () => {
     await node.stop();

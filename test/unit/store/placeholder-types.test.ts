@@ -8,6 +8,8 @@ import { DbLeaseLeadership } from '../../../src/principal/db-lease-leadership';
 import type { Database, Queryable, QueryResult } from '../../../src/store/db';
 import { migrate } from '../../../src/store/migrate';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
+import { ScheduleRepository } from '../../../src/store/schedule-repository';
+import type { ScheduleRecord } from '../../../src/store/schedule-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { queuedTaskRecord } from '../../helpers/task-record';
 
@@ -90,7 +92,31 @@ async function everyStatement(): Promise<string[]> {
     all: () => reputation.all(),
     release: () => reputation.release('ki-2'),
   };
-  for (const call of [...Object.values(tasks), ...Object.values(votes)]) await call();
+  const schedules = new ScheduleRepository(db, repo);
+  const now = new Date();
+  const s: ScheduleRecord = {
+    id: t.id, owner: 'alice', name: 'n', cron: '* * * * *', timezone: 'UTC', task: { type: 'echo' }, overlap: 'skip', catchup: 'none', paused: false, revision: 0,
+    nextRunAt: now, lastRun: null, runsCreated: 0, runsSkipped: 0, createdAt: now, updatedAt: now,
+  };
+  const fence = { holder: 'p1', term: 3 };
+  const schedule: EveryMethod<ScheduleRepository> = {
+    insert: async () => {
+      await schedules.insert(s, 10, 'k');
+      await new ScheduleRepository(missed, repo).insert(s, 10, 'k');
+    },
+    get: () => schedules.get(s.id),
+    list: async () => {
+      await schedules.list({ limit: 10 });
+      await schedules.list({ owner: 'alice', limit: 10, cursor: { createdAt: now, id: s.id } });
+    },
+    update: () => schedules.update(s.id, { name: 'm', cron: '* * * * * *', timezone: 'UTC', task: { type: 'echo' }, overlap: 'allow', catchup: 'latest', nextRunAt: now, paused: true }),
+    delete: () => schedules.delete(s.id),
+    findDue: () => schedules.findDue(now, 10),
+    claimTick: () => schedules.claimTick({ scheduleId: s.id, revision: 0, lastTickAt: null, tickAt: now, nextRunAt: now, outcome: 'created', task: { ...t, scheduleId: s.id, scheduleTickAt: now } }, fence),
+    skipTo: () => schedules.skipTo({ scheduleId: s.id, revision: 0, lastTickAt: now, nextRunAt: now }, fence),
+    countByState: () => schedules.countByState(),
+  };
+  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -105,7 +131,7 @@ async function everyStatement(): Promise<string[]> {
 /** Source files that send SQL; a new one must be added to {@link everyStatement} and here. */
 const FILES_WITH_SQL = [
   'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
-  'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/task-repository.ts',
+  'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/schedule-repository.ts', 'src/store/task-repository.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
