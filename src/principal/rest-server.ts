@@ -15,11 +15,14 @@ import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
 import type { TaskControl } from './task-control';
+import type { WorkflowControl } from './workflow-control';
+import { workflowRoutes } from './workflow-routes';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
 export interface RestCoordinator {
   readonly admission: TaskAdmission;
   readonly control: TaskControl;
+  readonly workflows: WorkflowControl;
   readonly membership: Membership;
   onTaskEvent(listener: (event: TaskEvent) => void): void;
 }
@@ -81,10 +84,12 @@ export class PrincipalRestServer implements Service {
   async #start(): Promise<void> {
     const { config, log, principal } = this.d;
     this.#feedChanges();
+    const limits = parseTaskLimits(config.tasks.limits);
     const api = taskRoutes({
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
-      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes,
+      limits, listMaxBytes: config.tasks.listMaxBytes,
     });
+    api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
       rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst },

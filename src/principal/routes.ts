@@ -20,12 +20,12 @@ export interface RouteDeps {
   listMaxBytes?: number;
 }
 
-type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
+export type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /** A DB read that fails is a 503, not a 500. */
-async function read<T>(fn: () => Promise<T>): Promise<T> {
+export async function read<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -33,7 +33,7 @@ async function read<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function idempotencyKeyOf(ctx: Ctx): string | undefined {
+export function idempotencyKeyOf(ctx: Ctx): string | undefined {
   const key = ctx.get('idempotency-key');
   if (!key) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('Idempotency-Key: 1 to 200 visible ASCII characters', { field: 'Idempotency-Key' });

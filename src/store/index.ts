@@ -8,3 +8,5 @@ export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';
 export * from './task-record';
 export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';
+export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './workflow-repository';
+export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './workflow-record';
