@@ -5,6 +5,7 @@ import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
 import type { ClientOutput } from './output';
 import { ProgressReporter } from './progress';
+import { workflow } from './workflow-commands';
 
 /** What every command gets: the API, the parsed command line, where to write. */
 export interface CommandContext {
@@ -141,4 +142,4 @@ async function nodes(c: CommandContext): Promise<number> {
   return 0;
 }
 
-export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = { submit, get, list, cancel, nodes };
+export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = { submit, get, list, cancel, nodes, workflow };
