@@ -12,7 +12,8 @@ const EVENT_GATHER_MS = 20;
 
 export interface WorkflowAdvancerDeps {
   workflows: WorkflowRepository;
-  admission: TaskAdmission;
+  /** Builds a node's tasks with the configured defaults and publishes them once stored. */
+  admission: Pick<TaskAdmission, 'build' | 'publish'>;
   leadership: Leadership;
   metrics: Metrics;
   log: Logger;
