@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Api, TestCluster } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
 import { waitFor } from '../helpers/wait';
 
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 const PLUGIN = join(__dirname, '..', 'fixtures', 'ki', 'plugins', 'workflow.js');
 const ended = (s: string) => ['succeeded', 'failed', 'cancelled'].includes(s);
 
@@ -92,6 +95,23 @@ describe('workflows on real processes (principal, An, two Kis, RabbitMQ, Postgre
     const task = (await waitFor(() => alice.get(`/tasks/${taskId}`), (t) => ended(t.body.status), { what: 'the task ended' })).body;
     assert.equal(task.status, 'cancelled');
     await waitFor(async () => existsSync(join(marks, `${taskId}.aborted`)), (x) => x, { timeoutMs: 15_000, what: 'the Ki aborted the running task' });
+  });
+
+  it('runs a workflow file from the command line, printing a progress line until it ends', async () => {
+    const file = join(marks, 'squares.json');
+    writeFileSync(file, JSON.stringify({ name: 'cli', tasks: [
+      { key: 'list', type: 'wf.list', payload: { n: 3 } },
+      { key: 'square', type: 'wf.square', payload: { over: 'list' }, dependsOn: ['list'], map: { over: 'list' } },
+      { key: 'merge', type: 'wf.sum', payload: { from: 'square' }, dependsOn: ['square'] },
+    ] }));
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ANKI_URL: cluster.url(), ANKI_TOKEN: cluster.token('alice', 'submitter') };
+    const { stdout } = await promisify(execFile)(process.execPath, [MAIN, 'workflow', 'submit', file, '--wait', '--poll-ms', '100'], { env, timeout: 60_000 });
+    assert.match(stdout, /^workflow [0-9a-f-]{36} running: /m, 'a progress line while it runs');
+    assert.match(stdout, /^workflow [0-9a-f-]{36} succeeded: 3\/3 nodes done \(succeeded 3\)$/m);
+    assert.match(stdout, /^ {2}merge {2}succeeded/m);
+    const id = /^id +(\S+)$/m.exec(stdout)?.[1];
+    const list = await promisify(execFile)(process.execPath, [MAIN, 'workflow', 'list', '--status', 'succeeded'], { env, timeout: 30_000 });
+    assert.ok(id && list.stdout.includes(id), list.stdout);
   });
 
   it('refuses a bad definition with a 400 naming the problem, hides other owners\' workflows and refuses a viewer', async () => {
