@@ -35,6 +35,8 @@ export class WorkflowAdvancer {
   /** Workflows being advanced, and those asked again meanwhile: one advance per workflow at a time. */
   readonly #busy = new Set<string>();
   readonly #again = new Set<string>();
+  /** Where the reconcile scan goes on: a round reads at most {@link RECONCILE_BATCH} workflows. */
+  #reconcileAfter?: string;
 
   constructor(private readonly d: WorkflowAdvancerDeps) {}
 
@@ -79,7 +81,10 @@ export class WorkflowAdvancer {
     }
     const counts = await this.d.workflows.countByStatus();
     this.d.metrics.workflowsActive.set(counts['running'] ?? 0);
-    for (const id of await this.d.workflows.running(RECONCILE_BATCH)) {
+    const ids = await this.d.workflows.running(RECONCILE_BATCH, this.#reconcileAfter);
+    // Next round goes on after the last one read, and starts over once it read the end.
+    this.#reconcileAfter = ids.length === RECONCILE_BATCH ? ids[ids.length - 1] : undefined;
+    for (const id of ids) {
       if (this.#busy.has(id)) continue;
       this.#busy.add(id);
       try {

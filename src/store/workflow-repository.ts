@@ -121,9 +121,11 @@ export class WorkflowRepository {
     return r.rows.map((x) => x.workflow_id);
   }
 
-  /** Running workflows, the longest untouched first (the reconcile scan's order). */
-  async running(limit: number): Promise<string[]> {
-    const r = await this.db.query<{ id: string }>("SELECT id FROM workflows WHERE status = 'running' ORDER BY updated_at LIMIT $1::int8", [limit]);
+  /** Running workflows by id, from just after `afterId` (the reconcile scan pages through them all). */
+  async running(limit: number, afterId?: string): Promise<string[]> {
+    const r = afterId === undefined
+      ? await this.db.query<{ id: string }>("SELECT id FROM workflows WHERE status = 'running' ORDER BY id LIMIT $1::int8", [limit])
+      : await this.db.query<{ id: string }>("SELECT id FROM workflows WHERE status = 'running' AND id > $2::uuid ORDER BY id LIMIT $1::int8", [limit, afterId]);
     return r.rows.map((x) => x.id);
   }
 

@@ -22,7 +22,7 @@ export const migration006 = {
     )`,
     'CREATE INDEX IF NOT EXISTS workflows_owner_created_idx ON workflows (owner, created_at DESC, id DESC)',
     'CREATE INDEX IF NOT EXISTS workflows_created_idx ON workflows (created_at DESC, id DESC)',
-    'CREATE INDEX IF NOT EXISTS workflows_status_updated_idx ON workflows (status, updated_at)',
+    'CREATE INDEX IF NOT EXISTS workflows_status_idx ON workflows (status, id)',
     'CREATE UNIQUE INDEX IF NOT EXISTS workflows_idempotency_idx ON workflows (owner, idempotency_key)',
     `CREATE TABLE IF NOT EXISTS workflow_nodes (
       workflow_id UUID NOT NULL,

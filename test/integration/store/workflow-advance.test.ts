@@ -113,6 +113,19 @@ describe('advancing workflows on PostgreSQL', function () {
     assert.equal((await workflows.get(wf))?.status, 'failed');
   });
 
+  it('the reconcile round finishes a workflow whose task events were never heard (a new leader after a crash)', async () => {
+    const wf = await submit([node('a', 'echo'), node('b', 'echo', ['a'])]);
+    await finish((await nodeOf(wf, 'a')).taskIds, 'succeeded', () => 'A');
+    const successor = advancer();
+    await successor.reconcile();
+    const b = await nodeOf(wf, 'b');
+    assert.equal(b.status, 'running');
+    assert.deepEqual((await tasks.get(b.taskIds[0]!))?.inputs, { a: 'A' });
+    await finish(b.taskIds, 'succeeded');
+    await successor.reconcile();
+    assert.equal((await workflows.get(wf))?.status, 'succeeded');
+  });
+
   it('writes nothing under a term that is no longer the lease\'s', async () => {
     const wf = await submit([node('a', 'echo'), node('b', 'echo', ['a'])]);
     await finish((await nodeOf(wf, 'a')).taskIds, 'succeeded');

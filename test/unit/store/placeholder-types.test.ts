@@ -109,7 +109,10 @@ async function everyStatement(): Promise<string[]> {
       await wfs.list({ owner: 'alice', status: 'running', limit: 10, cursor: { createdAt: now, id: t.id } });
     },
     runningWorkflowsOf: () => wfs.runningWorkflowsOf([t.id]),
-    running: () => wfs.running(10),
+    running: async () => {
+      await wfs.running(10);
+      await wfs.running(10, t.id);
+    },
     countByStatus: () => wfs.countByStatus(),
     applyAdvance: () => wfs.applyAdvance(t.id, [
       { key: 'a', from: 'running', to: 'succeeded', reason: null },
