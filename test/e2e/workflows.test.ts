@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Api, TestCluster } from '../helpers/cluster';
+import { Api, TestCluster, type NodeProcess } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
 import { waitFor } from '../helpers/wait';
 
@@ -18,12 +18,13 @@ describe('workflows on real processes (principal, An, two Kis, RabbitMQ, Postgre
   let cluster: TestCluster;
   let alice: Api;
   let marks: string;
+  let principal: NodeProcess;
 
   before(async () => {
     marks = mkdtempSync(join(tmpdir(), 'wf-marks-'));
     iso = await createIsolation('workflows');
     cluster = new TestCluster(iso, { KI_SLOTS: '4', KI_HANDLERS: PLUGIN, WF_MARK_DIR: marks, WORKFLOW_RECONCILE_INTERVAL_MS: '1000' });
-    await cluster.start('principal', { id: 'p1' });
+    principal = await cluster.start('principal', { id: 'p1' });
     await cluster.start('an', { id: 'an1' });
     await cluster.start('ki', { id: 'ki1' });
     await cluster.start('ki', { id: 'ki2' });
@@ -59,6 +60,7 @@ describe('workflows on real processes (principal, An, two Kis, RabbitMQ, Postgre
     assert.equal(task.workflowId, wf.id, 'a workflow task names its workflow');
     const list = (await alice.get('/workflows?status=succeeded')).body;
     assert.ok(list.items.some((w: any) => w.id === wf.id));
+    assert.match(await principal.metrics(), /^anki_workflows_finished_total\{status="succeeded"\} [1-9]/m, 'the leader counts the finished workflow');
   });
 
   it('skips the dependents of a node that failed and names why', async () => {
