@@ -73,6 +73,7 @@ export class PrincipalNode implements Service {
     });
     this.#advancer = new WorkflowAdvancer({
       workflows: d.workflows, admission: this.admission, leadership: d.leadership, metrics: d.metrics, log: d.log.child({ component: 'workflows' }), maxFanOut: d.config.workflows.maxFanOut,
+      cancelTasks: async (ids, reason) => { for (const t of await d.repo.getMany(ids)) await this.control.cancel(t, reason); },
     });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId });
     const isSilent = (an: string) => { const m = this.membership.get('an', an); return !m || m.status === 'dead'; };

@@ -1,5 +1,6 @@
 import { type Logger, type Metrics } from '../observability';
 import type { NodeWrite, WorkflowRepository, WorkflowNodeRecord } from '../store';
+import { isTerminal, type TaskStatus } from '../task';
 import { planAdvance, workflowOutcome, type NodeStatus, type PlanTask } from '../workflow';
 import type { TaskAdmission } from './admission';
 import type { Leadership } from './leadership';
@@ -14,6 +15,8 @@ export interface WorkflowAdvancerDeps {
   workflows: WorkflowRepository;
   /** Builds a node's tasks with the configured defaults and publishes them once stored. */
   admission: Pick<TaskAdmission, 'build' | 'publish'>;
+  /** Cancels the unfinished tasks of a node that failed (siblings of a failed element), stopping them on their Kis. */
+  cancelTasks?: (ids: readonly string[], reason: string) => Promise<void>;
   leadership: Leadership;
   metrics: Metrics;
   log: Logger;
@@ -119,9 +122,21 @@ export class WorkflowAdvancer {
       if (!(await this.d.workflows.applyAdvance(id, writes, outcome, fence))) continue;
       for (const w of writes) for (const t of w.tasks ?? []) void this.d.admission.publish(t);
       this.#report(id, writes, outcome);
+      await this.#cancelLeftovers(writes, byKey, tasks);
       return true;
     }
     return false;
+  }
+
+  /** The elements of a failed mapped node still queued or running would only spend Ki time: they are cancelled. */
+  async #cancelLeftovers(writes: readonly NodeWrite[], byKey: ReadonlyMap<string, WorkflowNodeRecord>, tasks: ReadonlyMap<string, PlanTask>): Promise<void> {
+    if (!this.d.cancelTasks) return;
+    for (const w of writes) {
+      if (w.from !== 'running' || w.to !== 'failed') continue;
+      const open = (byKey.get(w.key)?.taskIds ?? []).filter((t) => { const s = tasks.get(t)?.status; return s !== undefined && !isTerminal(s as TaskStatus); });
+      if (open.length === 0) continue;
+      await this.d.cancelTasks(open, `workflow node "${w.key}" failed`).catch((err: Error) => this.d.log.warn({ node: w.key, err: err.message }, 'tasks of a failed node not cancelled'));
+    }
   }
 
   readonly #build = (body: Parameters<TaskAdmission['build']>[0], owner: string) => this.d.admission.build(body, owner);

@@ -23,6 +23,7 @@ describe('advancing workflows on PostgreSQL', function () {
   // Only `build` of a real admission is used: the advancers publish into `published`.
   const admission = new TaskAdmission({ config, repo: null as never, bus: null as never, names: null as never, metrics, log: silentLogger() });
   let published: string[];
+  let cancelled: string[];
 
   before(async () => {
     iso = await createIsolation('wf-adv');
@@ -39,10 +40,11 @@ describe('advancing workflows on PostgreSQL', function () {
     await db?.close();
     await iso?.destroy();
   });
-  beforeEach(() => { published = []; });
+  beforeEach(() => { published = []; cancelled = []; });
 
   const advancer = () => new WorkflowAdvancer({
     workflows, leadership, metrics, log: silentLogger(), maxFanOut: 100,
+    cancelTasks: async (ids: readonly string[]) => { cancelled.push(...ids); },
     admission: { build: (b, o) => admission.build(b, o), publish: async (t: TaskRecord) => { published.push(t.id); return true; } },
   });
   const node = (key: string, type: string, dependsOn: string[] = [], mapOver: string | null = null): SubmittedNode => ({ key, dependsOn, mapOver, task: { type, payload: { key } } });
@@ -110,6 +112,18 @@ describe('advancing workflows on PostgreSQL', function () {
     assert.equal((await workflows.get(wf))?.status, 'running', 'the independent branch still runs');
     await finish(nodes.get('side')!.taskIds, 'succeeded');
     await advancer().advance(wf);
+    assert.equal((await workflows.get(wf))?.status, 'failed');
+  });
+
+  it('cancels the unfinished elements of a mapped node once one of them failed', async () => {
+    const wf = await submit([node('list', 'list'), node('square', 'square', ['list'], 'list')]);
+    await finish((await nodeOf(wf, 'list')).taskIds, 'succeeded', () => [1, 2, 3]);
+    await advancer().advance(wf);
+    const [first, ...rest] = (await nodeOf(wf, 'square')).taskIds;
+    await finish([first!], 'failed');
+    await advancer().advance(wf);
+    assert.equal((await nodeOf(wf, 'square')).status, 'failed');
+    assert.deepEqual(cancelled.sort(), [...rest].sort(), 'the elements still queued are cancelled');
     assert.equal((await workflows.get(wf))?.status, 'failed');
   });
 
