@@ -4,4 +4,4 @@
  */
 export { WORKFLOW_STATUSES, NODE_STATUSES, isNodeFinal, workflowOutcome, type WorkflowStatus, type NodeStatus } from './status';
 export { validateGraph, findCycle, WorkflowDefinitionError, type GraphNode, type WorkflowLimits } from './graph';
-export { planAdvance, hasOpenNodes, type PlanNode, type PlanTask, type NodeRun, type NodeChange } from './plan';
+export { planAdvance, type PlanNode, type PlanTask, type NodeRun, type NodeChange } from './plan';

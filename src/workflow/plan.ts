@@ -1,4 +1,4 @@
-import { isNodeFinal, type NodeStatus } from './status';
+import type { NodeStatus } from './status';
 
 /** A node as the planner sees it: its place in the graph, its state and the tasks it created. */
 export interface PlanNode {
@@ -117,9 +117,4 @@ function settleRunning(n: PlanNode, tasks: ReadonlyMap<string, PlanTask>): NodeC
 
 function isEndedBadly(t: PlanTask): boolean {
   return t.status === 'failed' || t.status === 'cancelled';
-}
-
-/** Whether any node still has something to wait for. */
-export function hasOpenNodes(nodes: readonly { status: NodeStatus }[]): boolean {
-  return nodes.some((n) => !isNodeFinal(n.status));
 }
