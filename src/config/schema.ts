@@ -123,6 +123,11 @@ export const configSchema = {
     limits: { doc: 'Per client role ceilings of a submission, JSON {"<role>":{"maxPriority","maxReplicas","maxAttempts","maxTimeoutMs","maxPayloadBytes"}}; a role or field left out keeps its default (submitter: 5, 3, 5, 3600000, 262144; admin and operator: the API\'s own bounds)', format: String, default: '', env: 'TASK_LIMITS' },
     listMaxBytes: { doc: 'Bytes of task JSON one GET /tasks page may hold; the page ends early (with nextCursor) beyond', format: nonNegativeInt, default: 4 * 1024 * 1024, env: 'TASK_LIST_MAX_BYTES' },
   },
+  workflows: {
+    maxNodes: { doc: 'Tasks (nodes) one workflow may have; a larger POST /workflows is a 400', format: nonNegativeInt, default: 1000, env: 'WORKFLOW_MAX_NODES' },
+    maxFanOut: { doc: 'Elements one mapped workflow node may run; a larger upstream list fails the node, naming the limit', format: nonNegativeInt, default: 10000, env: 'WORKFLOW_MAX_FAN_OUT' },
+    reconcileIntervalMs: { doc: 'How often the leader reads every running workflow and advances it (task events advance them at once; this catches a missed event or a leader change)', format: nonNegativeInt, default: 2000, env: 'WORKFLOW_RECONCILE_INTERVAL_MS' },
+  },
   principal: {
     maxAdmitted: { doc: 'Tasks this principal may hold admitted and unfinished before it answers 503', format: nonNegativeInt, default: 200000, env: 'PRINCIPAL_MAX_ADMITTED' },
     maxInFlightWrites: { doc: 'Tasks waiting for their DB insert or their publish confirm before admission answers 503 (a slow DB or a blocked broker must not grow memory)', format: nonNegativeInt, default: 20000, env: 'PRINCIPAL_MAX_IN_FLIGHT_WRITES' },
@@ -227,6 +232,7 @@ export interface AppConfig {
   log: { level: string };
   otel: { enabled: '' | 'true' | 'false' | boolean; endpoint: string; protocol: '' | 'grpc' | 'http/protobuf'; sampleRatio: number };
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number };
+  workflows: { maxNodes: number; maxFanOut: number; reconcileIntervalMs: number };
   principal: {
     maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
     publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number;

@@ -3,7 +3,8 @@ export { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchem
 export { bearerTokenOf, callerOf, type AuthState } from './auth';
 export { sendJson } from './json-body';
 export { closeServer, createApp, listen } from './app';
-export { parseTaskLimits, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits } from './task-limits';
+export { parseTaskLimits, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, type TaskLimits } from './task-limits';
 export { readJson } from './body';
 export { listPage } from './task-list-page';
 export { createScheduleSchema, patchScheduleSchema, scheduleListQuerySchema, type CreateSchedule, type PatchSchedule } from './schedule-schemas';
+export { parseWorkflowSubmission, workflowListQuerySchema, type SubmittedNode, type SubmittedWorkflow } from './workflow-schemas';

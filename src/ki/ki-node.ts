@@ -212,6 +212,7 @@ export class KiNode implements Service {
     const ctx: ExecutionContext = {
       taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
       gpus: this.#gpus.filter((g) => a.gpus.includes(g.index)),
+      ...(a.task.inputs ? { inputs: a.task.inputs } : {}),
       progress: (fraction, message) => {
         const now = Date.now();
         if (now - lastProgressMs < progressMinIntervalMs && fraction < 1) return;

@@ -33,6 +33,8 @@ export const METRIC = {
   replicaAnswers: 'anki_replica_answers_total',
   scheduleRuns: 'anki_schedule_runs_total',
   schedules: 'anki_schedules',
+  workflowsFinished: 'anki_workflows_finished_total',
+  workflowsActive: 'anki_workflows_active',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

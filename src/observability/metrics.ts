@@ -28,6 +28,9 @@ export const SCHEDULE_RUN_OUTCOMES = ['created', 'skipped-overlap'] as const;
 /** The `state` label of {@link METRIC.schedules}. */
 export const SCHEDULE_STATES = ['active', 'paused'] as const;
 
+/** How a workflow ended: the `status` label of {@link METRIC.workflowsFinished}. */
+export const WORKFLOW_END_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+
 /** Every metric of the platform, registered on one registry. Each role updates the ones it owns. */
 export function createMetrics(registry: Registry, role: string) {
   const m = {
@@ -64,6 +67,8 @@ export function createMetrics(registry: Registry, role: string) {
     replicaAnswers: new Counter({ name: METRIC.replicaAnswers, help: 'Replica answers judged against the agreed result (late ones included), by verdict', labelNames: ['verdict'], registers: [registry] }),
     scheduleRuns: new Counter({ name: METRIC.scheduleRuns, help: 'Schedule ticks this leader ran, by outcome (created: a task; skipped-overlap: the previous run\'s task was not finished)', labelNames: ['outcome'], registers: [registry] }),
     schedules: new Gauge({ name: METRIC.schedules, help: 'Schedules by state, as the leader last counted them (0 on followers)', labelNames: ['state'], registers: [registry] }),
+    workflowsFinished: new Counter({ name: METRIC.workflowsFinished, help: 'Workflows that ended, by status (counted by the principal that ended them: the leader, or the one that served the cancel)', labelNames: ['status'], registers: [registry] }),
+    workflowsActive: new Gauge({ name: METRIC.workflowsActive, help: 'Running workflows, as the leader last counted them (0 on followers)', registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".
@@ -75,6 +80,8 @@ export function createMetrics(registry: Registry, role: string) {
     m.taskDuration.zero({ status: s });
     m.taskRunTime.zero({ status: s });
   }
+  for (const s of WORKFLOW_END_STATUSES) m.workflowsFinished.inc({ status: s }, 0);
+  m.workflowsActive.set(0);
   for (const o of VOTE_OUTCOMES) m.redundantTasks.inc({ outcome: o }, 0);
   for (const v of REPLICA_VERDICTS) m.replicaAnswers.inc({ verdict: v }, 0);
   m.kisQuarantined.set(0);

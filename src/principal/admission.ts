@@ -16,7 +16,7 @@ export interface AdmissionDeps {
   log: Logger;
 }
 
-/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 15 per row. */
+/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 19 per row. */
 const MAX_ROWS_PER_INSERT = 2000;
 
 /**

@@ -4,7 +4,7 @@ import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
-import type { ScheduleRepository, TaskRepository } from '../store';
+import type { ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
 import { leaseRenewalPeriodMs } from '../task';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
@@ -16,6 +16,8 @@ import { RejectedPendingWatcher } from './rejected-pending';
 import { IdentityIssuer } from './identity-issuer';
 import { SilentAnRecovery } from './silent-an-recovery';
 import { ScheduleTicker } from './schedule-ticker';
+import { WorkflowAdvancer } from './workflow-advancer';
+import { WorkflowControl } from './workflow-control';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -25,6 +27,7 @@ export interface PrincipalDeps {
   repo: TaskRepository;
   /** Schedules whose ticks this principal runs while it leads. */
   schedules: ScheduleRepository;
+  workflows: WorkflowRepository;
   log: Logger;
   metrics: Metrics;
   leadership: Leadership;
@@ -45,7 +48,10 @@ export class PrincipalNode implements Service {
   readonly hearing: Hearing;
   /** Cancel and reprioritise, for the REST routes. */
   readonly control: TaskControl;
+  /** Submit, read and cancel workflows, for the REST routes. */
+  readonly workflows: WorkflowControl;
   readonly #sweeper: Sweeper;
+  readonly #advancer: WorkflowAdvancer;
   readonly #heartbeats: HeartbeatPublisher;
   readonly #assigner: GroupAssigner;
   readonly #issuer?: IdentityIssuer;
@@ -66,6 +72,13 @@ export class PrincipalNode implements Service {
     this.membership = new Membership(d.config.cluster, Date.now, this.hearing);
     reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
     this.control = new TaskControl({ ...d, map: this.admission.map });
+    this.workflows = new WorkflowControl({
+      workflows: d.workflows, repo: d.repo, admission: this.admission, control: this.control, metrics: d.metrics, log: d.log, maxNodes: d.config.workflows.maxNodes,
+    });
+    this.#advancer = new WorkflowAdvancer({
+      workflows: d.workflows, admission: this.admission, leadership: d.leadership, metrics: d.metrics, log: d.log.child({ component: 'workflows' }), maxFanOut: d.config.workflows.maxFanOut,
+      cancelTasks: async (ids, reason) => { for (const t of await d.repo.getMany(ids)) await this.control.cancel(t, reason); },
+    });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId });
     const isSilent = (an: string) => { const m = this.membership.get('an', an); return !m || m.status === 'dead'; };
     this.#silentAns = new SilentAnRecovery({
@@ -159,6 +172,7 @@ export class PrincipalNode implements Service {
       if (this.d.leadership.isLeader()) await this.#scheduleTicker.reportCounts();
       else for (const state of ['active', 'paused']) this.d.metrics.schedules.set({ state }, 0);
     }, onError('schedule counts')));
+    this.#stopTimers.push(every(config.workflows.reconcileIntervalMs, () => this.#advancer.reconcile(), onError('workflow reconcile')));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
@@ -198,6 +212,7 @@ export class PrincipalNode implements Service {
         delivery.ack();
         for (const e of msg.payload.events) {
           this.admission.map.release(e.taskId);
+          this.#advancer.onTaskFinished(e.taskId);
           for (const listener of this.#taskEventListeners) listener(e);
         }
         return;
@@ -228,6 +243,7 @@ export class PrincipalNode implements Service {
   async #stop(): Promise<void> {
     this.#leaving = true;
     for (const stop of this.#stopTimers) stop();
+    this.#advancer.stop();
     this.#silentAns.stop();
     await this.admission.drain();
     await this.#heartbeats.stop();

@@ -16,11 +16,14 @@ import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
 import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
+import type { WorkflowControl } from './workflow-control';
+import { workflowRoutes } from './workflow-routes';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
 export interface RestCoordinator {
   readonly admission: TaskAdmission;
   readonly control: TaskControl;
+  readonly workflows: WorkflowControl;
   readonly membership: Membership;
   onTaskEvent(listener: (event: TaskEvent) => void): void;
 }
@@ -89,6 +92,7 @@ export class PrincipalRestServer implements Service {
       limits, listMaxBytes: config.tasks.listMaxBytes,
     });
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
+    api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
       rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst },

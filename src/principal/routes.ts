@@ -20,7 +20,7 @@ export interface RouteDeps {
   listMaxBytes?: number;
 }
 
-type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
+export type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 

@@ -27,6 +27,8 @@ export const taskSpecSchema = z.object({
   owner: z.string().max(256),
   createdAtMs: ms,
   redundancy: redundancySchema.nullable().optional(),
+  /** A workflow task's upstream results by dependency key; absent for a task submitted on its own. */
+  inputs: z.record(z.string(), z.unknown()).optional(),
 });
 export type TaskSpec = z.infer<typeof taskSpecSchema>;
 

@@ -10,3 +10,5 @@ export * from './task-record';
 export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';
 export { ScheduleRepository, type ScheduleChange, type ScheduleListFilter, type TickClaim } from './schedule-repository';
 export { toApiSchedule, type ApiSchedule, type ScheduleRecord, type ScheduleRun, type DueSchedule } from './schedule-record';
+export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './workflow-repository';
+export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './workflow-record';

@@ -26,6 +26,13 @@ export interface TaskRecord {
   an: string | null;
   ki: string | null;
   traceContext: string | null;
+  /** The workflow that created this task (absent or null for a task submitted on its own). */
+  workflowId?: string | null;
+  /** The workflow node this task runs, and which element of a mapped node (0 otherwise). */
+  workflowNode?: string | null;
+  workflowIndex?: number | null;
+  /** A workflow task's upstream results, by dependency key; absent for ordinary tasks. */
+  inputs?: Record<string, unknown> | null;
   /** Until when the An that dispatched it is presumed alive (renewed while it runs). */
   leaseExpiresAt?: Date | null;
   /** The schedule whose run created it (absent or null: submitted directly). */
@@ -43,6 +50,7 @@ export function specOf(t: TaskRecord): TaskSpec {
   return {
     id: t.id, type: t.type, payload: t.payload, priority: t.priority, requirements: t.requirements, timeoutMs: t.timeoutMs,
     maxAttempts: t.maxAttempts, owner: t.owner, createdAtMs: t.createdAt.getTime(), redundancy: t.redundancy,
+    ...(t.inputs ? { inputs: t.inputs } : {}),
   };
 }
 
@@ -53,7 +61,7 @@ export function toApiTask(t: TaskRecord) {
     ...(t.redundancy ? { redundancy: t.redundancy } : {}),
     attempts: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, result: t.result ?? null, error: t.error ?? null,
     progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki,
-    scheduleId: t.scheduleId ?? null, scheduleTickAt: t.scheduleTickAt?.toISOString() ?? null,
+    scheduleId: t.scheduleId ?? null, scheduleTickAt: t.scheduleTickAt?.toISOString() ?? null, workflowId: t.workflowId ?? null,
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
   };

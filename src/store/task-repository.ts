@@ -12,17 +12,20 @@ interface TaskRow {
   id: string; type: string; payload: unknown; status: TaskStatus; priority: number; requirements: TaskRecord['requirements'];
   redundancy: TaskRecord['redundancy']; attempts: number; max_attempts: number; timeout_ms: number; result: unknown;
   error: TaskErrorData | null; progress: TaskProgress | null; owner: string; an: string | null; ki: string | null;
-  trace_context: string | null; lease_expires_at?: Date | null; schedule_id?: string | null; schedule_tick_at?: Date | null; created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
+  trace_context: string | null; workflow_id: string | null; workflow_node: string | null; workflow_index: number | null;
+  inputs: Record<string, unknown> | null; lease_expires_at?: Date | null; schedule_id?: string | null; schedule_tick_at?: Date | null;
+  created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
 }
 
-const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, lease_expires_at, schedule_id, schedule_tick_at, created_at, updated_at, started_at, finished_at';
+const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, workflow_id, workflow_node, workflow_index, inputs, lease_expires_at, schedule_id, schedule_tick_at, created_at, updated_at, started_at, finished_at';
 const T_COLUMNS = COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
 
 function fromRow(r: TaskRow): TaskRecord {
   return {
     id: r.id, type: r.type, payload: r.payload, status: r.status, priority: r.priority, requirements: r.requirements,
     redundancy: r.redundancy, attempts: r.attempts, maxAttempts: r.max_attempts, timeoutMs: Number(r.timeout_ms), result: r.result,
-    error: r.error, progress: r.progress, owner: r.owner, an: r.an, ki: r.ki, traceContext: r.trace_context, leaseExpiresAt: r.lease_expires_at ?? null,
+    error: r.error, progress: r.progress, owner: r.owner, an: r.an, ki: r.ki, traceContext: r.trace_context,
+    workflowId: r.workflow_id, workflowNode: r.workflow_node, workflowIndex: r.workflow_index, inputs: r.inputs, leaseExpiresAt: r.lease_expires_at ?? null,
     scheduleId: r.schedule_id ?? null, scheduleTickAt: r.schedule_tick_at ?? null,
     createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, finishedAt: r.finished_at,
   };
@@ -67,11 +70,14 @@ export class TaskRepository {
     const params: unknown[] = [];
     const rows = tasks.map((t) => {
       const base = params.length;
-      params.push(t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt, t.scheduleId ?? null, t.scheduleTickAt ?? null);
-      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::timestamptz)`;
+      params.push(
+        t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt,
+        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null,
+      );
+      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz)`;
     });
     await q.query(
-      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, schedule_id, schedule_tick_at) VALUES ${rows.join(', ')}`,
+      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at) VALUES ${rows.join(', ')}`,
       params,
     );
   }

@@ -88,3 +88,35 @@ export interface SubmitBody {
   maxAttempts?: number;
   requirements?: { gpus: number };
 }
+
+/** One node of a workflow as `GET /workflows/{id}` shows it. */
+export interface ApiWorkflowNode {
+  key: string;
+  type: string | null;
+  dependsOn: string[];
+  map: { over: string } | null;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  reason: string | null;
+  taskIds: string[];
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A workflow: list items leave out `nodes`. */
+export interface ApiWorkflow {
+  id: string;
+  name: string | null;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  reason: string | null;
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  nodes?: ApiWorkflowNode[];
+}
+
+export interface ApiWorkflowPage {
+  items: ApiWorkflow[];
+  nextCursor: string | null;
+}

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The client commands `node dist/main.js` understands besides the node roles. */
-export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'nodes', 'schedule'] as const;
+export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'nodes', 'schedule', 'workflow'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 /** Whether a command name is one of {@link CLIENT_COMMANDS}. */
@@ -119,6 +119,9 @@ export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
          [--max-attempts N] [--idempotency-key K]      create a cron schedule (5 fields, or 6 with seconds)
   schedule list [--limit N] [--cursor C]                list schedules, newest first
   schedule get|pause|resume|delete ID                   show, pause, resume or delete a schedule
+  workflow submit FILE [--idempotency-key K] [--wait]   submit a workflow (JSON file; --wait: a line per change)
+  workflow get ID [--wait] | cancel ID                  show or cancel a workflow
+  workflow list [--status S] [--limit N] [--cursor C]   list workflows, newest first
 
 Client options:
   --url URL       the principal (ANKI_URL, default http://localhost:3030)

@@ -6,6 +6,7 @@ import { ApiError, ServerUnreachableError, type ApiClient } from './http-client'
 import type { ClientOutput } from './output';
 import { ProgressReporter } from './progress';
 import { schedule } from './schedule-commands';
+import { workflow } from './workflow-commands';
 
 /** What every command gets: the API, the parsed command line, where to write. */
 export interface CommandContext {
@@ -142,4 +143,4 @@ async function nodes(c: CommandContext): Promise<number> {
   return 0;
 }
 
-export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = { submit, get, list, cancel, nodes, schedule };
+export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = { submit, get, list, cancel, nodes, schedule, workflow };

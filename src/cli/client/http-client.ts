@@ -1,4 +1,4 @@
-import type { ApiNode, ApiProblem, ApiTask, ApiTaskPage, SubmitBody } from './api-types';
+import type { ApiNode, ApiProblem, ApiTask, ApiTaskPage, ApiWorkflow, ApiWorkflowPage, SubmitBody } from './api-types';
 import type { ApiSchedule, ApiSchedulePage, CreateScheduleBody } from './schedule-types';
 
 /** The server answered with an error (problem+json, or anything else that is not 2xx). */
@@ -73,6 +73,25 @@ export class ApiClient {
 
   cancelTask(id: string): Promise<ApiTask> {
     return this.#request<ApiTask>('POST', `/tasks/${encodeURIComponent(id)}/cancel`);
+  }
+
+  submitWorkflow(body: unknown, idempotencyKey?: string): Promise<ApiWorkflow> {
+    return this.#request<ApiWorkflow>('POST', '/workflows', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+
+  getWorkflow(id: string): Promise<ApiWorkflow> {
+    return this.#request<ApiWorkflow>('GET', `/workflows/${encodeURIComponent(id)}`);
+  }
+
+  listWorkflows(query: { status?: string; limit?: number; cursor?: string }): Promise<ApiWorkflowPage> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+    const s = qs.toString();
+    return this.#request<ApiWorkflowPage>('GET', `/workflows${s ? `?${s}` : ''}`);
+  }
+
+  cancelWorkflow(id: string): Promise<ApiWorkflow> {
+    return this.#request<ApiWorkflow>('POST', `/workflows/${encodeURIComponent(id)}/cancel`);
   }
 
   listNodes(): Promise<{ items: ApiNode[] }> {

@@ -196,6 +196,9 @@ export function createExecExecutor(options: ExecExecutorOptions): Executor {
     checkPayloadAgainst(command, payload);
     if (ctx.signal.aborted) throw abortedError(ctx.signal.reason);
     ctx.log.debug({ command: payload.command, file: command.path, args: payload.args?.length ?? 0, gpus: ctx.gpus.length, uid: user?.uid }, 'exec starting');
-    return run(command.path, payload, ctx, resolved);
+    // A workflow task's upstream results reach the command as JSON on its standard input,
+    // unless the payload gives its own.
+    const withInputs = ctx.inputs !== undefined && payload.stdin === undefined ? { ...payload, stdin: JSON.stringify(ctx.inputs) } : payload;
+    return run(command.path, withInputs, ctx, resolved);
   };
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors';
 import { abortedError } from './aborted';
-import { planHttpRequest } from './http-request';
+import { planHttpRequest, type HttpRequestPlan } from './http-request';
 import { readBoundedBody } from './http-response';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './types';
 
@@ -67,6 +67,16 @@ function redirectError(url: URL, response: Response): TaskExecutionError {
 }
 
 /**
+ * A workflow task's upstream results go beside the posted fields as `inputs`, when the body is a
+ * JSON object that has no `inputs` of its own; any other body is posted as it is.
+ */
+function withInputs(plan: HttpRequestPlan, inputs: Readonly<Record<string, unknown>> | undefined): HttpRequestPlan {
+  const body = plan.body;
+  if (inputs === undefined || body === null || typeof body !== 'object' || Array.isArray(body) || Object.hasOwn(body, 'inputs')) return plan;
+  return { ...plan, body: { ...body, inputs } };
+}
+
+/**
  * The `http` executor: POSTs the payload as JSON to the configured inference endpoint (see
  * {@link planHttpRequest} for `path` and `body`) and resolves an {@link HttpResult} for 2xx.
  *
@@ -85,7 +95,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): Executor {
     if (!endpoint) {
       throw new TaskExecutionError('no inference endpoint is configured on this Ki (ki.httpEndpoint)', { code: 'HTTP_NOT_CONFIGURED', retryable: false });
     }
-    const { url, body } = planHttpRequest(endpoint, payload);
+    const { url, body } = withInputs(planHttpRequest(endpoint, payload), ctx.inputs);
     if (ctx.signal.aborted) throw abortedError(ctx.signal.reason);
     const timeoutMs = requestTimeoutMs(options, ctx);
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);

@@ -12,6 +12,11 @@ export interface ExecutionContext {
   /** GPUs reserved for this task (empty for CPU work). */
   readonly gpus: readonly GpuDevice[];
   readonly timeoutMs: number;
+  /**
+   * A workflow task's upstream results, keyed by dependency; for a mapped task, its own element
+   * under the key it maps over. Undefined for a task submitted on its own.
+   */
+  readonly inputs?: Readonly<Record<string, unknown>>;
   readonly log: Logger;
   /** Reports progress in [0, 1]; throttled before it reaches the wire. */
   progress(fraction: number, message?: string): void;

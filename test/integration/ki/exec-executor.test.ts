@@ -82,6 +82,14 @@ describe('exec executor running real processes', function () {
     assert.equal(result.stdout, 'prompt text');
   });
 
+  it('gives a workflow task its inputs as JSON on stdin, unless the payload sets stdin', async () => {
+    const inputs = { list: [1, 2, 3], note: 'é' };
+    const fed = (await exec({ command: 'cat' }, fakeContext({ inputs }))) as ExecResult;
+    assert.deepEqual(JSON.parse(fed.stdout), inputs);
+    const own = (await exec({ command: 'cat', stdin: 'mine' }, fakeContext({ inputs }))) as ExecResult;
+    assert.equal(own.stdout, 'mine');
+  });
+
   it('fails with EXEC_EXIT carrying the result when the command exits non-zero', async () => {
     await assert.rejects(exec({ command: 'sh', args: ['-c', 'echo partial; echo oops >&2; exit 3'] }, fakeContext()), (err: unknown) => {
       const e = taskError(err, 'EXEC_EXIT');

@@ -90,6 +90,12 @@ describe('http executor against a local HTTP server', () => {
     assert.deepEqual(received, [{ method: 'POST', url: '/v1/chat/completions', contentType: 'application/json', body: { model: 'm', messages: [{ role: 'user', content: 'hello' }] } }]);
   });
 
+  it('posts a workflow task\'s inputs beside the body\'s fields', async () => {
+    const http = createHttpExecutor({ endpoint });
+    await http({ path: '/v1/chat/completions', body: { model: 'm' } }, fakeContext({ inputs: { prompt: 'from upstream' } }));
+    assert.deepEqual(received[0]?.body, { model: 'm', inputs: { prompt: 'from upstream' } });
+  });
+
   it('returns a text response as text', async () => {
     const result = (await createHttpExecutor({ endpoint })({ path: '/text', prompt: 'x' }, fakeContext())) as HttpResult;
     assert.deepEqual(result, { status: 200, body: 'plain words', truncated: false });

@@ -26,7 +26,7 @@ describe('PrincipalRestServer (127.0.0.1, in-process bus, PGlite)', () => {
   before(async () => {
     h = new PrincipalHarness({ HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PRINCIPAL_LIVE_NODES_INTERVAL_MS: '50' });
     await h.start();
-    node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), log: h.log, metrics: h.metrics, leadership: h.leadership });
+    node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), workflows: h.workflows, log: h.log, metrics: h.metrics, leadership: h.leadership });
     rest = new PrincipalRestServer({
       nodeId: 'p1', config: h.config, principal: node, leadership: h.leadership, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), reputation: new ReputationRepository(h.db), transport: h.transport, names: h.names,
       log: h.log, metrics: h.metrics, health: new HealthState(), verifier: new ClientTokenVerifier({ secret: SECRET, algorithms: ['HS256'], clockToleranceSec: 0 }),

@@ -16,6 +16,7 @@ import { migrate } from '../../../src/store/migrate';
 import { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
+import { WorkflowRepository } from '../../../src/store/workflow-repository';
 import { InProcessTransport, MessageBus } from '../../../src/transport';
 import { KEY_1 } from '../security/fixtures';
 
@@ -48,6 +49,7 @@ export class PrincipalHarness {
   readonly log = silentLogger();
   readonly db = new PgliteDatabase();
   readonly repo = new TaskRepository(this.db);
+  readonly workflows = new WorkflowRepository(this.db);
   readonly leadership = new FakeLeadership();
   readonly config: AppConfig;
 

@@ -15,7 +15,7 @@ describe('PrincipalNode', () => {
   beforeEach(async () => {
     h = new PrincipalHarness();
     await h.start();
-    node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), log: h.log, metrics: h.metrics, leadership: h.leadership });
+    node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), workflows: h.workflows, log: h.log, metrics: h.metrics, leadership: h.leadership });
   });
   afterEach(async () => {
     await node.stop();

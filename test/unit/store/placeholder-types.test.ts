@@ -11,6 +11,7 @@ import { ReputationRepository } from '../../../src/store/reputation-repository';
 import { ScheduleRepository } from '../../../src/store/schedule-repository';
 import type { ScheduleRecord } from '../../../src/store/schedule-record';
 import { TaskRepository } from '../../../src/store/task-repository';
+import { WorkflowRepository } from '../../../src/store/workflow-repository';
 import { queuedTaskRecord } from '../../helpers/task-record';
 
 /** Records every statement; answers each with `rows` and `rowCount`. Never opens a socket. */
@@ -116,7 +117,34 @@ async function everyStatement(): Promise<string[]> {
     skipTo: () => schedules.skipTo({ scheduleId: s.id, revision: 0, lastTickAt: now, nextRunAt: now }, fence),
     countByState: () => schedules.countByState(),
   };
-  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule)]) await call();
+  const wfs = new WorkflowRepository(db);
+  const wf = { id: t.id, owner: 'alice', name: 'w', status: 'running' as const, reason: null, createdAt: now, updatedAt: now, finishedAt: null };
+  const node = { workflowId: t.id, key: 'a', position: 0, spec: { type: 'echo' }, dependsOn: [], mapOver: null, status: 'running' as const, reason: null, taskIds: [t.id], startedAt: now, finishedAt: null };
+  const workflows: EveryMethod<WorkflowRepository> = {
+    create: async () => {
+      await wfs.create(wf, [node], [t], 'k');
+      await new WorkflowRepository(missed).create(wf, [node], [t], 'k');
+    },
+    get: () => wfs.get(t.id),
+    nodes: () => wfs.nodes(t.id),
+    tasks: () => wfs.tasks(t.id),
+    list: async () => {
+      await wfs.list({ limit: 10 });
+      await wfs.list({ owner: 'alice', status: 'running', limit: 10, cursor: { createdAt: now, id: t.id } });
+    },
+    runningWorkflowsOf: () => wfs.runningWorkflowsOf([t.id]),
+    running: async () => {
+      await wfs.running(10);
+      await wfs.running(10, t.id);
+    },
+    countByStatus: () => wfs.countByStatus(),
+    applyAdvance: () => wfs.applyAdvance(t.id, [
+      { key: 'a', from: 'running', to: 'succeeded', reason: null },
+      { key: 'b', from: 'pending', to: 'running', runs: [{ index: 0, inputs: { a: 1 } }], tasks: [t] },
+    ], 'succeeded', fence),
+    cancel: () => wfs.cancel(t.id, 'stop'),
+  };
+  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -132,6 +160,7 @@ async function everyStatement(): Promise<string[]> {
 const FILES_WITH_SQL = [
   'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
   'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/schedule-repository.ts', 'src/store/task-repository.ts',
+  'src/store/workflow-repository.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
