@@ -4,7 +4,16 @@ import { TASK_STATUSES } from '../task';
 import { badRequest } from './problem';
 import { isStorableText } from '../util';
 
-/** A task submission as clients send it. `task_data` is accepted as an alias of `payload`. */
+/**
+ * The largest `delayMs` the schema takes (about 100 years): a bound on what a timestamp can hold.
+ * The operator's horizon (`TASK_MAX_DELAY_MS`, {@link scheduleOf}) is the bound that applies.
+ */
+export const DELAY_MS_MAX = 100 * 366 * 24 * 3600 * 1000;
+
+/**
+ * A task submission as clients send it. `task_data` is accepted as an alias of `payload`.
+ * `runAt` (RFC 3339 with an offset) or `delayMs` delay its start; see {@link scheduleOf}.
+ */
 export const submitTaskSchema = z.object({
   type: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
   payload: z.unknown().optional(),
@@ -14,7 +23,11 @@ export const submitTaskSchema = z.object({
   timeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).optional(),
   maxAttempts: z.number().int().min(1).max(100).optional(),
   redundancy: redundancySchema.refine((r) => r.quorum <= r.replicas, { message: 'quorum must not exceed replicas', path: ['quorum'] }).optional(),
-}).strict().refine((b) => !(b.payload !== undefined && b.task_data !== undefined), { message: 'give payload or task_data, not both', path: ['task_data'] });
+  runAt: z.iso.datetime({ offset: true, message: 'an RFC 3339 date-time with an offset, e.g. 2030-01-31T08:00:00Z' }).optional(),
+  delayMs: z.number().int().min(0).max(DELAY_MS_MAX).optional(),
+}).strict()
+  .refine((b) => !(b.payload !== undefined && b.task_data !== undefined), { message: 'give payload or task_data, not both', path: ['task_data'] })
+  .refine((b) => !(b.runAt !== undefined && b.delayMs !== undefined), { message: 'give runAt or delayMs, not both', path: ['runAt'] });
 export type SubmitTask = z.infer<typeof submitTaskSchema>;
 
 export const patchTaskSchema = z.object({ priority: z.number().int().min(0).max(9) }).strict();

@@ -31,6 +31,8 @@ export const METRIC = {
   kiQuarantines: 'anki_ki_quarantines_total',
   redundantTasks: 'anki_redundant_tasks_total',
   replicaAnswers: 'anki_replica_answers_total',
+  tasksScheduled: 'anki_tasks_scheduled',
+  taskReleaseLateness: 'anki_task_release_lateness_seconds',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

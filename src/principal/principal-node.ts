@@ -15,6 +15,7 @@ import { TaskControl } from './task-control';
 import { RejectedPendingWatcher } from './rejected-pending';
 import { IdentityIssuer } from './identity-issuer';
 import { SilentAnRecovery } from './silent-an-recovery';
+import { ScheduledRelease } from './scheduled-release';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -31,7 +32,7 @@ export interface PrincipalDeps {
 
 /**
  * The principal's coordination: admission, the membership view, group assignment, node joins and
- * (as leader) the sweeps. Its REST API and dashboard are served by {@link PrincipalRestServer},
+ * (as leader) the sweeps and the release of scheduled tasks. Its REST API and dashboard are served by {@link PrincipalRestServer},
  * which the composition root (src/roles/principal-role.ts) builds on top of it.
  */
 export class PrincipalNode implements Service {
@@ -48,6 +49,7 @@ export class PrincipalNode implements Service {
   readonly #issuer?: IdentityIssuer;
   readonly #rejectedPending: RejectedPendingWatcher;
   readonly #silentAns: SilentAnRecovery;
+  readonly #release: ScheduledRelease;
   readonly #taskEventListeners: ((event: TaskEvent) => void)[] = [];
   #stopTimers: (() => void)[] = [];
   #leaving = false;
@@ -63,6 +65,7 @@ export class PrincipalNode implements Service {
     reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
     this.control = new TaskControl({ ...d, map: this.admission.map });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId });
+    this.#release = new ScheduledRelease({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log });
     const isSilent = (an: string) => { const m = this.membership.get('an', an); return !m || m.status === 'dead'; };
     this.#silentAns = new SilentAnRecovery({
       repo: d.repo, sweeper: this.#sweeper, leadership: d.leadership, isSilent, log: d.log,
@@ -142,6 +145,12 @@ export class PrincipalNode implements Service {
       await this.#sweeper.republishUnpublished();
       await this.#sweeper.requeueExpiredLeases(fence);
     }, onError('sweep')));
+    // Apart from the sweep: a due task must start within about a second, a sweep may take longer.
+    this.#stopTimers.push(every(p.releaseIntervalMs, async () => {
+      const fence = this.d.leadership.fence();
+      if (fence) await this.#release.releaseDue(fence);
+    }, onError('release of scheduled tasks')));
+    this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#release.reportBacklog(this.d.leadership.isLeader()), onError('scheduled backlog')));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));

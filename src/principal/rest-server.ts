@@ -83,7 +83,7 @@ export class PrincipalRestServer implements Service {
     this.#feedChanges();
     const api = taskRoutes({
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
-      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes,
+      limits: parseTaskLimits(config.tasks.limits), listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs,
     });
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,

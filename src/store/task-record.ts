@@ -28,6 +28,8 @@ export interface TaskRecord {
   traceContext: string | null;
   /** Until when the An that dispatched it is presumed alive (renewed while it runs). */
   leaseExpiresAt?: Date | null;
+  /** When a task that waits for a time is due (a delayed submission, or a retry's backoff); null when it never waited. */
+  runAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
@@ -48,7 +50,7 @@ export function toApiTask(t: TaskRecord) {
     id: t.id, type: t.type, payload: t.payload, status: t.status, priority: t.priority, requirements: t.requirements,
     ...(t.redundancy ? { redundancy: t.redundancy } : {}),
     attempts: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, result: t.result ?? null, error: t.error ?? null,
-    progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki,
+    progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki, runAt: t.runAt?.toISOString() ?? null,
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
   };

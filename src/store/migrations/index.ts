@@ -1,6 +1,7 @@
 import { migration001 } from './001-tasks';
 import { migration002 } from './002-node-reputation';
 import { migration003 } from './003-unpublished-index';
+import { migration004 } from './004-scheduled-tasks';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];

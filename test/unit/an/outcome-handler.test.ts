@@ -47,7 +47,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     const votes = new ReplicaVotes({ minorityPenalty, quarantineAt, pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), metrics, wake: () => undefined });
     outcomes = new OutcomeHandler({
       retry: { retryBaseMs: 10, retryMaxMs: 20 }, dbRetryMs, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
-      bus, names: topologyNames('unit'), metrics, log: silentLogger(), isDraining: () => false,
+      bus, names: topologyNames('unit'), metrics, log: silentLogger(),
     });
   });
 
