@@ -209,7 +209,7 @@ describe('the command-line client against a running cluster (real processes, Rab
       const r = await cli(['list', ...as(alice), '--status', 'succeeded', '--type', 'echo', '--limit', '2']);
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
-      assert.match(lines[0]!, /^ID\s+TYPE\s+STATUS\s+PRI\s+ATTEMPTS\s+OWNER\s+CREATED\s+RAN$/);
+      assert.match(lines[0]!, /^ID\s+TYPE\s+STATUS\s+PRI\s+ATTEMPTS\s+OWNER\s+CREATED\s+RAN\s+RUN AT$/);
       assert.equal(lines.filter((l) => /^[0-9a-f-]{36}\s+echo\s+succeeded\s+5\s+1\/3\s+alice\s+/.test(l)).length, 2, r.stdout);
       const more = /^more: --cursor (\S+)$/m.exec(r.stdout);
       assert.ok(more, 'a full page names the next cursor');

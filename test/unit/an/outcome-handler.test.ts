@@ -18,7 +18,6 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   let repo: TaskRepository;
   let held: HeldTasks;
   let pool: KiPool;
-  let wakes: { n: number };
   let recorder: DispatchRecorder;
   let outcomes: OutcomeHandler;
   let events: TaskEvent[];
@@ -34,7 +33,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   after(() => store.close());
 
   beforeEach(() => {
-    ({ held, pool, wakes } = heldOnPool([kiHeartbeat('ki-1'), kiHeartbeat('ki-2')]));
+    ({ held, pool } = heldOnPool([kiHeartbeat('ki-1'), kiHeartbeat('ki-2')]));
     ({ metrics } = heldOnPool());
     const commands = fakeCommands();
     events = [];
