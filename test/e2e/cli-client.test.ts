@@ -220,6 +220,24 @@ describe('the command-line client against a running cluster (real processes, Rab
       assert.ok(page.items.every((t: { id: string }) => !firstIds.includes(t.id)), 'the next page holds other tasks');
     });
 
+    it('submits a delayed task with --delay or --run-at and lists it with its runAt while it waits', async () => {
+      const delayed = await cli(['submit', ...as(alice), '--json', '--type', 'echo', '--payload', '{"later":1}', '--delay', '10m']);
+      assert.equal(delayed.code, 0, delayed.stderr);
+      const task = JSON.parse(delayed.stdout);
+      assert.equal(task.status, 'scheduled');
+      assert.ok(Math.abs(Date.parse(task.runAt) - (Date.now() + 600_000)) < 30_000, `runAt about 10 minutes ahead: ${task.runAt}`);
+      const at = await cli(['submit', ...as(alice), '--json', '--type', 'echo', '--run-at', '2099-01-01T00:00:00Z']);
+      assert.equal(at.code, 1, 'past the server\'s horizon');
+      assert.match(at.stderr, /runAt/);
+      const both = await cli(['submit', ...as(alice), '--type', 'echo', '--delay', '5s', '--run-at', '2030-01-01T00:00:00Z']);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--delay or --run-at, not both/);
+      const list = await cli(['list', ...as(alice), '--status', 'scheduled']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^${task.id}\\s+echo\\s+scheduled\\s.*\\(in (9m|10m)\\d\\ds\\)$`, 'm'));
+      assert.equal((await cli(['cancel', ...as(alice), task.id])).code, 0);
+    });
+
     it('says so when nothing matches', async () => {
       const r = await cli(['list', ...as(alice), '--type', 'nothing-of-this-type']);
       assert.equal(r.code, 0);
