@@ -111,8 +111,12 @@ export class TaskAdmission {
     this.d.metrics.tasksSubmitted.inc(tasks.length);
     // Written inside the request's span: with logs exported, this line carries the task's trace id.
     this.d.log.debug({ count: tasks.length, ...(tasks.length === 1 ? { taskId: tasks[0]!.id } : {}) }, 'tasks admitted');
-    // A scheduled task is published when the leader releases it, not now.
-    for (const t of tasks) if (t.status === 'queued') void this.publish(t);
+    for (const t of tasks) {
+      // A scheduled task is published when the leader releases it, not now. Until then it is no
+      // work in hand: it must not hold this principal's admission capacity for its whole delay.
+      if (t.status === 'queued') void this.publish(t);
+      else this.map.release(t.id);
+    }
     return { ids: tasks.map((t) => t.id), created: true };
   }
 
