@@ -47,8 +47,9 @@ export interface OutcomeHandlerDeps {
 
 /**
  * What an attempt's end does to its task: a result, a failure or a lost replica is stored as
- * the outcome (guarded by the attempt), counted as a vote, or scheduled for a retry after a backoff; a stored
- * failure leaves a note in the dead-letter queue, and every terminal state a `task.event`.
+ * the outcome (guarded by the attempt), counted as a vote, or scheduled for a retry after a
+ * backoff; a stored failure leaves a note in the dead-letter queue, and every terminal state a
+ * `task.event`.
  */
 export class OutcomeHandler {
   constructor(private readonly d: OutcomeHandlerDeps) {}

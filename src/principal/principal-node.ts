@@ -32,8 +32,9 @@ export interface PrincipalDeps {
 
 /**
  * The principal's coordination: admission, the membership view, group assignment, node joins and
- * (as leader) the sweeps and the release of scheduled tasks. Its REST API and dashboard are served by {@link PrincipalRestServer},
- * which the composition root (src/roles/principal-role.ts) builds on top of it.
+ * (as leader) the sweeps and the release of scheduled tasks. Its REST API and dashboard are served
+ * by {@link PrincipalRestServer}, which the composition root (src/roles/principal-role.ts) builds
+ * on top of it.
  */
 export class PrincipalNode implements Service {
   readonly name = 'principal';

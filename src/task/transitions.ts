@@ -53,8 +53,9 @@ export const TRANSITIONS = {
   /** An (shutting down): the task goes back to the queue for another An. */
   handBack: { from: ACTIVE_STATUSES, to: 'queued' },
   /**
-   * Leader: the task's An died or stopped renewing its lease, and attempts are left; also a task
-   * it held in retry backoff (`queued`, still naming the An): it goes back to the queue unowned.
+   * Leader: the task's An died or stopped renewing its lease, and attempts are left; also a
+   * `queued` row an An of an earlier version left naming itself during a retry backoff (see
+   * LEASED_STATUSES): it goes back to the queue unowned.
    */
   requeueLost: { from: LEASED_STATUSES, to: 'queued' },
   /** Leader: the task's lease expired and its attempts are used up. */
