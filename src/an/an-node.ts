@@ -106,7 +106,7 @@ export class AnNode implements Service {
     });
     this.#outcomes = new OutcomeHandler({
       retry: config.an, dbRetryMs: config.an.dbRetryMs, writer: this.#writer, held: this.#held, pool: this.#pool,
-      recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log, isDraining,
+      recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log,
     });
     this.#reports = new KiReports({
       nodeId, repo, metrics, resultLimits: { maxBytes: config.an.maxResultBytes, maxDepth: config.an.maxResultDepth },

@@ -43,13 +43,13 @@ export interface OutcomeHandlerDeps {
   names: TopologyNames;
   metrics: Pick<Metrics, 'dbErrors' | 'tasksRetried' | 'tasksFinished' | 'taskDuration' | 'taskQueueWait' | 'taskRunTime'>;
   log: Logger;
-  isDraining: () => boolean;
 }
 
 /**
  * What an attempt's end does to its task: a result, a failure or a lost replica is stored as
- * the outcome (guarded by the attempt), counted as a vote, or retried after a backoff; a stored
- * failure leaves a note in the dead-letter queue, and every terminal state a `task.event`.
+ * the outcome (guarded by the attempt), counted as a vote, or scheduled for a retry after a
+ * backoff; a stored failure leaves a note in the dead-letter queue, and every terminal state a
+ * `task.event`.
  */
 export class OutcomeHandler {
   constructor(private readonly d: OutcomeHandlerDeps) {}
@@ -91,27 +91,25 @@ export class OutcomeHandler {
     return this.finish(t, decision.transition, decision.outcome, times);
   }
 
-  /** Back to queued (still held here), then placed again after a jittered backoff. */
+  /**
+   * The task waits out a jittered backoff in the store: `scheduled` with runAt = now + backoff,
+   * its An, Ki and lease cleared, and this An lets it go. The leader releases it to the queue
+   * when due, so the backoff outlives this An (a crash, a restart, a shutdown).
+   */
   async #retryLater(t: HeldTask, error: TaskErrorData): Promise<void> {
     const { held } = this.d;
     // A closed label value: whatever code a Ki reports, the metric's series stay bounded.
     this.d.metrics.tasksRetried.inc({ reason: errorCodeLabel(error.code) });
     held.releaseRuns(t);
     const { guard, unrecorded } = await this.d.recorder.guardOf(t, 'retry');
-    // An unrecorded dispatch keeps its pending message unacked until a later dispatch is recorded.
-    const applied = await this.#write({ id: t.spec.id, ...guard, ki: null, outcome: { result: null, error } }, t);
+    const delayMs = nextDelayMs(attemptRetryPolicy(this.d.retry, t.spec.maxAttempts), t.attempts);
+    const applied = await this.#write({ id: t.spec.id, ...guard, an: null, ki: null, leaseMs: null, runAfterMs: delayMs, outcome: { result: null, error } }, t);
     if (applied === undefined) return;
     if (applied === REFUSED) return this.finish(t, 'fail', { result: null, error: refusedError(error) });
     if (!applied) return unrecorded === undefined ? held.drop(t) : this.d.recorder.unassign(t, unrecorded);
-    t.claim = undefined;
-    t.firstStartedAtMs = undefined;
-    held.updateInFlight();
-    const delay = nextDelayMs(attemptRetryPolicy(this.d.retry, t.spec.maxAttempts), t.attempts);
-    this.d.log.info({ taskId: t.spec.id, attempts: t.attempts, code: error.code, delayMs: delay }, 'attempt will be retried');
-    setTimeout(() => {
-      if (!held.holds(t) || this.d.isDraining()) return;
-      held.waitAgain(t);
-    }, delay).unref();
+    this.d.log.info({ taskId: t.spec.id, attempts: applied.attempts, code: error.code, delayMs }, 'attempt will be retried');
+    // The row keeps the task now: an unrecorded dispatch's pending message is acked with the drop.
+    held.drop(t);
   }
 
   /** Stores the outcome by transition `name` (retrying while the DB is away), then lets the task go. */

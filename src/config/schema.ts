@@ -122,6 +122,7 @@ export const configSchema = {
     maxBatch: { doc: 'Largest POST /tasks/batch', format: nonNegativeInt, default: 1000, env: 'TASK_MAX_BATCH' },
     limits: { doc: 'Per client role ceilings of a submission, JSON {"<role>":{"maxPriority","maxReplicas","maxAttempts","maxTimeoutMs","maxPayloadBytes"}}; a role or field left out keeps its default (submitter: 5, 3, 5, 3600000, 262144; admin and operator: the API\'s own bounds)', format: String, default: '', env: 'TASK_LIMITS' },
     listMaxBytes: { doc: 'Bytes of task JSON one GET /tasks page may hold; the page ends early (with nextCursor) beyond', format: nonNegativeInt, default: 4 * 1024 * 1024, env: 'TASK_LIST_MAX_BYTES' },
+    maxDelayMs: { doc: 'Horizon of a delayed submission: a runAt (or now + delayMs) later than now + this is refused with 400', format: nonNegativeInt, default: 366 * 24 * 3600 * 1000, env: 'TASK_MAX_DELAY_MS' },
   },
   workflows: {
     maxNodes: { doc: 'Tasks (nodes) one workflow may have; a larger POST /workflows is a 400', format: nonNegativeInt, default: 1000, env: 'WORKFLOW_MAX_NODES' },
@@ -138,7 +139,8 @@ export const configSchema = {
     publishMarkIntervalMs: { doc: 'How often admission records the confirmed publishes of still-queued tasks in the store', format: nonNegativeInt, default: 500, env: 'PRINCIPAL_PUBLISH_MARK_INTERVAL_MS' },
     publishMarkAfterMs: { doc: 'Age of a publish confirm before its task is marked published (a task taken sooner needs no mark)', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_PUBLISH_MARK_AFTER_MS' },
     admittedReconcileAfterMs: { doc: 'Age after which a task still held as admitted in memory is checked against the store and released when finished (a lost task event must not hold admission capacity); checked every half of it', format: nonNegativeInt, default: 60000, env: 'PRINCIPAL_ADMITTED_RECONCILE_AFTER_MS' },
-    queueDepthIntervalMs: { doc: 'How often the principal reads the depth of the pending queues for anki_queue_depth', format: nonNegativeInt, default: 2000, env: 'PRINCIPAL_QUEUE_DEPTH_INTERVAL_MS' },
+    queueDepthIntervalMs: { doc: 'How often the principal reads the depth of the pending queues for anki_queue_depth (and, as leader, the scheduled backlog for anki_tasks_scheduled)', format: nonNegativeInt, default: 2000, env: 'PRINCIPAL_QUEUE_DEPTH_INTERVAL_MS' },
+    releaseIntervalMs: { doc: 'How often the leader looks for scheduled tasks whose runAt has come (delayed submissions, retry backoffs) and queues them: a due task starts within about this much', format: positiveInt, default: 250, env: 'PRINCIPAL_RELEASE_INTERVAL_MS' },
     liveNodesIntervalMs: { doc: 'Least time between two node snapshots of the dashboard live feed, and how often one is offered while someone watches', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_LIVE_NODES_INTERVAL_MS' },
     liveQuarantineRefreshMs: { doc: 'How often the quarantine list of the cluster view is read from the store while someone watches the live feed', format: nonNegativeInt, default: 5000, env: 'PRINCIPAL_LIVE_QUARANTINE_REFRESH_MS' },
     groupAssignPendingMs: { doc: 'How long a Ki group assignment counts as in effect before the Ki\'s heartbeat confirms it', format: nonNegativeInt, default: 3000, env: 'PRINCIPAL_GROUP_ASSIGN_PENDING_MS' },
@@ -231,11 +233,11 @@ export interface AppConfig {
   metrics: { port: number; host: string };
   log: { level: string };
   otel: { enabled: '' | 'true' | 'false' | boolean; endpoint: string; protocol: '' | 'grpc' | 'http/protobuf'; sampleRatio: number };
-  tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number };
+  tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number; maxDelayMs: number };
   workflows: { maxNodes: number; maxFanOut: number; reconcileIntervalMs: number };
   principal: {
     maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
-    publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number;
+    publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number; releaseIntervalMs: number;
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
     joinReplyExpirationMs: number; deadPendingRetryMs: number;
   };

@@ -1,5 +1,6 @@
 export { notFound, forbidden, unauthorized, unavailable, badRequest, conflict, HttpProblem } from './problem';
-export { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, type SubmitTask } from './task-schemas';
+export { decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, DELAY_MS_MAX, type SubmitTask } from './task-schemas';
+export { scheduleOf, type ScheduleBounds } from './task-schedule';
 export { bearerTokenOf, callerOf, type AuthState } from './auth';
 export { sendJson } from './json-body';
 export { closeServer, createApp, listen } from './app';

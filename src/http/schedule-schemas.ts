@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CATCHUP_POLICIES, cronProblem, isKnownTimezone, OVERLAP_POLICIES } from '../schedule';
 import { isStorableText } from '../util';
-import { submitTaskSchema } from './task-schemas';
+import { taskTemplateSchema } from './task-schemas';
 
 const name = z.string().min(1).max(128).refine(isStorableText, { message: 'holds a NUL or an unpaired surrogate' });
 const cron = z.string().min(1).max(128).superRefine((value, ctx) => {
@@ -15,7 +15,7 @@ export const createScheduleSchema = z.object({
   name,
   cron,
   timezone: timezone.default('UTC'),
-  task: submitTaskSchema,
+  task: taskTemplateSchema,
   overlap: z.enum(OVERLAP_POLICIES).default('skip'),
   catchup: z.enum(CATCHUP_POLICIES).default('none'),
   paused: z.boolean().default(false),
@@ -27,7 +27,7 @@ export const patchScheduleSchema = z.object({
   name: name.optional(),
   cron: cron.optional(),
   timezone: timezone.optional(),
-  task: submitTaskSchema.optional(),
+  task: taskTemplateSchema.optional(),
   overlap: z.enum(OVERLAP_POLICIES).optional(),
   catchup: z.enum(CATCHUP_POLICIES).optional(),
 }).strict().refine((b) => Object.keys(b).length > 0, { message: 'name at least one field to change' });

@@ -4,7 +4,16 @@ import { TASK_STATUSES } from '../task';
 import { badRequest } from './problem';
 import { isStorableText } from '../util';
 
-/** A task submission as clients send it. `task_data` is accepted as an alias of `payload`. */
+/**
+ * The largest `delayMs` the schema takes (about 100 years): a bound on what a timestamp can hold.
+ * The operator's horizon (`TASK_MAX_DELAY_MS`, {@link scheduleOf}) is the bound that applies.
+ */
+export const DELAY_MS_MAX = 100 * 366 * 24 * 3600 * 1000;
+
+/**
+ * A task submission as clients send it. `task_data` is accepted as an alias of `payload`.
+ * `runAt` (RFC 3339 with an offset) or `delayMs` delay its start; see {@link scheduleOf}.
+ */
 export const submitTaskSchema = z.object({
   type: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
   payload: z.unknown().optional(),
@@ -14,8 +23,19 @@ export const submitTaskSchema = z.object({
   timeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).optional(),
   maxAttempts: z.number().int().min(1).max(100).optional(),
   redundancy: redundancySchema.refine((r) => r.quorum <= r.replicas, { message: 'quorum must not exceed replicas', path: ['quorum'] }).optional(),
-}).strict().refine((b) => !(b.payload !== undefined && b.task_data !== undefined), { message: 'give payload or task_data, not both', path: ['task_data'] });
+  runAt: z.iso.datetime({ offset: true, message: 'an RFC 3339 date-time with an offset, e.g. 2030-01-31T08:00:00Z' }).optional(),
+  delayMs: z.number().int().min(0).max(DELAY_MS_MAX).optional(),
+}).strict()
+  .refine((b) => !(b.payload !== undefined && b.task_data !== undefined), { message: 'give payload or task_data, not both', path: ['task_data'] })
+  .refine((b) => !(b.runAt !== undefined && b.delayMs !== undefined), { message: 'give runAt or delayMs, not both', path: ['runAt'] });
 export type SubmitTask = z.infer<typeof submitTaskSchema>;
+
+/**
+ * The task a schedule tick or a workflow node submits: a submission whose start is decided by the
+ * tick or by its dependencies, so `runAt` and `delayMs` are refused rather than ignored.
+ */
+export const taskTemplateSchema = submitTaskSchema
+  .refine((b) => b.runAt === undefined && b.delayMs === undefined, { message: 'a schedule\'s or a workflow\'s task starts at its tick or once its dependencies succeeded: runAt and delayMs do not apply', path: ['runAt'] });
 
 export const patchTaskSchema = z.object({ priority: z.number().int().min(0).max(9) }).strict();
 
@@ -39,8 +59,10 @@ export function parseOr400<S extends z.ZodTypeAny>(schema: S, value: unknown, wh
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.join('.') : where;
-  throw badRequest(`${field}: ${issue?.message ?? 'invalid'}`, { field, errors: r.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.') || where, message: i.message })) });
+  // An item of a list (`tasks.3`) is named with its place, so a caller knows which item to mend.
+  const at = (path: readonly PropertyKey[]) => (path.length === 0 ? where : where === 'body' || where === 'query' ? path.join('.') : `${where}.${path.join('.')}`);
+  const field = issue ? at(issue.path) : where;
+  throw badRequest(`${field}: ${issue?.message ?? 'invalid'}`, { field, errors: r.error.issues.slice(0, 10).map((i) => ({ field: at(i.path), message: i.message })) });
 }
 
 /** Opaque pagination cursor: base64url of "<createdAt ISO>|<id>". */

@@ -3,7 +3,7 @@ import { WORKFLOW_STATUSES } from '../workflow';
 import { isStorableText } from '../util';
 import { badRequest } from './problem';
 import { checkSubmission, type TaskLimits } from './task-limits';
-import { parseOr400, submitTaskSchema, type SubmitTask } from './task-schemas';
+import { parseOr400, taskTemplateSchema, type SubmitTask } from './task-schemas';
 
 const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 const key = z.string().regex(KEY, '1 to 128 letters, digits and . _ : -');
@@ -45,7 +45,7 @@ export function parseWorkflowSubmission(raw: unknown, limits: TaskLimits, maxNod
   const nodes = tasks.map((item, i): SubmittedNode => {
     const fields = parseOr400(nodeFieldsSchema, item, `tasks.${i}`);
     const { key: k, dependsOn, map, ...taskFields } = fields;
-    const task = parseOr400(submitTaskSchema, taskFields, `tasks.${i}`);
+    const task = parseOr400(taskTemplateSchema, taskFields, `tasks.${i}`);
     checkSubmission(task, limits, `tasks.${i}`);
     return { key: k, dependsOn, mapOver: map?.over ?? null, task };
   });

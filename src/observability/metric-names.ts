@@ -35,6 +35,8 @@ export const METRIC = {
   schedules: 'anki_schedules',
   workflowsFinished: 'anki_workflows_finished_total',
   workflowsActive: 'anki_workflows_active',
+  tasksScheduled: 'anki_tasks_scheduled',
+  taskReleaseLateness: 'anki_task_release_lateness_seconds',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

@@ -16,6 +16,12 @@ export const DB_RETRY_CODES = ['40001', '40P01'] as const;
 /** Task durations run from milliseconds (no-op tasks) to hours (batch jobs). */
 export const TASK_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
 
+/**
+ * How long after its runAt a scheduled task was queued: about the leader's release interval
+ * (250 ms) when all is well, seconds after a leader failover.
+ */
+export const RELEASE_LATENESS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
 /** How a vote of redundant replicas ended: the `outcome` label of {@link METRIC.redundantTasks}. */
 export const VOTE_OUTCOMES = ['unanimous', 'majority', 'no_quorum'] as const;
 
@@ -69,6 +75,8 @@ export function createMetrics(registry: Registry, role: string) {
     schedules: new Gauge({ name: METRIC.schedules, help: 'Schedules by state, as the leader last counted them (0 on followers)', labelNames: ['state'], registers: [registry] }),
     workflowsFinished: new Counter({ name: METRIC.workflowsFinished, help: 'Workflows that ended, by status (counted by the principal that ended them: the leader, or the one that served the cancel)', labelNames: ['status'], registers: [registry] }),
     workflowsActive: new Gauge({ name: METRIC.workflowsActive, help: 'Running workflows, as the leader last counted them (0 on followers)', registers: [registry] }),
+    tasksScheduled: new Gauge({ name: METRIC.tasksScheduled, help: 'Tasks waiting for their runAt (delayed submissions and retry backoffs), as the leader last counted them; 0 on other principals', registers: [registry] }),
+    taskReleaseLateness: new Histogram({ name: METRIC.taskReleaseLateness, help: 'From a scheduled task\'s runAt to the leader queueing it', buckets: RELEASE_LATENESS_BUCKETS, registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".
@@ -87,6 +95,7 @@ export function createMetrics(registry: Registry, role: string) {
   m.kisQuarantined.set(0);
   for (const o of SCHEDULE_RUN_OUTCOMES) m.scheduleRuns.inc({ outcome: o }, 0);
   for (const st of SCHEDULE_STATES) m.schedules.set({ state: st }, 0);
+  m.tasksScheduled.set(0);
   m.kiQuarantines.inc(0);
   for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);

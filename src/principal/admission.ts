@@ -16,12 +16,12 @@ export interface AdmissionDeps {
   log: Logger;
 }
 
-/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 19 per row. */
+/** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 20 per row. */
 const MAX_ROWS_PER_INSERT = 2000;
 
 /**
  * Admission: validate → in-memory map → DB insert (group-committed across concurrent requests) →
- * publish with confirm. A task exists for the caller only once the insert succeeded; if the publish
+ * publish with confirm (a task scheduled for later: at its release, by the leader). A task exists for the caller only once the insert succeeded; if the publish
  * fails afterwards the task stays queued and unpublished in the DB, and the leader's sweeper
  * republishes it.
  */
@@ -54,15 +54,20 @@ export class TaskAdmission {
 
   }
 
-  /** Builds the stored form of a submission, applying the configured defaults once. */
-  build(body: SubmitTask, owner: string, trace?: string): TaskRecord {
+  /**
+   * Builds the stored form of a submission, applying the configured defaults once. A task due
+   * later (`runAt` ahead of now) is `scheduled`: stored, not published, until the leader releases
+   * it. One due already is queued at once, like any other.
+   */
+  build(body: SubmitTask, owner: string, trace?: string, runAt?: Date): TaskRecord {
     const t = this.d.config.tasks;
     const now = new Date();
     return {
       id: randomUUID(),
       type: body.type ?? t.defaultType,
       payload: body.payload !== undefined ? body.payload : (body.task_data ?? null),
-      status: 'queued',
+      status: runAt && runAt.getTime() > now.getTime() ? 'scheduled' : 'queued',
+      runAt: runAt ?? null,
       priority: body.priority ?? t.defaultPriority,
       requirements: body.requirements ?? { gpus: 0, gpuMemoryMiB: 0, labels: [] },
       redundancy: body.redundancy ?? null,
@@ -103,7 +108,12 @@ export class TaskAdmission {
     this.d.metrics.tasksSubmitted.inc(tasks.length);
     // Written inside the request's span: with logs exported, this line carries the task's trace id.
     this.d.log.debug({ count: tasks.length, ...(tasks.length === 1 ? { taskId: tasks[0]!.id } : {}) }, 'tasks admitted');
-    for (const t of tasks) void this.publish(t);
+    for (const t of tasks) {
+      // A scheduled task is published when the leader releases it, not now. Until then it is no
+      // work in hand: it must not hold this principal's admission capacity for its whole delay.
+      if (t.status === 'queued') void this.publish(t);
+      else this.map.release(t.id);
+    }
     return { ids: tasks.map((t) => t.id), created: true };
   }
 

@@ -18,6 +18,7 @@ import { SilentAnRecovery } from './silent-an-recovery';
 import { ScheduleTicker } from './schedule-ticker';
 import { WorkflowAdvancer } from './workflow-advancer';
 import { WorkflowControl } from './workflow-control';
+import { ScheduledRelease } from './scheduled-release';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -37,8 +38,9 @@ export interface PrincipalDeps {
 
 /**
  * The principal's coordination: admission, the membership view, group assignment, node joins and
- * (as leader) the sweeps. Its REST API and dashboard are served by {@link PrincipalRestServer},
- * which the composition root (src/roles/principal-role.ts) builds on top of it.
+ * (as leader) the sweeps and the release of scheduled tasks. Its REST API and dashboard are served
+ * by {@link PrincipalRestServer}, which the composition root (src/roles/principal-role.ts) builds
+ * on top of it.
  */
 export class PrincipalNode implements Service {
   readonly name = 'principal';
@@ -58,6 +60,7 @@ export class PrincipalNode implements Service {
   readonly #rejectedPending: RejectedPendingWatcher;
   readonly #silentAns: SilentAnRecovery;
   readonly #scheduleTicker: ScheduleTicker;
+  readonly #release: ScheduledRelease;
   readonly #taskEventListeners: ((event: TaskEvent) => void)[] = [];
   #stopTimers: (() => void)[] = [];
   #leaving = false;
@@ -80,6 +83,7 @@ export class PrincipalNode implements Service {
       cancelTasks: async (ids, reason) => { for (const t of await d.repo.getMany(ids)) await this.control.cancel(t, reason); },
     });
     this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId });
+    this.#release = new ScheduledRelease({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log });
     const isSilent = (an: string) => { const m = this.membership.get('an', an); return !m || m.status === 'dead'; };
     this.#silentAns = new SilentAnRecovery({
       repo: d.repo, sweeper: this.#sweeper, leadership: d.leadership, isSilent, log: d.log,
@@ -173,6 +177,12 @@ export class PrincipalNode implements Service {
       else for (const state of ['active', 'paused']) this.d.metrics.schedules.set({ state }, 0);
     }, onError('schedule counts')));
     this.#stopTimers.push(every(config.workflows.reconcileIntervalMs, () => this.#advancer.reconcile(), onError('workflow reconcile')));
+    // Apart from the sweep: a due task must start within about a second, a sweep may take longer.
+    this.#stopTimers.push(every(p.releaseIntervalMs, async () => {
+      const fence = this.d.leadership.fence();
+      if (fence) await this.#release.releaseDue(fence);
+    }, onError('release of scheduled tasks')));
+    this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#release.reportBacklog(this.d.leadership.isLeader()), onError('scheduled backlog')));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import type Koa from 'koa';
-import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage } from '../http';
+import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage, scheduleOf } from '../http';
 import { StoreUnavailableError } from '../errors';
 import { toApiTask, type TaskRecord } from '../store';
 import type { TaskAdmission } from './admission';
@@ -18,7 +18,12 @@ export interface RouteDeps {
   limits?: RoleLimits;
   /** Bytes of task JSON one `GET /tasks` page may hold. @defaultValue 4 MiB */
   listMaxBytes?: number;
+  /** How far ahead a submission may be scheduled (TASK_MAX_DELAY_MS). @defaultValue 366 days */
+  maxDelayMs?: number;
 }
+
+/** The default horizon of a delayed submission: a year and a day. */
+const DEFAULT_MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
 
 export type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
 
@@ -46,6 +51,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   const r = new Router<AuthState>();
   const roleLimits = d.limits ?? DEFAULT_TASK_LIMITS;
   const limitsFor = (ctx: Ctx) => limitsOf(roleLimits, ctx.state.caller.roles);
+  const horizonMs = d.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
 
   const requireWrite = (ctx: Ctx) => {
     if (ctx.state.rights.writeTasks === 'none') throw forbidden('your role may not change tasks');
@@ -63,8 +69,9 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     requireWrite(ctx);
     const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
     checkSubmission(body, limitsFor(ctx));
+    const runAt = scheduleOf(body, { horizonMs, nowMs: Date.now() });
     await withSpan(SPAN.taskSubmit, {}, async (span) => {
-      const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent());
+      const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent(), runAt);
       span.setAttributes({ [ATTR.taskId]: task.id, [ATTR.taskType]: task.type, [ATTR.taskPriority]: task.priority });
       let outcome;
       try {
@@ -92,10 +99,11 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     const { ids, created } = await withSpan(SPAN.taskSubmit, { [ATTR.taskCount]: list.length }, () => {
       const trace = currentTraceparent();
       const limits = limitsFor(ctx);
+      const nowMs = Date.now();
       const tasks = list.map((item, i) => {
         const body = parseOr400(submitTaskSchema, item, `tasks.${i}`);
         checkSubmission(body, limits, `tasks.${i}`);
-        return d.admission.build(body, ctx.state.caller.sub, trace);
+        return d.admission.build(body, ctx.state.caller.sub, trace, scheduleOf(body, { horizonMs, nowMs }, `tasks.${i}`));
       });
       return d.admission.submit(tasks, idempotencyKeyOf(ctx));
     });
@@ -131,9 +139,9 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     checkPriority(body.priority, limitsFor(ctx));
     const updated = await read(() => d.control.setPriority(task.id, body.priority));
     // The queued message sits in its old priority band: publish it again in the new one (the
-    // duplicate is dropped by the dispatch guard).
-    if (updated) void d.admission.publish(updated);
-    if (!updated) throw conflict(`task ${task.id} is ${task.status === 'queued' ? 'no longer queued' : task.status}; only a queued task's priority can change`);
+    // duplicate is dropped by the dispatch guard). A scheduled task is published at its release.
+    if (updated?.status === 'queued') void d.admission.publish(updated);
+    if (!updated) throw conflict(`task ${task.id} is ${task.status === 'queued' || task.status === 'scheduled' ? `no longer ${task.status}` : task.status}; only a queued or scheduled task's priority can change`);
     sendJson(ctx, toApiTask(updated));
   });
 

@@ -28,7 +28,8 @@ export class Sweeper {
   async requeueExpiredLeases(fence: LeaderFence): Promise<number> {
     const expired = await this.d.repo.findExpiredLeases(BATCH);
     if (expired.length === 0) return 0;
-    // A held task lost its running attempt; one in retry backoff (queued) lost none and always goes back.
+    // A held task lost its running attempt; a queued one (an earlier version's An waiting out a
+    // retry backoff under its lease) lost none and always goes back.
     const isExhausted = (t: TaskRecord) => isHeld(t.status) && !hasAttemptLeft(t.attempts, t.maxAttempts);
     const exhausted = expired.filter(isExhausted);
     const retry = expired.filter((t) => !isExhausted(t));
@@ -46,7 +47,7 @@ export class Sweeper {
     return requeued.length;
   }
 
-  /** Requeues every unfinished task of an An that died, those in its retry backoff too (fenced by the leader's term). */
+  /** Requeues every unfinished task of an An that died (fenced by the leader's term). A task in retry backoff is `scheduled` and names no An: the release brings it back. */
   async requeueOfAn(an: string, fence: LeaderFence): Promise<number> {
     return this.requeueTasksOfAn(an, await this.d.repo.findByAn(an, AN_TASKS_MAX), fence);
   }

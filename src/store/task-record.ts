@@ -39,6 +39,8 @@ export interface TaskRecord {
   scheduleId?: string | null;
   /** The tick of that schedule it stands for. */
   scheduleTickAt?: Date | null;
+  /** When a task that waits for a time is due (a delayed submission, or a retry's backoff); null when it never waited. */
+  runAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
@@ -60,7 +62,7 @@ export function toApiTask(t: TaskRecord) {
     id: t.id, type: t.type, payload: t.payload, status: t.status, priority: t.priority, requirements: t.requirements,
     ...(t.redundancy ? { redundancy: t.redundancy } : {}),
     attempts: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, result: t.result ?? null, error: t.error ?? null,
-    progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki,
+    progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki, runAt: t.runAt?.toISOString() ?? null,
     scheduleId: t.scheduleId ?? null, scheduleTickAt: t.scheduleTickAt?.toISOString() ?? null, workflowId: t.workflowId ?? null,
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,

@@ -1,23 +1,25 @@
 import type { TaskErrorData } from '../protocol';
 import type { Database, Queryable } from './db';
 import type { TaskProgress, TaskRecord } from './task-record';
-import { HELD_STATUSES, LEASED_STATUSES, TRANSITIONS, type ErrorCode, type TaskStatus } from '../task';
+import { HELD_STATUSES, LEASED_STATUSES, REPRIORITIZABLE_STATUSES, TRANSITIONS, WAITING_STATUSES, type ErrorCode, type TaskStatus } from '../task';
 import { compileGuard, sqlStates, type Transition } from './transition-guard';
 
 const HELD_SQL = sqlStates(HELD_STATUSES);
 const LEASED_SQL = sqlStates(LEASED_STATUSES);
 const CANCELLABLE_SQL = sqlStates(TRANSITIONS.cancel.from);
+const WAITING_SQL = sqlStates(WAITING_STATUSES);
+const REPRIORITIZABLE_SQL = sqlStates(REPRIORITIZABLE_STATUSES);
 
 interface TaskRow {
   id: string; type: string; payload: unknown; status: TaskStatus; priority: number; requirements: TaskRecord['requirements'];
   redundancy: TaskRecord['redundancy']; attempts: number; max_attempts: number; timeout_ms: number; result: unknown;
   error: TaskErrorData | null; progress: TaskProgress | null; owner: string; an: string | null; ki: string | null;
   trace_context: string | null; workflow_id: string | null; workflow_node: string | null; workflow_index: number | null;
-  inputs: Record<string, unknown> | null; lease_expires_at?: Date | null; schedule_id?: string | null; schedule_tick_at?: Date | null;
+  inputs: Record<string, unknown> | null; lease_expires_at?: Date | null; run_at?: Date | null; schedule_id?: string | null; schedule_tick_at?: Date | null;
   created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
 }
 
-const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, workflow_id, workflow_node, workflow_index, inputs, lease_expires_at, schedule_id, schedule_tick_at, created_at, updated_at, started_at, finished_at';
+const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, an, ki, trace_context, workflow_id, workflow_node, workflow_index, inputs, lease_expires_at, run_at, schedule_id, schedule_tick_at, created_at, updated_at, started_at, finished_at';
 const T_COLUMNS = COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
 
 function fromRow(r: TaskRow): TaskRecord {
@@ -25,7 +27,7 @@ function fromRow(r: TaskRow): TaskRecord {
     id: r.id, type: r.type, payload: r.payload, status: r.status, priority: r.priority, requirements: r.requirements,
     redundancy: r.redundancy, attempts: r.attempts, maxAttempts: r.max_attempts, timeoutMs: Number(r.timeout_ms), result: r.result,
     error: r.error, progress: r.progress, owner: r.owner, an: r.an, ki: r.ki, traceContext: r.trace_context,
-    workflowId: r.workflow_id, workflowNode: r.workflow_node, workflowIndex: r.workflow_index, inputs: r.inputs, leaseExpiresAt: r.lease_expires_at ?? null,
+    workflowId: r.workflow_id, workflowNode: r.workflow_node, workflowIndex: r.workflow_index, inputs: r.inputs, leaseExpiresAt: r.lease_expires_at ?? null, runAt: r.run_at ?? null,
     scheduleId: r.schedule_id ?? null, scheduleTickAt: r.schedule_tick_at ?? null,
     createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, finishedAt: r.finished_at,
   };
@@ -72,12 +74,12 @@ export class TaskRepository {
       const base = params.length;
       params.push(
         t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt,
-        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null,
+        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null, t.runAt ?? null,
       );
-      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz)`;
+      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz, $${base + 20}::timestamptz)`;
     });
     await q.query(
-      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at) VALUES ${rows.join(', ')}`,
+      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at, run_at) VALUES ${rows.join(', ')}`,
       params,
     );
   }
@@ -146,10 +148,10 @@ export class TaskRepository {
         t.leaseMs === undefined ? null : t.leaseMs, t.leaseMs !== undefined,
         t.startedAt ?? null, t.finishedAt ?? null,
         t.outcome ? json(t.outcome.result ?? null) : null, t.outcome ? json(t.outcome.error) : null, t.outcome !== undefined,
-        t.clearPublished ?? false,
+        t.clearPublished ?? false, t.runAfterMs ?? null,
       );
       const p = (i: number) => `$${b + i}`;
-      return `(${p(1)}::uuid, ${p(2)}::text[], ${p(3)}::text, ${p(4)}::int, ${p(5)}::bool, ${p(6)}::text, ${p(7)}::bool, ${p(8)}::text, ${p(9)}::bool, ${p(10)}::bigint, ${p(11)}::bool, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::jsonb, ${p(15)}::jsonb, ${p(16)}::bool, ${p(17)}::bool)`;
+      return `(${p(1)}::uuid, ${p(2)}::text[], ${p(3)}::text, ${p(4)}::int, ${p(5)}::bool, ${p(6)}::text, ${p(7)}::bool, ${p(8)}::text, ${p(9)}::bool, ${p(10)}::bigint, ${p(11)}::bool, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::jsonb, ${p(15)}::jsonb, ${p(16)}::bool, ${p(17)}::bool, ${p(18)}::bigint)`;
     });
     const r = await this.db.query<{ id: string; attempts: number; status: TaskStatus }>(
       `UPDATE tasks AS t SET
@@ -163,8 +165,9 @@ export class TaskRepository {
          result = CASE WHEN v.set_outcome THEN v.result ELSE t.result END,
          error = CASE WHEN v.set_outcome THEN v.error ELSE t.error END,
          published_at = CASE WHEN v.clear_published THEN NULL ELSE t.published_at END,
+         run_at = CASE WHEN v.run_after_ms IS NULL THEN t.run_at ELSE now() + v.run_after_ms * interval '1 millisecond' END,
          updated_at = now()
-       FROM (VALUES ${rows.join(', ')}) AS v(id, from_statuses, to_status, expected_attempts, bump, an, set_an, ki, set_ki, lease_ms, set_lease, started_at, finished_at, result, error, set_outcome, clear_published)
+       FROM (VALUES ${rows.join(', ')}) AS v(id, from_statuses, to_status, expected_attempts, bump, an, set_an, ki, set_ki, lease_ms, set_lease, started_at, finished_at, result, error, set_outcome, clear_published, run_after_ms)
        WHERE t.id = v.id AND t.status = ANY(v.from_statuses) AND t.attempts = v.expected_attempts${fence ? fenceClause(params, fence) : ''}
        RETURNING t.id, t.attempts, t.status`,
       params,
@@ -199,16 +202,20 @@ export class TaskRepository {
     return r.rowCount ?? 0;
   }
 
-  /** Queued tasks without a confirmed publish, older than `graceMs`. */
+  /**
+   * Queued tasks without a confirmed publish, older than `graceMs`, and due that long ago if they
+   * waited for a time: a task the leader just released is being published already.
+   */
   async findUnpublished(graceMs: number, limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks WHERE published_at IS NULL AND status = 'queued' AND created_at < now() - $1::int8 * interval '1 millisecond' ORDER BY created_at LIMIT $2::int8`,
+      `SELECT ${COLUMNS} FROM tasks WHERE published_at IS NULL AND status = 'queued' AND created_at < now() - $1::int8 * interval '1 millisecond'
+       AND (run_at IS NULL OR run_at < now() - $1::int8 * interval '1 millisecond') ORDER BY created_at LIMIT $2::int8`,
       [graceMs, limit],
     );
     return r.rows.map(fromRow);
   }
 
-  /** Renews the leases of tasks an An still runs or holds in retry backoff (rows that name it). */
+  /** Renews the leases of tasks an An holds (rows that name it). */
   async renewLeases(an: string, ids: readonly string[], leaseMs: number): Promise<number> {
     if (ids.length === 0) return 0;
     const r = await this.db.query(
@@ -218,19 +225,13 @@ export class TaskRepository {
     return r.rowCount;
   }
 
-  /**
-   * Unfinished tasks one An dispatched, running or waiting in its retry backoff (it died: the
-   * leader requeues them at once).
-   */
+  /** Unfinished tasks one An holds (it died: the leader requeues them at once). */
   async findByAn(an: string, limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE an = $1 AND status IN (${LEASED_SQL}) LIMIT $2::int8`, [an, limit]);
     return r.rows.map(fromRow);
   }
 
-  /**
-   * Tasks whose lease expired (their An stopped renewing), held or in retry backoff: only those
-   * carry a lease, every other way back to `queued` clears it.
-   */
+  /** Tasks whose lease expired (their An stopped renewing): only held ones carry a lease (see LEASED_STATUSES). */
   async findExpiredLeases(limit: number): Promise<TaskRecord[]> {
     const r = await this.db.query<TaskRow>(
       `SELECT ${COLUMNS} FROM tasks WHERE lease_expires_at < now() AND status IN (${LEASED_SQL}) ORDER BY lease_expires_at LIMIT $1::int8`,
@@ -239,8 +240,28 @@ export class TaskRepository {
     return r.rows.map(fromRow);
   }
 
+  /**
+   * Scheduled tasks whose `runAt` has come, the most overdue first (the partial index on
+   * `run_at` of scheduled rows serves it), with how late each is by the database's clock.
+   */
+  async findDue(limit: number): Promise<{ task: TaskRecord; lateMs: number }[]> {
+    const r = await this.db.query<TaskRow & { late_ms: number | string }>(
+      `SELECT ${COLUMNS}, (EXTRACT(EPOCH FROM (now() - run_at)) * 1000)::int8 AS late_ms FROM tasks
+       WHERE status IN (${WAITING_SQL}) AND run_at <= now() ORDER BY run_at LIMIT $1::int8`,
+      [limit],
+    );
+    return r.rows.map((row) => ({ task: fromRow(row), lateMs: Math.max(0, Number(row.late_ms)) }));
+  }
+
+  /** How many tasks wait for their `runAt` (the partial index on scheduled rows counts them). */
+  async countScheduled(): Promise<number> {
+    const r = await this.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM tasks WHERE status IN (${WAITING_SQL})`);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  /** Changes the priority of a task no An holds yet (queued, or scheduled for later). */
   async setPriority(id: string, priority: number): Promise<TaskRecord | undefined> {
-    const r = await this.db.query<TaskRow>(`UPDATE tasks SET priority = $2, updated_at = now() WHERE id = $1::uuid AND status = 'queued' RETURNING ${COLUMNS}`, [id, priority]);
+    const r = await this.db.query<TaskRow>(`UPDATE tasks SET priority = $2, updated_at = now() WHERE id = $1::uuid AND status IN (${REPRIORITIZABLE_SQL}) RETURNING ${COLUMNS}`, [id, priority]);
     return r.rows[0] ? fromRow(r.rows[0]) : undefined;
   }
 

@@ -17,6 +17,8 @@ interface TransitionWrite {
   outcome?: { result: unknown; error: TaskErrorData | null };
   /** The task goes back to the queue: forget its publish so the sweeper republishes if needed. */
   clearPublished?: boolean;
+  /** Sets `runAt` to now + runAfterMs by the database's clock (a task scheduled for later). */
+  runAfterMs?: number;
 }
 
 /**

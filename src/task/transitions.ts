@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, type TaskStatus } from './status';
+import { ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, UNFINISHED_STATUSES, WAITING_STATUSES, type TaskStatus } from './status';
 
 // The one-state lists the table leaves from, named like HELD_STATUSES and ACTIVE_STATUSES: no
 // entry spells its states inline, so an inline state list anywhere in src/ is a write that
@@ -37,30 +37,36 @@ export const TRANSITIONS = {
   /** An: the attempt failed for good (not retryable, or no attempt left). */
   fail: { from: HELD_STATUSES, to: 'failed' },
   /**
-   * An: the attempt failed but may be retried; the task waits out the backoff still held by this
-   * An, its row naming the An and the lease (renewed as before), so the leader's sweeps take it
-   * back if the An dies before the next attempt.
+   * An: the attempt failed but may be retried; the task waits out the backoff in the store
+   * (`runAt` = now + backoff, An, Ki and lease cleared) and the leader's `release` requeues it when
+   * due, so the backoff outlives the An that ran the attempt.
    */
-  retry: { from: HELD_STATUSES, to: 'queued' },
+  retry: { from: HELD_STATUSES, to: 'scheduled' },
   /** An: a deferred dispatch and its success, stored at once. */
   dispatchAndSucceed: { from: QUEUED, to: 'succeeded', countsAttempt: true },
   /** An: a deferred dispatch and its failure, stored at once. */
   dispatchAndFail: { from: QUEUED, to: 'failed', countsAttempt: true },
   /** An: a deferred dispatch and its retryable failure, stored at once. */
-  dispatchAndRetry: { from: QUEUED, to: 'queued', countsAttempt: true },
+  dispatchAndRetry: { from: QUEUED, to: 'scheduled', countsAttempt: true },
   /** An: no Ki of the cluster could ever run the task. */
   failUnplaceable: { from: QUEUED, to: 'failed' },
   /** An (shutting down): the task goes back to the queue for another An. */
   handBack: { from: ACTIVE_STATUSES, to: 'queued' },
   /**
-   * Leader: the task's An died or stopped renewing its lease, and attempts are left; also a task
-   * it held in retry backoff (`queued`, still naming the An): it goes back to the queue unowned.
+   * Leader: the task's An died or stopped renewing its lease, and attempts are left; also a
+   * `queued` row an An of an earlier version left naming itself during a retry backoff (see
+   * LEASED_STATUSES): it goes back to the queue unowned.
    */
   requeueLost: { from: LEASED_STATUSES, to: 'queued' },
   /** Leader: the task's lease expired and its attempts are used up. */
   expireLease: { from: HELD_STATUSES, to: 'failed' },
-  /** REST caller: the task is cancelled before it finished. */
-  cancel: { from: ACTIVE_STATUSES, to: 'cancelled' },
+  /**
+   * Leader: a scheduled task's `runAt` came (a delayed submission, or a retry's backoff ran out):
+   * it goes to the queue and is published, fenced by the leader's term.
+   */
+  release: { from: WAITING_STATUSES, to: 'queued' },
+  /** REST caller: the task is cancelled before it finished, waiting for its `runAt` or not. */
+  cancel: { from: UNFINISHED_STATUSES, to: 'cancelled' },
 } as const satisfies Record<string, TransitionRule>;
 
 /** The name of one entry of {@link TRANSITIONS}. */

@@ -209,7 +209,7 @@ describe('the command-line client against a running cluster (real processes, Rab
       const r = await cli(['list', ...as(alice), '--status', 'succeeded', '--type', 'echo', '--limit', '2']);
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
-      assert.match(lines[0]!, /^ID\s+TYPE\s+STATUS\s+PRI\s+ATTEMPTS\s+OWNER\s+CREATED\s+RAN$/);
+      assert.match(lines[0]!, /^ID\s+TYPE\s+STATUS\s+PRI\s+ATTEMPTS\s+OWNER\s+CREATED\s+RAN\s+RUN AT$/);
       assert.equal(lines.filter((l) => /^[0-9a-f-]{36}\s+echo\s+succeeded\s+5\s+1\/3\s+alice\s+/.test(l)).length, 2, r.stdout);
       const more = /^more: --cursor (\S+)$/m.exec(r.stdout);
       assert.ok(more, 'a full page names the next cursor');
@@ -218,6 +218,24 @@ describe('the command-line client against a running cluster (real processes, Rab
       assert.equal(page.items.length, 2);
       const firstIds = lines.slice(1, 3).map((l) => l.split(/\s+/)[0]);
       assert.ok(page.items.every((t: { id: string }) => !firstIds.includes(t.id)), 'the next page holds other tasks');
+    });
+
+    it('submits a delayed task with --delay or --run-at and lists it with its runAt while it waits', async () => {
+      const delayed = await cli(['submit', ...as(alice), '--json', '--type', 'echo', '--payload', '{"later":1}', '--delay', '10m']);
+      assert.equal(delayed.code, 0, delayed.stderr);
+      const task = JSON.parse(delayed.stdout);
+      assert.equal(task.status, 'scheduled');
+      assert.ok(Math.abs(Date.parse(task.runAt) - (Date.now() + 600_000)) < 30_000, `runAt about 10 minutes ahead: ${task.runAt}`);
+      const at = await cli(['submit', ...as(alice), '--json', '--type', 'echo', '--run-at', '2099-01-01T00:00:00Z']);
+      assert.equal(at.code, 1, 'past the server\'s horizon');
+      assert.match(at.stderr, /runAt/);
+      const both = await cli(['submit', ...as(alice), '--type', 'echo', '--delay', '5s', '--run-at', '2030-01-01T00:00:00Z']);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--delay or --run-at, not both/);
+      const list = await cli(['list', ...as(alice), '--status', 'scheduled']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^${task.id}\\s+echo\\s+scheduled\\s.*\\(in (9m|10m)\\d\\ds\\)$`, 'm'));
+      assert.equal((await cli(['cancel', ...as(alice), task.id])).code, 0);
     });
 
     it('says so when nothing matches', async () => {

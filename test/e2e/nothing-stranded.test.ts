@@ -29,10 +29,10 @@ describe('nothing stranded when an An or a Ki process goes away (real processes)
     await iso?.destroy();
   });
 
-  it('finishes a task whose An is killed during its retry backoff: another An takes it back', async () => {
+  it('finishes a task whose Ans are killed during its retry backoff: the backoff waits in the store, another An runs the retry', async () => {
     iso = await createIsolation('backoff');
     // A long backoff, and each dispatch recorded at once (as for any task that ran longer than
-    // the record delay): the pending message is acked, only the row and its lease keep the task.
+    // the record delay): the pending message is acked, only the row keeps the task.
     cluster = new TestCluster(iso, {
       HEARTBEAT_MS: '200', SUSPECT_AFTER_MS: '600', DEAD_AFTER_MS: '1500', TASK_LEASE_MS: '3000', SWEEP_INTERVAL_MS: '500',
       RETRY_BASE_MS: '5000', AN_DISPATCH_RECORD_DELAY_MS: '0',
@@ -47,15 +47,17 @@ describe('nothing stranded when an An or a Ki process goes away (real processes)
     assert.equal(r.status, 201);
     const id: string = r.body.id;
 
-    const backoff = await waitFor(() => taskRow(iso.databaseUrl, id), (t) => t.status === 'queued' && t.attempts === 1 && t.error !== null, { timeoutMs: 30_000, intervalMs: 50, what: 'the first attempt failed, the task in backoff' });
-    const holder = ans.find((a) => a.id === backoff.an);
-    assert.ok(holder, `the row names the An that waits out the backoff (${String(backoff.an)})`);
-    await holder.kill('SIGKILL');
+    const backoff = await waitFor(() => taskRow(iso.databaseUrl, id), (t) => t.status === 'scheduled' && t.attempts === 1 && t.error !== null, { timeoutMs: 30_000, intervalMs: 50, what: 'the first attempt failed, the task in backoff' });
+    assert.equal(backoff.an, null, 'no An holds a task in backoff');
+    // Whichever An ran the attempt, none is left: the retry must come from the row alone.
+    for (const an of ans) await an.kill('SIGKILL');
+    await cluster.start('an', { id: 'an3' });
 
-    const done = await waitFor(() => taskRow(iso.databaseUrl, id), (t) => t.status === 'failed' || t.status === 'succeeded', { timeoutMs: 60_000, intervalMs: 300, what: 'the task terminal, not stranded queued' });
+    const done = await waitFor(() => taskRow(iso.databaseUrl, id), (t) => t.status === 'failed' || t.status === 'succeeded', { timeoutMs: 60_000, intervalMs: 300, what: 'the task terminal, not stranded in its backoff' });
     assert.equal(done.status, 'failed');
     assert.equal(done.attempts, 3, 'every attempt ran, and no more');
     assert.equal(done.error?.code, 'TASK_FAILED');
+    assert.equal(done.an, 'an3');
   });
 
   it('finishes every task of a Ki killed and restarted at once under the same NODE_ID', async () => {

@@ -1,7 +1,7 @@
 /** The REST API's JSON as the client reads it (DESIGN.md "REST API"); kept apart from the server's domain types. */
 
 /** Status of a task as the API spells it. */
-export type ApiTaskStatus = 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type ApiTaskStatus = 'scheduled' | 'queued' | 'dispatched' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Statuses a task never leaves. */
 export const TERMINAL: readonly ApiTaskStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -35,6 +35,8 @@ export interface ApiTask {
   /** The schedule whose run created the task, and the tick it stands for (null: submitted directly). */
   scheduleId?: string | null;
   scheduleTickAt?: string | null;
+  /** When a task that waits for a time is due (a delayed submission, or a retry's backoff); null when it never waited. */
+  runAt?: string | null;
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -87,6 +89,10 @@ export interface SubmitBody {
   timeoutMs?: number;
   maxAttempts?: number;
   requirements?: { gpus: number };
+  /** Start no sooner than this many ms from now. */
+  delayMs?: number;
+  /** Start no sooner than this RFC 3339 time. */
+  runAt?: string;
 }
 
 /** One node of a workflow as `GET /workflows/{id}` shows it. */

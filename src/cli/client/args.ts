@@ -13,7 +13,7 @@ export function isClientCommand(name: string | undefined): name is ClientCommand
 const FLAGS = new Set(['json', 'wait', 'help']);
 
 /** The options some client command reads, each taking a value; a command refuses those it does not read. */
-const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms',
+const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms', 'delay', 'run-at',
   'name', 'cron', 'timezone', 'overlap', 'catchup'] as const;
 
 /** What `util.parseArgs` knows of the client options: strings and the flags (`-h` is `--help`). */
@@ -100,6 +100,28 @@ export function intOption(args: ClientArgs, name: string, min: number, max: numb
   return n;
 }
 
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration option in ms, or undefined when absent: plain milliseconds (`1500`) or amounts with
+ * units, largest first (`90s`, `5m`, `1h30m`, `2d`, `250ms`).
+ */
+export function durationOption(args: ClientArgs, name: string): number | undefined {
+  const raw = args.options.get(name)?.trim();
+  if (raw === undefined) return undefined;
+  const bad = () => new UsageError(`--${name} must be milliseconds (1500) or a duration such as 90s, 5m, 1h30m, 2d`);
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n)) throw bad();
+    return n;
+  }
+  const parts = [...raw.matchAll(/(\d+)(ms|s|m|h|d)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== raw) throw bad();
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNIT_MS[p[2]!]!, 0);
+  if (!Number.isSafeInteger(ms)) throw bad();
+  return ms;
+}
+
 /** The one positional argument a command needs (a task id). */
 export function onePositional(args: ClientArgs, what: string): string {
   if (args.positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`);
@@ -110,6 +132,8 @@ export function onePositional(args: ClientArgs, what: string): string {
 export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
   submit --type T [--payload JSON] [--priority 0-9] [--timeout-ms N] [--max-attempts N]
          [--gpus N] [--idempotency-key K] [--wait]      submit a task (--wait: follow it to its end)
+         [--delay MS|DURATION | --run-at RFC3339]        start it later: after a delay (1500, 90s, 5m, 1h30m)
+                                                        or at a time (2030-01-31T08:00:00Z)
   get ID [--wait]                                       show a task
   list [--status S] [--type T] [--limit N] [--cursor C] list tasks, newest first
   cancel ID                                             cancel a task

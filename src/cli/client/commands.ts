@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL, type ApiTask, type SubmitBody } from './api-types';
-import { checkKnownOptions, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
+import { checkKnownOptions, durationOption, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
 import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
 import type { ClientOutput } from './output';
@@ -78,7 +78,7 @@ function parsePayload(raw: string | undefined): unknown {
 }
 
 async function submit(c: CommandContext): Promise<number> {
-  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'poll-ms']);
+  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'poll-ms', 'delay', 'run-at']);
   if (c.args.positionals.length > 0) throw new UsageError(`submit takes no arguments, got "${c.args.positionals[0]}" (use --payload)`);
   const type = c.args.options.get('type');
   if (!type) throw new UsageError('submit needs --type (e.g. --type echo)');
@@ -87,6 +87,10 @@ async function submit(c: CommandContext): Promise<number> {
   const timeoutMs = intOption(c.args, 'timeout-ms', 1, 7 * 24 * 3600 * 1000);
   const maxAttempts = intOption(c.args, 'max-attempts', 1, 100);
   const gpus = intOption(c.args, 'gpus', 0, 64);
+  const delayMs = durationOption(c.args, 'delay');
+  // The server checks the time (RFC 3339 with an offset, within its horizon) and names what is wrong.
+  const runAt = c.args.options.get('run-at');
+  if (delayMs !== undefined && runAt !== undefined) throw new UsageError('give --delay or --run-at, not both');
   const body: SubmitBody = {
     type,
     ...(payload !== undefined ? { payload } : {}),
@@ -94,6 +98,8 @@ async function submit(c: CommandContext): Promise<number> {
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(gpus !== undefined ? { requirements: { gpus } } : {}),
+    ...(delayMs !== undefined ? { delayMs } : {}),
+    ...(runAt !== undefined ? { runAt } : {}),
   };
   const task = await c.api.submitTask(body, c.args.options.get('idempotency-key'));
   if (c.args.flags.has('wait')) return finishFollowing(c, task);

@@ -56,6 +56,7 @@ export function formatTaskDetail(t: ApiTask): string {
     ['gpus', t.requirements?.gpus ? String(t.requirements.gpus) : undefined],
     ['schedule', t.scheduleId ? `${t.scheduleId} (tick ${formatTime(t.scheduleTickAt) ?? '-'})` : undefined],
     ['created', formatTime(t.createdAt)],
+    ['run at', formatTime(t.runAt)],
     ['started', formatTime(t.startedAt)],
     ['finished', formatTime(t.finishedAt)],
     ['ran', runTime(t)],
@@ -65,11 +66,22 @@ export function formatTaskDetail(t: ApiTask): string {
   ]);
 }
 
-/** One line per task, newest first as the server sends them. */
+/** When a scheduled task is due: `in 4m05s`, or `due` once its time has come (the leader queues it). */
+export function formatDue(iso: string | null | undefined, nowMs: number): string {
+  if (!iso) return '-';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return '-';
+  return at > nowMs ? `in ${formatDuration(at - nowMs)}` : 'due';
+}
+
+/** One line per task, newest first as the server sends them; RUN AT only for the scheduled ones. */
 export function formatTaskTable(tasks: readonly ApiTask[], nowMs: number): string {
   return formatTable(
-    [{ header: 'ID' }, { header: 'TYPE', maxWidth: 24 }, { header: 'STATUS' }, { header: 'PRI', right: true }, { header: 'ATTEMPTS', right: true }, { header: 'OWNER', maxWidth: 24 }, { header: 'CREATED' }, { header: 'RAN' }],
-    tasks.map((t) => [t.id, t.type, t.status, String(t.priority), `${t.attempts}/${t.maxAttempts}`, t.owner, formatAge(t.createdAt, nowMs), runTime(t) ?? '-']),
+    [{ header: 'ID' }, { header: 'TYPE', maxWidth: 24 }, { header: 'STATUS' }, { header: 'PRI', right: true }, { header: 'ATTEMPTS', right: true }, { header: 'OWNER', maxWidth: 24 }, { header: 'CREATED' }, { header: 'RAN' }, { header: 'RUN AT' }],
+    tasks.map((t) => [
+      t.id, t.type, t.status, String(t.priority), `${t.attempts}/${t.maxAttempts}`, t.owner, formatAge(t.createdAt, nowMs), runTime(t) ?? '-',
+      t.status === 'scheduled' && t.runAt ? `${formatTime(t.runAt) ?? '-'} (${formatDue(t.runAt, nowMs)})` : '-',
+    ]),
   );
 }
 

@@ -99,7 +99,7 @@ export function flash(el) {
   setTimeout(() => el.classList.remove('flash'), 1600);
 }
 
-const TASK_STATUS_LABEL = { queued: 'queued', dispatched: 'dispatched', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' };
+const TASK_STATUS_LABEL = { scheduled: 'scheduled', queued: 'queued', dispatched: 'dispatched', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' };
 export const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** A task status as a coloured chip whose text says the status (colour is never the only cue). */

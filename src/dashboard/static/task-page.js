@@ -146,6 +146,7 @@ export class TaskPage {
           h('h3', { id: 'task-timings' }, 'Timings'),
           h('dl', { class: 'facts' },
             fact('Created', time(t.createdAt)),
+            t.runAt ? fact('Due at', time(t.runAt)) : null,
             fact('Started', time(t.startedAt)),
             fact('Finished', time(t.finishedAt)),
             fact('Waited', waited === null ? null : duration(waited)),
@@ -173,6 +174,7 @@ export class TaskPage {
     let value = null;
     let text;
     if (t.status === 'succeeded') { value = 1; text = 'Done'; }
+    else if (t.status === 'scheduled') { value = 0; text = 'Waiting for its start time'; }
     else if (t.status === 'queued' || t.status === 'dispatched') { value = 0; text = t.status === 'queued' ? 'Waiting for a free slot' : 'Sent to a Ki'; }
     else if (t.status === 'running') {
       value = t.progress ? t.progress.fraction : null;

@@ -1,6 +1,7 @@
 import { migration001 } from './001-tasks';
 import { migration002 } from './002-node-reputation';
 import { migration003 } from './003-unpublished-index';
+import { migration004 } from './004-scheduled-tasks';
 import { migration005 } from './005-schedules';
 import { migration006 } from './006-workflows';
 
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration005, migration006];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];

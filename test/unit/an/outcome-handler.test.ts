@@ -10,7 +10,6 @@ import type { Metrics } from '../../../src/observability/metrics';
 import type { TaskEvent } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
 import type { TaskRepository } from '../../../src/store/task-repository';
-import { until } from './an-harness';
 import { AN_DEFAULTS, fakeCommands, fakeDelivery, heldOnPool, heldTask, kiHeartbeat, pgliteStore, spec, storeQueued } from './parts-fixtures';
 
 describe('OutcomeHandler: what the end of an attempt does to its task', function () {
@@ -19,7 +18,6 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   let repo: TaskRepository;
   let held: HeldTasks;
   let pool: KiPool;
-  let wakes: { n: number };
   let recorder: DispatchRecorder;
   let outcomes: OutcomeHandler;
   let events: TaskEvent[];
@@ -35,7 +33,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   after(() => store.close());
 
   beforeEach(() => {
-    ({ held, pool, wakes } = heldOnPool([kiHeartbeat('ki-1'), kiHeartbeat('ki-2')]));
+    ({ held, pool } = heldOnPool([kiHeartbeat('ki-1'), kiHeartbeat('ki-2')]));
     ({ metrics } = heldOnPool());
     const commands = fakeCommands();
     events = [];
@@ -47,7 +45,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     const votes = new ReplicaVotes({ minorityPenalty, quarantineAt, pool, reputation: { record: () => Promise.resolve([]), quarantined: () => Promise.resolve(new Set()) }, held, commands, log: silentLogger(), metrics, wake: () => undefined });
     outcomes = new OutcomeHandler({
       retry: { retryBaseMs: 10, retryMaxMs: 20 }, dbRetryMs, writer: store.writer, held, pool, recorder, votes, events: { add: (e) => { events.push(e); } },
-      bus, names: topologyNames('unit'), metrics, log: silentLogger(), isDraining: () => false,
+      bus, names: topologyNames('unit'), metrics, log: silentLogger(),
     });
   });
 
@@ -95,26 +93,39 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     assert.equal(t.delivery, undefined, 'its pending message acked');
   });
 
-  it('puts a retryable failure with attempts left back to queued, and places it again after the backoff', async () => {
+  it('schedules a retryable failure with attempts left for after its backoff, and lets the task go', async () => {
     const t = await dispatched();
-    const before = wakes.n;
+    const before = Date.now();
     await outcomes.onResult(t, report(t, { ok: false, error: { code: 'EXIT_1', message: 'boom', retryable: true } }));
     const row = await repo.get(t.spec.id);
-    assert.deepEqual({ status: row?.status, code: row?.error?.code, attempts: row?.attempts }, { status: 'queued', code: 'EXIT_1', attempts: 1 });
-    assert.ok(held.holds(t), 'still held here');
-    await until(() => held.waiting.size, (n) => n === 1, 'the task waiting again');
-    assert.ok(wakes.n > before);
+    assert.deepEqual({ status: row?.status, code: row?.error?.code, attempts: row?.attempts }, { status: 'scheduled', code: 'EXIT_1', attempts: 1 });
+    // The backoff of the first retry: 10 ms, 30 % of it jittered, from the database's clock.
+    assert.ok(row?.runAt, 'the row says when the retry is due');
+    assert.ok(row.runAt.getTime() >= before + 7 - 50 && row.runAt.getTime() <= Date.now() + 10 + 50, `runAt ${row.runAt.toISOString()} is now + the backoff`);
+    assert.equal(held.holds(t), false, 'no longer held here: the leader releases it when due');
+    assert.equal(held.waiting.size, 0);
     assert.equal(pool.free, 4);
   });
 
-  it('keeps the An and its lease on a task in retry backoff, so the leader can take it back if this An dies', async () => {
+  it('clears the An, the Ki and the lease of a task in retry backoff: the backoff survives this An', async () => {
     const t = await dispatched();
     await outcomes.onResult(t, report(t, { ok: false, error: { code: 'EXIT_1', message: 'boom', retryable: true } }));
     const row = await repo.get(t.spec.id);
-    assert.equal(row?.status, 'queued');
-    assert.equal(row?.an, 'an-1');
+    assert.equal(row?.status, 'scheduled');
+    assert.equal(row?.an, null);
     assert.equal(row?.ki, null);
-    assert.ok(row?.leaseExpiresAt && row.leaseExpiresAt.getTime() > Date.now(), 'the lease still covers the backoff');
+    assert.equal(row?.leaseExpiresAt, null, 'no lease: the lease sweep and the requeue of a dead An never see it');
+  });
+
+  it('writes an unrecorded dispatch and its retry in one row version, and acks the pending message', async () => {
+    const t = await dispatched({}, true);
+    const delivery = t.delivery as ReturnType<typeof fakeDelivery>;
+    assert.equal(t.claim?.state, 'deferred');
+    await outcomes.onResult(t, report(t, { ok: false, error: { code: 'EXIT_1', message: 'boom', retryable: true } }));
+    const row = await repo.get(t.spec.id);
+    assert.deepEqual({ status: row?.status, attempts: row?.attempts, an: row?.an, ki: row?.ki }, { status: 'scheduled', attempts: 1, an: null, ki: null });
+    assert.equal(held.holds(t), false);
+    assert.equal(delivery.settled, 'ack', 'the row holds the task now: its pending message is settled');
   });
 
   it('does not retry a TIMEOUT, even when the Ki reports it retryable: the code decides', async () => {
@@ -129,8 +140,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
     const t = await dispatched();
     await outcomes.onResult(t, report(t, { ok: false, error: { code: 'KI_BUSY', message: 'no free slot', retryable: false } }));
     const row = await repo.get(t.spec.id);
-    assert.deepEqual({ status: row?.status, code: row?.error?.code }, { status: 'queued', code: 'KI_BUSY' });
-    assert.ok(held.holds(t), 'still held here, to be placed again');
+    assert.deepEqual({ status: row?.status, code: row?.error?.code }, { status: 'scheduled', code: 'KI_BUSY' });
   });
 
   it('still fails a retryable code once its attempts are used up', async () => {
@@ -142,7 +152,7 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   it('labels a retry by a closed code: a code a Ki made up counts as EXECUTOR_ERROR', async () => {
     const t = await dispatched();
     await outcomes.onResult(t, report(t, { ok: false, error: { code: 'MY_OWN_CODE', message: 'boom', retryable: true } }));
-    assert.equal((await repo.get(t.spec.id))?.status, 'queued', 'retried: the table leaves EXECUTOR_ERROR to the reporter');
+    assert.equal((await repo.get(t.spec.id))?.status, 'scheduled', 'retried: the table leaves EXECUTOR_ERROR to the reporter');
     const reasons = (await metrics.tasksRetried.get()).values.filter((v) => v.value > 0).map((v) => v.labels['reason']);
     assert.deepEqual(reasons, ['EXECUTOR_ERROR']);
   });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { checkSubmission, DEFAULT_TASK_LIMITS, HttpProblem, parseOr400 } from '../../../src/http';
 import { createScheduleSchema, patchScheduleSchema } from '../../../src/http/schedule-schemas';
+import { parseWorkflowSubmission } from '../../../src/http/workflow-schemas';
 
 const valid = { name: 'nightly', cron: '0 3 * * *', timezone: 'Europe/Berlin', task: { type: 'echo', payload: { x: 1 } }, overlap: 'skip', catchup: 'latest' };
 
@@ -24,6 +25,16 @@ describe('schedule request schemas', () => {
     assert.equal(minimal.overlap, 'skip');
     assert.equal(minimal.catchup, 'none');
     assert.equal(minimal.paused, false);
+  });
+
+  it('refuses runAt and delayMs in the task, whose start the tick decides', () => {
+    assert.equal(fieldOf(() => parseOr400(createScheduleSchema, { ...valid, task: { type: 'echo', delayMs: 1000 } })), 'task.runAt');
+    assert.equal(fieldOf(() => parseOr400(patchScheduleSchema, { task: { type: 'echo', runAt: '2030-01-01T00:00:00Z' } })), 'task.runAt');
+  });
+
+  it('refuses a workflow task with runAt or delayMs, naming it', () => {
+    const wf = { tasks: [{ key: 'a', type: 'echo', delayMs: 5 }] };
+    assert.equal(fieldOf(() => parseWorkflowSubmission(wf, DEFAULT_TASK_LIMITS.submitter, 100)), 'tasks.0.runAt');
   });
 
   it('names the field of a bad cron, time zone, overlap or catchup', () => {

@@ -41,6 +41,21 @@ describe('TaskAdmission', () => {
     await until(() => pending, (p) => p.includes(task.id), 'the pending message');
   });
 
+  it('stores a task due later as scheduled, publishes nothing and holds no admission capacity for it', async () => {
+    await setUp();
+    const later = admission.build({ type: 'echo' }, 'alice', undefined, new Date(Date.now() + 60_000));
+    const due = admission.build({ type: 'echo' }, 'alice', undefined, new Date(Date.now() - 1000));
+    await admission.submit([later, due]);
+    assert.equal((await h.repo.get(later.id))?.status, 'scheduled');
+    assert.equal((await h.repo.get(later.id))?.runAt?.getTime(), later.runAt?.getTime());
+    assert.equal((await h.repo.get(due.id))?.status, 'queued', 'a runAt in the past is due at once');
+    assert.equal(admission.map.has(later.id), false);
+    assert.equal(admission.map.has(due.id), true);
+    await until(() => pending, (p) => p.includes(due.id), 'the pending message of the due task');
+    await admission.drain();
+    assert.equal(pending.includes(later.id), false, 'the scheduled task waits for the leader\'s release');
+  });
+
   it('applies the configured defaults to what a submission leaves out', async () => {
     await setUp({ TASK_DEFAULT_PRIORITY: '3' });
     const t = admission.build({}, 'bob');

@@ -53,15 +53,26 @@ describe('Sweeper: the leader takes back what was lost', () => {
   }
 
   /**
-   * A task whose attempt failed retryably under `an`: queued, waiting out the backoff, its row
-   * still naming the An and the lease (as `OutcomeHandler` writes it), the lease expired when `expired`.
+   * A task whose attempt failed retryably under `an`, as an An of an earlier version left it while
+   * it waited out the backoff in memory: queued, its row still naming the An and the lease (the
+   * lease expired when `expired`). A mixed-version cluster during an upgrade has such rows.
    */
   async function inBackoff(over: { an?: string; expired?: boolean } = {}): Promise<TaskRecord> {
     const t = await held({ an: over.an ?? 'an-1', running: true });
     const error = { code: 'TASK_FAILED', message: 'failed on purpose', retryable: true };
-    const [back] = await h.repo.applyTransitions([{ id: t.id, name: 'retry', expectedAttempts: t.attempts, ki: null, outcome: { result: null, error } }]);
-    assert.equal(back?.status, 'queued');
-    if (over.expired) await h.db.query("UPDATE tasks SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
+    await h.db.query(
+      `UPDATE tasks SET status = 'queued', ki = NULL, error = $2::jsonb, lease_expires_at = now() + $3::int8 * interval '1 millisecond' WHERE id = $1`,
+      [t.id, JSON.stringify(error), over.expired ? -1000 : 60_000],
+    );
+    return (await h.repo.get(t.id))!;
+  }
+
+  /** A task whose attempt failed retryably: scheduled for its retry, naming no An (as `OutcomeHandler` writes it). */
+  async function scheduledRetry(over: { an?: string } = {}): Promise<TaskRecord> {
+    const t = await held({ an: over.an ?? 'an-1', running: true });
+    const error = { code: 'TASK_FAILED', message: 'failed on purpose', retryable: true };
+    const [back] = await h.repo.applyTransitions([{ id: t.id, name: 'retry', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, runAfterMs: 60_000, outcome: { result: null, error } }]);
+    assert.equal(back?.status, 'scheduled');
     return (await h.repo.get(t.id))!;
   }
 
@@ -132,11 +143,19 @@ describe('Sweeper: the leader takes back what was lost', () => {
 
     it('requeues, never fails, a task in backoff whose lease expired: the attempt it used had already ended', async () => {
       const t = await held({ maxAttempts: 2, running: true });
-      const error = { code: 'TASK_FAILED', message: 'x', retryable: true };
-      await h.repo.applyTransitions([{ id: t.id, name: 'retry', expectedAttempts: 1, ki: null, outcome: { result: null, error } }]);
-      await h.db.query("UPDATE tasks SET attempts = 2, lease_expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
+      await h.db.query("UPDATE tasks SET status = 'queued', ki = NULL, attempts = 2, lease_expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
       assert.equal(await sweeper.requeueExpiredLeases(fence), 1);
       assert.equal((await h.repo.get(t.id))?.status, 'queued');
+    });
+
+    it('never touches a task scheduled for its retry: it holds no lease, the release brings it back', async () => {
+      const t = await scheduledRetry();
+      // Even a stray expired lease on a scheduled row is not the lease sweep's: scheduled is not a leased state.
+      await h.db.query("UPDATE tasks SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
+      assert.equal(await sweeper.requeueExpiredLeases(fence), 0);
+      assert.equal((await h.repo.get(t.id))?.status, 'scheduled');
+      await admission.drain();
+      assert.equal(pending.some((p) => p.id === t.id), false);
     });
 
     it('does nothing when no lease expired', async () => {
@@ -173,6 +192,12 @@ describe('Sweeper: the leader takes back what was lost', () => {
       await waitPublished(backoff.id);
       assert.equal((await h.repo.get(other.id))?.an, 'an-live');
       assert.equal(pending.some((p) => p.id === other.id), false);
+    });
+
+    it('leaves a task scheduled for its retry after the An that ran it died', async () => {
+      const t = await scheduledRetry({ an: 'an-dead' });
+      assert.equal(await sweeper.requeueOfAn('an-dead', fence), 0);
+      assert.equal((await h.repo.get(t.id))?.status, 'scheduled');
     });
 
     it('changes nothing for an An that held no task, or under a stale fence', async () => {

@@ -73,6 +73,7 @@ async function everyStatement(): Promise<string[]> {
     applyTransitions: () => repo.applyTransitions([
       { id: t.id, name: 'dispatch', expectedAttempts: 0, an: 'an-1', ki: 'ki-1', leaseMs: 1000 },
       { id: t.id, name: 'succeed', expectedAttempts: 1, outcome: { result: 1, error: null }, finishedAt: new Date(), leaseMs: null, clearPublished: true },
+      { id: t.id, name: 'retry', expectedAttempts: 1, an: null, ki: null, leaseMs: null, runAfterMs: 500 },
     ], { holder: 'p1', term: 3 }),
     markPublished: () => repo.markPublished([{ id: t.id, attempts: 0 }]),
     markUnpublished: () => repo.markUnpublished([t.id]),
@@ -80,6 +81,8 @@ async function everyStatement(): Promise<string[]> {
     renewLeases: () => repo.renewLeases('an-1', [t.id], 1000),
     findByAn: () => repo.findByAn('an-1', 10),
     findExpiredLeases: () => repo.findExpiredLeases(10),
+    findDue: () => repo.findDue(10),
+    countScheduled: () => repo.countScheduled(),
     setPriority: () => repo.setPriority(t.id, 3),
     cancel: () => repo.cancel(t.id, 'stop'),
     saveProgress: () => repo.saveProgress([{ id: t.id, attempts: 1, progress: { fraction: 0.5, atMs: 1 } }]),

@@ -9,15 +9,16 @@ const EXPECTED: Record<TransitionName, { from: TaskStatus[]; to: TaskStatus; cou
   start: { from: ['dispatched'], to: 'running', countsAttempt: false },
   succeed: { from: ['dispatched', 'running'], to: 'succeeded', countsAttempt: false },
   fail: { from: ['dispatched', 'running'], to: 'failed', countsAttempt: false },
-  retry: { from: ['dispatched', 'running'], to: 'queued', countsAttempt: false },
+  retry: { from: ['dispatched', 'running'], to: 'scheduled', countsAttempt: false },
   dispatchAndSucceed: { from: ['queued'], to: 'succeeded', countsAttempt: true },
   dispatchAndFail: { from: ['queued'], to: 'failed', countsAttempt: true },
-  dispatchAndRetry: { from: ['queued'], to: 'queued', countsAttempt: true },
+  dispatchAndRetry: { from: ['queued'], to: 'scheduled', countsAttempt: true },
   failUnplaceable: { from: ['queued'], to: 'failed', countsAttempt: false },
   handBack: { from: ['queued', 'dispatched', 'running'], to: 'queued', countsAttempt: false },
   requeueLost: { from: ['queued', 'dispatched', 'running'], to: 'queued', countsAttempt: false },
   expireLease: { from: ['dispatched', 'running'], to: 'failed', countsAttempt: false },
-  cancel: { from: ['queued', 'dispatched', 'running'], to: 'cancelled', countsAttempt: false },
+  release: { from: ['scheduled'], to: 'queued', countsAttempt: false },
+  cancel: { from: ['scheduled', 'queued', 'dispatched', 'running'], to: 'cancelled', countsAttempt: false },
 };
 
 describe('task transitions: one table of every state change', () => {
@@ -49,7 +50,18 @@ describe('task transitions: one table of every state change', () => {
 
   it('reaches every state', () => {
     const reached = new Set(TRANSITION_NAMES.map((n) => TRANSITIONS[n].to));
-    for (const s of TASK_STATUSES) if (s !== 'queued') assert.ok(reached.has(s), s);
+    for (const s of TASK_STATUSES) assert.ok(reached.has(s), s);
+  });
+
+  it('leaves scheduled only by the leader\'s release (to the queue) or a cancel: no An dispatches a task before its runAt', () => {
+    const leaving = TRANSITION_NAMES.filter((n) => (TRANSITIONS[n].from as readonly TaskStatus[]).includes('scheduled'));
+    assert.deepEqual(leaving.sort(), ['cancel', 'release']);
+    assert.equal(TRANSITIONS.release.to, 'queued');
+  });
+
+  it('sends a retryable failure to scheduled, never back to queued under the An: the backoff waits in the store', () => {
+    assert.equal(TRANSITIONS.retry.to, 'scheduled');
+    assert.equal(TRANSITIONS.dispatchAndRetry.to, 'scheduled');
   });
 
   it('records a deferred dispatch together with its outcome, from queued, counting the attempt', () => {
