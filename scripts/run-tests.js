@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite as two mocha processes side by side: the tests that break the services
 // (broker nodes stopped, links frozen, namespaces partitioned, PostgreSQL restarted, the chaos run)
-// and everything else. Both mostly wait on timers and real services, so running them together
+// with the long workload e2e tests, and everything else. Both mostly wait on timers and real services, so running them together
 // halves the wall time; each test still has its own vhost, database, namespaces and broker nodes.
 // The main group streams its output; the other group's is printed after it, in one block. The lts
 // profile runs the recovery e2e tests beside the unit and integration tests the same way.
@@ -15,14 +15,16 @@ const { join } = require('node:path');
 
 const FAULTS = ['broker-cluster', 'broker-restart', 'broker-cutoff', 'frozen-nodes', 'half-open', 'db-restart', 'network-partition', 'chaos']
   .map((name) => `test/e2e/${name}.test.ts`);
+// Long e2e runs of their own (timers, failovers): they run beside the main group too, to even the two out.
+const WORKLOADS = ['delayed-tasks', 'schedules', 'workflows'].map((name) => `test/e2e/${name}.test.ts`);
 const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
   .map((name) => `test/e2e/${name}.test.ts`);
 const UNIT_AND_INTEGRATION = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'];
 
 const PROFILES = {
   full: [
-    { name: 'main', args: [...UNIT_AND_INTEGRATION, 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', ...FAULTS.flatMap((f) => ['--ignore', f])] },
-    { name: 'faults', args: FAULTS },
+    { name: 'main', args: [...UNIT_AND_INTEGRATION, 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', ...[...FAULTS, ...WORKLOADS].flatMap((f) => ['--ignore', f])] },
+    { name: 'faults', args: [...FAULTS, ...WORKLOADS] },
   ],
   lts: [
     { name: 'main', args: UNIT_AND_INTEGRATION },
