@@ -241,7 +241,8 @@ async function main(argv: string[]): Promise<number> {
     say(renderBatchItems(p));
     say('');
     say(renderLatencyBreakdown(p));
-    say(renderWorkflow(p));
+    const workflow = renderWorkflow(p);
+    if (workflow) say(`\n${workflow}`);
     if (Object.keys(logs).length) {
       say('\nwarnings and errors logged by the nodes (counts):');
       for (const [id, counts] of Object.entries(logs)) for (const [k, v] of Object.entries(counts)) say(`  ${id}: ${k}: ${v}`);
