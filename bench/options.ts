@@ -1,5 +1,5 @@
 /** Benchmark phases that can be selected with `--only`. */
-export const PHASES = ['yardstick', 'batch', 'single', 'latency', 'steady'] as const;
+export const PHASES = ['yardstick', 'batch', 'single', 'latency', 'steady', 'workflow'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Command-line options of `npm run bench`, as given (all optional). */
@@ -17,6 +17,7 @@ export interface BenchArgs {
   rates?: number[];
   steadyRate?: number;
   steadySec?: number;
+  workflowElements?: number;
   only?: Phase[];
   cpuProf?: boolean;
   outDir?: string;
@@ -48,6 +49,8 @@ export interface BenchOptions {
   steadyRate: number;
   /** Length of the steady phase. @defaultValue 10 s (quick: 4 s) */
   steadySec: number;
+  /** Elements of the workflow phase's list, so tasks of its mapped node. @defaultValue 1,000 (quick: 100) */
+  workflowElements: number;
   /** Persistent messages of the AMQP yardstick. @defaultValue 20,000 (quick: 5,000) */
   amqpMessages: number;
   /** Rows of the one-row-per-commit PostgreSQL yardstick. @defaultValue 3,000 (quick: 1,000) */
@@ -89,6 +92,13 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--rates': out.rates = value().split(',').map((r) => positiveInt(flag, r)); break;
       case '--steady-rate': out.steadyRate = positiveInt(flag, value()); break;
       case '--steady-sec': out.steadySec = positiveInt(flag, value()); break;
+      case '--workflow-elements': {
+        const n = positiveInt(flag, value());
+        // WORKFLOW_MAX_FAN_OUT's default: a longer list fails the mapped node instead of measuring it.
+        if (n > 10_000) throw new Error(`${flag}: at most 10000 (the platform's fan-out limit), got ${n}`);
+        out.workflowElements = n;
+        break;
+      }
       case '--out': out.outDir = value(); break;
       case '--only': {
         const list = value().split(',');
@@ -120,6 +130,7 @@ export function resolveOptions(a: BenchArgs): BenchOptions {
     latencySec: a.latencySec ?? (quick ? 5 : 15),
     steadyRate: a.steadyRate ?? 1_000,
     steadySec: a.steadySec ?? (quick ? 4 : 10),
+    workflowElements: a.workflowElements ?? (quick ? 100 : 1_000),
     amqpMessages: quick ? 5_000 : 20_000,
     pgOneRowRows: quick ? 1_000 : 3_000,
     pgBatchRows: quick ? 20_000 : 100_000,
@@ -132,4 +143,5 @@ export function resolveOptions(a: BenchArgs): BenchOptions {
 export const USAGE = `usage: npm run bench -- [--quick] [--principals N] [--ans N] [--kis N] [--slots N]
   [--batch-tasks N] [--batch-submitters N] [--single-tasks N] [--single-clients N]
   [--rates 100,300] [--latency-sec N] [--steady-rate N] [--steady-sec N]
+  [--workflow-elements N]
   [--only ${PHASES.join(',')}] [--cpu-prof] [--out DIR]`;

@@ -4,6 +4,7 @@ import type { TargetUsage } from './process-sampler';
 import { round } from './stats';
 import { REFERENCE, TARGETS } from './targets';
 import type { ThroughputResult } from './throughput';
+import type { WorkflowResult } from './workflow-phase';
 import type { AmqpYardstick } from './yardstick-amqp';
 import type { PgYardstick } from './yardstick-pg';
 
@@ -31,6 +32,8 @@ export interface Phases {
   single?: PhaseRecord<ThroughputResult>;
   latency: PhaseRecord<LatencyResult>[];
   steady?: PhaseRecord<LatencyResult>;
+  /** One fan-out/fan-in workflow and the same tasks as a plain batch. */
+  workflow?: PhaseRecord<WorkflowResult>;
 }
 
 /** One line of the result table. */
@@ -114,7 +117,7 @@ function peakRss(records: readonly (PhaseRecord<unknown> | undefined)[], role: s
 }
 
 function memoryRows(p: Phases): Row[] {
-  const all = [p.batch, p.single, ...p.latency, p.steady];
+  const all = [p.batch, p.single, ...p.latency, p.steady, p.workflow];
   return (['principal', 'an', 'ki'] as const).flatMap((role) => {
     const target = TARGETS.rssMb[role];
     const steady = peakRss([p.steady], role);
@@ -129,6 +132,27 @@ function memoryRows(p: Phases): Row[] {
   });
 }
 
+/** The workflow phase has no target: its rows set the figures against the plain batch of the same tasks. */
+function workflowRows(rec: PhaseRecord<WorkflowResult> | undefined): Row[] {
+  if (!rec) return [];
+  const w = rec.result;
+  const label = `workflow, list → map over ${w?.elements ?? '?'} elements → merge`;
+  if (!w) return [{ figure: label, value: 'failed', target: '—', met: 'no', yardstick: (rec.error ?? '').slice(0, 200) }];
+  const base = w.baseline;
+  const baseNote = base.completed ? `same ${w.elements} tasks as a plain batch: ${fmt(base.elapsedMs, ' ms')} (${fmt(base.tasksPerSec)} tasks/s)` : `baseline INCOMPLETE: ${base.terminal} of ${base.accepted} terminal`;
+  const wall = w.completed ? fmt(w.wallMs, ' ms') : `${w.status}${w.reason ? ` (${w.reason.slice(0, 80)})` : ''}${w.answer.body ? `: ${w.answer.status} ${w.answer.body.slice(0, 80)}` : ''}`;
+  const perKi = Object.entries(w.mapTasksPerKi).map(([ki, n]) => `${ki} ${n}`).join(', ');
+  return [
+    { figure: `${label}: POST /workflows → succeeded stored`, value: wall, target: '—', met: '—', yardstick: baseNote },
+    { figure: 'workflow mapped stage, first element admitted → last stored', value: `${fmt(w.mapTasksPerSec)} tasks/s`, target: '—', met: '—', yardstick: `${base.completed ? `÷ plain batch ${fmt((w.mapTasksPerSec ?? NaN) / base.tasksPerSec)}; ` : ''}per Ki: ${perKi || 'n/a'}` },
+    { figure: `workflow overhead per dependency edge ((wall − plain batch) ÷ ${w.edges} edges)`, value: fmt(w.overheadPerEdgeMs, ' ms'), target: '—', met: '—', yardstick: `${w.elements} map edges + ${w.elements} fan-in edges` },
+    {
+      figure: "workflow fan-in got every element's result", value: `${w.check.mergeInputs} of ${w.elements}`, target: `= ${w.elements}`, met: yesNo(w.check.ok),
+      yardstick: `merge task's stored inputs.map; ${w.check.elementsWithOwnElement} elements got their own list element; ${w.check.mapTaskIdsInView} task ids in GET /workflows/{id}`,
+    },
+  ];
+}
+
 /** The result table: building blocks, then each target with whether it was met. */
 export function buildRows(y: Yardsticks, p: Phases): Row[] {
   return [
@@ -136,6 +160,7 @@ export function buildRows(y: Yardsticks, p: Phases): Row[] {
     ...throughputRow('throughput, POST /tasks/batch of 100 (first submit → last terminal stored)', p.batch, TARGETS.batchTasksPerSec, y),
     ...throughputRow('throughput, single POST /tasks, 64 clients (first submit → last terminal stored)', p.single, TARGETS.singleTasksPerSec, y),
     ...p.latency.flatMap(latencyRows),
+    ...workflowRows(p.workflow),
     ...memoryRows(p),
   ];
 }
@@ -152,7 +177,7 @@ export function renderTable(rows: readonly Row[]): string {
 /** CPU and memory of every process per phase: where the machine's two cores went. */
 export function renderResources(p: Phases): string {
   const records: PhaseRecord<unknown>[] = [];
-  for (const r of [p.idle, p.batch, p.single, ...p.latency, p.steady]) if (r) records.push(r);
+  for (const r of [p.idle, p.batch, p.single, p.workflow, ...p.latency, p.steady]) if (r) records.push(r);
   const labels = [...new Set(records.flatMap((r) => r.resources.map((u) => u.label)))];
   const head = ['phase', ...labels, 'other processes', 'machine busy', 'load1', 'cpu psi'];
   const rows = records.map((r) => {
@@ -206,8 +231,20 @@ export function renderCostPerTask(p: Phases): string {
 
 /** How well the phase batched: mean tasks per INSERT/UPDATE and per message, by kind. */
 export function renderBatchItems(p: Phases): string {
-  const recs: { name: string; batchItems?: Record<string, number> }[] = [p.batch, p.single, ...p.latency, p.steady].filter((r) => r !== undefined);
+  const recs: { name: string; batchItems?: Record<string, number> }[] = [p.batch, p.single, p.workflow, ...p.latency, p.steady].filter((r) => r !== undefined);
   const lines = recs.filter((r) => r.batchItems && Object.keys(r.batchItems).length > 0)
     .map((r) => `  ${r.name.padEnd(12)} ${Object.entries(r.batchItems!).map(([k, v]) => `${k} ${v}`).join('; ')}`);
   return lines.length ? ['Tasks per statement or message (mean of anki_batch_items during the phase):', ...lines].join('\n') : '';
+}
+
+/** Where the workflow's time went, stage by stage, from the stored tasks and the workflow row. */
+export function renderWorkflow(p: Phases): string {
+  const w = p.workflow?.result;
+  if (!w?.workflowId) return '';
+  const stages = w.stages.map((s) => `${s.key} ${s.tasks} task(s), ${s.succeeded} succeeded, admitted at +${fmt(s.startOffsetMs)} ms, took ${fmt(s.durationMs, ' ms')}`);
+  return [
+    `Workflow ${w.workflowId}, ms after POST /workflows was sent (201 after ${fmt(w.postMs)} ms):`,
+    ...stages.map((l) => `  ${l}`),
+    `  leader advances: list stored → first element admitted ${fmt(w.fanOutAdvanceMs, ' ms')}; last element stored → merge admitted ${fmt(w.fanInAdvanceMs, ' ms')}; merge stored → workflow final ${fmt(w.closeMs, ' ms')}`,
+  ].join('\n');
 }

@@ -32,6 +32,16 @@ export class RestClient {
     }
   }
 
+  async get(path: string): Promise<RestAnswer> {
+    const pool = this.#pools[this.#next++ % this.#pools.length]!;
+    try {
+      const res = await pool.request({ path, method: 'GET', headers: this.#headers, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      return { status: res.statusCode, body: await res.body.text() };
+    } catch (err) {
+      return { status: 0, body: (err as Error).message };
+    }
+  }
+
   close(): void {
     for (const p of this.#pools) void p.destroy();
   }

@@ -12,10 +12,12 @@ import { runLatency, type LatencyResult } from './latency';
 import { parseArgs, resolveOptions, USAGE, type BenchOptions } from './options';
 import { meanBatchItems, scrapeBatchTotals } from './batch-sizes';
 import { pidsByName, ProcessSampler, type WatchTarget } from './process-sampler';
-import { buildRows, renderBatchItems, renderCostPerTask, renderLatencyBreakdown, renderResources, renderTable, type PhaseRecord, type Phases, type Yardsticks } from './report';
+import { buildRows, renderBatchItems, renderCostPerTask, renderLatencyBreakdown, renderResources, renderTable, renderWorkflow, type PhaseRecord, type Phases, type Yardsticks } from './report';
 import { RestClient } from './rest-client';
 import { TaskDb } from './task-db';
 import { runThroughput, type ThroughputResult } from './throughput';
+import { WorkflowDb } from './workflow-db';
+import { runWorkflowPhase, type WorkflowResult } from './workflow-phase';
 import { runAmqpYardstick } from './yardstick-amqp';
 import { runPgYardsticks } from './yardstick-pg';
 
@@ -90,7 +92,7 @@ async function warmUp(rest: RestClient, db: TaskDb, signal: AbortSignal): Promis
   await runThroughput({ mode: 'single', tasks: 200, perRequest: 1, concurrency: 16, timeoutMs: 60_000 }, rest, db, signal);
 }
 
-async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: AbortSignal): Promise<Phases> {
+async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, wfDb: WorkflowDb, signal: AbortSignal): Promise<Phases> {
   const targets = [...b.watchTargets(), ...infraTargets()];
   const nodes = b.cluster.nodes;
   const out: Phases = { latency: [] };
@@ -109,6 +111,12 @@ async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, signal: Abor
       out.single = await measured<ThroughputResult>(`single ${o.singleTasks}`, targets, () => runThroughput(
         { mode: 'single', tasks: o.singleTasks, perRequest: 1, concurrency: o.singleClients, timeoutMs: budgetMs(o.singleTasks) }, rest, db, signal), nodes);
       say(`  ${JSON.stringify(out.single.result ?? out.single.error)}`);
+    }
+    if (o.phases.has('workflow') && !signal.aborted) {
+      const n = o.workflowElements;
+      out.workflow = await measured<WorkflowResult>(`workflow ${n}`, targets, () => runWorkflowPhase({ elements: n, timeoutMs: budgetMs(2 * n) }, rest, db, wfDb, signal), nodes);
+      const w = out.workflow.result;
+      say(`  ${w ? JSON.stringify({ status: w.status, wallMs: w.wallMs, mapTasksPerSec: w.mapTasksPerSec, baselineMs: w.baseline.elapsedMs, overheadPerEdgeMs: w.overheadPerEdgeMs, check: w.check }) : out.workflow.error}`);
     }
   } finally {
     rest.close();
@@ -208,12 +216,15 @@ async function main(argv: string[]): Promise<number> {
     const db = new TaskDb(iso.databaseUrl);
     await db.connect();
     cleanup.add('task db', () => db.close());
+    const wfDb = new WorkflowDb(iso.databaseUrl);
+    await wfDb.connect();
+    cleanup.add('workflow db', () => wfDb.close());
 
-    const p = await phases(b, o, db, abort.signal);
+    const p = await phases(b, o, db, wfDb, abort.signal);
     results['phases'] = p;
     const rows = buildRows(y, p);
     results['table'] = rows;
-    const failed = [p.batch, p.single, ...p.latency, p.steady].some((r) => r?.error || (r?.result && 'completed' in r.result && !r.result.completed));
+    const failed = [p.batch, p.single, ...p.latency, p.steady, p.workflow].some((r) => r?.error || (r?.result && 'completed' in r.result && !r.result.completed));
     const snapshot = failed ? await clusterSnapshot(b) : undefined;
     const logs = logSummary(b);
     const exited = b.cluster.nodes.filter((n) => !n.alive).map((n) => `${n.id} exited ${n.exitCode}`);
@@ -230,6 +241,8 @@ async function main(argv: string[]): Promise<number> {
     say(renderBatchItems(p));
     say('');
     say(renderLatencyBreakdown(p));
+    const workflow = renderWorkflow(p);
+    if (workflow) say(`\n${workflow}`);
     if (Object.keys(logs).length) {
       say('\nwarnings and errors logged by the nodes (counts):');
       for (const [id, counts] of Object.entries(logs)) for (const [k, v] of Object.entries(counts)) say(`  ${id}: ${k}: ${v}`);
