@@ -9,6 +9,7 @@ import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import type { ExecutionContext, Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
+import { GpuUsage } from './gpu/gpu-usage';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
@@ -56,10 +57,10 @@ export class KiNode implements Service {
   #stopping?: Promise<void>;
   readonly #startedAtMs: number;
   /** This Ki's GPUs, with the latest memory use and utilisation read (see {@link updateGpuUsage}). */
-  #gpus: GpuDevice[];
+  readonly #gpus: GpuUsage;
 
   constructor(private readonly d: KiNodeDeps) {
-    this.#gpus = d.gpus;
+    this.#gpus = new GpuUsage(d.gpus, d.metrics);
     this.#group = d.config.ki.group;
     this.#pinned = d.config.ki.group !== '';
     this.#startedAtMs = d.startedAtMs ?? Date.now();
@@ -88,7 +89,7 @@ export class KiNode implements Service {
     return {
       v: 1, id: this.d.nodeId, role: 'ki', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
       version: this.d.config.version, load: this.slots > 0 ? this.busy / this.slots : 1,
-      slots: { total: this.#draining ? 0 : this.slots, busy: this.busy }, gpus: this.#gpus,
+      slots: { total: this.#draining ? 0 : this.slots, busy: this.busy }, gpus: [...this.#gpus.devices],
       types: Object.keys(this.d.executors), labels: [...this.d.config.ki.labels], slotsPerGpu: Math.max(1, this.d.config.ki.slotsPerGpu),
     };
   }
@@ -111,7 +112,7 @@ export class KiNode implements Service {
     this.#updateSlotMetrics();
     this.#heartbeats.start();
     await this.#heartbeats.beat().catch(() => undefined);
-    this.d.log.info({ slots: this.slots, gpus: this.#gpus.length, types: Object.keys(this.d.executors), group: this.#group }, 'ki ready');
+    this.d.log.info({ slots: this.slots, gpus: this.#gpus.devices.length, types: Object.keys(this.d.executors), group: this.#group }, 'ki ready');
   }
 
   #onControl({ msg, delivery }: Received<CarriedBy<'kiControl'>>): void {
@@ -211,7 +212,7 @@ export class KiNode implements Service {
     let lastProgressMs = 0;
     const ctx: ExecutionContext = {
       taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
-      gpus: this.#gpus.filter((g) => a.gpus.includes(g.index)),
+      gpus: this.#gpus.of(a.gpus),
       ...(a.task.inputs ? { inputs: a.task.inputs } : {}),
       progress: (fraction, message) => {
         const now = Date.now();
@@ -260,20 +261,12 @@ export class KiNode implements Service {
 
   /** A fresh reading of the GPUs (nvidia-smi): the next heartbeat and the metrics carry it. */
   updateGpuUsage(devices: GpuDevice[]): void {
-    this.#gpus = devices;
+    this.#gpus.update(devices);
     this.#updateSlotMetrics();
   }
 
   #updateSlotMetrics(): void {
-    for (const g of this.#gpus) {
-      const labels = { gpu: String(g.index), uuid: g.uuid };
-      this.d.metrics.kiGpuMemoryTotal.set(labels, g.memoryMiB);
-      this.d.metrics.kiGpuMemoryUsed.set(labels, g.memoryUsedMiB);
-      // A GPU that cannot report it (MIG, [N/A]) has no series rather than a made-up 0.
-      if (g.utilizationPct !== undefined) this.d.metrics.kiGpuUtilization.set(labels, g.utilizationPct / 100);
-      else this.d.metrics.kiGpuUtilization.remove(labels);
-      this.d.metrics.kiGpuTasks.set(labels, [...this.#running.values()].filter((r) => r.gpus.includes(g.index)).length);
-    }
+    this.#gpus.report((index) => [...this.#running.values()].filter((r) => r.gpus.includes(index)).length);
     this.d.metrics.kiSlots.set({ state: 'busy' }, this.busy);
     this.d.metrics.kiSlots.set({ state: 'free' }, Math.max(0, this.slots - this.busy));
     this.d.metrics.tasksInFlight.set(this.busy);
