@@ -152,7 +152,7 @@ export const configSchema = {
     tickMs: { doc: 'How often the leader looks for due schedule ticks (a tick runs at most this long after its time, plus the run\'s own write)', format: positiveInt, default: 200, env: 'SCHEDULE_TICK_MS' },
     maxPerOwner: { doc: 'Most schedules one owner may have; creating one more answers 409', format: nonNegativeInt, default: 100, env: 'SCHEDULES_MAX_PER_OWNER' },
     maxBodyBytes: { doc: 'Largest POST /schedules or PATCH /schedules/{id} body, in bytes (the task body included)', format: positiveInt, default: 262144, env: 'SCHEDULE_MAX_BODY_BYTES' },
-    catchupGraceMaxMs: { doc: 'With catchup "none", a tick runs only while it is at most one tick interval late, and never more than this', format: positiveInt, default: 60000, env: 'SCHEDULE_CATCHUP_GRACE_MAX_MS' },
+    failoverGraceMs: { doc: 'A tick at most this late still runs, whatever the catch-up policy: longer than a leader failover, so a failover neither skips nor doubles a tick; older missed ticks follow the policy', format: positiveInt, default: 30000, env: 'SCHEDULE_FAILOVER_GRACE_MS' },
     duePerPass: { doc: 'Most due schedules one pass of the ticker runs (the rest wait for the next pass)', format: positiveInt, default: 500, env: 'SCHEDULE_DUE_PER_PASS' },
     statsIntervalMs: { doc: 'How often the leader counts schedules by state for anki_schedules', format: positiveInt, default: 5000, env: 'SCHEDULE_STATS_INTERVAL_MS' },
   },
@@ -241,7 +241,7 @@ export interface AppConfig {
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
     joinReplyExpirationMs: number; deadPendingRetryMs: number;
   };
-  schedules: { tickMs: number; maxPerOwner: number; maxBodyBytes: number; catchupGraceMaxMs: number; duePerPass: number; statsIntervalMs: number };
+  schedules: { tickMs: number; maxPerOwner: number; maxBodyBytes: number; failoverGraceMs: number; duePerPass: number; statsIntervalMs: number };
   an: {
     group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number;
     maxWaitMs: number; windowTasksPerSlot: number; windowMinTasks: number; windowMaxTasks: number; dispatchRecordDelayMs: number; dbRetryMs: number;

@@ -92,7 +92,7 @@ export class PrincipalNode implements Service {
     });
     this.#scheduleTicker = new ScheduleTicker({
       schedules: d.schedules, admission: this.admission, metrics: d.metrics, log: d.log.child({ component: 'schedules' }),
-      duePerPass: d.config.schedules.duePerPass, catchupGraceMaxMs: d.config.schedules.catchupGraceMaxMs,
+      duePerPass: d.config.schedules.duePerPass, failoverGraceMs: d.config.schedules.failoverGraceMs,
     });
     this.#assigner = new GroupAssigner({
       membership: this.membership, bus: d.bus, names: d.names, leadership: d.leadership, log: d.log, pendingMs: p.groupAssignPendingMs, maxMovesPerRound: p.groupMaxMovesPerRound,

@@ -12,8 +12,8 @@ export interface ScheduleTickerDeps {
   log: Logger;
   /** Most due schedules one pass runs. */
   duePerPass: number;
-  /** Cap of the on-time grace of `catchup: none`. */
-  catchupGraceMaxMs: number;
+  /** How late a tick may be and still run whatever the catch-up policy (longer than a failover). */
+  failoverGraceMs: number;
 }
 
 /** Claims run at once per pass: enough for many due schedules, few enough not to drain the pool. */
@@ -27,7 +27,7 @@ const CLAIM_CONCURRENCY = 8;
 export class ScheduleTicker {
   constructor(private readonly d: ScheduleTickerDeps) {}
 
-  /** One pass; returns the runs it recorded. */
+  /** One pass, one tick per due schedule (a backlog left by a failover is run over the next passes); returns the runs it recorded. */
   async runDue(fence: LeaderFence, now = new Date()): Promise<number> {
     const due = await this.d.schedules.findDue(now, this.d.duePerPass);
     let runs = 0;
@@ -42,7 +42,7 @@ export class ScheduleTicker {
   }
 
   async #runOne(s: DueSchedule, fence: LeaderFence, nowMs: number): Promise<RunOutcome | null> {
-    const plan = planTick({ spec: s, catchup: s.catchup, nextRunAtMs: s.nextRunAt.getTime(), nowMs, maxGraceMs: this.d.catchupGraceMaxMs });
+    const plan = planTick({ spec: s, catchup: s.catchup, nextRunAtMs: s.nextRunAt.getTime(), nowMs, failoverGraceMs: this.d.failoverGraceMs });
     const read = { scheduleId: s.id, revision: s.revision, lastTickAt: s.lastRun?.tickAt ?? null, nextRunAt: new Date(plan.nextRunAtMs) };
     if (plan.droppedTicks) this.d.log.info({ scheduleId: s.id, from: s.nextRunAt.toISOString(), ran: plan.tickAtMs !== null, catchup: s.catchup }, 'schedule ticks missed');
     if (plan.tickAtMs === null) {

@@ -47,7 +47,7 @@ describe('ScheduleTicker on PostgreSQL', function () {
   });
 
   const tickerWith = (admission: RecordingAdmission) => new ScheduleTicker({
-    schedules, admission, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), duePerPass: 100, catchupGraceMaxMs: 60_000,
+    schedules, admission, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), duePerPass: 100, failoverGraceMs: 30_000,
   });
   /** A schedule every minute whose next tick, as stored, is `nextRunAt`. */
   const stored = async (nextRunAt: Date, extra: Partial<ScheduleRecord> = {}): Promise<ScheduleRecord> => {
@@ -71,6 +71,14 @@ describe('ScheduleTicker on PostgreSQL', function () {
     assert.deepEqual(admission.published.map((t) => t.scheduleId), [s.id]);
     const after = (await schedules.get(s.id))!;
     assert.equal(after.nextRunAt.toISOString(), '2026-01-01T00:06:00.000Z');
+  });
+
+  it('runs every tick a failover held back, once each and in order, over the next passes', async () => {
+    const s = await stored(at('2026-01-01T00:05:01Z'), { cron: '* * * * * *', catchup: 'none' });
+    const now = at('2026-01-01T00:05:04.300Z');
+    for (let pass = 0; pass < 6; pass++) await tickerWith(new RecordingAdmission()).runDue(FENCE, now);
+    assert.deepEqual(await ticksOf(s.id), [1, 2, 3, 4].map((n) => `2026-01-01T00:05:0${n}.000Z`));
+    assert.equal((await schedules.get(s.id))!.nextRunAt.toISOString(), '2026-01-01T00:05:05.000Z');
   });
 
   it('with catchup latest, runs only the latest of the ticks missed while no leader ran', async () => {
