@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
-import type Koa from 'koa';
-import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, uuidSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage, scheduleOf } from '../http';
+import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage, scheduleOf } from '../http';
 import { StoreUnavailableError } from '../errors';
+import { type Ctx, idempotencyKeyOf, read, requireWrite as requireWriteOf, visibleOwned } from './route-access';
 import { toApiTask, type TaskRecord } from '../store';
 import type { TaskAdmission } from './admission';
 import type { TaskControl } from './task-control';
@@ -25,27 +25,6 @@ export interface RouteDeps {
 /** The default horizon of a delayed submission: a year and a day. */
 const DEFAULT_MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
 
-export type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-/** A DB read that fails is a 503, not a 500. */
-export async function read<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new StoreUnavailableError('task store unavailable', { cause: err });
-  }
-}
-
-/** The request's Idempotency-Key header, checked; undefined when absent. */
-export function idempotencyKeyOf(ctx: Pick<Koa.Context, 'get'>): string | undefined {
-  const key = ctx.get('idempotency-key');
-  if (!key) return undefined;
-  if (!IDEMPOTENCY_KEY.test(key)) throw badRequest('Idempotency-Key: 1 to 200 visible ASCII characters', { field: 'Idempotency-Key' });
-  return key;
-}
-
 /** The routes of DESIGN.md's REST table, with the role table and ownership enforced on each. */
 export function taskRoutes(d: RouteDeps): Router<AuthState> {
   const r = new Router<AuthState>();
@@ -53,17 +32,9 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   const limitsFor = (ctx: Ctx) => limitsOf(roleLimits, ctx.state.caller.roles);
   const horizonMs = d.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
 
-  const requireWrite = (ctx: Ctx) => {
-    if (ctx.state.rights.writeTasks === 'none') throw forbidden('your role may not change tasks');
-  };
-  /** Loads a task the caller may see; another owner's task is reported missing, not forbidden. */
-  const visibleTask = async (ctx: Ctx): Promise<TaskRecord> => {
-    const id = ctx.params['id'] ?? '';
-    if (!uuidSchema.safeParse(id).success) throw notFound(`no task ${id.slice(0, 64)}`);
-    const task = await read(() => d.control.get(id));
-    if (!task || (ctx.state.rights.readTasks === 'own' && task.owner !== ctx.state.caller.sub) || ctx.state.rights.readTasks === 'none') throw notFound(`no task ${id}`);
-    return task;
-  };
+  const requireWrite = (ctx: Ctx) => requireWriteOf(ctx, 'tasks');
+  /** A task the caller may see (or, `forWrite`, change); another owner's is reported missing. */
+  const visibleTask = (ctx: Ctx, forWrite = false): Promise<TaskRecord> => visibleOwned(ctx, 'task', (id) => d.control.get(id), forWrite);
 
   r.post('/tasks', async (ctx) => {
     requireWrite(ctx);
@@ -134,7 +105,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
 
   r.patch('/tasks/:id', async (ctx) => {
     requireWrite(ctx);
-    const task = await visibleTask(ctx);
+    const task = await visibleTask(ctx, true);
     const body = parseOr400(patchTaskSchema, await readJson(ctx, d.maxBodyBytes));
     checkPriority(body.priority, limitsFor(ctx));
     const updated = await read(() => d.control.setPriority(task.id, body.priority));
@@ -147,14 +118,14 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
 
   r.post('/tasks/:id/cancel', async (ctx) => {
     requireWrite(ctx);
-    const task = await visibleTask(ctx);
+    const task = await visibleTask(ctx, true);
     const out = await read(() => d.control.cancel(task, `cancelled by ${ctx.state.caller.sub}`));
     sendJson(ctx, toApiTask(out));
   });
 
   r.delete('/tasks/:id', async (ctx) => {
     requireWrite(ctx);
-    const task = await visibleTask(ctx);
+    const task = await visibleTask(ctx, true);
     await read(() => d.control.remove(task, `deleted by ${ctx.state.caller.sub}`));
     ctx.status = 204;
   });

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import type Koa from 'koa';
 import {
   type AuthState, badRequest, checkSubmission, conflict, createScheduleSchema, decodeCursor, encodeCursor, forbidden, HttpProblem, limitsOf, notFound,
-  parseOr400, patchScheduleSchema, readJson, type RoleLimits, scheduleListQuerySchema, sendJson, uuidSchema,
+  parseOr400, patchScheduleSchema, readJson, type RoleLimits, scheduleListQuerySchema, sendJson,
 } from '../http';
 import { nextTickAfter } from '../schedule';
 import { type ScheduleChange, type ScheduleRecord, type ScheduleRepository, toApiSchedule } from '../store';
-import { idempotencyKeyOf, read } from './routes';
+import { type Ctx, idempotencyKeyOf, read, requireWrite as requireWriteOf, visibleOwned } from './route-access';
 
 export interface ScheduleRouteDeps {
   schedules: ScheduleRepository;
@@ -16,8 +15,6 @@ export interface ScheduleRouteDeps {
   maxBodyBytes: number;
   maxPerOwner: number;
 }
-
-type Ctx = Koa.ParameterizedContext<AuthState, Router.RouterParamContext<AuthState>>;
 
 /** The first tick after now, or a 400 naming the field when the library cannot compute one. */
 function firstTick(s: { cron: string; timezone: string }): Date {
@@ -33,22 +30,12 @@ function firstTick(s: { cron: string; timezone: string }): Date {
  * follows the right to change them; another owner's schedule is reported missing, not forbidden.
  */
 export function addScheduleRoutes(r: Router<AuthState>, d: ScheduleRouteDeps): void {
-  const requireWrite = (ctx: Ctx) => {
-    if (ctx.state.rights.writeTasks === 'none') throw forbidden('your role may not change schedules');
-  };
-  const visible = async (ctx: Ctx): Promise<ScheduleRecord> => {
-    const id = ctx.params['id'] ?? '';
-    if (!uuidSchema.safeParse(id).success) throw notFound(`no schedule ${id.slice(0, 64)}`);
-    const s = await read(() => d.schedules.get(id));
-    if (!s || ctx.state.rights.readTasks === 'none' || (ctx.state.rights.readTasks === 'own' && s.owner !== ctx.state.caller.sub)) throw notFound(`no schedule ${id}`);
-    return s;
-  };
+  const requireWrite = (ctx: Ctx) => requireWriteOf(ctx, 'schedules');
+  const visible = (ctx: Ctx): Promise<ScheduleRecord> => visibleOwned(ctx, 'schedule', (id) => d.schedules.get(id));
   /** A writer with `own` rights may change only its own schedules; reading one is not enough. */
-  const writable = async (ctx: Ctx): Promise<ScheduleRecord> => {
+  const writable = (ctx: Ctx): Promise<ScheduleRecord> => {
     requireWrite(ctx);
-    const s = await visible(ctx);
-    if (ctx.state.rights.writeTasks === 'own' && s.owner !== ctx.state.caller.sub) throw notFound(`no schedule ${s.id}`);
-    return s;
+    return visibleOwned(ctx, 'schedule', (id) => d.schedules.get(id), true);
   };
   const limitsFor = (ctx: Ctx) => limitsOf(d.limits, ctx.state.caller.roles);
   const updated = (s: ScheduleRecord | undefined, id: string) => {

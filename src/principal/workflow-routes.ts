@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import { currentTraceparent } from '../observability';
 import {
-  type AuthState, readJson, sendJson, badRequest, forbidden, notFound, unavailable, decodeCursor, encodeCursor, parseOr400, uuidSchema,
+  type AuthState, readJson, sendJson, badRequest, forbidden, notFound, unavailable, decodeCursor, encodeCursor, parseOr400,
   limitsOf, parseWorkflowSubmission, workflowListQuerySchema, DEFAULT_TASK_LIMITS, type RoleLimits,
 } from '../http';
 import { StoreUnavailableError } from '../errors';
 import type { WorkflowRecord } from '../store';
 import { WorkflowDefinitionError } from '../workflow';
-import { type Ctx, idempotencyKeyOf, read } from './routes';
+import { type Ctx, idempotencyKeyOf, read, requireWrite as requireWriteOf, visibleOwned } from './route-access';
 import { toApiWorkflow, type WorkflowControl } from './workflow-control';
 
 export interface WorkflowRouteDeps {
@@ -22,17 +22,9 @@ export interface WorkflowRouteDeps {
 export function workflowRoutes(d: WorkflowRouteDeps): Router<AuthState> {
   const r = new Router<AuthState>();
   const roleLimits = d.limits ?? DEFAULT_TASK_LIMITS;
-  const requireWrite = (ctx: Ctx) => {
-    if (ctx.state.rights.writeTasks === 'none') throw forbidden('your role may not change tasks or workflows');
-  };
-  /** Loads a workflow the caller may see; another owner's is reported missing, not forbidden. */
-  const visible = async (ctx: Ctx): Promise<WorkflowRecord> => {
-    const id = ctx.params['id'] ?? '';
-    if (!uuidSchema.safeParse(id).success) throw notFound(`no workflow ${id.slice(0, 64)}`);
-    const wf = await read(() => d.workflows.get(id));
-    if (!wf || ctx.state.rights.readTasks === 'none' || (ctx.state.rights.readTasks === 'own' && wf.owner !== ctx.state.caller.sub)) throw notFound(`no workflow ${id}`);
-    return wf;
-  };
+  const requireWrite = (ctx: Ctx) => requireWriteOf(ctx, 'tasks or workflows');
+  /** A workflow the caller may see (or, `forWrite`, change); another owner's is reported missing. */
+  const visible = (ctx: Ctx, forWrite = false): Promise<WorkflowRecord> => visibleOwned(ctx, 'workflow', (id) => d.workflows.get(id), forWrite);
 
   r.post('/workflows', async (ctx) => {
     requireWrite(ctx);
@@ -69,7 +61,7 @@ export function workflowRoutes(d: WorkflowRouteDeps): Router<AuthState> {
 
   r.post('/workflows/:id/cancel', async (ctx) => {
     requireWrite(ctx);
-    const wf = await visible(ctx);
+    const wf = await visible(ctx, true);
     const out = await read(() => d.workflows.cancel(wf, `workflow cancelled by ${ctx.state.caller.sub}`));
     sendJson(ctx, await read(() => d.workflows.view(out)));
   });

@@ -3,6 +3,7 @@ import type { Database } from './db';
 import type { DueSchedule, ScheduleRecord } from './schedule-record';
 import type { TaskRecord } from './task-record';
 import { fenceClause, type LeaderFence, type TaskRepository } from './task-repository';
+import { newestFirstPage } from './newest-first-page';
 
 interface ScheduleRow {
   id: string; owner: string; name: string; cron: string; timezone: string; task: Record<string, unknown>; overlap: OverlapPolicy; catchup: CatchupPolicy;
@@ -101,15 +102,7 @@ export class ScheduleRepository {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.owner !== undefined) { params.push(f.owner); where.push(`owner = $${params.length}`); }
-    if (f.cursor) {
-      params.push(f.cursor.createdAt, f.cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(f.limit);
-    const r = await this.db.query<ScheduleRow>(
-      `SELECT ${COLUMNS} FROM schedules ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}::int8`,
-      params,
-    );
+    const r = await this.db.query<ScheduleRow>(`SELECT ${COLUMNS} FROM schedules ${newestFirstPage(where, params, f.cursor, f.limit)}`, params);
     return r.rows.map(fromRow);
   }
 

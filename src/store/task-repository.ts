@@ -3,6 +3,7 @@ import type { Database, Queryable } from './db';
 import type { TaskProgress, TaskRecord } from './task-record';
 import { HELD_STATUSES, LEASED_STATUSES, REPRIORITIZABLE_STATUSES, TRANSITIONS, WAITING_STATUSES, type ErrorCode, type TaskStatus } from '../task';
 import { compileGuard, sqlStates, type Transition } from './transition-guard';
+import { newestFirstPage } from './newest-first-page';
 
 const HELD_SQL = sqlStates(HELD_STATUSES);
 const LEASED_SQL = sqlStates(LEASED_STATUSES);
@@ -119,15 +120,7 @@ export class TaskRepository {
     if (f.status) add('status = ?', f.status);
     if (f.type) add('type = ?', f.type);
     if (f.owner !== undefined) add('owner = ?', f.owner);
-    if (f.cursor) {
-      params.push(f.cursor.createdAt, f.cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(f.limit);
-    const r = await this.db.query<TaskRow>(
-      `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}::int8`,
-      params,
-    );
+    const r = await this.db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks ${newestFirstPage(where, params, f.cursor, f.limit)}`, params);
     return r.rows.map(fromRow);
   }
 

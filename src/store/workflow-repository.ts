@@ -3,6 +3,7 @@ import type { Database, Queryable } from './db';
 import type { TaskRecord } from './task-record';
 import { fenceClause, TaskRepository, type LeaderFence } from './task-repository';
 import type { WorkflowNodeRecord, WorkflowRecord, WorkflowTaskRow } from './workflow-record';
+import { newestFirstPage } from './newest-first-page';
 
 interface WorkflowRow {
   id: string; owner: string; name: string | null; status: WorkflowStatus; reason: string | null; created_at: Date; updated_at: Date; finished_at: Date | null;
@@ -98,15 +99,7 @@ export class WorkflowRepository {
     const params: unknown[] = [];
     if (f.owner !== undefined) { params.push(f.owner); where.push(`owner = $${params.length}::text`); }
     if (f.status) { params.push(f.status); where.push(`status = $${params.length}::text`); }
-    if (f.cursor) {
-      params.push(f.cursor.createdAt, f.cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(f.limit);
-    const r = await this.db.query<WorkflowRow>(
-      `SELECT ${WF_COLUMNS} FROM workflows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}::int8`,
-      params,
-    );
+    const r = await this.db.query<WorkflowRow>(`SELECT ${WF_COLUMNS} FROM workflows ${newestFirstPage(where, params, f.cursor, f.limit)}`, params);
     return r.rows.map(fromWorkflowRow);
   }
 
