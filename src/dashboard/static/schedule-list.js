@@ -14,6 +14,7 @@ export function untilText(iso, now = Date.now()) {
   if (ms < 1000) return 'due now';
   if (ms < 60_000) return `in ${Math.round(ms / 1000)} s`;
   if (ms < 3_600_000) return `in ${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `in ${Math.round(ms / 3_600_000)} h`;
   return dateTime(iso);
 }
 
@@ -104,7 +105,7 @@ export class ScheduleList {
       h('td', { class: 'type', title: `${s.name} (${s.id}), owner ${s.owner}` }, s.name),
       h('td', { class: 'mono' }, s.cron),
       h('td', null, s.timezone),
-      h('td', null, s.paused ? h('span', { class: 'chip ts-cancelled' }, 'paused') : h('span', { class: 'chip ts-succeeded' }, 'active')),
+      h('td', null, s.paused ? h('span', { class: 'chip ts-paused' }, 'paused') : h('span', { class: 'chip ts-succeeded' }, 'active')),
       h('td', { class: 'next-run' }, s.nextRunAt ? h('time', { datetime: s.nextRunAt, title: dateTime(s.nextRunAt) }, untilText(s.nextRunAt, now)) : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'last-run' }, last
         ? [last.outcome === 'created' ? 'created ' : h('span', { class: 'chip chip-warn' }, 'skipped: overlap'), last.taskId ? h('a', { href: `#/tasks/${last.taskId}`, class: 'mono' }, shortId(last.taskId)) : null,

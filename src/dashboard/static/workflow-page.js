@@ -132,6 +132,6 @@ export class WorkflowPage {
       h('td', null, elementCounts(n) ?? (n.map ? `map over ${n.map.over}` : h('span', { class: 'muted' }, '—'))),
       h('td', { class: 'num' }, String(n.attempts)),
       h('td', { class: 'wf-reason' }, n.reason ?? h('span', { class: 'muted' }, '—')),
-      h('td', null, links.length ? links : h('span', { class: 'muted' }, '—'), tasks.length > TASK_LINKS_SHOWN ? h('span', { class: 'muted' }, ` and ${tasks.length - TASK_LINKS_SHOWN} more`) : null));
+      h('td', { class: 'wf-tasks' }, links.length ? links : h('span', { class: 'muted' }, '—'), tasks.length > TASK_LINKS_SHOWN ? h('span', { class: 'muted' }, ` and ${tasks.length - TASK_LINKS_SHOWN} more`) : null));
   }
 }
