@@ -173,6 +173,74 @@ describe('dashboard in headless Chromium (real processes)', function () {
     sessions.splice(sessions.indexOf(bob), 1);
   });
 
+  it('draws a workflow as a DAG with every node in its final status and its edges, and lists schedules with their next and last run', async () => {
+    const { page } = operator;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const alice = api('alice', 'submitter');
+    // echo returns its payload, so `a` yields a list of three and `b` runs once per element.
+    const wf = await alice.post('/workflows', { name: 'fan-out', tasks: [
+      { key: 'a', type: 'echo', payload: [1, 2, 3] },
+      { key: 'b', type: 'echo', payload: 'each', dependsOn: ['a'], map: { over: 'a' } },
+      { key: 'c', type: 'echo', payload: 'c' },
+      { key: 'd', type: 'fail', payload: { message: 'fan-in refused' }, maxAttempts: 1, dependsOn: ['b', 'c'] },
+      { key: 'e', type: 'echo', payload: 'never', dependsOn: ['d'] },
+    ] });
+    assert.equal(wf.status, 201, JSON.stringify(wf.body));
+    const id: string = wf.body.id;
+
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    const row = page.locator(`#workflows-body tr[data-id="${id}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    await row.getByRole('link').click();
+    await page.locator('#workflow-status', { hasText: 'failed' }).waitFor({ timeout: 30_000 });
+    const want = { a: 'succeeded', b: 'succeeded', c: 'succeeded', d: 'failed', e: 'skipped' };
+    for (const [key, status] of Object.entries(want)) {
+      const box = page.locator(`svg.dag .dag-node[data-key="${key}"]`);
+      await box.locator('.dag-status', { hasText: status }).waitFor();
+      assert.equal(await box.getAttribute('data-status'), status);
+    }
+    assert.match(await page.locator('.dag-node[data-key="b"] .dag-status').textContent() ?? '', /succeeded · 3\/3 done/);
+    const edges = await page.locator('svg.dag path.dag-edge').evaluateAll((paths) => paths.map((p) => `${p.getAttribute('data-from')}→${p.getAttribute('data-to')}`).sort());
+    assert.deepEqual(edges, ['a→b', 'b→d', 'c→d', 'd→e']);
+    assert.match(await page.locator('#wf-nodes-body tr[data-node="e"]').innerText(), /skipped[\s\S]*dependency "d" failed/);
+    assert.match(await page.locator('#wf-nodes-body tr[data-node="d"]').innerText(), /fan-in refused/);
+    const overflow = await page.evaluate(() => {
+      interface Box { scrollWidth: number; clientWidth: number }
+      const { document: doc, innerWidth } = globalThis as unknown as { document: { documentElement: Box; getElementById(id: string): Box }; innerWidth: number };
+      const panel = doc.getElementById('tasks-panel');
+      return { page: Math.max(0, doc.documentElement.scrollWidth - innerWidth), panel: panel.scrollWidth - panel.clientWidth };
+    });
+    assert.deepEqual(overflow, { page: 0, panel: 0 }, 'only the DAG box may scroll sideways at 1280 px');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-workflow.png') });
+
+    // A node's box links to its task, and the task links back to its workflow.
+    await page.locator('.dag-node[data-key="a"] a').click();
+    await page.locator('#task-title', { hasText: /[0-9a-f-]{36}/ }).waitFor();
+    await page.locator('#task-workflow', { hasText: id }).click();
+    await page.locator('#workflow-status', { hasText: 'failed' }).waitFor();
+
+    const nightly = await alice.post('/schedules', { name: 'nightly-report', cron: '0 3 * * *', timezone: 'Europe/Berlin', task: { type: 'echo', payload: 1 } });
+    const everySecond = await alice.post('/schedules', { name: 'every-second', cron: '* * * * * *', task: { type: 'echo', payload: 2 } });
+    assert.equal(nightly.status, 201);
+    assert.equal(everySecond.status, 201);
+    await waitFor(() => alice.get(`/schedules/${everySecond.body.id}`), (r) => r.body.lastRun?.taskId, { timeoutMs: 20_000, what: 'a first run' });
+    await alice.post(`/schedules/${everySecond.body.id}/pause`);
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    const schedule = page.locator(`#schedules-body tr[data-id="${nightly.body.id}"]`);
+    await schedule.waitFor();
+    assert.match(await schedule.innerText(), /nightly-report\s+0 3 \* \* \*\s+Europe\/Berlin\s+active/);
+    assert.equal(await schedule.locator('.next-run time').getAttribute('datetime'), nightly.body.nextRunAt);
+    const paused = page.locator(`#schedules-body tr[data-id="${everySecond.body.id}"]`);
+    await paused.locator('.chip', { hasText: 'paused' }).waitFor({ timeout: 10_000 });
+    assert.match(await paused.locator('.last-run').innerText(), /created [0-9a-f]{8}/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-schedules.png') });
+    await paused.locator('.last-run a').click();
+    await page.locator('#task-schedule', { hasText: everySecond.body.id }).waitFor();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`${cluster!.url()}/#/`);
+    assert.deepEqual(operator.errors, []);
+  });
+
   it('turns a Ki killed with SIGKILL dead in the tree, over the live stream and over the polling fallback', async () => {
     // A second viewer whose event stream is refused falls back to reading /nodes every 2 s.
     const polling = await signIn('ops2', 'operator', async (context) => { await context.route('**/events?**', (route) => route.fulfill({ status: 503, contentType: 'text/plain', body: 'no streams here' })); });

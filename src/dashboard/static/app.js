@@ -6,6 +6,10 @@ import { announce, h, patchChildren } from './dom.js';
 import { LiveUpdates } from './live.js';
 import { TaskList } from './task-list.js';
 import { TaskPage } from './task-page.js';
+import { ScheduleList } from './schedule-list.js';
+import { WorkflowList } from './workflow-list.js';
+import { WorkflowPage } from './workflow-page.js';
+import { parseRoute } from './routes.js';
 
 const TOKEN_KEY = 'anki.dashboard.token';
 const CLUSTER_REFRESH_MS = 5000;
@@ -73,13 +77,16 @@ class Session {
     this.api = new Api(token, (detail) => signOut(`Signed out: the principal refused the token (${detail}).`));
     this.tree = new ClusterTree($('tree'));
     this.list = new TaskList({ api: this.api, showOwner: this.readsAll, onTypesSeen: (types) => this.#addTypes(types) });
+    this.workflows = new WorkflowList({ root: $('workflows-view'), api: this.api });
+    this.workflow = new WorkflowPage({ root: $('workflow-view'), api: this.api });
+    this.schedules = new ScheduleList({ root: $('schedules-view'), api: this.api });
     this.page = new TaskPage({ root: $('task-view'), api: this.api, canWrite: this.canWrite, onReveal: this.readsAll ? (role, id) => this.#reveal(role, id) : null });
     this.live = new LiveUpdates({
       api: this.api,
       canReadNodes: () => this.readsAll,
       onNodes: (items, at) => this.#setNodes(items, at),
       onTask: (update) => this.#onTask(update),
-      onResync: () => { void this.list.refresh(); void this.page.load(); void this.#refreshCluster(); },
+      onResync: () => { void this.list.refresh(); void this.page.load(); void this.workflow.load(); void this.#refreshCluster(); },
       onExpired: () => signOut('Your token has expired. Sign in with a new one.'),
       onMode: (mode) => this.#setMode(mode),
       onPoll: () => { if (!this.page.id) this.list.scheduleRefresh(0); },
@@ -112,28 +119,34 @@ class Session {
   stop() {
     this.live.stop();
     this.page.close();
+    this.workflow.close();
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#clusterSoon);
     window.removeEventListener('hashchange', this.onHashChange);
   }
 
   route() {
-    const hash = location.hash || '#/';
-    const match = /^#\/tasks\/([0-9a-fA-F-]{36})$/.exec(hash);
-    if (match) {
-      this.#lastFocusId = match[1];
-      $('list-view').hidden = true;
-      $('task-view').hidden = false;
-      void this.page.open(match[1]);
-      return;
+    const route = parseRoute(location.hash);
+    for (const [id, view] of [['list-view', 'tasks'], ['task-view', 'task'], ['workflows-view', 'workflows'], ['workflow-view', 'workflow'], ['schedules-view', 'schedules']]) $(id).hidden = route.view !== view;
+    for (const a of document.querySelectorAll('#views-nav a')) {
+      if (a.dataset.view === route.section) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
     }
     const wasOnTask = this.page.id !== null;
-    this.page.close();
-    $('task-view').hidden = true;
-    $('list-view').hidden = false;
+    if (route.view !== 'task') this.page.close();
+    if (route.view !== 'workflow') this.workflow.close();
+    if (route.view !== 'workflows') this.workflows.close();
+    if (route.view !== 'schedules') this.schedules.close();
+    if (route.view === 'task') {
+      this.#lastFocusId = route.id;
+      void this.page.open(route.id);
+      return;
+    }
+    if (route.view === 'workflow') { void this.workflow.open(route.id); return; }
+    if (route.view === 'workflows') { this.workflows.open(route.params); return; }
+    if (route.view === 'schedules') { this.schedules.open(route.id); return; }
     document.title = 'Dashboard — an-ki';
-    const query = hash.includes('?') ? hash.slice(hash.indexOf('?') + 1) : '';
-    this.list.setFilters(new URLSearchParams(query));
+    this.list.setFilters(route.params);
     if (wasOnTask) {
       // Back on the list: put the keyboard where it was.
       const link = this.#lastFocusId && document.querySelector(`#tasks-body tr[data-id="${this.#lastFocusId}"] a`);
@@ -149,11 +162,22 @@ class Session {
   /** Once a second: relative times move, and every few seconds the list is read again. */
   #tick() {
     if (this.page.id) { this.page.render(); return; }
+    if (this.workflow.id) return; // it reads itself while it runs
+    if (this.workflows.isOpen || this.schedules.isOpen) { this.#tickOther(); return; }
     this.list.render();
     if (this.live.mode !== 'polling' && ++this.#listTicks * 1000 >= LIST_REFRESH_LIVE_MS) {
       this.#listTicks = 0;
       this.list.scheduleRefresh(0);
     }
+  }
+
+  /** Workflows and schedules: times move every second; the list is read again every few seconds. */
+  #tickOther() {
+    const list = this.workflows.isOpen ? this.workflows : this.schedules;
+    list.render();
+    if (++this.#listTicks * 1000 < LIST_REFRESH_LIVE_MS) return;
+    this.#listTicks = 0;
+    if (list === this.schedules || this.workflows.hasRunning()) void list.refresh();
   }
 
   #setNodes(items, at) {
