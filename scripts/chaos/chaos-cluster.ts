@@ -18,6 +18,9 @@ export class ChaosCluster {
   readonly links = new Map<string, NodeLink>();
   /** Nodes stopped with SIGSTOP that are to be continued. */
   readonly stopped = new Set<NodeProcess>();
+  /** Nodes that exited on their own (no signal of the run's): what a Kubernetes restart count would show. */
+  readonly ownExits: { id: string; code: number; lastLines: string[] }[] = [];
+  #stopping = false;
 
   private constructor(
     readonly iso: Isolation,
@@ -54,10 +57,35 @@ export class ChaosCluster {
   }
 
   /** Starts a node behind a new link of its own. */
-  async add(role: ChaosRole, id: string): Promise<NodeProcess> {
+  async add(role: ChaosRole, id: string, log: (line: string) => void): Promise<NodeProcess> {
     const link = await NodeLink.open({ amqpUrl: this.iso.amqpUrl, ...(role === 'ki' ? {} : { databaseUrl: this.databaseUrl }), ...(this.lab ? { lab: this.lab } : {}) });
     this.links.set(id, link);
-    return this.cluster.start(role, link.nodeOptions({ id }));
+    return this.supervise(await this.cluster.start(role, link.nodeOptions({ id })), log);
+  }
+
+  /** Starts a killed node again under its id, supervised like the others. */
+  async restart(node: NodeProcess, log: (line: string) => void): Promise<NodeProcess> {
+    return this.supervise(await this.cluster.restart(node, { waitReady: false }), log);
+  }
+
+  /**
+   * As an orchestrator would: a node that exits on its own (an exit code, not a signal of this
+   * run) is recorded with its last log lines and started again a second later.
+   */
+  supervise(node: NodeProcess, log: (line: string) => void): NodeProcess {
+    void node.exited.then((code) => {
+      if (this.#stopping || code === null) return;
+      const lastLines = node.logs.slice(-8);
+      this.ownExits.push({ id: node.id, code, lastLines });
+      log(`!!! ${node.id} exited on its own with code ${code}; restarting it. Last lines:\n    ${lastLines.join('\n    ')}`);
+      setTimeout(() => { if (!this.#stopping) this.restart(node, log).catch((err: Error) => log(`restart of ${node.id} failed: ${err.message}`)); }, 1000);
+    });
+    return node;
+  }
+
+  /** The run is ending: exits from now on are the run's own. */
+  stopping(): void {
+    this.#stopping = true;
   }
 
   live(role?: ChaosRole): NodeProcess[] {

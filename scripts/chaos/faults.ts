@@ -117,7 +117,7 @@ function later(ms: number, fn: () => unknown): void {
 async function killAndRestart(o: FaultContext, node: NodeProcess | undefined): Promise<string | undefined> {
   if (!node) return undefined;
   await node.kill('SIGKILL');
-  later(between(o.rand, RESTART_AFTER_MS), () => o.chaos.cluster.restart(node, { waitReady: false }).catch((err: Error) => o.log(`restart of ${node.id} failed: ${err.message}`)));
+  later(between(o.rand, RESTART_AFTER_MS), () => o.chaos.restart(node, o.log).catch((err: Error) => o.log(`restart of ${node.id} failed: ${err.message}`)));
   return node.id;
 }
 

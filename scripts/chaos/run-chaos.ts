@@ -43,6 +43,8 @@ export interface ChaosReport {
   slowestRecovery?: string;
   violations: string[];
   leftoverProcesses: number[];
+  /** Nodes that exited on their own (and were started again), with their last log lines. */
+  ownExits: { id: string; code: number; lastLines: string[] }[];
 }
 
 /** Time until a task finishes again after a fault, measured in the background. */
@@ -67,9 +69,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const faults: FaultRecord[] = [];
   let work: Workload | undefined;
   try {
-    for (let i = 1; i <= o.principals; i++) await chaos.add('principal', `p${i}`);
-    for (let i = 1; i <= o.ans; i++) await chaos.add('an', `an${i}`);
-    for (let i = 1; i <= o.kis; i++) await chaos.add('ki', `ki${i}`);
+    for (let i = 1; i <= o.principals; i++) await chaos.add('principal', `p${i}`, log);
+    for (let i = 1; i <= o.ans; i++) await chaos.add('an', `an${i}`, log);
+    for (let i = 1; i <= o.kis; i++) await chaos.add('ki', `ki${i}`, log);
     const { cluster } = chaos;
     const leaderId = async () => {
       for (const p of chaos.live('principal')) {
@@ -97,6 +99,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const report = await work.finish(o.settleMs);
     work = undefined;
     const pids = chaos.pids();
+    chaos.stopping();
     await cluster.stopAll();
     const leftover = pids.filter((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } });
     const injected = faults.filter((f) => !f.skipped);
@@ -110,7 +113,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       terminal: report.terminal, lost: report.lost, lostRows: report.lostRows, executions: report.executions, duplicateExecutions: report.duplicateExecutions,
       sameAttemptTwice: report.sameAttemptTwice.length, completionsSeen: report.completionsSeen, doubleCompletions: report.doubleCompletions, retries: report.retries,
       faults: byKind, skipped, maxRecoveryMs: slowest?.recoveryMs ?? 0, ...(slowest ? { slowestRecovery: `${slowest.kind}${slowest.target ? ` ${slowest.target}` : ''}` } : {}),
-      violations: report.violations, leftoverProcesses: leftover,
+      violations: report.violations, leftoverProcesses: leftover, ownExits: chaos.ownExits,
     };
   } finally {
     await work?.abandon();
@@ -137,6 +140,7 @@ export function formatReport(r: ChaosReport): string {
     ['double completions', String(r.doubleCompletions.length)],
     ['other violations', String(r.violations.length)],
     ['processes left behind', String(r.leftoverProcesses.length)],
+    ['nodes that exited on their own (restarted)', r.ownExits.length === 0 ? '0' : `${r.ownExits.length}: ${r.ownExits.map((e) => `${e.id} code ${e.code}`).join(', ')}`],
     ['longest recovery (fault → next task finished)', `${r.maxRecoveryMs} ms${r.slowestRecovery ? ` (${r.slowestRecovery})` : ''}`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
