@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Runs the test suite as two mocha processes side by side: the tests that break the services
-// (broker nodes stopped, links frozen, namespaces partitioned, PostgreSQL restarted, the chaos run)
-// with the long workload e2e tests, and everything else. Both mostly wait on timers and real services, so running them together
-// halves the wall time; each test still has its own vhost, database, namespaces and broker nodes.
-// The main group streams its output; the other group's is printed after it, in one block. The lts
-// profile runs the recovery e2e tests beside the unit and integration tests the same way.
+// Runs the test suite as mocha processes side by side: the unit, integration and fuzz tests (mostly
+// CPU); the e2e tests (mostly waiting on real processes and timers); and the tests that break the
+// services (broker nodes stopped, links frozen, namespaces partitioned, PostgreSQL restarted, the
+// chaos run) with the long workload e2e tests. The e2e groups mostly wait, so running them beside
+// the CPU-bound one cuts the wall time to the longest group's; each test still has its own vhost,
+// database, namespaces and broker nodes. The first group streams its output; the others' are
+// printed after it, one block each. The lts profile runs the recovery e2e tests beside the unit
+// and integration tests the same way.
 // Usage: node scripts/run-tests.js [full|lts] [mocha options...]   (lts: unit, integration and the
 // recovery e2e tests; further options, e.g. --grep or --dry-run, go to every mocha process)
 'use strict';
@@ -23,7 +25,8 @@ const UNIT_AND_INTEGRATION = ['test/unit/**/*.test.ts', 'test/integration/**/*.t
 
 const PROFILES = {
   full: [
-    { name: 'main', args: [...UNIT_AND_INTEGRATION, 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', ...[...FAULTS, ...WORKLOADS].flatMap((f) => ['--ignore', f])] },
+    { name: 'unit', args: [...UNIT_AND_INTEGRATION, 'test/fuzz/**/*.test.ts'] },
+    { name: 'e2e', args: ['test/e2e/**/*.test.ts', ...[...FAULTS, ...WORKLOADS].flatMap((f) => ['--ignore', f])] },
     { name: 'faults', args: [...FAULTS, ...WORKLOADS] },
   ],
   lts: [
