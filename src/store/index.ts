@@ -2,7 +2,8 @@ export { PgDatabase, runTransaction, type Database, type Queryable, type QueryRe
 export { isSerializationFailure, retrySerializationFailures, RETRIED_SQLSTATES, type RetriedSqlState, type SerializationRetryOptions } from './serialization-retry';
 export { migrate } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
-export { TaskRepository, type AppliedTransition, type ListFilter, type LeaderFence } from './task-repository';
+export { TaskRepository, type AppliedTransition, type ListFilter } from './task-repository';
+export type { LeaderFence } from './leader-fence';
 export { compileGuard, type Transition, type CompiledGuard } from './transition-guard';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';

@@ -2,7 +2,8 @@ import type { CatchupPolicy, OverlapPolicy, RunOutcome } from '../schedule';
 import type { Database } from './db';
 import type { DueSchedule, ScheduleRecord } from './schedule-record';
 import type { TaskRecord } from './task-record';
-import { fenceClause, type LeaderFence, type TaskRepository } from './task-repository';
+import type { TaskRepository } from './task-repository';
+import { fenceClause, type LeaderFence } from './leader-fence';
 import { newestFirstPage } from './newest-first-page';
 
 interface ScheduleRow {

@@ -1,7 +1,8 @@
 import type { NodeChange, NodeStatus, WorkflowStatus } from '../workflow';
 import type { Database, Queryable } from './db';
 import type { TaskRecord } from './task-record';
-import { fenceClause, TaskRepository, type LeaderFence } from './task-repository';
+import { TaskRepository } from './task-repository';
+import { fenceClause, type LeaderFence } from './leader-fence';
 import type { WorkflowNodeRecord, WorkflowRecord, WorkflowTaskRow } from './workflow-record';
 import { newestFirstPage } from './newest-first-page';
 

@@ -3,7 +3,7 @@ import { TaskAdmission } from '../../../src/principal/admission';
 import { TAKE_LEASE_SQL } from '../../../src/principal/db-lease-leadership';
 import { Sweeper } from '../../../src/principal/sweeper';
 import type { MessageOf } from '../../../src/protocol/messages';
-import type { LeaderFence } from '../../../src/store/task-repository';
+import type { LeaderFence } from '../../../src/store';
 import type { TaskRecord } from '../../../src/store/task-record';
 import type { Received } from '../../../src/transport';
 import { PrincipalHarness, queuedTask, until } from './principal-harness';
