@@ -20,7 +20,9 @@ describe('DispatchRecorder: a dispatch is stored before its pending message is a
   let recorder: DispatchRecorder;
 
   // One store for all: each test has its own tasks.
-  before(async () => {
+  // PGlite boots a WASM PostgreSQL: on a loaded machine that alone can take tens of seconds.
+  before(async function () {
+    this.timeout(180_000);
     store = await pgliteStore();
     repo = store.repo;
   });

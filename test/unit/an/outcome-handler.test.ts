@@ -25,7 +25,9 @@ describe('OutcomeHandler: what the end of an attempt does to its task', function
   let metrics: Metrics;
 
   // One store for all: each test has its own tasks.
-  before(async () => {
+  // PGlite boots a WASM PostgreSQL: on a loaded machine that alone can take tens of seconds.
+  before(async function () {
+    this.timeout(180_000);
     store = await pgliteStore();
     repo = store.repo;
   });
