@@ -131,6 +131,8 @@ export const configSchema = {
   },
   principal: {
     maxAdmitted: { doc: 'Tasks this principal may hold admitted and unfinished before it answers 503', format: nonNegativeInt, default: 200000, env: 'PRINCIPAL_MAX_ADMITTED' },
+    maxWaitSec: { doc: 'Longest wait for a task to end that a request may ask for (Prefer: wait=N on POST /tasks, ?wait=N on GET /tasks/{id}); longer asks are capped', format: nonNegativeInt, default: 60, env: 'PRINCIPAL_MAX_WAIT_SEC' },
+    maxWaiters: { doc: 'Requests that may wait for their task at once on this principal; beyond it a request is answered at once, as without the wait', format: nonNegativeInt, default: 10000, env: 'PRINCIPAL_MAX_WAITERS' },
     maxInFlightWrites: { doc: 'Tasks waiting for their DB insert or their publish confirm before admission answers 503 (a slow DB or a blocked broker must not grow memory)', format: nonNegativeInt, default: 20000, env: 'PRINCIPAL_MAX_IN_FLIGHT_WRITES' },
     sweepIntervalMs: { doc: 'How often the leader republishes unpublished tasks and requeues expired leases', format: nonNegativeInt, default: 2000, env: 'SWEEP_INTERVAL_MS' },
     unpublishedGraceMs: { doc: 'Age after which a queued task without a confirmed publish is republished', format: nonNegativeInt, default: 5000, env: 'UNPUBLISHED_GRACE_MS' },
@@ -236,7 +238,7 @@ export interface AppConfig {
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number; maxDelayMs: number };
   workflows: { maxNodes: number; maxFanOut: number; reconcileIntervalMs: number };
   principal: {
-    maxAdmitted: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
+    maxAdmitted: number; maxWaitSec: number; maxWaiters: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
     publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number; releaseIntervalMs: number;
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
     joinReplyExpirationMs: number; deadPendingRetryMs: number;

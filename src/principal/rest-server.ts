@@ -14,6 +14,7 @@ import { ClusterView } from './cluster-view';
 import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
+import { TaskWaiters } from './task-waiters';
 import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
@@ -57,6 +58,8 @@ export class PrincipalRestServer implements Service {
   /** The dashboard's server-sent events (`GET /events`). */
   readonly feed: LiveFeed;
   readonly cluster: ClusterView;
+  /** Requests waiting for their task to end, woken by task events. */
+  readonly waiters: TaskWaiters;
   #server?: Server;
   #port = 0;
   readonly #stopTimers: (() => void)[] = [];
@@ -72,6 +75,7 @@ export class PrincipalRestServer implements Service {
       membership: principal.membership, leadership: d.leadership, repo: d.repo, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
       admitted: () => principal.admission.map.size,
     });
+    this.waiters = new TaskWaiters(config.principal.maxWaiters);
   }
 
   /** The port actually bound (0 before start). */
@@ -89,7 +93,7 @@ export class PrincipalRestServer implements Service {
     const limits = parseTaskLimits(config.tasks.limits);
     const api = taskRoutes({
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
-      limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs,
+      limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
     });
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
@@ -114,6 +118,7 @@ export class PrincipalRestServer implements Service {
     const nodesNow = () => this.cluster.nodes();
     principal.membership.on('change', () => this.feed.publishNodes(nodesNow));
     principal.membership.on('removed', () => this.feed.publishNodes(nodesNow));
+    principal.onTaskEvent((e) => this.waiters.notify(e.taskId));
     principal.onTaskEvent((e) => this.feed.publishTask({ id: e.taskId, status: e.status, owner: e.owner, attempts: e.attempts, finishedAt: new Date(e.finishedAtMs).toISOString() }));
     const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);
     this.#stopTimers.push(every(config.principal.liveNodesIntervalMs, () => { if (this.feed.clientCount > 0) this.feed.publishNodes(nodesNow); }, onError('live nodes')));
@@ -127,6 +132,7 @@ export class PrincipalRestServer implements Service {
   async #stop(): Promise<void> {
     // Open streams first: the server's close waits for every open response.
     this.feed.close();
+    this.waiters.close();
     // Half the grace: in-flight requests finish, then the admission drain still has time.
     if (this.#server) await closeServer(this.#server, this.d.config.shutdown.graceMs / 2);
     for (const stop of this.#stopTimers) stop();

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { z } from 'zod';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
 import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage, scheduleOf } from '../http';
 import { StoreUnavailableError } from '../errors';
@@ -7,6 +8,8 @@ import { toApiTask, type TaskRecord } from '../store';
 import type { TaskAdmission } from './admission';
 import type { TaskControl } from './task-control';
 import type { ClusterView } from './cluster-view';
+import { preferredWaitSec, type TaskWaiters } from './task-waiters';
+import { TERMINAL_STATUSES } from '../task';
 
 export interface RouteDeps {
   admission: TaskAdmission;
@@ -20,7 +23,16 @@ export interface RouteDeps {
   listMaxBytes?: number;
   /** How far ahead a submission may be scheduled (TASK_MAX_DELAY_MS). @defaultValue 366 days */
   maxDelayMs?: number;
+  /** Requests waiting for their task to end (`Prefer: wait`, `?wait=`); without it nothing waits. */
+  waiters?: TaskWaiters;
+  /** The longest wait a request may ask for (PRINCIPAL_MAX_WAIT_SEC). @defaultValue 60 */
+  maxWaitSec?: number;
 }
+
+/** `?wait=` of `GET /tasks/{id}`: whole seconds; above the cap it is capped, like `Prefer: wait`. */
+const waitQuerySchema = z.object({ wait: z.coerce.number().int().min(0).max(1_000_000_000).optional() });
+
+const isTerminal = (t: TaskRecord) => (TERMINAL_STATUSES as readonly string[]).includes(t.status);
 
 /** The default horizon of a delayed submission: a year and a day. */
 const DEFAULT_MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
@@ -35,30 +47,58 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   const requireWrite = (ctx: Ctx) => requireWriteOf(ctx, 'tasks');
   /** A task the caller may see (or, `forWrite`, change); another owner's is reported missing. */
   const visibleTask = (ctx: Ctx, forWrite = false): Promise<TaskRecord> => visibleOwned(ctx, 'task', (id) => d.control.get(id), forWrite);
+  const maxWaitSec = d.maxWaitSec ?? 60;
+
+  /**
+   * Waits (as the request asked, for at most `sec`) until task `id` ends, then reads it again. The
+   * wait starts before the read, so an event that comes between the two is not missed; the
+   * client going away ends it.
+   */
+  const untilEnded = async (ctx: Ctx, task: TaskRecord, sec: number, started = d.waiters?.wait(task.id, sec * 1000) ?? undefined): Promise<TaskRecord> => {
+    if (!started) return task;
+    const stop = () => started.cancel();
+    ctx.req.once('close', stop);
+    try {
+      const now = (await read(() => d.control.get(task.id))) ?? task;
+      if (isTerminal(now)) return now;
+      return (await started.ended) ? ((await read(() => d.control.get(task.id))) ?? now) : now;
+    } finally {
+      started.cancel();
+      ctx.req.off('close', stop);
+    }
+  };
 
   r.post('/tasks', async (ctx) => {
     requireWrite(ctx);
     const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
     checkSubmission(body, limitsFor(ctx));
     const runAt = scheduleOf(body, { horizonMs, nowMs: Date.now() });
-    await withSpan(SPAN.taskSubmit, {}, async (span) => {
+    const waitSec = preferredWaitSec(ctx.get('prefer'), maxWaitSec);
+    const { first, created, wait } = await withSpan(SPAN.taskSubmit, {}, async (span) => {
       const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent(), runAt);
       span.setAttributes({ [ATTR.taskId]: task.id, [ATTR.taskType]: task.type, [ATTR.taskPriority]: task.priority });
+      // Waiting starts before the task can run: its end cannot come before the wait is in place.
+      const started = d.waiters?.wait(task.id, waitSec * 1000) ?? undefined;
       let outcome;
       try {
         outcome = await d.admission.submit([task], idempotencyKeyOf(ctx));
       } catch (err) {
+        started?.cancel();
         // Name the id that was not stored, so a caller can confirm that nothing half-exists.
         if (err instanceof StoreUnavailableError) throw unavailable(`the task store is unavailable; task ${task.id} was not stored`, 1, { taskId: task.id });
         throw err;
       }
-      const { ids, created } = outcome;
-      const stored = created ? task : await read(() => d.control.get(ids[0]!));
-      if (!stored) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
-      ctx.status = created ? 201 : 200;
-      ctx.set('Location', `/tasks/${stored.id}`);
-      sendJson(ctx, toApiTask(stored));
+      if (outcome.created) return { first: task, created: true, wait: started };
+      // A replayed Idempotency-Key: the answer is the earlier task, waited for in the same way.
+      started?.cancel();
+      const earlier = await read(() => d.control.get(outcome.ids[0]!));
+      if (!earlier) throw new HttpProblem(409, 'Conflict', 'the task of this Idempotency-Key no longer exists');
+      return { first: earlier, created: false, wait: undefined };
     });
+    ctx.status = created ? 201 : 200;
+    const stored = waitSec === 0 || isTerminal(first) ? first : await untilEnded(ctx, first, waitSec, created ? wait : undefined);
+    ctx.set('Location', `/tasks/${stored.id}`);
+    sendJson(ctx, toApiTask(stored));
   });
 
   r.post('/tasks/batch', async (ctx) => {
@@ -100,7 +140,10 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
   });
 
   r.get('/tasks/:id', async (ctx) => {
-    sendJson(ctx, toApiTask(await visibleTask(ctx)));
+    const { wait } = parseOr400(waitQuerySchema, { wait: ctx.query['wait'] }, 'query');
+    const task = await visibleTask(ctx);
+    const waitSec = Math.min(wait ?? 0, maxWaitSec);
+    sendJson(ctx, toApiTask(isTerminal(task) || waitSec === 0 ? task : await untilEnded(ctx, task, waitSec)));
   });
 
   r.patch('/tasks/:id', async (ctx) => {
