@@ -31,6 +31,9 @@ export interface GpuSlotSnapshot {
   freeMiB: number;
   slotsUsed: number;
   slotsTotal: number;
+  /** `failed`: the Ki reported the GPU failed; it takes no new reservation. */
+  health: 'ok' | 'failed';
+  healthReason?: string;
 }
 
 /** Construction options of {@link GpuAllocator}. */
@@ -88,7 +91,7 @@ export class GpuAllocator {
     const { gpus, memoryMiB } = checkRequest(request);
     if (gpus === 0) return { id: 0, devices: [], memoryMiBPerGpu: 0 };
     const chosen = this.#gpus
-      .filter((g) => g.slotsUsed < this.#slotsPerGpu && this.#freeMiB(g) >= memoryMiB)
+      .filter((g) => g.device.health !== 'failed' && g.slotsUsed < this.#slotsPerGpu && this.#freeMiB(g) >= memoryMiB)
       .sort((a, b) => this.#freeMiB(a) - this.#freeMiB(b) || a.device.index - b.device.index)
       .slice(0, gpus);
     if (chosen.length < gpus) return null;
@@ -122,14 +125,24 @@ export class GpuAllocator {
     return this.#gpus.filter((g) => g.device.memoryMiB >= memoryMiB).length >= gpus;
   }
 
-  /** Takes fresh observed memory use (from the Ki's heartbeat); GPUs not listed keep theirs. */
-  updateUsage(devices: readonly GpuDevice[]): void {
+  /**
+   * Takes fresh observed memory use and health (from the Ki's heartbeat); GPUs not listed keep
+   * theirs. Returns true when a GPU failed or came back, which changes what can be placed.
+   */
+  updateUsage(devices: readonly GpuDevice[]): boolean {
+    let healthChanged = false;
     for (const d of devices) {
       const g = this.#gpus.find((s) => s.device.uuid === d.uuid);
       if (!g) continue;
       g.device.memoryUsedMiB = d.memoryUsedMiB;
       if (d.utilizationPct !== undefined) g.device.utilizationPct = d.utilizationPct;
+      // A Ki that does not report health (an older version) keeps its GPUs in placement.
+      healthChanged ||= (g.device.health ?? 'ok') !== (d.health ?? 'ok');
+      g.device.health = d.health ?? 'ok';
+      if (d.healthReason !== undefined) g.device.healthReason = d.healthReason;
+      else delete g.device.healthReason;
     }
+    return healthChanged;
   }
 
   /** Per-GPU slots and memory, for heartbeats and `/nodes`. */
@@ -144,6 +157,8 @@ export class GpuAllocator {
       freeMiB: this.#freeMiB(g),
       slotsUsed: g.slotsUsed,
       slotsTotal: this.#slotsPerGpu,
+      health: g.device.health ?? 'ok',
+      ...(g.device.healthReason !== undefined ? { healthReason: g.device.healthReason } : {}),
     }));
   }
 }

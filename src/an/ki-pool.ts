@@ -58,7 +58,7 @@ export class KiPool {
     const gpuKey = hb.gpus.map((g) => `${g.uuid}:${g.memoryMiB}`).join(',') + `/${hb.slotsPerGpu ?? 1}`;
     const prev = this.#kis.get(hb.id);
     if (prev) {
-      const changed = prev.total !== hb.slots.total;
+      let changed = prev.total !== hb.slots.total;
       prev.total = hb.slots.total;
       prev.types = hb.types;
       prev.labels = hb.labels;
@@ -66,7 +66,8 @@ export class KiPool {
         prev.gpus = createGpuAllocator({ devices: hb.gpus, slotsPerGpu: hb.slotsPerGpu ?? 1 });
         prev.gpuKey = gpuKey;
       } else {
-        prev.gpus.updateUsage(hb.gpus);
+        // A GPU that came back can take the tasks waiting for one.
+        changed = prev.gpus.updateUsage(hb.gpus) || changed;
       }
       return changed;
     }
@@ -124,7 +125,7 @@ export class KiPool {
       if (!req.labels.every((l) => k.labels.includes(l))) continue;
       let leftoverMiB = 0;
       if (req.gpus > 0) {
-        const usable = k.gpus.snapshot().filter((g) => g.slotsUsed < g.slotsTotal && g.freeMiB >= req.gpuMemoryMiB).map((g) => g.freeMiB - req.gpuMemoryMiB).sort((a, b) => a - b);
+        const usable = k.gpus.snapshot().filter((g) => g.health !== 'failed' && g.slotsUsed < g.slotsTotal && g.freeMiB >= req.gpuMemoryMiB).map((g) => g.freeMiB - req.gpuMemoryMiB).sort((a, b) => a - b);
         if (usable.length < req.gpus) continue;
         leftoverMiB = usable.slice(0, req.gpus).reduce((a, b) => a + b, 0);
       }

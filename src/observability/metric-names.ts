@@ -16,6 +16,7 @@ export const METRIC = {
   kiGpuMemoryUsed: 'anki_ki_gpu_memory_used_mib',
   kiGpuMemoryTotal: 'anki_ki_gpu_memory_total_mib',
   kiGpuTasks: 'anki_ki_gpu_tasks',
+  kiGpuHealthy: 'anki_ki_gpu_healthy',
   clusterNodes: 'anki_cluster_nodes',
   tasksRetried: 'anki_tasks_retried_total',
   taskExecutions: 'anki_task_executions_total',

@@ -57,6 +57,7 @@ export function createMetrics(registry: Registry, role: string) {
     kiGpuMemoryUsed: new Gauge({ name: METRIC.kiGpuMemoryUsed, help: 'GPU memory in use', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kiGpuMemoryTotal: new Gauge({ name: METRIC.kiGpuMemoryTotal, help: 'GPU memory', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kiGpuTasks: new Gauge({ name: METRIC.kiGpuTasks, help: 'Tasks running on each GPU', labelNames: ['gpu', 'uuid'], registers: [registry] }),
+    kiGpuHealthy: new Gauge({ name: METRIC.kiGpuHealthy, help: '1 while a GPU is healthy, 0 once the Ki saw it fail (ECC error, lost, nvidia-smi failing): it takes no new work', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     clusterNodes: new Gauge({ name: METRIC.clusterNodes, help: 'Members known to this node by role and status', labelNames: ['role', 'status'], registers: [registry] }),
     tasksRetried: new Counter({ name: METRIC.tasksRetried, help: 'Attempts that were retried or requeued', labelNames: ['reason'], registers: [registry] }),
     taskExecutions: new Counter({ name: METRIC.taskExecutions, help: 'Executions started on this Ki', labelNames: ['type'], registers: [registry] }),

@@ -35,7 +35,14 @@ export type TaskSpec = z.infer<typeof taskSpecSchema>;
 const taskError = z.object({ code: z.string().max(64), message: z.string().max(8192), retryable: z.boolean(), details: z.unknown().optional() });
 export type TaskErrorData = z.infer<typeof taskError>;
 
-const gpu = z.object({ index: z.number().int(), uuid: z.string(), name: z.string(), memoryMiB: z.number(), memoryUsedMiB: z.number(), utilizationPct: z.number().optional() });
+const gpu = z.object({
+  index: z.number().int(), uuid: z.string(), name: z.string(), memoryMiB: z.number(), memoryUsedMiB: z.number(), utilizationPct: z.number().optional(),
+  /** Uncorrected ECC errors since the driver loaded (cards with ECC). */
+  eccUncorrected: z.number().int().nonnegative().optional(),
+  /** `failed`: the Ki saw the GPU fail (see `healthReason`); no new work is placed on it. */
+  health: z.enum(['ok', 'failed']).optional(),
+  healthReason: z.string().max(256).optional(),
+});
 /** One GPU as a Ki discovers it and advertises it in its heartbeats. */
 export type GpuDevice = z.infer<typeof gpu>;
 

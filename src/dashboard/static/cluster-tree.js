@@ -23,8 +23,9 @@ function slotsMeter(busy, total, label) {
 function gpuList(n) {
   if (!n.gpus?.length) return null;
   return h('ul', { class: 'gpus', 'aria-label': `GPUs of ${n.id}` },
-    n.gpus.map((g) => h('li', { class: 'gpu', 'data-key': `gpu:${g.index}:${g.uuid}` },
+    n.gpus.map((g) => h('li', { class: `gpu${g.health === 'failed' ? ' is-failed' : ''}`, 'data-key': `gpu:${g.index}:${g.uuid}` },
       h('span', { class: 'gpu-name' }, h('span', { class: 'gpu-index' }, `GPU ${g.index}`), ' ', g.name),
+      g.health === 'failed' ? h('span', { class: 'chip chip-warn', title: `${g.healthReason ?? 'failed'}: it takes no new work` }, 'failed') : null,
       h('span', { class: 'gpu-mem' },
         h('meter', { min: 0, max: g.memoryMiB, value: Math.min(g.memoryUsedMiB, g.memoryMiB), low: Math.round(g.memoryMiB * 0.6), high: Math.round(g.memoryMiB * 0.9), optimum: 0, 'aria-label': `Memory used on GPU ${g.index} of ${n.id}` }),
         h('span', { class: 'gpu-mem-text' }, `${mib(g.memoryUsedMiB)} / ${mib(g.memoryMiB)}`)))));

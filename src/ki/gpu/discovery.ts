@@ -1,5 +1,5 @@
 import { parseGpuSetting, type GpuSetting } from './gpu-setting';
-import { NVIDIA_SMI_QUERY_ARGS, NVIDIA_SMI_TIMEOUT_MS, parseNvidiaSmiCsv, runNvidiaSmi, type NvidiaSmiRunner } from './nvidia-smi';
+import { NVIDIA_SMI_QUERY_ARGS, NVIDIA_SMI_QUERY_ARGS_NO_ECC, NVIDIA_SMI_TIMEOUT_MS, parseNvidiaSmiCsv, runNvidiaSmi, type NvidiaSmiRunner } from './nvidia-smi';
 import type { GpuDevice } from './types';
 
 /** Collaborators of discovery; all optional. */
@@ -33,11 +33,22 @@ export function describeNvidiaSmiFailure(err: unknown): string {
   return `nvidia-smi failed: ${detail}`;
 }
 
+/** nvidia-smi's answer to a field its driver does not know ("... is not a valid field to query"). */
+function isUnknownField(err: unknown): boolean {
+  const e = err as { stdout?: unknown; stderr?: unknown };
+  return /not a valid field/i.test(`${String(e?.stdout ?? '')} ${String(e?.stderr ?? '')}`);
+}
+
 async function queryNvidiaSmi(options: GpuDiscoveryOptions): Promise<GpuDevice[]> {
   const run = options.runNvidiaSmi ?? runNvidiaSmi;
+  const timeoutMs = options.timeoutMs ?? NVIDIA_SMI_TIMEOUT_MS;
   let stdout: string;
   try {
-    stdout = await run(NVIDIA_SMI_QUERY_ARGS, options.timeoutMs ?? NVIDIA_SMI_TIMEOUT_MS);
+    // An older driver that cannot report ECC counts still reports memory and utilisation.
+    stdout = await run(NVIDIA_SMI_QUERY_ARGS, timeoutMs).catch((err: unknown) => {
+      if (isUnknownField(err)) return run(NVIDIA_SMI_QUERY_ARGS_NO_ECC, timeoutMs);
+      throw err;
+    });
   } catch (err) {
     throw new Error(describeNvidiaSmiFailure(err), { cause: err });
   }
@@ -86,10 +97,23 @@ export async function refreshGpuUsage(devices: readonly GpuDevice[], options: Gp
   const fresh = new Map((await queryNvidiaSmi(options)).map((d) => [d.uuid, d]));
   return devices.map((d) => {
     const now = fresh.get(d.uuid);
-    if (!now) return { ...d };
+    // A GPU that vanishes from the listing has usually fallen off the bus (Xid 79).
+    if (!now) return markGpuFailed(d, 'missing from nvidia-smi\'s listing (fallen off the bus?)');
     const next: GpuDevice = { ...d, memoryUsedMiB: now.memoryUsedMiB };
-    if (now.utilizationPct !== undefined) next.utilizationPct = now.utilizationPct;
-    else delete next.utilizationPct;
+    copyOptional(next, now, 'utilizationPct');
+    copyOptional(next, now, 'eccUncorrected');
+    copyOptional(next, now, 'healthReason');
+    next.health = now.health ?? 'ok';
     return next;
   });
+}
+
+function copyOptional<K extends 'utilizationPct' | 'eccUncorrected' | 'healthReason'>(to: GpuDevice, from: GpuDevice, key: K): void {
+  if (from[key] !== undefined) to[key] = from[key];
+  else delete to[key];
+}
+
+/** The device, marked out of placement with the reason an operator sees in `/nodes`. */
+export function markGpuFailed(device: GpuDevice, reason: string): GpuDevice {
+  return { ...device, health: 'failed', healthReason: reason.slice(0, 256) };
 }

@@ -2,7 +2,7 @@ import type { Metrics } from '../../observability';
 import type { GpuDevice } from './types';
 
 /** The per-GPU gauges {@link GpuUsage} sets. */
-export type GpuGauges = Pick<Metrics, 'kiGpuMemoryTotal' | 'kiGpuMemoryUsed' | 'kiGpuUtilization' | 'kiGpuTasks'>;
+export type GpuGauges = Pick<Metrics, 'kiGpuMemoryTotal' | 'kiGpuMemoryUsed' | 'kiGpuUtilization' | 'kiGpuTasks' | 'kiGpuHealthy'>;
 
 /**
  * This Ki's GPUs with their latest reading (nvidia-smi), kept in one place so that the heartbeat,
@@ -39,6 +39,7 @@ export class GpuUsage {
       if (g.utilizationPct !== undefined) this.gauges.kiGpuUtilization.set(labels, g.utilizationPct / 100);
       else this.gauges.kiGpuUtilization.remove(labels);
       this.gauges.kiGpuTasks.set(labels, tasksOn(g.index));
+      this.gauges.kiGpuHealthy.set(labels, g.health === 'failed' ? 0 : 1);
     }
   }
 }

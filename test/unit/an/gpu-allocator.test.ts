@@ -30,6 +30,19 @@ describe('GpuAllocator', () => {
     assert.ok(allocator.reserve({ gpus: 1, gpuMemoryMiB: 10 * GiB }));
   });
 
+  it('places nothing on a GPU its Ki reported failed, and uses it again once it is healthy', () => {
+    const allocator = createGpuAllocator({ devices: [small, large], slotsPerGpu: 1 });
+    assert.equal(allocator.updateUsage([{ ...small, health: 'failed', healthReason: 'lost' }]), true, 'a failure changes what fits');
+    assert.equal(allocator.updateUsage([{ ...small, health: 'failed', healthReason: 'lost' }]), false);
+    assert.deepEqual(allocator.snapshot().map((g) => [g.uuid, g.health, g.healthReason]), [['GPU-24g', 'failed', 'lost'], ['GPU-80g', 'ok', undefined]]);
+    const first = allocator.reserve({ gpus: 1, gpuMemoryMiB: 1 * GiB });
+    assert.deepEqual(first?.devices.map((d) => d.uuid), ['GPU-80g'], 'the healthy larger GPU, not the smaller failed one');
+    assert.equal(allocator.reserve({ gpus: 1 }), null);
+    assert.equal(allocator.canEverFit({ gpus: 2 }), true, 'a failed GPU may come back: the task waits rather than fails');
+    assert.equal(allocator.updateUsage([{ ...small, health: 'ok' }]), true);
+    assert.deepEqual(allocator.reserve({ gpus: 1 })?.devices.map((d) => d.uuid), ['GPU-24g']);
+  });
+
   it('returns null when no single GPU has the memory asked for', () => {
     const allocator = createGpuAllocator({ devices: [small, large], slotsPerGpu: 1 });
     assert.equal(allocator.reserve({ gpus: 1, gpuMemoryMiB: 100 * GiB }), null);
@@ -62,8 +75,8 @@ describe('GpuAllocator', () => {
     const allocator = createGpuAllocator({ devices: [small, large], slotsPerGpu: 2 });
     allocator.reserve({ gpus: 1, gpuMemoryMiB: 20 * GiB });
     assert.deepEqual(allocator.snapshot(), [
-      { index: 0, uuid: 'GPU-24g', name: 'Fake 24 GiB', memoryMiB: 24 * GiB, memoryUsedMiB: 0, reservedMiB: 20 * GiB, freeMiB: 4 * GiB, slotsUsed: 1, slotsTotal: 2 },
-      { index: 1, uuid: 'GPU-80g', name: 'Fake 80 GiB', memoryMiB: 80 * GiB, memoryUsedMiB: 0, reservedMiB: 0, freeMiB: 80 * GiB, slotsUsed: 0, slotsTotal: 2 },
+      { index: 0, uuid: 'GPU-24g', name: 'Fake 24 GiB', memoryMiB: 24 * GiB, memoryUsedMiB: 0, reservedMiB: 20 * GiB, freeMiB: 4 * GiB, slotsUsed: 1, slotsTotal: 2, health: 'ok' },
+      { index: 1, uuid: 'GPU-80g', name: 'Fake 80 GiB', memoryMiB: 80 * GiB, memoryUsedMiB: 0, reservedMiB: 0, freeMiB: 80 * GiB, slotsUsed: 0, slotsTotal: 2, health: 'ok' },
     ]);
   });
 

@@ -88,15 +88,38 @@ describe('refreshGpuUsage', () => {
   it('returns fresh memory use and utilization, matched by uuid', async () => {
     const fresh = await refreshGpuUsage(known, { runNvidiaSmi: answering('0, GPU-b, A100, 40960, 2048, 91\n1, GPU-a, A100, 40960, 512, [N/A]\n') });
     assert.deepEqual(fresh, [
-      { index: 0, uuid: 'GPU-a', name: 'A100', memoryMiB: 40960, memoryUsedMiB: 512 },
-      { index: 1, uuid: 'GPU-b', name: 'A100', memoryMiB: 40960, memoryUsedMiB: 2048, utilizationPct: 91 },
+      { index: 0, uuid: 'GPU-a', name: 'A100', memoryMiB: 40960, memoryUsedMiB: 512, health: 'ok' },
+      { index: 1, uuid: 'GPU-b', name: 'A100', memoryMiB: 40960, memoryUsedMiB: 2048, utilizationPct: 91, health: 'ok' },
     ]);
     assert.equal(known[0]?.memoryUsedMiB, 0, 'the input list is not modified');
   });
 
-  it('keeps the last values of a GPU nvidia-smi no longer lists', async () => {
+  it('keeps the last values of a GPU nvidia-smi no longer lists, and marks it failed', async () => {
     const fresh = await refreshGpuUsage(known, { runNvidiaSmi: answering('0, GPU-a, A100, 40960, 100, 1\n') });
-    assert.deepEqual(fresh[1], known[1]);
+    assert.deepEqual(fresh[1], { ...known[1], health: 'failed', healthReason: "missing from nvidia-smi's listing (fallen off the bus?)" });
+  });
+
+  it('marks a GPU with uncorrected ECC errors failed, and healthy again once the count is back to 0', async () => {
+    const failed = await refreshGpuUsage(known, { runNvidiaSmi: answering('0, GPU-a, A100, 40960, 100, 1, 0\n1, GPU-b, A100, 40960, 100, 1, 2\n') });
+    assert.deepEqual(failed.map((g) => [g.uuid, g.health, g.eccUncorrected, g.healthReason]), [
+      ['GPU-a', 'ok', 0, undefined],
+      ['GPU-b', 'failed', 2, '2 uncorrected ECC errors since the driver loaded'],
+    ]);
+    // A GPU reset clears the volatile count: it takes work again.
+    const reset = await refreshGpuUsage(failed, { runNvidiaSmi: answering('0, GPU-a, A100, 40960, 100, 1, 0\n1, GPU-b, A100, 40960, 100, 1, 0\n') });
+    assert.deepEqual(reset.map((g) => [g.health, g.healthReason]), [['ok', undefined], ['ok', undefined]]);
+  });
+
+  it('asks again without the ECC count when the driver does not know that field', async () => {
+    const calls: (readonly string[])[] = [];
+    const run: NvidiaSmiRunner = (args) => {
+      calls.push(args);
+      if (args.some((a) => a.includes('ecc.'))) return Promise.reject(execError('Command failed', { code: 2, stdout: 'Field "ecc.errors.uncorrected.volatile.total" is not a valid field to query.\n' }));
+      return Promise.resolve('0, GPU-a, A100, 40960, 100, 1\n');
+    };
+    const fresh = await refreshGpuUsage(known.slice(0, 1), { runNvidiaSmi: run });
+    assert.equal(calls.length, 2);
+    assert.deepEqual(fresh.map((g) => [g.memoryUsedMiB, g.health]), [[100, 'ok']]);
   });
 
   it('rejects with the reason when nvidia-smi fails, so the caller keeps its list', async () => {

@@ -43,13 +43,26 @@ describe('parseNvidiaSmiCsv', () => {
     assert.deepEqual(gpu, { index: 0, uuid: 'GPU-x', name: 'NVIDIA GH200', memoryMiB: 0, memoryUsedMiB: 0 });
   });
 
+  it('reads the uncorrected ECC count and marks a GPU with errors failed', () => {
+    const [clean, bad, noEcc] = parseNvidiaSmiCsv('0, GPU-a, H100, 81559, 0, 0, 0\n1, GPU-b, H100, 81559, 0, 0, 1\n2, GPU-c, L4, 23034, 0, 0, [N/A]\n');
+    assert.deepEqual([clean?.eccUncorrected, clean?.health], [0, undefined]);
+    assert.deepEqual([bad?.eccUncorrected, bad?.health, bad?.healthReason], [1, 'failed', '1 uncorrected ECC error since the driver loaded']);
+    assert.deepEqual([noEcc?.eccUncorrected, noEcc?.health], [undefined, undefined], 'a card without ECC is not failed for it');
+  });
+
+  it('marks a GPU that needs a reset or was lost failed, keeping its line readable', () => {
+    const [reset, lost] = parseNvidiaSmiCsv('0, GPU-a, H100, 81559, [GPU requires reset], [GPU requires reset], [GPU requires reset]\n1, GPU-b, H100, [Unknown Error], [Unknown Error], [Unknown Error], [Unknown Error]\n');
+    assert.deepEqual([reset?.health, reset?.healthReason], ['failed', 'nvidia-smi reports "GPU requires reset"']);
+    assert.deepEqual([lost?.health, lost?.memoryMiB], ['failed', 0]);
+  });
+
   it('returns no GPUs for empty output', () => {
     assert.deepEqual(parseNvidiaSmiCsv(''), []);
     assert.deepEqual(parseNvidiaSmiCsv('\n'), []);
   });
 
   it('names the line when a line has too few fields', () => {
-    assert.throws(() => parseNvidiaSmiCsv('0, GPU-a, A100, 40960, 0\n1, GPU-b'), /line 2: expected 5 or 6/);
+    assert.throws(() => parseNvidiaSmiCsv('0, GPU-a, A100, 40960, 0\n1, GPU-b'), /line 2: expected 5 to 7/);
   });
 
   it('refuses a line whose memory is not a number', () => {

@@ -52,6 +52,20 @@ describe('GpuUsageSampler', () => {
     assert.equal(samples[0]?.[0]?.memoryUsedMiB, 0);
     assert.deepEqual(lines.at(-1), 'info GPU usage readable again');
   });
+
+  it('marks every GPU failed after three failed readings in a row, and healthy once nvidia-smi answers', async () => {
+    const found = await discoverGpus('auto', { runNvidiaSmi: answering(idleCsv) });
+    const samples: GpuDevice[][] = [];
+    const { lines, log } = logs();
+    const driverGone = Object.assign(new Error('Command failed'), { code: 9, stdout: 'NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.' });
+    const sampler = new GpuUsageSampler({ devices: found.devices, intervalMs: 1000, log, onSample: (d) => samples.push(d), discovery: { runNvidiaSmi: answering(driverGone, driverGone, driverGone, driverGone, idleCsv) } });
+    for (let i = 0; i < 4; i++) await sampler.sample();
+    assert.equal(samples.length, 1, 'handed on once, at the third failure');
+    assert.deepEqual(samples[0]?.map((g) => [g.health, g.healthReason, g.memoryMiB]), [['failed', "nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.", 81559]]);
+    assert.ok(lines.includes('warn GPUs taken out of placement: nvidia-smi keeps failing'));
+    await sampler.sample();
+    assert.deepEqual(samples[1]?.map((g) => [g.health, g.healthReason]), [['ok', undefined]]);
+  });
 });
 
 describe('Ki GPU metrics', () => {
@@ -72,6 +86,9 @@ describe('Ki GPU metrics', () => {
     const labels = '{gpu="0",uuid="GPU-d19b9d37-4047-06a0-b916-d5fa5667326b"}';
     assert.match(text, new RegExp(`^anki_ki_gpu_utilization_ratio${labels.replace(/[{}]/g, '\\$&')} 0\\.87$`, 'm'));
     assert.match(text, new RegExp(`^anki_ki_gpu_memory_used_mib${labels.replace(/[{}]/g, '\\$&')} 40960$`, 'm'));
+    assert.match(text, new RegExp(`^anki_ki_gpu_healthy${labels.replace(/[{}]/g, '\\$&')} 1$`, 'm'));
+    node.updateGpuUsage(busy.map((g) => ({ ...g, health: 'failed', healthReason: '1 uncorrected ECC error since the driver loaded' })));
+    assert.match(await metrics.registry.metrics(), new RegExp(`^anki_ki_gpu_healthy${labels.replace(/[{}]/g, '\\$&')} 0$`, 'm'));
     assert.equal(node.describe().gpus[0]?.memoryUsedMiB, 40960);
   });
 
