@@ -38,6 +38,8 @@ export const METRIC = {
   workflowsActive: 'anki_workflows_active',
   tasksScheduled: 'anki_tasks_scheduled',
   taskReleaseLateness: 'anki_task_release_lateness_seconds',
+  tasksWaiting: 'anki_tasks_waiting',
+  taskOldestWaiting: 'anki_task_oldest_waiting_seconds',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

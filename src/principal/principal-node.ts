@@ -9,6 +9,7 @@ import { leaseRenewalPeriodMs } from '../task';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
 import type { Leadership } from './leadership';
+import { WaitingReport } from './waiting-report';
 import { Sweeper } from './sweeper';
 import { GroupAssigner } from './group-assigner';
 import { TaskControl } from './task-control';
@@ -183,6 +184,8 @@ export class PrincipalNode implements Service {
       if (fence) await this.#release.releaseDue(fence);
     }, onError('release of scheduled tasks')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#release.reportBacklog(this.d.leadership.isLeader()), onError('scheduled backlog')));
+    const waiting = new WaitingReport({ read: (limit) => this.d.repo.waitingTasks(limit), metrics: this.d.metrics });
+    this.#stopTimers.push(every(p.queueDepthIntervalMs, () => waiting.report(this.d.leadership.isLeader()), onError('waiting tasks')));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));

@@ -4,6 +4,7 @@ export { migrate } from './migrate';
 export { MIGRATIONS, type Migration } from './migrations';
 export { TaskRepository, type AppliedTransition, type ListFilter } from './task-repository';
 export type { LeaderFence } from './leader-fence';
+export type { WaitingGroup } from './waiting-tasks';
 export { compileGuard, type Transition, type CompiledGuard } from './transition-guard';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';

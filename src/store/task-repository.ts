@@ -5,6 +5,7 @@ import { fenceClause, type LeaderFence } from './leader-fence';
 import { HELD_STATUSES, LEASED_STATUSES, REPRIORITIZABLE_STATUSES, TRANSITIONS, WAITING_STATUSES, type ErrorCode, type TaskStatus } from '../task';
 import { compileGuard, sqlStates, type Transition } from './transition-guard';
 import { newestFirstPage } from './newest-first-page';
+import { readWaitingTasks, type WaitingGroup } from './waiting-tasks';
 
 const HELD_SQL = sqlStates(HELD_STATUSES);
 const LEASED_SQL = sqlStates(LEASED_STATUSES);
@@ -210,6 +211,11 @@ export class TaskRepository {
   }
 
   /** How many tasks wait for their `runAt` (the partial index on scheduled rows counts them). */
+  /** Queued tasks per type and resource class with the oldest one's age ({@link readWaitingTasks}). */
+  waitingTasks(limit: number): Promise<WaitingGroup[]> {
+    return readWaitingTasks(this.db, limit);
+  }
+
   async countScheduled(): Promise<number> {
     const r = await this.db.query<{ n: number | string }>(`SELECT count(*) AS n FROM tasks WHERE status IN (${WAITING_SQL})`);
     return Number(r.rows[0]?.n ?? 0);

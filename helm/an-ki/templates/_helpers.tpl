@@ -252,7 +252,7 @@ with sprig's merge, which takes an empty string for unset and would let the shar
 
 {{/*
 The Ki pools as a YAML list: each entry is `ki` (less `pools`) with the pool's keys laid over it.
-A pool's key replaces the default whole, except `config` and `gpu`, which it changes key by key.
+A pool's key replaces the default whole, except `config`, `gpu` and `keda`, which it changes key by key.
 An empty `ki.pools` is one pool named "default" with the `ki` defaults, so values written
 before pools existed still work.
 */}}
@@ -263,7 +263,7 @@ before pools existed still work.
 {{- range $p := $pools -}}
 {{- $pool := deepCopy $defaults -}}
 {{- range $k, $v := $p }}
-{{- if and (has $k (list "config" "gpu")) (kindIs "map" $v) }}
+{{- if and (has $k (list "config" "gpu" "keda")) (kindIs "map" $v) }}
 {{- $merged := deepCopy (default (dict) (index $defaults $k)) }}
 {{- range $ck, $cv := $v }}{{ $_ := set $merged $ck $cv }}{{ end }}
 {{- $_ := set $pool $k $merged }}
@@ -302,6 +302,14 @@ before pools existed still work.
 {{- end -}}
 {{- if and (eq $pool.kind "DaemonSet") $pool.volumeClaimTemplates -}}
 {{- fail (printf "ki pool %q: volumeClaimTemplates need kind StatefulSet" $pool.name) -}}
+{{- end -}}
+{{- if $pool.keda.enabled -}}
+{{- if eq $pool.kind "DaemonSet" -}}
+{{- fail (printf "ki pool %q: keda needs kind StatefulSet (a DaemonSet has no replica count to scale)" $pool.name) -}}
+{{- end -}}
+{{- if lt (int $pool.keda.maxReplicas) (int $pool.keda.minReplicas) -}}
+{{- fail (printf "ki pool %q: keda.maxReplicas is below keda.minReplicas" $pool.name) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if not .Values.secrets.existingSecret -}}

@@ -78,6 +78,7 @@ async function everyStatement(): Promise<string[]> {
     markPublished: () => repo.markPublished([{ id: t.id, attempts: 0 }]),
     markUnpublished: () => repo.markUnpublished([t.id]),
     findUnpublished: () => repo.findUnpublished(1000, 10),
+    waitingTasks: () => repo.waitingTasks(50),
     renewLeases: () => repo.renewLeases('an-1', [t.id], 1000),
     findByAn: () => repo.findByAn('an-1', 10),
     findExpiredLeases: () => repo.findExpiredLeases(10),
@@ -163,7 +164,7 @@ async function everyStatement(): Promise<string[]> {
 const FILES_WITH_SQL = [
   'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
   'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/schedule-repository.ts', 'src/store/task-repository.ts',
-  'src/store/workflow-repository.ts',
+  'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
