@@ -3,7 +3,7 @@ import type { AppConfig } from '../config';
 import { Hearing, HeartbeatPublisher, type Heartbeat, type Member } from '../cluster';
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
-import { type PendingItem, type TopologyNames, CARRIES, taskEventRoute } from '../protocol';
+import { type PendingItem, type TopologyNames, CARRIES, taskChunkRoute, taskEventRoute } from '../protocol';
 import { type TaskRepository, type ReputationRepository } from '../store';
 import type { MessageBus } from '../transport';
 import { DispatchRecorder } from './dispatch-recorder';
@@ -111,6 +111,7 @@ export class AnNode implements Service {
     this.#reports = new KiReports({
       nodeId, repo, metrics, resultLimits: { maxBytes: config.an.maxResultBytes, maxDepth: config.an.maxResultDepth },
       held: this.#held, recorder: this.#recorder, outcomes: this.#outcomes, votes: this.#votes,
+      relayOutput: (chunks) => { bus.send(taskChunkRoute(names), 'task.chunk', chunks).catch((err: Error) => log.debug({ taskId: chunks.taskId, err: err.message }, 'output not relayed')); },
     });
     this.#leases = new LeaseKeeper({ nodeId, leaseMs: config.an.leaseMs, repo, held: this.#held, deafForMs: () => this.#hearing.deafForMs() });
     this.#heartbeats = new HeartbeatPublisher({ bus, names, periodMs: config.cluster.heartbeatMs, log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });

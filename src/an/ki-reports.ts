@@ -1,6 +1,6 @@
 import { isDataError } from '../errors';
 import { ATTR, SPAN, withSpan, type Metrics } from '../observability';
-import type { CarriedBy } from '../protocol';
+import type { CarriedBy, OutputChunks } from '../protocol';
 import { requireSender } from '../security';
 import { GroupCommitter, type TaskProgress, type TaskRepository } from '../store';
 import type { Received } from '../transport';
@@ -22,11 +22,13 @@ export interface KiReportsDeps {
   recorder: Pick<DispatchRecorder, 'recordRunning'>;
   outcomes: Pick<OutcomeHandler, 'onResult'>;
   votes: Pick<ReplicaVotes, 'onLateAnswer'>;
+  /** Passes a running attempt's output on to the principals (`task.chunk`); never throws. */
+  relayOutput: (chunks: OutputChunks) => void;
 }
 
 /**
  * The An's inbox: what its Kis report about the attempts they run (`task.started`,
- * `task.progress`, `task.result`). Reports of an attempt that is no longer current change nothing,
+ * `task.progress`, `task.output`, `task.result`). Reports of an attempt that is no longer current change nothing,
  * except the late answer of a redundant replica, which still counts for its reputation.
  */
 export class KiReports {
@@ -68,6 +70,14 @@ export class KiReports {
         // Progress names no Ki: only a Ki that runs the current attempt may report it.
         if (!held.current(p.taskId, p.attempt, msg.sender)) return;
         this.#progress.submit({ id: p.taskId, attempts: p.attempt, progress: { fraction: p.fraction, ...(p.message ? { message: p.message } : {}), atMs: Date.now() } }).catch(() => undefined);
+        return;
+      }
+      case 'task.output': {
+        const p = msg.payload;
+        // Only the Ki of the current attempt streams, and of replicas only the first: the
+        // client sees one output, not one per replica.
+        const t = held.current(p.taskId, p.attempt, msg.sender);
+        if (t && t.runs.keys().next().value === msg.sender) this.d.relayOutput(p);
         return;
       }
       case 'task.result': {

@@ -133,6 +133,10 @@ export const configSchema = {
     maxAdmitted: { doc: 'Tasks this principal may hold admitted and unfinished before it answers 503', format: nonNegativeInt, default: 200000, env: 'PRINCIPAL_MAX_ADMITTED' },
     maxWaitSec: { doc: 'Longest wait for a task to end that a request may ask for (Prefer: wait=N on POST /tasks, ?wait=N on GET /tasks/{id}); longer asks are capped', format: nonNegativeInt, default: 60, env: 'PRINCIPAL_MAX_WAIT_SEC' },
     maxWaiters: { doc: 'Requests that may wait for their task at once on this principal; beyond it a request is answered at once, as without the wait', format: nonNegativeInt, default: 10000, env: 'PRINCIPAL_MAX_WAITERS' },
+    maxStreams: { doc: 'Output streams (GET /tasks/{id}/stream) open at once on this principal; beyond it a 503', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_MAX_STREAMS' },
+    streamMaxTasks: { doc: 'Tasks whose streamed output a principal keeps at once for clients that connect late; beyond it the least recently written goes', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_STREAM_MAX_TASKS' },
+    streamMaxChars: { doc: 'Characters of one task\'s streamed output a principal keeps for clients that connect late (live clients get every chunk)', format: nonNegativeInt, default: 1_048_576, env: 'PRINCIPAL_STREAM_MAX_CHARS' },
+    streamKeepMs: { doc: 'How long a finished task\'s streamed output stays for a late client; after it, the stream gives only the end with the result', format: nonNegativeInt, default: 60_000, env: 'PRINCIPAL_STREAM_KEEP_MS' },
     maxInFlightWrites: { doc: 'Tasks waiting for their DB insert or their publish confirm before admission answers 503 (a slow DB or a blocked broker must not grow memory)', format: nonNegativeInt, default: 20000, env: 'PRINCIPAL_MAX_IN_FLIGHT_WRITES' },
     sweepIntervalMs: { doc: 'How often the leader republishes unpublished tasks and requeues expired leases', format: nonNegativeInt, default: 2000, env: 'SWEEP_INTERVAL_MS' },
     unpublishedGraceMs: { doc: 'Age after which a queued task without a confirmed publish is republished', format: nonNegativeInt, default: 5000, env: 'UNPUBLISHED_GRACE_MS' },
@@ -197,6 +201,8 @@ export const configSchema = {
     maxOutputBytes: { doc: 'Bound of captured stdout/stderr per stream', format: nonNegativeInt, default: 65536, env: 'KI_MAX_OUTPUT_BYTES' },
     killGraceMs: { doc: 'Time between SIGTERM and SIGKILL of a timed-out or cancelled process', format: nonNegativeInt, default: 2000, env: 'KI_KILL_GRACE_MS' },
     progressMinIntervalMs: { doc: 'Least time between two progress reports of a task to its An (a report of completion always goes)', format: nonNegativeInt, default: 500, env: 'KI_PROGRESS_MIN_INTERVAL_MS' },
+    streamMaxChars: { doc: 'Characters of output (ctx.emit, exec stdout lines, http token deltas) one attempt may stream to clients; the rest is dropped from the stream (the result is unaffected)', format: nonNegativeInt, default: 1_048_576, env: 'KI_STREAM_MAX_CHARS' },
+    streamFlushMs: { doc: 'How long a Ki gathers an attempt\'s output chunks before it sends them to its An in one message', format: nonNegativeInt, default: 20, env: 'KI_STREAM_FLUSH_MS' },
     startedReportDelayMs: { doc: 'A task still running after this long is reported as started to its An; one that ends sooner reports only its result (one message and one row write less)', format: nonNegativeInt, default: 20, env: 'KI_STARTED_REPORT_DELAY_MS' },
     resultBatchMax: { doc: `Most results per task.result message (at most ${MAX_ITEMS}, the protocol's limit)`, format: intBetween(1, MAX_ITEMS), default: 500, env: 'KI_RESULT_BATCH_MAX' },
   },
@@ -238,7 +244,7 @@ export interface AppConfig {
   tasks: { defaultType: string; defaultPriority: number; defaultMaxAttempts: number; defaultTimeoutMs: number; maxBatch: number; limits: string; listMaxBytes: number; maxDelayMs: number };
   workflows: { maxNodes: number; maxFanOut: number; reconcileIntervalMs: number };
   principal: {
-    maxAdmitted: number; maxWaitSec: number; maxWaiters: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
+    maxAdmitted: number; maxWaitSec: number; maxWaiters: number; maxStreams: number; streamMaxTasks: number; streamMaxChars: number; streamKeepMs: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
     publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number; releaseIntervalMs: number;
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
     joinReplyExpirationMs: number; deadPendingRetryMs: number;
@@ -253,7 +259,7 @@ export interface AppConfig {
     slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
-    progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number;
+    progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number; streamMaxChars: number; streamFlushMs: number;
   };
   cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; resumeGraceMs: number; maxMembers: number };
   shutdown: { graceMs: number };

@@ -10,6 +10,7 @@ import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from
 import type { ExecutionContext, Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
+import { OutputStream } from './output-stream';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
@@ -210,8 +211,14 @@ export class KiNode implements Service {
     }, this.d.config.ki.startedReportDelayMs);
     const progressMinIntervalMs = this.d.config.ki.progressMinIntervalMs;
     let lastProgressMs = 0;
+    const output = new OutputStream({
+      taskId, attempt: a.attempt, maxChars: this.d.config.ki.streamMaxChars, flushMs: this.d.config.ki.streamFlushMs,
+      send: (body) => this.d.bus.send(reports, 'task.output', body),
+      onTruncated: (max) => log.info({ maxChars: max }, 'output stream truncated (KI_STREAM_MAX_CHARS)'),
+    });
     const ctx: ExecutionContext = {
       taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
+      emit: (chunk) => output.emit(chunk),
       gpus: this.#gpus.of(a.gpus),
       ...(a.task.inputs ? { inputs: a.task.inputs } : {}),
       progress: (fraction, message) => {
@@ -232,6 +239,8 @@ export class KiNode implements Service {
     } finally {
       clearTimeout(timeout);
       clearTimeout(startedReport);
+      // The output goes before the result, so a client sees every chunk before the end.
+      await output.close();
     }
     if (this.#running.get(taskId) === run) this.#running.delete(taskId);
     this.#updateSlotMetrics();

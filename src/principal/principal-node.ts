@@ -2,7 +2,7 @@ import type { AppConfig } from '../config';
 import { Hearing, HeartbeatPublisher, Membership, type Heartbeat, type Member, requireOwnHeartbeat, reportRefusedMembers } from '../cluster';
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
-import { type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
+import { type OutputChunks, type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
 import type { ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
 import { leaseRenewalPeriodMs } from '../task';
@@ -63,6 +63,7 @@ export class PrincipalNode implements Service {
   readonly #scheduleTicker: ScheduleTicker;
   readonly #release: ScheduledRelease;
   readonly #taskEventListeners: ((event: TaskEvent) => void)[] = [];
+  readonly #chunkListeners: ((chunks: OutputChunks) => void)[] = [];
   #stopTimers: (() => void)[] = [];
   #leaving = false;
   #starting?: Promise<void>;
@@ -121,6 +122,11 @@ export class PrincipalNode implements Service {
   /** Calls `listener` with each finished task that an An reports (the dashboard's live feed listens). */
   onTaskEvent(listener: (event: TaskEvent) => void): void {
     this.#taskEventListeners.push(listener);
+  }
+
+  /** Calls `listener` with the output chunks of running tasks that their Ans relay (the streams listen). */
+  onTaskChunk(listener: (chunks: OutputChunks) => void): void {
+    this.#chunkListeners.push(listener);
   }
 
   /**
@@ -221,6 +227,10 @@ export class PrincipalNode implements Service {
         this.membership.observe(hb);
         return;
       }
+      case 'task.chunk':
+        delivery.ack();
+        for (const listener of this.#chunkListeners) listener(msg.payload);
+        return;
       case 'task.event':
         delivery.ack();
         for (const e of msg.payload.events) {

@@ -5,7 +5,7 @@ import { chainMiddleware, dashboardMiddleware, DEFAULT_STATIC_DIR } from '../das
 import { closeServer, createApp, listen, parseTaskLimits } from '../http';
 import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
-import { type TaskEvent, type TopologyNames } from '../protocol';
+import { type OutputChunks, type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
 import { type ReputationRepository, type ScheduleRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
@@ -15,6 +15,8 @@ import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
 import { TaskWaiters } from './task-waiters';
+import { TaskOutputs } from './task-outputs';
+import { addStreamRoute } from './stream-route';
 import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
@@ -27,6 +29,7 @@ export interface RestCoordinator {
   readonly workflows: WorkflowControl;
   readonly membership: Membership;
   onTaskEvent(listener: (event: TaskEvent) => void): void;
+  onTaskChunk(listener: (chunks: OutputChunks) => void): void;
 }
 
 export interface PrincipalRestDeps {
@@ -60,6 +63,9 @@ export class PrincipalRestServer implements Service {
   readonly cluster: ClusterView;
   /** Requests waiting for their task to end, woken by task events. */
   readonly waiters: TaskWaiters;
+  /** Streamed output of running tasks, for `GET /tasks/{id}/stream`. */
+  readonly outputs: TaskOutputs;
+  #closeStreams?: () => void;
   #server?: Server;
   #port = 0;
   readonly #stopTimers: (() => void)[] = [];
@@ -76,6 +82,7 @@ export class PrincipalRestServer implements Service {
       admitted: () => principal.admission.map.size,
     });
     this.waiters = new TaskWaiters(config.principal.maxWaiters);
+    this.outputs = new TaskOutputs({ maxTasks: config.principal.streamMaxTasks, maxCharsPerTask: config.principal.streamMaxChars, keepAfterEndMs: config.principal.streamKeepMs });
   }
 
   /** The port actually bound (0 before start). */
@@ -95,6 +102,7 @@ export class PrincipalRestServer implements Service {
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
     });
+    this.#closeStreams = addStreamRoute(api, { control: principal.control, outputs: this.outputs, maxStreams: config.principal.maxStreams }).closeAll;
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
@@ -119,6 +127,8 @@ export class PrincipalRestServer implements Service {
     principal.membership.on('change', () => this.feed.publishNodes(nodesNow));
     principal.membership.on('removed', () => this.feed.publishNodes(nodesNow));
     principal.onTaskEvent((e) => this.waiters.notify(e.taskId));
+    principal.onTaskChunk((c) => this.outputs.add(c));
+    principal.onTaskEvent((e) => this.outputs.end(e.taskId));
     principal.onTaskEvent((e) => this.feed.publishTask({ id: e.taskId, status: e.status, owner: e.owner, attempts: e.attempts, finishedAt: new Date(e.finishedAtMs).toISOString() }));
     const onError = (what: string) => (err: unknown) => log.warn({ err: (err as Error).message }, `${what} failed`);
     this.#stopTimers.push(every(config.principal.liveNodesIntervalMs, () => { if (this.feed.clientCount > 0) this.feed.publishNodes(nodesNow); }, onError('live nodes')));
@@ -133,6 +143,7 @@ export class PrincipalRestServer implements Service {
     // Open streams first: the server's close waits for every open response.
     this.feed.close();
     this.waiters.close();
+    this.#closeStreams?.();
     // Half the grace: in-flight requests finish, then the admission drain still has time.
     if (this.#server) await closeServer(this.#server, this.d.config.shutdown.graceMs / 2);
     for (const stop of this.#stopTimers) stop();

@@ -80,6 +80,11 @@ export function taskEventRoute(names: TopologyNames, status: string): Destinatio
   return uncheckedDestination({ exchange: names.control, routingKey: names.rk.event(status) });
 }
 
+/** Output chunks of a running attempt, relayed by its An to every principal (control exchange). */
+export function taskChunkRoute(names: TopologyNames): Destination<'task.chunk'> {
+  return uncheckedDestination({ exchange: names.control, routingKey: names.rk.event('chunk') });
+}
+
 /** A join request (issued mode), on the control exchange. */
 export function joinRoute(names: TopologyNames, role: 'an' | 'ki', nodeId: string): Destination<'node.join'> {
   return uncheckedDestination({ exchange: names.control, routingKey: names.rk.join(role, nodeId) });

@@ -88,6 +88,18 @@ const resultItem = z.object({
 });
 export type ResultItem = z.infer<typeof resultItem>;
 
+/** Characters in one output chunk; a longer emit is split. */
+export const MAX_CHUNK_CHARS = 16_384;
+/** Chunks per output message: what one flush of a running attempt carries. */
+export const MAX_CHUNKS_PER_MESSAGE = 256;
+
+/** Output chunks of a running attempt, in order from `seq` (the first chunk's index in the attempt). */
+const outputChunks = z.object({
+  v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), seq: z.number().int().nonnegative(),
+  chunks: z.array(z.string().max(MAX_CHUNK_CHARS)).min(1).max(MAX_CHUNKS_PER_MESSAGE),
+});
+export type OutputChunks = z.infer<typeof outputChunks>;
+
 /** Every message body, by type. */
 export const messageSchemas = {
   /** principal → pending queue: tasks of one priority band waiting for an An (those published at once). */
@@ -101,6 +113,10 @@ export const messageSchemas = {
   'task.started': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms }),
   /** Ki → An: progress of a running attempt. */
   'task.progress': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), fraction: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
+  /** Ki → An: output a running attempt produced (streamed to clients; the result stays the source of truth). */
+  'task.output': outputChunks,
+  /** An → principals (control): output of an attempt the An holds, checked against its Ki. */
+  'task.chunk': outputChunks,
   /** Ki → An: these attempts ended (all that ended on this Ki while the previous report was on its way). */
   'task.result': z.object({ v: z.literal(1), ki: id, items: z.array(resultItem).min(1).max(MAX_ITEMS) }),
   /** An/principal → principals (control): tasks that reached a terminal state, batched. */
@@ -156,4 +172,4 @@ export function isMessageType(t: unknown): t is MessageType {
  * Message types that sit in durable queues and may be delivered long after they were sent; they are
  * exempt from the freshness check (their handlers are idempotent by task id and attempt).
  */
-export const QUEUED_TYPES: ReadonlySet<MessageType> = new Set(['task.pending', 'task.assign', 'task.started', 'task.progress', 'task.result', 'task.failed', 'election.tick']);
+export const QUEUED_TYPES: ReadonlySet<MessageType> = new Set(['task.pending', 'task.assign', 'task.started', 'task.progress', 'task.output', 'task.result', 'task.failed', 'election.tick']);

@@ -7,7 +7,7 @@ import type { MessageType } from './messages';
  */
 export const CARRIES = {
   /** An's inbox: reports of its Kis. */
-  anInbox: ['task.started', 'task.progress', 'task.result'],
+  anInbox: ['task.started', 'task.progress', 'task.output', 'task.result'],
   /** An's view of the control exchange. */
   anControl: ['node.heartbeat'],
   /** The priority-band queues. */
@@ -17,7 +17,7 @@ export const CARRIES = {
   /** Ki's view of the control exchange. */
   kiControl: ['task.cancel', 'node.assign'],
   /** Principal's view of the control exchange (joins only where it issues identities). */
-  principalControl: ['node.heartbeat', 'task.event', 'node.join'],
+  principalControl: ['node.heartbeat', 'task.event', 'task.chunk', 'node.join'],
   /** The election queue. */
   election: ['election.tick'],
   /** A joining process's identity queue. */

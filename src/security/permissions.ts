@@ -10,6 +10,8 @@ export const SENDERS: Readonly<Record<MessageType, readonly NodeRole[]>> = {
   'task.cancel': ['principal', 'an', 'standalone'],
   'task.started': ['ki', 'standalone'],
   'task.progress': ['ki', 'standalone'],
+  'task.output': ['ki', 'standalone'],
+  'task.chunk': ['an', 'standalone'],
   'task.result': ['ki', 'standalone'],
   'task.event': ['an', 'principal', 'standalone'],
   'task.failed': ['an', 'standalone'],

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import type { GpuDevice } from '../gpu';
 import { abortedError, abortReasonText } from './aborted';
+import { LineSplitter } from './line-splitter';
 import { BoundedOutput } from './bounded-output';
 import { checkExecAllowlist, type ExecCommand } from './exec-allowlist';
 import { checkPayloadAgainst, parseExecPayload, type ExecPayload } from './exec-payload';
@@ -109,7 +110,13 @@ function run(file: string, payload: ExecPayload, ctx: ExecutionContext, options:
     }
     const stdout = new BoundedOutput(options.maxOutputBytes);
     const stderr = new BoundedOutput(options.maxOutputBytes);
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    // Streamed to clients line by line as the command prints; the result keeps the whole stdout.
+    const lines = new LineSplitter((line) => ctx.emit(line));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      lines.push(chunk);
+    });
+    child.stdout?.on('end', () => lines.end());
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     // EPIPE when the command exits without reading its input: not a failure of the task.
     child.stdin?.on('error', () => undefined);

@@ -2,6 +2,7 @@ import { ConfigError } from '../../errors';
 import { abortedError } from './aborted';
 import { planHttpRequest, type HttpRequestPlan } from './http-request';
 import { readBoundedBody } from './http-response';
+import { asksToStream, readCompletionStream } from './http-stream';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './types';
 
 /** Options of {@link createHttpExecutor}. */
@@ -79,6 +80,9 @@ function withInputs(plan: HttpRequestPlan, inputs: Readonly<Record<string, unkno
 /**
  * The `http` executor: POSTs the payload as JSON to the configured inference endpoint (see
  * {@link planHttpRequest} for `path` and `body`) and resolves an {@link HttpResult} for 2xx.
+ * With `"stream": true` in the posted body (as the OpenAI API takes it) a `text/event-stream`
+ * answer's token deltas are emitted to the task's output as they arrive, and the result's body is
+ * the completion assembled from them ({@link readCompletionStream}).
  *
  * Rejects with a {@link TaskExecutionError}: `HTTP_NOT_CONFIGURED`, `BAD_PAYLOAD`,
  * `HTTP_STATUS` (non-2xx; retryable for 5xx and 429, not for other 4xx), `HTTP_REDIRECT` (a 3xx,
@@ -101,11 +105,12 @@ export function createHttpExecutor(options: HttpExecutorOptions): Executor {
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     const signal = timeout ? AbortSignal.any([ctx.signal, timeout]) : ctx.signal;
     const json = JSON.stringify(body);
+    const streaming = asksToStream(body);
     let result: HttpResult;
     try {
       const response = await doFetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/plain;q=0.9, */*;q=0.5' },
+        headers: { 'content-type': 'application/json', accept: streaming ? 'text/event-stream, application/json;q=0.9' : 'application/json, text/plain;q=0.9, */*;q=0.5' },
         body: json,
         signal,
         // A redirect would send the task's payload to wherever the endpoint (or whoever answers
@@ -116,7 +121,9 @@ export function createHttpExecutor(options: HttpExecutorOptions): Executor {
         await response.body?.cancel().catch(() => undefined);
         throw redirectError(url, response);
       }
-      result = { status: response.status, ...(await readBoundedBody(response, maxBytes)) };
+      // A streamed answer's token deltas go to the task's output stream as they come.
+      const isStream = response.ok && /^text\/event-stream\b/i.test(response.headers.get('content-type') ?? '');
+      result = { status: response.status, ...(await (isStream ? readCompletionStream(response, maxBytes, (text) => ctx.emit(text)) : readBoundedBody(response, maxBytes))) };
     } catch (err) {
       if (err instanceof TaskExecutionError) throw err;
       throw transportError(err, ctx, timeout, timeoutMs, url);

@@ -20,6 +20,12 @@ export interface ExecutionContext {
   readonly log: Logger;
   /** Reports progress in [0, 1]; throttled before it reaches the wire. */
   progress(fraction: number, message?: string): void;
+  /**
+   * Streams a piece of output (a token, a line) to clients following the task
+   * (`GET /tasks/{id}/stream`); a non-string is sent as JSON. Bounded per attempt
+   * (KI_STREAM_MAX_CHARS); the resolved value stays the task's result.
+   */
+  emit(chunk: unknown): void;
 }
 
 /** Runs one task type. The resolved value (JSON-serialisable) becomes `task.result`. */

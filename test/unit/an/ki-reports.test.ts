@@ -16,17 +16,19 @@ function reportsOn() {
   const results: KiResult[] = [];
   const late: { taskId: string; ki: string }[] = [];
   const progress: { id: string; attempts: number }[] = [];
+  const relayed: { taskId: string; seq: number; chunks: string[] }[] = [];
   const reports = new KiReports({
     nodeId: 'an-1', repo: { saveProgress: (items) => { progress.push(...items); return Promise.resolve(); } }, metrics: createMetrics(new Registry(), 'an'),
     resultLimits: { maxBytes: 1 << 20, maxDepth: 64 }, held, recorder: { recordRunning: (...a) => { running.push(a); } },
     outcomes: { onResult: (_t, p) => { results.push(p); return Promise.resolve(); } }, votes: { onLateAnswer: (p) => { late.push(p); } },
+    relayOutput: (c) => { relayed.push(c); },
   });
   const deliver = (type: string, payload: object, sender = 'ki-1') => {
     const delivery = fakeDelivery();
     reports.onInbox({ msg: { id: 'm', type, sender, senderRole: 'ki', timestampMs: Date.now(), payload: { v: 1, ...payload } }, delivery } as never);
     return delivery;
   };
-  return { reports, t, running, results, late, progress, deliver };
+  return { reports, t, held, running, results, late, progress, relayed, deliver };
 }
 
 describe('KiReports: what the An hears from its Kis', () => {
@@ -51,6 +53,16 @@ describe('KiReports: what the An hears from its Kis', () => {
     deliver('task.progress', { taskId: t.spec.id, attempt: 2, fraction: 0.5 }, 'ki-1');
     await reports.drain();
     assert.deepEqual(progress.map((p) => [p.id, p.attempts]), [[t.spec.id, 2]]);
+  });
+
+  it('relays output only from the Ki of the current attempt, and of replicas only from the first', () => {
+    const { t, relayed, deliver } = reportsOn();
+    t.runs.set('ki-2', { gpus: [], reservation: null });
+    deliver('task.output', { taskId: t.spec.id, attempt: 2, seq: 0, chunks: ['a', 'b'] }, 'ki-1');
+    deliver('task.output', { taskId: t.spec.id, attempt: 2, seq: 0, chunks: ['a replica'] }, 'ki-2');
+    deliver('task.output', { taskId: t.spec.id, attempt: 1, seq: 2, chunks: ['stale'] }, 'ki-1');
+    deliver('task.output', { taskId: t.spec.id, attempt: 2, seq: 2, chunks: ['forged'] }, 'ki-9');
+    assert.deepEqual(relayed.map((r) => [r.taskId, r.seq, r.chunks]), [[t.spec.id, 0, ['a', 'b']]]);
   });
 
   it('hands a current result to the outcome handler (unstorable ones made a failure) and any other to the late votes', async () => {

@@ -14,6 +14,7 @@ function context(signal: AbortSignal = new AbortController().signal, onProgress?
     signal,
     gpus: [],
     timeoutMs: 60_000,
+    emit() {},
     log: silentLogger(),
     progress(fraction) {
       progress.push(fraction);
