@@ -54,6 +54,8 @@ export async function startBenchCluster(iso: Isolation, o: BenchOptions, runId: 
     LOG_LEVEL: 'warn',
     KI_SLOTS: String(o.slots),
     KI_GPUS: 'none',
+    // The stream phase's task type: chunks stamped with their emit time.
+    KI_HANDLERS: resolve(__dirname, 'stream-plugin.js'),
     // node 20 refuses --cpu-prof in NODE_OPTIONS; a preloaded script runs the same profiler.
     ...(profileDir ? { NODE_OPTIONS: `--require ${resolve(__dirname, 'cpu-profiler-preload.cjs')}`, BENCH_CPU_PROFILE_DIR: profileDir } : {}),
   });

@@ -1,5 +1,5 @@
 /** Benchmark phases that can be selected with `--only`. */
-export const PHASES = ['yardstick', 'batch', 'single', 'latency', 'steady', 'workflow'] as const;
+export const PHASES = ['yardstick', 'batch', 'single', 'latency', 'steady', 'workflow', 'stream'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Command-line options of `npm run bench`, as given (all optional). */

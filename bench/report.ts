@@ -5,6 +5,7 @@ import { round } from './stats';
 import { REFERENCE, TARGETS } from './targets';
 import type { ThroughputResult } from './throughput';
 import type { WorkflowResult } from './workflow-phase';
+import type { StreamResult } from './stream-phase';
 import type { AmqpYardstick } from './yardstick-amqp';
 import type { PgYardstick } from './yardstick-pg';
 
@@ -34,6 +35,8 @@ export interface Phases {
   steady?: PhaseRecord<LatencyResult>;
   /** One fan-out/fan-in workflow and the same tasks as a plain batch. */
   workflow?: PhaseRecord<WorkflowResult>;
+  /** 100 output streams at once: time to first chunk and each chunk's trip. */
+  stream?: PhaseRecord<StreamResult>;
 }
 
 /** One line of the result table. */
@@ -117,7 +120,7 @@ function peakRss(records: readonly (PhaseRecord<unknown> | undefined)[], role: s
 }
 
 function memoryRows(p: Phases): Row[] {
-  const all = [p.batch, p.single, ...p.latency, p.steady, p.workflow];
+  const all = [p.batch, p.single, ...p.latency, p.steady, p.workflow, p.stream];
   return (['principal', 'an', 'ki'] as const).flatMap((role) => {
     const target = TARGETS.rssMb[role];
     const steady = peakRss([p.steady], role);
@@ -153,6 +156,19 @@ function workflowRows(rec: PhaseRecord<WorkflowResult> | undefined): Row[] {
   ];
 }
 
+/** The stream phase has no target yet: its rows say what a client following a task sees. */
+function streamRows(rec: PhaseRecord<StreamResult> | undefined): Row[] {
+  if (!rec) return [];
+  const r = rec.result;
+  const label = `output streams, ${r?.streams ?? '?'} at once`;
+  if (!r) return [{ figure: label, value: 'failed', target: '—', met: 'no', yardstick: (rec.error ?? '').slice(0, 200) }];
+  const ms = (s: { p50: number; p99: number }) => `p50 ${fmt(s.p50, ' ms')}, p99 ${fmt(s.p99, ' ms')}`;
+  return [
+    { figure: `${label}: POST /tasks → first chunk at the client`, value: ms(r.timeToFirstChunkMs), target: '—', met: '—', yardstick: `${r.completed} of ${r.streams} streams ended; ${r.chunksReceived} of ${r.chunksExpected} chunks` },
+    { figure: `${label}: each chunk, ctx.emit on the Ki → client`, value: ms(r.chunkLatencyMs), target: '—', met: '—', yardstick: `includes KI_STREAM_FLUSH_MS gathering; last chunk → end ${ms(r.lastChunkToEndMs)}` },
+  ];
+}
+
 /** The result table: building blocks, then each target with whether it was met. */
 export function buildRows(y: Yardsticks, p: Phases): Row[] {
   return [
@@ -161,6 +177,7 @@ export function buildRows(y: Yardsticks, p: Phases): Row[] {
     ...throughputRow('throughput, single POST /tasks, 64 clients (first submit → last terminal stored)', p.single, TARGETS.singleTasksPerSec, y),
     ...p.latency.flatMap(latencyRows),
     ...workflowRows(p.workflow),
+    ...streamRows(p.stream),
     ...memoryRows(p),
   ];
 }
@@ -177,7 +194,7 @@ export function renderTable(rows: readonly Row[]): string {
 /** CPU and memory of every process per phase: where the machine's two cores went. */
 export function renderResources(p: Phases): string {
   const records: PhaseRecord<unknown>[] = [];
-  for (const r of [p.idle, p.batch, p.single, p.workflow, ...p.latency, p.steady]) if (r) records.push(r);
+  for (const r of [p.idle, p.batch, p.single, p.workflow, p.stream, ...p.latency, p.steady]) if (r) records.push(r);
   const labels = [...new Set(records.flatMap((r) => r.resources.map((u) => u.label)))];
   const head = ['phase', ...labels, 'other processes', 'machine busy', 'load1', 'cpu psi'];
   const rows = records.map((r) => {

@@ -18,6 +18,7 @@ import { TaskDb } from './task-db';
 import { runThroughput, type ThroughputResult } from './throughput';
 import { WorkflowDb } from './workflow-db';
 import { runWorkflowPhase, type WorkflowResult } from './workflow-phase';
+import { runStreamPhase, type StreamResult } from './stream-phase';
 import { runAmqpYardstick } from './yardstick-amqp';
 import { runPgYardsticks } from './yardstick-pg';
 
@@ -117,6 +118,12 @@ async function phases(b: BenchCluster, o: BenchOptions, db: TaskDb, wfDb: Workfl
       out.workflow = await measured<WorkflowResult>(`workflow ${n}`, targets, () => runWorkflowPhase({ elements: n, timeoutMs: budgetMs(2 * n) }, rest, db, wfDb, signal), nodes);
       const w = out.workflow.result;
       say(`  ${w ? JSON.stringify({ status: w.status, wallMs: w.wallMs, mapTasksPerSec: w.mapTasksPerSec, baselineMs: w.baseline.elapsedMs, overheadPerEdgeMs: w.overheadPerEdgeMs, check: w.check }) : out.workflow.error}`);
+    }
+    if (o.phases.has('stream') && !signal.aborted) {
+      const plan = { streams: 100, tokens: 50, gapMs: 20, timeoutMs: 120_000 };
+      out.stream = await measured<StreamResult>(`stream ${plan.streams} × ${plan.tokens} chunks`, targets, () => runStreamPhase(plan, b.urls, b.submitterToken, signal), nodes);
+      const r = out.stream.result;
+      say(`  ${r ? JSON.stringify({ completed: r.completed, chunks: `${r.chunksReceived}/${r.chunksExpected}`, ttfc: r.timeToFirstChunkMs, chunk: r.chunkLatencyMs, errors: r.errors }) : out.stream.error}`);
     }
   } finally {
     rest.close();
@@ -224,7 +231,7 @@ async function main(argv: string[]): Promise<number> {
     results['phases'] = p;
     const rows = buildRows(y, p);
     results['table'] = rows;
-    const failed = [p.batch, p.single, ...p.latency, p.steady, p.workflow].some((r) => r?.error || (r?.result && 'completed' in r.result && !r.result.completed));
+    const failed = [p.batch, p.single, ...p.latency, p.steady, p.workflow, p.stream].some((r) => r?.error || (r?.result && 'completed' in r.result && !r.result.completed));
     const snapshot = failed ? await clusterSnapshot(b) : undefined;
     const logs = logSummary(b);
     const exited = b.cluster.nodes.filter((n) => !n.alive).map((n) => `${n.id} exited ${n.exitCode}`);
