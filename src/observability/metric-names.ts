@@ -37,6 +37,9 @@ export const METRIC = {
   workflowsActive: 'anki_workflows_active',
   tasksScheduled: 'anki_tasks_scheduled',
   taskReleaseLateness: 'anki_task_release_lateness_seconds',
+  retentionDeleted: 'anki_retention_deleted_total',
+  storeTableRows: 'anki_store_table_rows',
+  storeTableBytes: 'anki_store_table_bytes',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config';
 import type { Logger } from '../observability';
 import { DbLeaseLeadership } from '../principal/db-lease-leadership';
 import { ElectionTicker } from '../principal/election-ticker';
+import { LeaderHousekeeping } from '../principal/leader-housekeeping';
 import { PrincipalNode } from '../principal/principal-node';
 import { PrincipalRestServer } from '../principal/rest-server';
 import type { Service } from '../lifecycle/service';
@@ -48,7 +49,10 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier,
   });
   return {
-    services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest)],
+    services: [
+      { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
+      new LeaderHousekeeping({ db, leadership, config, metrics, log: log.child({ component: 'housekeeping' }) }),
+    ],
     restPort: () => rest.port,
   };
 }
