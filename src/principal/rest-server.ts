@@ -7,10 +7,11 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type ReputationRepository, type ScheduleRepository, type TaskRepository } from '../store';
+import { type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
+import { TaskCountCache } from './task-counts';
 import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
@@ -37,6 +38,8 @@ export interface PrincipalRestDeps {
   repo: TaskRepository;
   schedules: ScheduleRepository;
   reputation: ReputationRepository;
+  /** For the bounded task counts of `GET /cluster`. */
+  storeStats: Pick<StoreStatsRepository, 'countTasksUpTo'>;
   /** For the queue depths of `GET /cluster`. */
   transport: Transport;
   names: TopologyNames;
@@ -72,8 +75,9 @@ export class PrincipalRestServer implements Service {
       verifier: d.verifier, log: d.log.child({ component: 'live-feed' }), ticketTtlMs: config.http.eventsTicketTtlSec * 1000, nodesIntervalMs: config.principal.liveNodesIntervalMs,
     });
     this.cluster = new ClusterView({
-      membership: principal.membership, leadership: d.leadership, repo: d.repo, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
+      membership: principal.membership, leadership: d.leadership, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
       admitted: () => principal.admission.map.size,
+      taskCounts: new TaskCountCache({ stats: d.storeStats, cap: config.storeStats.countCap, ttlMs: config.storeStats.countTtlMs }),
     });
     this.waiters = new TaskWaiters(config.principal.maxWaiters);
   }

@@ -14,3 +14,4 @@ export { toApiSchedule, type ApiSchedule, type ScheduleRecord, type ScheduleRun,
 export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './workflow-repository';
 export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './workflow-record';
 export { RetentionRepository } from './retention-repository';
+export { StoreStatsRepository, type CappedCounts, type TableStats } from './store-stats-repository';
