@@ -29,20 +29,26 @@ describe('retention on PostgreSQL', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the leader exports then deletes old finished tasks and keys, and keeps young, unfinished and running-workflow tasks', async () => {
+  it('the leader exports then deletes old finished tasks and keys, keeps young, unfinished and running-workflow tasks, and reports table sizes', async () => {
     const seeded = await seedRetentionCase(db, 'leader-1');
     const fence = { holder: 'leader-1', term: 1 };
     const leadership: Leadership = { isLeader: () => true, term: 1, leader: () => ({ id: 'leader-1', term: 1 }), fence: () => fence };
     const exportDir = join(dir, 'archive');
+    const metrics = createMetrics(new Registry(), 'principal');
     const housekeeping = new LeaderHousekeeping({
-      db, leadership, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(),
+      db, leadership, metrics, log: silentLogger(),
       // Batches of 3 for 4 old tasks: the pass takes two.
-      config: { retention: { maxAgeMs: RETENTION_CASE_AGE_MS, batch: 3, intervalMs: 50, maxBatchesPerPass: 10, exportDir } },
+      config: {
+        retention: { maxAgeMs: RETENTION_CASE_AGE_MS, batch: 3, intervalMs: 50, maxBatchesPerPass: 10, exportDir },
+        storeStats: { countCap: 10, countTtlMs: 0, tableStatsIntervalMs: 50 },
+      },
     });
     await housekeeping.start();
     try {
       await waitFor(() => storedIds(db, seeded.old), (s) => s.size === 0, { what: 'old finished tasks deleted' });
       await waitFor(() => storedKeys(db), (k) => !k.has(seeded.oldKey), { what: 'old idempotency key deleted' });
+      const bytes = await waitFor(async () => (await metrics.storeTableBytes.get()).values, (v) => v.length > 0, { what: 'table sizes reported' });
+      assert.ok((bytes.find((v) => v.labels['table'] === 'tasks')?.value ?? 0) > 0, 'the leader reports the size of the tasks table');
     } finally {
       await housekeeping.stop();
     }
