@@ -97,8 +97,8 @@ export const configSchema = {
     port: { doc: 'REST port of the principal', format: 'port', default: 3030, env: 'HTTP_PORT', arg: 'port' },
     host: { doc: 'REST bind address', format: String, default: '0.0.0.0', env: 'HTTP_HOST' },
     maxBodyBytes: { doc: 'Largest request body (413 beyond)', format: nonNegativeInt, default: 1024 * 1024, env: 'MAX_BODY_BYTES' },
-    rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject); 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
-    rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
+    rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject) across the whole cluster: each of N live principals grants 1/N of it; 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
+    rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle, across the whole cluster (split over the live principals like the rate)', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
     eventsTicketTtlSec: { doc: 'Lifetime of a one-use ticket of POST /events/ticket that opens the dashboard\'s event stream (GET /events?ticket=)', format: nonNegativeInt, default: 30, env: 'EVENTS_TICKET_TTL_SEC' },
   },
   metrics: {

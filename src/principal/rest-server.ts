@@ -12,6 +12,7 @@ import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
 import { TaskCountCache } from './task-counts';
+import { principalRateShare } from './rate-share';
 import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
@@ -103,7 +104,8 @@ export class PrincipalRestServer implements Service {
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
-      rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst },
+      // RATE_LIMIT_RPS is the cluster's rate per caller: each principal grants its share of it.
+      rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst, share: principalRateShare(principal.membership) },
     });
     const handle = app.callback();
     const { server, port } = await listen((req, res) => { void handle(req, res); }, config.http.port, config.http.host);
