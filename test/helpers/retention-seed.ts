@@ -39,16 +39,17 @@ async function insertWorkflow(q: Queryable, status: string): Promise<string> {
 
 /**
  * Stores one task of each kind retention must tell apart (ages in days; retention age 30 days),
- * and a leader lease held by `leader` at term 1, so fenced deletes apply.
+ * and, unless `leader` is null (a real principal leads), a leader lease held by `leader` at term 1,
+ * so fenced deletes apply.
  */
-export async function seedRetentionCase(db: Database, leader = 'leader-1'): Promise<RetentionCase> {
+export async function seedRetentionCase(db: Database, leader: string | null = 'leader-1'): Promise<RetentionCase> {
   const repo = new TaskRepository(db);
   const done = (status: TaskRecord['status'], over: Partial<TaskRecord> = {}) => queuedTaskRecord({ status, result: { ok: true }, ...over });
   const running = await insertWorkflow(db, 'running');
   const ended = await insertWorkflow(db, 'succeeded');
   const oldTasks = [done('succeeded'), done('failed'), done('cancelled'), done('succeeded', { workflowId: ended, workflowNode: 'a', workflowIndex: 0 })];
   const youngTasks = [done('succeeded'), done('failed')];
-  const unfinishedTasks = [queuedTaskRecord(), queuedTaskRecord({ status: 'running' }), queuedTaskRecord({ status: 'scheduled', runAt: new Date() })];
+  const unfinishedTasks = [queuedTaskRecord(), queuedTaskRecord({ status: 'running' }), queuedTaskRecord({ status: 'scheduled', runAt: new Date(Date.now() + DAY_MS) })];
   const runningWfTasks = [done('succeeded', { workflowId: running, workflowNode: 'a', workflowIndex: 0 })];
   await repo.insertMany([...oldTasks, ...youngTasks, ...unfinishedTasks, ...runningWfTasks]);
   const ids = (ts: TaskRecord[]) => ts.map((t) => t.id);
@@ -59,7 +60,7 @@ export async function seedRetentionCase(db: Database, leader = 'leader-1'): Prom
   const youngKey = `young-${randomUUID()}`;
   await db.query("INSERT INTO task_idempotency (owner, key, task_ids, created_at) VALUES ('alice', $1::text, '[]'::jsonb, now() - interval '45 days')", [oldKey]);
   await db.query("INSERT INTO task_idempotency (owner, key, task_ids, created_at) VALUES ('alice', $1::text, '[]'::jsonb, now())", [youngKey]);
-  await db.query(
+  if (leader !== null) await db.query(
     `INSERT INTO leader_lease (name, holder, term, expires_at) VALUES ('principal', $1::text, 1, now() + interval '1 hour')
      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, term = excluded.term, expires_at = excluded.expires_at`,
     [leader],
