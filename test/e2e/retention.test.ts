@@ -2,10 +2,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgDatabase } from '../../src/store';
+import type { PgDatabase } from '../../src/store';
 import { Api, TestCluster } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
 import { RETENTION_CASE_AGE_MS, seedRetentionCase, storedIds } from '../helpers/retention-seed';
+import { openTestDatabase } from '../helpers/test-database';
 import { waitFor } from '../helpers/wait';
 
 /** A real principal, as leader, runs retention on its database and reports table sizes and counts. */
@@ -23,7 +24,7 @@ describe('retention and store statistics in a running principal', function () {
       RETENTION_MAX_AGE_MS: String(RETENTION_CASE_AGE_MS), RETENTION_INTERVAL_MS: '300', RETENTION_BATCH: '2', RETENTION_EXPORT_DIR: exportDir,
       STORE_TABLE_STATS_INTERVAL_MS: '300', CLUSTER_TASK_COUNT_TTL_MS: '0',
     });
-    db = new PgDatabase({ url: iso.databaseUrl, poolSize: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000, maxTxAttempts: 5, applicationName: 'test' });
+    db = await openTestDatabase(iso, { migrated: false, poolSize: 2 });
   });
   after(async () => {
     await cluster?.stopAll();

@@ -6,9 +6,10 @@ import { Registry } from 'prom-client';
 import { createMetrics, silentLogger } from '../../../src/observability';
 import { LeaderHousekeeping } from '../../../src/principal/leader-housekeeping';
 import type { Leadership } from '../../../src/principal/leadership';
-import { migrate, PgDatabase } from '../../../src/store';
+import type { PgDatabase } from '../../../src/store';
 import { createIsolation, type Isolation } from '../../helpers/isolation';
 import { RETENTION_CASE_AGE_MS, seedRetentionCase, storedIds, storedKeys } from '../../helpers/retention-seed';
+import { openTestDatabase } from '../../helpers/test-database';
 import { waitFor } from '../../helpers/wait';
 
 describe('retention on PostgreSQL', function () {
@@ -19,8 +20,7 @@ describe('retention on PostgreSQL', function () {
 
   before(async () => {
     iso = await createIsolation('retention');
-    db = new PgDatabase({ url: iso.databaseUrl, poolSize: 4, statementTimeoutMs: 5000, connectTimeoutMs: 2000, maxTxAttempts: 5, applicationName: 'test' });
-    await migrate(db, 'test');
+    db = await openTestDatabase(iso);
     dir = mkdtempSync(join(tmpdir(), 'retention-export-'));
   });
   after(async () => {
