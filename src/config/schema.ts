@@ -97,8 +97,8 @@ export const configSchema = {
     port: { doc: 'REST port of the principal', format: 'port', default: 3030, env: 'HTTP_PORT', arg: 'port' },
     host: { doc: 'REST bind address', format: String, default: '0.0.0.0', env: 'HTTP_HOST' },
     maxBodyBytes: { doc: 'Largest request body (413 beyond)', format: nonNegativeInt, default: 1024 * 1024, env: 'MAX_BODY_BYTES' },
-    rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject); 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
-    rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
+    rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject) across the whole cluster: each of N live principals grants 1/N of it; 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
+    rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle, across the whole cluster (split over the live principals like the rate)', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
     eventsTicketTtlSec: { doc: 'Lifetime of a one-use ticket of POST /events/ticket that opens the dashboard\'s event stream (GET /events?ticket=)', format: nonNegativeInt, default: 30, env: 'EVENTS_TICKET_TTL_SEC' },
   },
   metrics: {
@@ -161,6 +161,18 @@ export const configSchema = {
     failoverGraceMs: { doc: 'A tick at most this late still runs, whatever the catch-up policy: longer than a leader failover, so a failover neither skips nor doubles a tick; older missed ticks follow the policy', format: positiveInt, default: 30000, env: 'SCHEDULE_FAILOVER_GRACE_MS' },
     duePerPass: { doc: 'Most due schedules one pass of the ticker runs (the rest wait for the next pass)', format: positiveInt, default: 500, env: 'SCHEDULE_DUE_PER_PASS' },
     statsIntervalMs: { doc: 'How often the leader counts schedules by state for anki_schedules', format: positiveInt, default: 5000, env: 'SCHEDULE_STATS_INTERVAL_MS' },
+  },
+  retention: {
+    maxAgeMs: { doc: 'Finished tasks (succeeded, failed, cancelled) and idempotency keys older than this are deleted by the leader; 0 keeps them forever. 30 days by default: results stay readable for a month, and the tables stop growing without bound', format: nonNegativeInt, default: 30 * 24 * 3600 * 1000, env: 'RETENTION_MAX_AGE_MS' },
+    batch: { doc: 'Most tasks (and, apart, idempotency keys) one retention statement deletes: small batches keep each transaction short and its locks few', format: positiveInt, default: 500, env: 'RETENTION_BATCH' },
+    intervalMs: { doc: 'How often the leader runs a retention pass (a pass deletes batches until none is full, or RETENTION_MAX_BATCHES_PER_PASS)', format: positiveInt, default: 60000, env: 'RETENTION_INTERVAL_MS' },
+    maxBatchesPerPass: { doc: 'Most batches of tasks one retention pass deletes; a backlog is worked off over the next passes', format: positiveInt, default: 20, env: 'RETENTION_MAX_BATCHES_PER_PASS' },
+    exportDir: { doc: 'Folder where each batch is appended as JSON lines (tasks-YYYY-MM-DD.jsonl, one task per line) and flushed to disk before it is deleted; empty: delete without export', format: String, default: '', env: 'RETENTION_EXPORT_DIR' },
+  },
+  storeStats: {
+    countCap: { doc: 'Most tasks of one status that /cluster counts; beyond it the count shows this cap and the status is listed in tasksCapped', format: positiveInt, default: 100000, env: 'CLUSTER_TASK_COUNT_CAP' },
+    countTtlMs: { doc: 'How long a principal reuses its last task counts for /cluster before counting again', format: nonNegativeInt, default: 5000, env: 'CLUSTER_TASK_COUNT_TTL_MS' },
+    tableStatsIntervalMs: { doc: 'How often the leader reads table sizes from the catalog into anki_store_table_rows and anki_store_table_bytes', format: positiveInt, default: 60000, env: 'STORE_TABLE_STATS_INTERVAL_MS' },
   },
   an: {
     group: { doc: 'Group this An schedules (empty: its node id)', format: String, default: '', env: 'AN_GROUP' },
@@ -250,6 +262,8 @@ export interface AppConfig {
     joinReplyExpirationMs: number; deadPendingRetryMs: number;
   };
   schedules: { tickMs: number; maxPerOwner: number; maxBodyBytes: number; failoverGraceMs: number; duePerPass: number; statsIntervalMs: number };
+  retention: { maxAgeMs: number; batch: number; intervalMs: number; maxBatchesPerPass: number; exportDir: string };
+  storeStats: { countCap: number; countTtlMs: number; tableStatsIntervalMs: number };
   an: {
     group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number;
     maxWaitMs: number; windowTasksPerSlot: number; windowMinTasks: number; windowMaxTasks: number; dispatchRecordDelayMs: number; dbRetryMs: number;

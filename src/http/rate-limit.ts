@@ -16,6 +16,12 @@ export interface RateLimitOptions {
   maxCallers?: number;
   /** Clock in milliseconds (tests pass a fake one). @defaultValue Date.now */
   now?: () => number;
+  /**
+   * The part of `ratePerSec` and `burst` this process grants, read at each request: with the
+   * cluster's rate split over N processes, `1 / N`. A value outside (0, 1] counts as 1.
+   * @defaultValue () =\> 1
+   */
+  share?: () => number;
 }
 
 /** {@link RateLimitOptions} with every default applied. */
@@ -25,6 +31,7 @@ export interface ResolvedRateLimitOptions {
   burst: number;
   maxCallers: number;
   now: () => number;
+  share: () => number;
 }
 
 const DEFAULT_MAX_CALLERS = 10_000;
@@ -36,7 +43,7 @@ export function resolveRateLimitOptions(o: RateLimitOptions): ResolvedRateLimitO
   }
   const maxCallers = o.maxCallers ?? DEFAULT_MAX_CALLERS;
   if (!Number.isInteger(maxCallers) || maxCallers < 1) throw new RangeError(`rate limit maxCallers must be a positive integer, got ${maxCallers}`);
-  return { enabled: o.ratePerSec > 0 && o.burst > 0, ratePerSec: o.ratePerSec, burst: o.burst, maxCallers, now: o.now ?? Date.now };
+  return { enabled: o.ratePerSec > 0 && o.burst > 0, ratePerSec: o.ratePerSec, burst: o.burst, maxCallers, now: o.now ?? Date.now, share: o.share ?? (() => 1) };
 }
 
 /** The answer of {@link TokenBucketLimiter.take}. */
@@ -81,15 +88,16 @@ export class TokenBucketLimiter {
     if (!this.#o.enabled) return { allowed: true, remaining: Number.POSITIVE_INFINITY };
     const now = this.#o.now();
     this.#evictIdle(now);
+    const { ratePerSec, burst } = this.#shared();
     const bucket = this.#buckets.get(key);
     let tokens: number;
     if (bucket) {
       // A clock that steps back must not mint tokens (elapsed < 0) or drain them.
       const elapsedMs = Math.max(0, now - bucket.updatedMs);
-      tokens = Math.min(this.#o.burst, bucket.tokens + (elapsedMs * this.#o.ratePerSec) / 1000);
+      tokens = Math.min(burst, bucket.tokens + (elapsedMs * ratePerSec) / 1000);
       this.#buckets.delete(key);
     } else {
-      tokens = this.#o.burst;
+      tokens = burst;
       if (this.#buckets.size >= this.#o.maxCallers) this.#evictOldest();
     }
     if (tokens >= 1) {
@@ -97,7 +105,18 @@ export class TokenBucketLimiter {
       return { allowed: true, remaining: Math.floor(tokens - 1) };
     }
     this.#buckets.set(key, { tokens, updatedMs: now });
-    return { allowed: false, retryAfterSec: Math.max(1, Math.ceil((1 - tokens) / this.#o.ratePerSec)) };
+    return { allowed: false, retryAfterSec: Math.max(1, Math.ceil((1 - tokens) / ratePerSec)) };
+  }
+
+  /**
+   * This process's part of the rate and the burst. The burst keeps at least one token, or a
+   * caller could never be served here. The refill time (burst / rate) that evicts idle buckets is
+   * the same for any share, but for that floor, where a bucket may go a little early (full again).
+   */
+  #shared(): { ratePerSec: number; burst: number } {
+    const raw = this.#o.share();
+    const share = Number.isFinite(raw) && raw > 0 && raw <= 1 ? raw : 1;
+    return { ratePerSec: this.#o.ratePerSec * share, burst: Math.max(1, this.#o.burst * share) };
   }
 
   #evictIdle(now: number): void {

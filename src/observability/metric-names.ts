@@ -40,6 +40,9 @@ export const METRIC = {
   taskReleaseLateness: 'anki_task_release_lateness_seconds',
   tasksWaiting: 'anki_tasks_waiting',
   taskOldestWaiting: 'anki_task_oldest_waiting_seconds',
+  retentionDeleted: 'anki_retention_deleted_total',
+  storeTableRows: 'anki_store_table_rows',
+  storeTableBytes: 'anki_store_table_bytes',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

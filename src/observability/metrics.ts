@@ -80,6 +80,9 @@ export function createMetrics(registry: Registry, role: string) {
     taskOldestWaiting: new Gauge({ name: METRIC.taskOldestWaiting, help: 'Seconds the oldest waiting (queued) task of a type and resource has waited since it became due, as the leader last read it; no series elsewhere', labelNames: ['type', 'resource'], registers: [registry] }),
     tasksScheduled: new Gauge({ name: METRIC.tasksScheduled, help: 'Tasks waiting for their runAt (delayed submissions and retry backoffs), as the leader last counted them; 0 on other principals', registers: [registry] }),
     taskReleaseLateness: new Histogram({ name: METRIC.taskReleaseLateness, help: 'From a scheduled task\'s runAt to the leader queueing it', buckets: RELEASE_LATENESS_BUCKETS, registers: [registry] }),
+    retentionDeleted: new Counter({ name: METRIC.retentionDeleted, help: 'Rows the leader\'s retention deleted, by kind (task: a finished task older than RETENTION_MAX_AGE_MS; idempotency_key: a key that old)', labelNames: ['kind'], registers: [registry] }),
+    storeTableRows: new Gauge({ name: METRIC.storeTableRows, help: 'Rows of a store table as the database\'s catalog estimates them (reltuples, refreshed by ANALYZE/autovacuum), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
+    storeTableBytes: new Gauge({ name: METRIC.storeTableBytes, help: 'Bytes of a store table with its indexes and TOAST (pg_total_relation_size), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".
@@ -99,6 +102,7 @@ export function createMetrics(registry: Registry, role: string) {
   for (const o of SCHEDULE_RUN_OUTCOMES) m.scheduleRuns.inc({ outcome: o }, 0);
   for (const st of SCHEDULE_STATES) m.schedules.set({ state: st }, 0);
   m.tasksScheduled.set(0);
+  for (const k of ['task', 'idempotency_key']) m.retentionDeleted.inc({ kind: k }, 0);
   m.kiQuarantines.inc(0);
   for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);

@@ -1,14 +1,19 @@
 import type { Membership } from '../cluster';
 import type { TopologyNames } from '../protocol';
-import { type TaskRepository, type ReputationRepository } from '../store';
+import type { ReputationRepository } from '../store';
 import type { Transport } from '../transport';
 import type { Leadership } from './leadership';
+import type { CountedTasks } from './task-counts';
 
 /** What /nodes and /cluster show: members from heartbeats, the leader, counts, queue depths. */
 export class ClusterView {
   #quarantined: ReadonlySet<string> = new Set();
 
-  constructor(private readonly d: { membership: Membership; leadership: Leadership; repo: TaskRepository; reputation: ReputationRepository; transport: Transport; names: TopologyNames; selfId: string; admitted: () => number }) {}
+  constructor(private readonly d: {
+    membership: Membership; leadership: Leadership; reputation: ReputationRepository; transport: Transport; names: TopologyNames; selfId: string; admitted: () => number;
+    /** Bounded, cached task counts (see TaskCountCache): /cluster must not scan the tasks table. */
+    taskCounts: { read(): Promise<CountedTasks | null> };
+  }) {}
 
   /** Reads which Kis are quarantined (kept in the DB by the Ans that saw them disagree). */
   async refresh(): Promise<void> {
@@ -51,7 +56,7 @@ export class ClusterView {
       byStatus[n.status] = (byStatus[n.status] ?? 0) + 1;
     }
     const [tasks, ...depths] = await Promise.all([
-      this.d.repo.countByStatus().catch(() => null),
+      this.d.taskCounts.read(),
       ...this.d.names.pendingBands.map((q) => this.d.transport.queueDepth(q)),
     ]);
     const bands = Object.fromEntries(this.d.names.pendingBands.map((q, i) => [q.slice(this.d.names.pending.length + 1), depths[i] ?? 0]));
@@ -61,7 +66,11 @@ export class ClusterView {
       self: this.d.selfId,
       admitted: this.d.admitted(),
       nodes: counts,
-      tasks,
+      tasks: tasks?.counts ?? null,
+      /** Statuses whose count stopped at the cap (CLUSTER_TASK_COUNT_CAP): there are at least that many. */
+      tasksCapped: tasks?.capped ?? [],
+      /** When the counts were taken: they are reused for CLUSTER_TASK_COUNT_TTL_MS. */
+      tasksCountedAt: tasks?.countedAt.toISOString() ?? null,
       queues: { pending, ...bands },
       groups: [...new Set(nodes.filter((n) => n.role === 'an').map((n) => n.group))].map((g) => ({
         group: g,

@@ -7,10 +7,12 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type OutputChunks, type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type ReputationRepository, type ScheduleRepository, type TaskRepository } from '../store';
+import { type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
+import { TaskCountCache } from './task-counts';
+import { principalRateShare } from './rate-share';
 import type { Leadership } from './leadership';
 import { LiveFeed } from './live-feed';
 import { taskRoutes } from './routes';
@@ -40,6 +42,8 @@ export interface PrincipalRestDeps {
   repo: TaskRepository;
   schedules: ScheduleRepository;
   reputation: ReputationRepository;
+  /** For the bounded task counts of `GET /cluster`. */
+  storeStats: Pick<StoreStatsRepository, 'countTasksUpTo'>;
   /** For the queue depths of `GET /cluster`. */
   transport: Transport;
   names: TopologyNames;
@@ -78,8 +82,9 @@ export class PrincipalRestServer implements Service {
       verifier: d.verifier, log: d.log.child({ component: 'live-feed' }), ticketTtlMs: config.http.eventsTicketTtlSec * 1000, nodesIntervalMs: config.principal.liveNodesIntervalMs,
     });
     this.cluster = new ClusterView({
-      membership: principal.membership, leadership: d.leadership, repo: d.repo, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
+      membership: principal.membership, leadership: d.leadership, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
       admitted: () => principal.admission.map.size,
+      taskCounts: new TaskCountCache({ stats: d.storeStats, cap: config.storeStats.countCap, ttlMs: config.storeStats.countTtlMs }),
     });
     this.waiters = new TaskWaiters(config.principal.maxWaiters);
     this.outputs = new TaskOutputs({ maxTasks: config.principal.streamMaxTasks, maxCharsPerTask: config.principal.streamMaxChars, keepAfterEndMs: config.principal.streamKeepMs });
@@ -107,7 +112,8 @@ export class PrincipalRestServer implements Service {
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
-      rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst },
+      // RATE_LIMIT_RPS is the cluster's rate per caller: each principal grants its share of it.
+      rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst, share: principalRateShare(principal.membership) },
     });
     const handle = app.callback();
     const { server, port } = await listen((req, res) => { void handle(req, res); }, config.http.port, config.http.host);

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config';
 import type { Logger } from '../observability';
 import { DbLeaseLeadership } from '../principal/db-lease-leadership';
 import { ElectionTicker } from '../principal/election-ticker';
+import { LeaderHousekeeping } from '../principal/leader-housekeeping';
 import { PrincipalNode } from '../principal/principal-node';
 import { PrincipalRestServer } from '../principal/rest-server';
 import type { Service } from '../lifecycle/service';
@@ -9,7 +10,7 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { ReputationRepository, ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
+import { ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, WorkflowRepository } from '../store';
 import type { RoleServices, StoredRoleContext } from './role-context';
 
 /** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
@@ -44,11 +45,14 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
   });
   const rest = new PrincipalRestServer({
-    nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,
+    nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), storeStats: new StoreStatsRepository(db), transport: bus.transport, names: ctx.names,
     log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier,
   });
   return {
-    services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest)],
+    services: [
+      { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
+      new LeaderHousekeeping({ db, leadership, config, metrics, log: log.child({ component: 'housekeeping' }) }),
+    ],
     restPort: () => rest.port,
   };
 }

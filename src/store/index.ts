@@ -14,3 +14,5 @@ export { ScheduleRepository, type ScheduleChange, type ScheduleListFilter, type 
 export { toApiSchedule, type ApiSchedule, type ScheduleRecord, type ScheduleRun, type DueSchedule } from './schedule-record';
 export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './workflow-repository';
 export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './workflow-record';
+export { RetentionRepository } from './retention-repository';
+export { StoreStatsRepository, type CappedCounts, type TableStats } from './store-stats-repository';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { HealthState } from '../../../src/lifecycle/health';
-import { ScheduleRepository } from '../../../src/store';
+import { ScheduleRepository, StoreStatsRepository } from '../../../src/store';
 import { PrincipalNode } from '../../../src/principal/principal-node';
 import { PrincipalRestServer } from '../../../src/principal/rest-server';
 import { taskEventRoute } from '../../../src/protocol/destinations';
@@ -28,7 +28,7 @@ describe('PrincipalRestServer (127.0.0.1, in-process bus, PGlite)', () => {
     await h.start();
     node = new PrincipalNode({ nodeId: 'p1', config: h.config, bus: h.bus('p1', 'principal', h.metrics), names: h.names, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), workflows: h.workflows, log: h.log, metrics: h.metrics, leadership: h.leadership });
     rest = new PrincipalRestServer({
-      nodeId: 'p1', config: h.config, principal: node, leadership: h.leadership, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), reputation: new ReputationRepository(h.db), transport: h.transport, names: h.names,
+      nodeId: 'p1', config: h.config, principal: node, leadership: h.leadership, repo: h.repo, schedules: new ScheduleRepository(h.db, h.repo), reputation: new ReputationRepository(h.db), storeStats: new StoreStatsRepository(h.db), transport: h.transport, names: h.names,
       log: h.log, metrics: h.metrics, health: new HealthState(), verifier: new ClientTokenVerifier({ secret: SECRET, algorithms: ['HS256'], clockToleranceSec: 0 }),
     });
     await node.start();

@@ -114,6 +114,37 @@ describe('TokenBucketLimiter', () => {
     }
   });
 
+  it('grants only its share of the rate and the burst, read at each request', () => {
+    const clock = fakeClock();
+    let share = 0.5;
+    const limiter = new TokenBucketLimiter({ ratePerSec: 10, burst: 4, now: clock.now, share: () => share });
+    assert.equal(limiter.take('alice').allowed, true);
+    assert.equal(limiter.take('alice').allowed, true);
+    assert.deepEqual(limiter.take('alice'), { allowed: false, retryAfterSec: 1 }, 'half the burst');
+    clock.advance(1000);
+    let granted = 0;
+    while (limiter.take('alice').allowed) granted++;
+    assert.equal(granted, 2, 'refilled at half the rate, capped at half the burst');
+    share = 1;
+    clock.advance(1000);
+    granted = 0;
+    while (limiter.take('alice').allowed) granted++;
+    assert.equal(granted, 4, 'the whole burst once this process is alone');
+  });
+
+  it('keeps one token of burst for a share too small for one, and treats a share outside (0, 1] as 1', () => {
+    const clock = fakeClock();
+    const tiny = new TokenBucketLimiter({ ratePerSec: 10, burst: 4, now: clock.now, share: () => 0.01 });
+    assert.equal(tiny.take('a').allowed, true);
+    assert.equal(tiny.take('a').allowed, false);
+    for (const bad of [0, -1, 2, Number.NaN]) {
+      const limiter = new TokenBucketLimiter({ ratePerSec: 10, burst: 4, now: clock.now, share: () => bad });
+      let granted = 0;
+      while (limiter.take('a').allowed) granted++;
+      assert.equal(granted, 4, `share ${bad}`);
+    }
+  });
+
   it('refuses negative or non-finite settings', () => {
     assert.throws(() => resolveRateLimitOptions({ ratePerSec: -1, burst: 1 }), RangeError);
     assert.throws(() => resolveRateLimitOptions({ ratePerSec: 1, burst: Number.NaN }), RangeError);

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { Membership } from '../../../src/cluster/membership';
 import { ClusterView } from '../../../src/principal/cluster-view';
+import { TaskCountCache } from '../../../src/principal/task-counts';
+import { StoreStatsRepository } from '../../../src/store/store-stats-repository';
+import { queuedTaskRecord } from '../../helpers/task-record';
 import { type ReputationRepository } from '../../../src/store/reputation-repository';
 import { heartbeat, PrincipalHarness } from './principal-harness';
 
@@ -16,7 +19,7 @@ describe('ClusterView', () => {
     membership = new Membership({ suspectAfterMs: 1000, deadAfterMs: 2500, removeAfterMs: 60_000 });
     quarantined = new Set();
     const reputation = { quarantined: () => Promise.resolve(new Set(quarantined)), release: (id: string) => Promise.resolve(quarantined.delete(id)) } as unknown as ReputationRepository;
-    view = new ClusterView({ membership, leadership: h.leadership, repo: h.repo, reputation, transport: h.transport, names: h.names, selfId: 'p1', admitted: () => 42 });
+    view = new ClusterView({ membership, leadership: h.leadership, reputation, taskCounts: new TaskCountCache({ stats: new StoreStatsRepository(h.db), cap: 2, ttlMs: 0 }), transport: h.transport, names: h.names, selfId: 'p1', admitted: () => 42 });
   });
 
   afterEach(() => h.stop());
@@ -49,5 +52,13 @@ describe('ClusterView', () => {
     assert.deepEqual(s.nodes, { an: { alive: 1 }, ki: { alive: 1 } });
     assert.deepEqual(s.groups, [{ group: 'an-1', an: ['an-1'], ki: ['k1'] }]);
     assert.equal(s.queues.pending, 0);
+  });
+
+  it('counts tasks by status up to the cap and says which statuses reached it and when it counted', async () => {
+    await h.repo.insertMany([queuedTaskRecord(), queuedTaskRecord(), queuedTaskRecord(), queuedTaskRecord({ status: 'running' })]);
+    const s = await view.summary();
+    assert.deepEqual(s.tasks, { queued: 2, running: 1 });
+    assert.deepEqual(s.tasksCapped, ['queued']);
+    assert.ok(s.tasksCountedAt !== null && Date.parse(s.tasksCountedAt) <= Date.now());
   });
 });

@@ -8,6 +8,8 @@ import { DbLeaseLeadership } from '../../../src/principal/db-lease-leadership';
 import type { Database, Queryable, QueryResult } from '../../../src/store/db';
 import { migrate } from '../../../src/store/migrate';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
+import { RetentionRepository } from '../../../src/store/retention-repository';
+import { StoreStatsRepository } from '../../../src/store/store-stats-repository';
 import { ScheduleRepository } from '../../../src/store/schedule-repository';
 import type { ScheduleRecord } from '../../../src/store/schedule-record';
 import { TaskRepository } from '../../../src/store/task-repository';
@@ -148,7 +150,19 @@ async function everyStatement(): Promise<string[]> {
     ], 'succeeded', fence),
     cancel: () => wfs.cancel(t.id, 'stop'),
   };
-  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows)]) await call();
+  const retention = new RetentionRepository(db);
+  const retained: EveryMethod<RetentionRepository> = {
+    expiredTaskIds: () => retention.expiredTaskIds(1000, 10),
+    expiredTasks: () => retention.expiredTasks(1000, 10),
+    deleteExpiredTasks: () => retention.deleteExpiredTasks([t.id], 1000, fence),
+    deleteExpiredKeys: () => retention.deleteExpiredKeys(1000, 10, fence),
+  };
+  const storeStats = new StoreStatsRepository(db);
+  const statsCalls: EveryMethod<StoreStatsRepository> = {
+    countTasksUpTo: () => storeStats.countTasksUpTo(10),
+    tableStats: () => storeStats.tableStats(),
+  };
+  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -163,8 +177,8 @@ async function everyStatement(): Promise<string[]> {
 /** Source files that send SQL; a new one must be added to {@link everyStatement} and here. */
 const FILES_WITH_SQL = [
   'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
-  'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/schedule-repository.ts', 'src/store/task-repository.ts',
-  'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
+  'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/retention-repository.ts', 'src/store/schedule-repository.ts',
+  'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
