@@ -4,13 +4,14 @@ import { Hearing, HeartbeatPublisher, type Heartbeat, type Member } from '../clu
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type PendingItem, type TopologyNames, CARRIES, taskEventRoute } from '../protocol';
-import { type TaskRepository, type ReputationRepository } from '../store';
+import { type TaskRepository, type ReputationRepository, type NodeControlRepository } from '../store';
 import type { MessageBus } from '../transport';
 import { DispatchRecorder } from './dispatch-recorder';
 import { EventBatcher } from './event-batcher';
 import { HeldTasks } from './held-tasks';
 import type { HeldTask } from './in-flight';
 import { IntakeWindow } from './intake-window';
+import { KiBreaker } from './ki-breaker';
 import { KiCommands } from './ki-commands';
 import { KiPool } from './ki-pool';
 import { KiReports } from './ki-reports';
@@ -29,6 +30,8 @@ export interface AnNodeDeps {
   names: TopologyNames;
   repo: TaskRepository;
   reputation: ReputationRepository;
+  /** Cordons, drains and circuit-breaker benches of Kis. */
+  controls: NodeControlRepository;
   log: Logger;
   metrics: Metrics;
   /** Issued mode: this process's join instance, carried in heartbeats. */
@@ -58,6 +61,7 @@ export class AnNode implements Service {
   readonly #recorder: DispatchRecorder;
   readonly #votes: ReplicaVotes;
   readonly #outcomes: OutcomeHandler;
+  readonly #breaker: KiBreaker;
   readonly #reports: KiReports;
   readonly #leases: LeaseKeeper;
   readonly #writer: StateWriter;
@@ -83,8 +87,12 @@ export class AnNode implements Service {
     this.#writer = new StateWriter(repo, config.an.writeBatchMax, (n) => metrics.batchItems.observe({ batch: 'state' }, n));
     this.#events = new EventBatcher((events) => bus.send(taskEventRoute(names, 'finished'), 'task.event', { v: 1, events }));
     this.#hearing = new Hearing({ self: { role: 'an', id: nodeId, startedAtMs: this.#startedAtMs }, cluster: config.cluster });
+    this.#breaker = new KiBreaker({
+      failures: config.an.breakerFailures, backoffMs: config.an.breakerBackoffMs, maxBackoffMs: config.an.breakerMaxBackoffMs, controls: d.controls,
+      keyOf: (ki) => this.#pool.keyOf(ki), onBenched: () => void this.#kis.refreshQuarantine().catch(() => undefined), log, metrics,
+    });
     this.#kis = new KiTracker({
-      config, group: this.#group, pool: this.#pool, reputation: d.reputation, log, metrics, hearing: this.#hearing,
+      config, group: this.#group, pool: this.#pool, reputation: d.reputation, controls: d.controls, onControls: (c) => this.#breaker.noteControls(c), log, metrics, hearing: this.#hearing,
       onCapacityChanged: () => this.#windowChanged(), onKiLost: (m, why) => this.#onKiLost(m, why),
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
@@ -106,7 +114,7 @@ export class AnNode implements Service {
     });
     this.#outcomes = new OutcomeHandler({
       retry: config.an, dbRetryMs: config.an.dbRetryMs, writer: this.#writer, held: this.#held, pool: this.#pool,
-      recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log,
+      recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log, breaker: this.#breaker,
     });
     this.#reports = new KiReports({
       nodeId, repo, metrics, resultLimits: { maxBytes: config.an.maxResultBytes, maxDepth: config.an.maxResultDepth },
@@ -161,6 +169,8 @@ export class AnNode implements Service {
   /** A Ki died, left or restarted: its late votes will never come, and its replicas are lost. */
   #onKiLost(m: Member, why: string): void {
     this.#votes.forgetKi(m.id);
+    // One loss counts once against the Ki, however many attempts it held.
+    if (this.#held.all().some((t) => t.runs.has(m.id))) void this.#breaker.record(m.id, 'KI_LOST');
     for (const t of this.#held.all()) {
       if (t.runs.has(m.id)) void this.#outcomes.replicaLost(t, m.id, { code: 'KI_LOST', message: why, retryable: true });
     }
