@@ -9,7 +9,7 @@ const BENCH_MS = 5000;
 
 interface Task { id: string; status: string; ki: string | null; attempts: number; error: { code: string } | null }
 interface NodeView {
-  id: string; role: string; status: string; stableId?: string; state?: string; drained?: boolean;
+  id: string; role: string; status: string; group: string; stableId?: string; state?: string; drained?: boolean;
   stateReason?: string; stateChangedBy?: string; benched?: boolean; benchReason?: string; benchedUntil?: string;
 }
 
@@ -18,6 +18,8 @@ describe('node operations: drain, cordon and the circuit breaker (real processes
   let iso: Isolation;
   let cluster: TestCluster;
   let an: NodeProcess;
+  /** The second Ki: its stable id `box-2` stays when its pod is replaced by one with another node id. */
+  let ki2: NodeProcess;
   let operator: Api;
 
   before(async () => {
@@ -30,8 +32,8 @@ describe('node operations: drain, cordon and the circuit breaker (real processes
     operator = new Api(cluster.url(principal), cluster.token('olga', 'operator'));
     an = await cluster.start('an', { id: 'an1' });
     await cluster.start('ki', { id: 'ki1' });
-    await cluster.start('ki', { id: 'ki2' });
-    await waitFor(() => nodes(), (ns) => ns.filter((n) => n.role === 'ki' && n.status === 'alive').length === 2, { what: 'two Kis alive' });
+    ki2 = await cluster.start('ki', { id: 'ki2', env: { NODE_STABLE_ID: 'box-2' } });
+    await waitFor(() => nodes(), (ns) => ns.filter((n) => n.role === 'ki' && n.status === 'alive' && n.group).length === 2, { what: 'two Kis alive in a group' });
   });
 
   after(async () => {
@@ -105,34 +107,41 @@ describe('node operations: drain, cordon and the circuit breaker (real processes
     assert.equal(back.filter((t) => t.ki === 'ki1' && t.status === 'succeeded').length, 2, 'ki1 takes work again');
   });
 
-  it('cordons a Ki by its stable id: no new task lands on it until it is uncordoned', async () => {
-    const r = await operate('/nodes/ki2/cordon', operator, { reason: 'flaky fan' });
-    assert.deepEqual([r.status, r.body.state], [200, 'cordoned']);
+  it('cordons a Ki by its stable id, keeps the cordon when a pod with a new node id replaces it, and uncordons it', async () => {
+    const r = await operate('/nodes/box-2/cordon', operator, { reason: 'flaky fan' });
+    assert.deepEqual([r.status, r.body.stableId, r.body.state], [200, 'box-2', 'cordoned']);
     await anHoldsOut('cordoned', 1);
     const shown = await ki('ki2');
-    assert.deepEqual([shown.state, shown.stateReason, shown.drained], ['cordoned', 'flaky fan', false]);
+    assert.deepEqual([shown.stableId, shown.state, shown.stateReason, shown.drained], ['box-2', 'cordoned', 'flaky fan', false]);
+
+    // The pod is rescheduled: another node id, the same stable id.
+    assert.equal(await ki2.kill('SIGTERM'), 0);
+    ki2 = await cluster.start('ki', { id: 'ki2b', env: { NODE_STABLE_ID: 'box-2' } });
+    const moved = await waitFor(() => nodes(), (ns) => ns.some((n) => n.id === 'ki2b' && n.status === 'alive' && n.group), { what: 'ki2b alive in a group' });
+    assert.deepEqual([moved.find((n) => n.id === 'ki2b')?.stableId, moved.find((n) => n.id === 'ki2b')?.state], ['box-2', 'cordoned']);
+
     const done = await finished(await submit(sleeps(4, 200)));
     assert.deepEqual(done.map((t) => `${t.status} ${t.ki}`), Array(4).fill('succeeded ki1'), 'everything ran on ki1');
-    assert.equal((await operate('/nodes/ki2/uncordon')).status, 200);
+    assert.equal((await operate('/nodes/ki2b/uncordon')).status, 200, 'the node id names the Ki as well');
     await anHoldsOut('cordoned', 0);
   });
 
   it('benches a Ki whose attempts keep timing out, shows why in /nodes, and places on it again after the backoff', async () => {
     // Only ki1 may run the timing-out tasks.
-    await operate('/nodes/ki2/cordon', operator, { reason: 'keep the timeouts on ki1' });
+    await operate('/nodes/box-2/cordon', operator, { reason: 'keep the timeouts on ki1' });
     await anHoldsOut('cordoned', 1);
     const timedOut = await finished(await submit(sleeps(2, 5000, { timeoutMs: 300 })));
     assert.deepEqual(timedOut.map((t) => `${t.ki} ${t.error?.code}`), ['ki1 TIMEOUT', 'ki1 TIMEOUT']);
     const benched = await waitFor(() => ki('ki1'), (n) => n.benched === true, { what: 'ki1 benched' });
     assert.match(benched.benchReason ?? '', /2 attempts in a row ended in TIMEOUT, TIMEOUT/);
     assert.ok(benched.benchedUntil, 'the bench shows when it ends');
-    await operate('/nodes/ki2/uncordon');
+    await operate('/nodes/box-2/uncordon');
     await anHoldsOut('cordoned', 0);
     await anHoldsOut('benched', 1);
 
     // While ki1 sits out, ki2 runs everything (a task that finds no place waits for one).
     const whileBenched = await finished(await submit(sleeps(2, 100)));
-    assert.deepEqual(whileBenched.map((t) => t.ki), ['ki2', 'ki2']);
+    assert.deepEqual(whileBenched.map((t) => t.ki), [ki2.id, ki2.id]);
 
     await waitFor(() => ki('ki1'), (n) => n.benched === false, { timeoutMs: BENCH_MS + 10_000, what: 'the bench of ki1 over' });
     await anHoldsOut('benched', 0);
