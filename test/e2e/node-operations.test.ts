@@ -148,4 +148,21 @@ describe('node operations: drain, cordon and the circuit breaker (real processes
     const after = await finished(await submit(sleeps(4, 500)));
     assert.equal(after.filter((t) => t.ki === 'ki1' && t.status === 'succeeded').length, 2, 'ki1 takes work again by itself');
   });
+
+  it('drains a Ki on SIGTERM: it reports draining at once, its running task finishes there, and new tasks go elsewhere', async () => {
+    const ki1 = cluster.nodes.find((n) => n.id === 'ki1')!;
+    const first = await submit(sleeps(2, 2000));
+    const running = await waitFor(() => tasks(first), (ts) => ts.filter((t) => t.status === 'running').length === 2, { what: 'two sleeps running' });
+    const onKi1 = running.find((t) => t.ki === 'ki1')!.id;
+
+    const exited = ki1.kill('SIGTERM');
+    await waitFor(() => ki('ki1'), (n) => n.state === 'draining', { intervalMs: 50, what: 'ki1 reports draining' });
+    const later = await submit(sleeps(2, 100));
+    assert.equal(await exited, 0, 'ki1 exits 0 once its task ended');
+    const done = await finished([...first, ...later]);
+    assert.deepEqual(done.filter((t) => t.status !== 'succeeded').map((t) => `${t.id} ${t.status} ${JSON.stringify(t.error)}`), [], 'nothing failed or was lost');
+    const ran = done.find((t) => t.id === onKi1)!;
+    assert.deepEqual([ran.ki, ran.attempts], ['ki1', 1], 'the task running on ki1 finished there, in its first attempt');
+    assert.deepEqual(later.map((id) => done.find((t) => t.id === id)!.ki), [ki2.id, ki2.id], 'no new task landed on the stopping Ki');
+  });
 });
