@@ -289,7 +289,8 @@ export class KiNode implements Service {
   async #stop(): Promise<void> {
     this.#draining = true;
     // At once, not at the next beat: the Ans see no free slot here and place nothing more.
-    await this.#heartbeats.beat().catch(() => undefined);
+    // Not awaited: a broker that is away must not eat the grace the running attempts need.
+    void this.#heartbeats.beat().catch(() => undefined);
     await this.#inbox?.cancel();
     const deadline = Date.now() + Math.max(0, this.d.config.shutdown.graceMs - 1000);
     while (this.#running.size > 0 && Date.now() < deadline) await sleep(50);
@@ -297,7 +298,7 @@ export class KiNode implements Service {
     const abortDeadline = Date.now() + 1000;
     while (this.#running.size > 0 && Date.now() < abortDeadline) await sleep(20);
     await this.#results.drain();
-    await this.#heartbeats.beat().catch(() => undefined);
+    void this.#heartbeats.beat().catch(() => undefined);
     await this.#heartbeats.stop();
     await this.#control?.cancel();
   }
