@@ -4,7 +4,7 @@ import { Hearing, HeartbeatPublisher, type Heartbeat, type Member } from '../clu
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type PendingItem, type TopologyNames, CARRIES, taskEventRoute } from '../protocol';
-import { type TaskRepository, type ReputationRepository, type NodeControlRepository } from '../store';
+import { type TaskRepository, type ReputationRepository, type NodeControl, type NodeControlRepository } from '../store';
 import type { MessageBus } from '../transport';
 import { DispatchRecorder } from './dispatch-recorder';
 import { EventBatcher } from './event-batcher';
@@ -71,6 +71,8 @@ export class AnNode implements Service {
   readonly #group: string;
   #stopTimers: (() => void)[] = [];
   #draining = false;
+  /** An operator cordoned or drained this An: it takes nothing more from the pending queues. */
+  #heldOut: NodeControl['state'] = 'active';
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
   readonly #startedAtMs = Date.now();
@@ -92,7 +94,7 @@ export class AnNode implements Service {
       keyOf: (ki) => this.#pool.keyOf(ki), onBenched: () => void this.#kis.refreshQuarantine().catch(() => undefined), log, metrics,
     });
     this.#kis = new KiTracker({
-      config, group: this.#group, pool: this.#pool, reputation: d.reputation, controls: d.controls, onControls: (c) => this.#breaker.noteControls(c), log, metrics, hearing: this.#hearing,
+      config, group: this.#group, pool: this.#pool, reputation: d.reputation, controls: d.controls, onControls: (c) => { this.#breaker.noteControls(c); this.#noteOwnControl(c); }, log, metrics, hearing: this.#hearing,
       onCapacityChanged: () => this.#windowChanged(), onKiLost: (m, why) => this.#onKiLost(m, why),
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
@@ -130,8 +132,11 @@ export class AnNode implements Service {
 
   describe(): Heartbeat {
     const inFlight = this.#held.inFlight;
+    const stableId = this.d.config.stableId;
     return {
       v: 1, id: this.d.nodeId, role: 'an', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
+      ...(this.#heldOut === 'draining' ? { state: this.#held.size === 0 ? 'drained' : 'draining' } : {}),
+      ...(stableId && stableId !== this.d.nodeId ? { stableId } : {}),
       version: this.d.config.version, load: this.#pool.capacity > 0 ? inFlight / this.#pool.capacity : 0,
       slots: { total: this.#pool.capacity, busy: inFlight }, gpus: [], types: [], labels: [],
     };
@@ -162,8 +167,19 @@ export class AnNode implements Service {
 
   /** The group's capacity changed: a new window, and a placement pass. */
   #windowChanged(): void {
-    this.#intake.resize(this.#draining);
+    this.#intake.resize(this.#draining || this.#heldOut !== 'active');
     this.#placer.pump();
+  }
+
+  /**
+   * Cordoned or drained by an operator (read with the Kis' controls): intake stops (window 0), and
+   * what this An holds is still placed and finished; heartbeats say `drained` once it holds nothing.
+   */
+  #noteOwnControl(controls: readonly NodeControl[]): void {
+    const own = controls.find((c) => c.nodeId === (this.d.config.stableId || this.d.nodeId));
+    const state = own?.state ?? 'active';
+    if (state !== this.#heldOut) this.d.log.info({ state, reason: own?.reason ?? null, by: own?.changedBy ?? null }, state === 'active' ? 'an takes pending tasks again' : 'an takes no more pending tasks');
+    this.#heldOut = state;
   }
 
   /** A Ki died, left or restarted: its late votes will never come, and its replicas are lost. */

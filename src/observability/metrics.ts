@@ -72,7 +72,7 @@ export function createMetrics(registry: Registry, role: string) {
     kiGpuUtilization: new Gauge({ name: METRIC.kiGpuUtilization, help: 'GPU utilisation (nvidia-smi utilization.gpu), 0 to 1; absent where the GPU cannot report it', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kisQuarantined: new Gauge({ name: METRIC.kisQuarantined, help: 'Kis quarantined in the store, as this An last read them (the same list on every An)', registers: [registry] }),
     kiQuarantines: new Counter({ name: METRIC.kiQuarantines, help: 'Kis this An quarantined after they disagreed with the quorum', registers: [registry] }),
-    kisHeldOut: new Gauge({ name: METRIC.kisHeldOut, help: 'Kis of the cluster that take no new work, as this An last read the node controls, by reason (cordoned, draining: an operator; benched: the circuit breaker)', labelNames: ['reason'], registers: [registry] }),
+    kisHeldOut: new Gauge({ name: METRIC.kisHeldOut, help: 'Nodes that take no new work (Kis, and Ans that take no pending tasks), as this An last read the node controls, by reason (cordoned, draining: an operator; benched: the circuit breaker)', labelNames: ['reason'], registers: [registry] }),
     kiBenches: new Counter({ name: METRIC.kiBenches, help: 'Kis this An benched after timeouts or crashes in a row (AN_BREAKER_FAILURES)', registers: [registry] }),
     redundantTasks: new Counter({ name: METRIC.redundantTasks, help: 'Votes of redundant tasks decided by this An, by outcome', labelNames: ['outcome'], registers: [registry] }),
     replicaAnswers: new Counter({ name: METRIC.replicaAnswers, help: 'Replica answers judged against the agreed result (late ones included), by verdict', labelNames: ['verdict'], registers: [registry] }),

@@ -67,14 +67,31 @@ describe('node operations: drain, cordon and the circuit breaker (real processes
     return api.post(path, body);
   }
 
-  it('refuses node operations to a viewer and a submitter, names an unknown node 404 and an An 409', async () => {
+  it('refuses node operations to a viewer and a submitter, names an unknown node 404 and a principal 409', async () => {
     for (const role of ['viewer', 'submitter'] as const) {
       const r = await operate('/nodes/ki1/cordon', operator.as(cluster.token('vic', role)));
       assert.equal(r.status, 403, `${role}: ${JSON.stringify(r.body)}`);
     }
     assert.equal((await operate('/nodes/no-such-ki/drain')).status, 404);
-    assert.equal((await operate('/nodes/an1/drain')).status, 409);
+    assert.equal((await operate('/nodes/principal1/drain')).status, 409, 'a principal is not drained this way');
     assert.equal((await ki('ki1')).state, 'active', 'nothing was changed');
+  });
+
+  it('drains an An: it takes no more pending tasks and shows drained, and takes them again after uncordon', async () => {
+    const r = await operate('/nodes/an1/drain', operator, { reason: 'move to another zone' });
+    assert.deepEqual([r.status, r.body.state], [200, 'draining']);
+    await anHoldsOut('draining', 1);
+    await waitFor(() => nodes(), (ns) => ns.find((n) => n.id === 'an1')?.drained === true, { what: 'an1 drained' });
+    const [id] = await submit([{ type: 'echo', payload: { x: 1 } }]);
+    // Watched for a while: the only An must leave it in the queue.
+    const seen = new Set<string>();
+    const until = Date.now() + 1500;
+    while (Date.now() < until) seen.add((await tasks([id!]))[0]!.status);
+    assert.deepEqual([...seen], ['queued'], 'the drained An took nothing from the pending queue');
+    assert.equal((await operate('/nodes/an1/uncordon')).status, 200);
+    const [done] = await finished([id!]);
+    assert.equal(done?.status, 'succeeded', 'the An takes pending tasks again');
+    await anHoldsOut('draining', 0);
   });
 
   it('drains a Ki: its running task finishes there, new tasks go elsewhere, /nodes shows it drained, and uncordon brings it back', async () => {
