@@ -4,13 +4,14 @@ import { Hearing, HeartbeatPublisher, type Heartbeat, type Member } from '../clu
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type PendingItem, type TopologyNames, CARRIES, taskChunkRoute, taskEventRoute } from '../protocol';
-import { type TaskRepository, type ReputationRepository } from '../store';
+import { type TaskRepository, type ReputationRepository, type NodeControl, type NodeControlRepository } from '../store';
 import type { MessageBus } from '../transport';
 import { DispatchRecorder } from './dispatch-recorder';
 import { EventBatcher } from './event-batcher';
 import { HeldTasks } from './held-tasks';
 import type { HeldTask } from './in-flight';
 import { IntakeWindow } from './intake-window';
+import { KiBreaker } from './ki-breaker';
 import { KiCommands } from './ki-commands';
 import { KiPool } from './ki-pool';
 import { KiReports } from './ki-reports';
@@ -29,6 +30,8 @@ export interface AnNodeDeps {
   names: TopologyNames;
   repo: TaskRepository;
   reputation: ReputationRepository;
+  /** Cordons, drains and circuit-breaker benches of Kis. */
+  controls: NodeControlRepository;
   log: Logger;
   metrics: Metrics;
   /** Issued mode: this process's join instance, carried in heartbeats. */
@@ -58,6 +61,7 @@ export class AnNode implements Service {
   readonly #recorder: DispatchRecorder;
   readonly #votes: ReplicaVotes;
   readonly #outcomes: OutcomeHandler;
+  readonly #breaker: KiBreaker;
   readonly #reports: KiReports;
   readonly #leases: LeaseKeeper;
   readonly #writer: StateWriter;
@@ -67,6 +71,8 @@ export class AnNode implements Service {
   readonly #group: string;
   #stopTimers: (() => void)[] = [];
   #draining = false;
+  /** An operator cordoned or drained this An: it takes nothing more from the pending queues. */
+  #heldOut: NodeControl['state'] = 'active';
   #starting?: Promise<void>;
   #stopping?: Promise<void>;
   readonly #startedAtMs = Date.now();
@@ -83,8 +89,12 @@ export class AnNode implements Service {
     this.#writer = new StateWriter(repo, config.an.writeBatchMax, (n) => metrics.batchItems.observe({ batch: 'state' }, n));
     this.#events = new EventBatcher((events) => bus.send(taskEventRoute(names, 'finished'), 'task.event', { v: 1, events }));
     this.#hearing = new Hearing({ self: { role: 'an', id: nodeId, startedAtMs: this.#startedAtMs }, cluster: config.cluster });
+    this.#breaker = new KiBreaker({
+      failures: config.an.breakerFailures, backoffMs: config.an.breakerBackoffMs, maxBackoffMs: config.an.breakerMaxBackoffMs, controls: d.controls,
+      keyOf: (ki) => this.#pool.keyOf(ki), onBenched: () => void this.#kis.refreshQuarantine().catch(() => undefined), log, metrics,
+    });
     this.#kis = new KiTracker({
-      config, group: this.#group, pool: this.#pool, reputation: d.reputation, log, metrics, hearing: this.#hearing,
+      config, group: this.#group, pool: this.#pool, reputation: d.reputation, controls: d.controls, onControls: (c) => { this.#breaker.noteControls(c); this.#noteOwnControl(c); }, log, metrics, hearing: this.#hearing,
       onCapacityChanged: () => this.#windowChanged(), onKiLost: (m, why) => this.#onKiLost(m, why),
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
@@ -106,7 +116,7 @@ export class AnNode implements Service {
     });
     this.#outcomes = new OutcomeHandler({
       retry: config.an, dbRetryMs: config.an.dbRetryMs, writer: this.#writer, held: this.#held, pool: this.#pool,
-      recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log,
+      recorder: this.#recorder, votes: this.#votes, events: this.#events, bus, names, metrics, log, breaker: this.#breaker,
     });
     this.#reports = new KiReports({
       nodeId, repo, metrics, resultLimits: { maxBytes: config.an.maxResultBytes, maxDepth: config.an.maxResultDepth },
@@ -123,8 +133,11 @@ export class AnNode implements Service {
 
   describe(): Heartbeat {
     const inFlight = this.#held.inFlight;
+    const stableId = this.d.config.stableId;
     return {
       v: 1, id: this.d.nodeId, role: 'an', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
+      ...(this.#heldOut === 'draining' ? { state: this.#held.size === 0 ? 'drained' : 'draining' } : {}),
+      ...(stableId && stableId !== this.d.nodeId ? { stableId } : {}),
       version: this.d.config.version, load: this.#pool.capacity > 0 ? inFlight / this.#pool.capacity : 0,
       slots: { total: this.#pool.capacity, busy: inFlight }, gpus: [], types: [], labels: [],
     };
@@ -155,13 +168,26 @@ export class AnNode implements Service {
 
   /** The group's capacity changed: a new window, and a placement pass. */
   #windowChanged(): void {
-    this.#intake.resize(this.#draining);
+    this.#intake.resize(this.#draining || this.#heldOut !== 'active');
     this.#placer.pump();
+  }
+
+  /**
+   * Cordoned or drained by an operator (read with the Kis' controls): intake stops (window 0), and
+   * what this An holds is still placed and finished; heartbeats say `drained` once it holds nothing.
+   */
+  #noteOwnControl(controls: readonly NodeControl[]): void {
+    const own = controls.find((c) => c.nodeId === (this.d.config.stableId || this.d.nodeId));
+    const state = own?.state ?? 'active';
+    if (state !== this.#heldOut) this.d.log.info({ state, reason: own?.reason ?? null, by: own?.changedBy ?? null }, state === 'active' ? 'an takes pending tasks again' : 'an takes no more pending tasks');
+    this.#heldOut = state;
   }
 
   /** A Ki died, left or restarted: its late votes will never come, and its replicas are lost. */
   #onKiLost(m: Member, why: string): void {
     this.#votes.forgetKi(m.id);
+    // One loss counts once against the Ki, however many attempts it held.
+    if (this.#held.all().some((t) => t.runs.has(m.id))) void this.#breaker.record(m.id, 'KI_LOST');
     for (const t of this.#held.all()) {
       if (t.runs.has(m.id)) void this.#outcomes.replicaLost(t, m.id, { code: 'KI_LOST', message: why, retryable: true });
     }

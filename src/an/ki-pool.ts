@@ -5,6 +5,8 @@ import { createGpuAllocator, type GpuAllocator, type GpuReservation } from './gp
 /** What the An knows of one Ki of its group. */
 export interface KiSlotState {
   id: string;
+  /** Its stable identity (heartbeat `stableId`, else its id): quarantine, cordon and benches name it. */
+  key: string;
   /** Slots the Ki advertises. */
   total: number;
   /** Slots this An has reserved on it (authoritative for placement). */
@@ -51,6 +53,8 @@ export function unfitReason(spec: Pick<TaskSpec, 'type' | 'requirements'>, kis: 
 export class KiPool {
   readonly #kis = new Map<string, KiSlotState>();
   #quarantined: ReadonlySet<string> = new Set();
+  /** Stable ids (or node ids) an operator cordoned or drained, or the circuit breaker benched. */
+  #heldOut: ReadonlySet<string> = new Set();
   constructor(private readonly policy: KiPolicy, private readonly now: () => number = Date.now) {}
 
   /** Adds or refreshes a Ki from its heartbeat; returns true when capacity changed. */
@@ -59,6 +63,7 @@ export class KiPool {
     const prev = this.#kis.get(hb.id);
     if (prev) {
       let changed = prev.total !== hb.slots.total;
+      prev.key = hb.stableId ?? hb.id;
       prev.total = hb.slots.total;
       prev.types = hb.types;
       prev.labels = hb.labels;
@@ -72,7 +77,7 @@ export class KiPool {
       return changed;
     }
     this.#kis.set(hb.id, {
-      id: hb.id, total: hb.slots.total, reserved: 0, lastAssignedMs: 0, types: hb.types, labels: hb.labels,
+      id: hb.id, key: hb.stableId ?? hb.id, total: hb.slots.total, reserved: 0, lastAssignedMs: 0, types: hb.types, labels: hb.labels,
       gpus: createGpuAllocator({ devices: hb.gpus, slotsPerGpu: hb.slotsPerGpu ?? 1 }), gpuKey,
     });
     return true;
@@ -81,6 +86,16 @@ export class KiPool {
   /** Kis that take no new work until an operator releases them. */
   setQuarantined(ids: ReadonlySet<string>): void {
     this.#quarantined = ids;
+  }
+
+  /** Kis (by stable id or node id) that take no new work: cordoned, draining or benched. */
+  setHeldOut(keys: ReadonlySet<string>): void {
+    this.#heldOut = keys;
+  }
+
+  /** The stable identity of a Ki of the pool (its id when unknown). */
+  keyOf(id: string): string {
+    return this.#kis.get(id)?.key ?? id;
   }
 
   /** Forgets a Ki (dead, left or moved to another group); returns true when it was known. */
@@ -94,13 +109,13 @@ export class KiPool {
 
   get capacity(): number {
     let n = 0;
-    for (const k of this.#kis.values()) if (!this.#quarantined.has(k.id)) n += k.total;
+    for (const k of this.#kis.values()) if (this.#placeable(k)) n += k.total;
     return n;
   }
 
   get free(): number {
     let n = 0;
-    for (const k of this.#kis.values()) if (!this.#quarantined.has(k.id)) n += Math.max(0, k.total - k.reserved);
+    for (const k of this.#kis.values()) if (this.#placeable(k)) n += Math.max(0, k.total - k.reserved);
     return n;
   }
 
@@ -112,7 +127,7 @@ export class KiPool {
 
   /** Why no Ki of this group could ever take the task, or null. */
   unfit(spec: Pick<TaskSpec, 'type' | 'requirements'>): string | null {
-    const kis = [...this.#kis.values()].filter((k) => !this.#quarantined.has(k.id)).map((k) => ({ types: k.types, labels: k.labels, gpus: k.gpus.snapshot().map((g) => ({ ...g, memoryUsedMiB: 0 })) }));
+    const kis = [...this.#kis.values()].filter((k) => this.#placeable(k)).map((k) => ({ types: k.types, labels: k.labels, gpus: k.gpus.snapshot().map((g) => ({ ...g, memoryUsedMiB: 0 })) }));
     return unfitReason(spec, kis);
   }
 
@@ -121,7 +136,7 @@ export class KiPool {
     const req: Requirements = spec.requirements;
     let best: { k: KiSlotState; leftoverMiB: number } | undefined;
     for (const k of this.#kis.values()) {
-      if (k.reserved >= k.total || exclude.has(k.id) || this.#quarantined.has(k.id) || !k.types.includes(spec.type)) continue;
+      if (k.reserved >= k.total || exclude.has(k.id) || !this.#placeable(k) || !k.types.includes(spec.type)) continue;
       if (!req.labels.every((l) => k.labels.includes(l))) continue;
       let leftoverMiB = 0;
       if (req.gpus > 0) {
@@ -157,6 +172,11 @@ export class KiPool {
 
   ids(): string[] {
     return [...this.#kis.keys()];
+  }
+
+  /** Neither quarantined nor held out, under its node id or its stable id. */
+  #placeable(k: KiSlotState): boolean {
+    return !this.#quarantined.has(k.id) && !this.#quarantined.has(k.key) && !this.#heldOut.has(k.key) && !this.#heldOut.has(k.id);
   }
 
   #better(a: KiSlotState, b: KiSlotState): boolean {

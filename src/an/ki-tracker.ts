@@ -1,7 +1,8 @@
 import { requireOwnHeartbeat, Membership, type Hearing, type Heartbeat, type Member, reportRefusedMembers } from '../cluster';
 import type { AppConfig } from '../config';
 import { type Logger, type Metrics } from '../observability';
-import type { ReputationRepository } from '../store';
+import type { NodeControl, NodeControlRepository, ReputationRepository } from '../store';
+import { heldOutKeys } from './held-out';
 import type { CarriedBy } from '../protocol';
 import type { Received } from '../transport';
 import type { KiPool } from './ki-pool';
@@ -24,8 +25,12 @@ export interface KiTrackerDeps {
   group: string;
   pool: KiPool;
   reputation: Pick<ReputationRepository, 'quarantined'>;
+  /** Cordons, drains and breaker benches (keyed by stable id). */
+  controls: Pick<NodeControlRepository, 'all'>;
+  /** The controls as last read (the circuit breaker learns which Kis were benched before). */
+  onControls?: (controls: readonly NodeControl[]) => void;
   log: Logger;
-  metrics: Pick<Metrics, 'membershipRefused' | 'kisQuarantined'>;
+  metrics: Pick<Metrics, 'membershipRefused' | 'kisQuarantined' | 'kisHeldOut'>;
   /** The pool's capacity may have changed: resize the window and place what fits. */
   onCapacityChanged: () => void;
   /**
@@ -81,11 +86,18 @@ export class KiTracker {
     this.#kis.tick();
   }
 
-  /** Kis take no new work while quarantined: reads the list again from the store. */
+  /**
+   * Kis take no new work while quarantined, cordoned, draining or benched: reads the lists again
+   * from the store (a cordon or a bench set elsewhere is known here within one refresh).
+   */
   async refreshQuarantine(): Promise<void> {
-    const quarantined = await this.d.reputation.quarantined();
+    const [quarantined, controls] = await Promise.all([this.d.reputation.quarantined(), this.d.controls.all()]);
     this.d.metrics.kisQuarantined.set(quarantined.size);
     this.d.pool.setQuarantined(quarantined);
+    const held = heldOutKeys(controls);
+    for (const [reason, keys] of Object.entries(held.byReason)) this.d.metrics.kisHeldOut.set({ reason }, keys);
+    this.d.pool.setHeldOut(held.keys);
+    this.d.onControls?.(controls);
     this.d.onCapacityChanged();
   }
 

@@ -9,6 +9,7 @@ import type { DispatchRecorder } from './dispatch-recorder';
 import type { EventBatcher } from './event-batcher';
 import type { AttemptTimes, FinishTransitionName, HeldTask, TaskOutcome } from './in-flight';
 import type { HeldTasks } from './held-tasks';
+import type { KiBreaker } from './ki-breaker';
 import type { KiPool } from './ki-pool';
 import type { ReplicaVotes } from './replica-votes';
 import { RESULT_UNSTORABLE, unstorableError } from './result-check';
@@ -43,6 +44,8 @@ export interface OutcomeHandlerDeps {
   names: TopologyNames;
   metrics: Pick<Metrics, 'dbErrors' | 'tasksRetried' | 'tasksFinished' | 'taskDuration' | 'taskQueueWait' | 'taskRunTime'>;
   log: Logger;
+  /** Counts timeouts and crashes per Ki; without it no Ki is ever benched. */
+  breaker?: Pick<KiBreaker, 'record'>;
 }
 
 /**
@@ -63,6 +66,7 @@ export class OutcomeHandler {
     const run = t.runs.get(p.ki);
     if (run) this.d.pool.release(p.ki, run.reservation);
     t.runs.delete(p.ki);
+    void this.d.breaker?.record(p.ki, p.ok ? null : (p.error?.code ?? 'UNKNOWN'));
     const times = { startedAt: new Date(t.firstStartedAtMs ?? p.startedAtMs), finishedAt: new Date(p.finishedAtMs) };
     if (t.tally) return this.#onVote(t, t.tally.record(p.ki, p.ok, p.result ?? null), times);
     if (p.ok) return this.finish(t, 'succeed', { result: p.result ?? null, error: null }, times);

@@ -12,7 +12,7 @@ export interface ReplicaVotesDeps {
   minorityPenalty: number;
   /** `an.quarantineAt`: the score at or below which a Ki is quarantined. */
   quarantineAt: number;
-  pool: Pick<KiPool, 'release' | 'setQuarantined'>;
+  pool: Pick<KiPool, 'release' | 'setQuarantined' | 'keyOf'>;
   reputation: Pick<ReputationRepository, 'record' | 'quarantined'>;
   held: Pick<HeldTasks, 'releaseRuns'>;
   commands: Pick<KiCommands, 'cancel'>;
@@ -69,11 +69,11 @@ export class ReplicaVotes {
     this.#count(outcome);
     if (outcome.kind === 'agreed') {
       if (outcome.minority.length > 0) {
-        const quarantined = await this.d.reputation.record(outcome.majority, outcome.minority, this.d.minorityPenalty, this.d.quarantineAt).catch(() => []);
+        const quarantined = await this.d.reputation.record(this.#keys(outcome.majority), this.#keys(outcome.minority), this.d.minorityPenalty, this.d.quarantineAt).catch(() => []);
         this.d.log.warn({ taskId: t.spec.id, minority: outcome.minority, quarantined }, 'replicas disagreed with the quorum');
         if (quarantined.length) this.#quarantine(quarantined, await this.d.reputation.quarantined().catch(() => new Set(quarantined)));
       } else {
-        void this.d.reputation.record(outcome.majority, [], this.d.minorityPenalty, this.d.quarantineAt).catch(() => undefined);
+        void this.d.reputation.record(this.#keys(outcome.majority), [], this.d.minorityPenalty, this.d.quarantineAt).catch(() => undefined);
       }
       return { transition: 'succeed', outcome: { result: outcome.result, error: null } };
     }
@@ -91,7 +91,7 @@ export class ReplicaVotes {
     this.d.wake();
     const agrees = p.ok && canonicalJson(p.result ?? null) === v.agreed;
     this.d.metrics.replicaAnswers.inc({ verdict: agrees ? 'agreed' : 'disagreed' });
-    void this.d.reputation.record(agrees ? [p.ki] : [], agrees ? [] : [p.ki], this.d.minorityPenalty, this.d.quarantineAt).then(async (quarantined) => {
+    void this.d.reputation.record(agrees ? this.#keys([p.ki]) : [], agrees ? [] : this.#keys([p.ki]), this.d.minorityPenalty, this.d.quarantineAt).then(async (quarantined) => {
       if (!agrees) this.d.log.warn({ taskId: p.taskId, ki: p.ki, quarantined }, 'replica disagreed with the decided result');
       if (quarantined.length) this.#quarantine(quarantined, await this.d.reputation.quarantined());
     }).catch(() => undefined);
@@ -113,6 +113,11 @@ export class ReplicaVotes {
     this.d.metrics.kiQuarantines.inc(newly.length);
     this.d.metrics.kisQuarantined.set(all.size);
     this.d.pool.setQuarantined(all);
+  }
+
+  /** Reputation is kept under the Kis' stable identities: it follows a rescheduled pod. */
+  #keys(kis: readonly string[]): string[] {
+    return kis.map((ki) => this.d.pool.keyOf(ki));
   }
 
   /** A Ki is gone: its late answers will never come. */

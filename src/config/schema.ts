@@ -31,6 +31,7 @@ function oneOf(values: readonly unknown[], what: string) {
 export const configSchema = {
   env: { doc: 'Environment (production refuses default secrets)', format: ['production', 'development', 'test'], default: 'development', env: 'NODE_ENV' },
   nodeId: { doc: 'This node\'s id, as it appears in tasks, /nodes, logs and metrics; derived from role, host and pid when empty', format: String, default: '', env: 'NODE_ID', arg: 'node-id' },
+  stableId: { doc: 'This node\'s stable identity: reputation, cordon, drain and breaker benches are kept under it, so they survive a rescheduled pod with a new node id (empty: derived, see KI_STABLE_ID_FROM_HOSTNAME, else the node id)', format: String, default: '', env: 'NODE_STABLE_ID' },
   version: { doc: 'Version advertised in heartbeats', format: String, default: '0.1.0', env: 'ANKI_VERSION' },
   amqp: {
     url: {
@@ -193,6 +194,9 @@ export const configSchema = {
     minorityPenalty: { doc: 'Reputation a Ki loses when it disagrees with the quorum of a redundant task (agreeing gains 1, up to the starting score of 10)', format: nonNegativeInt, default: 5, env: 'AN_MINORITY_PENALTY' },
     quarantineAt: { doc: 'Reputation score at or below which a Ki is quarantined: it takes no new work', format: 'int', default: 0, env: 'AN_QUARANTINE_AT' },
     quarantineRefreshMs: { doc: 'How often the An reads the quarantined Kis from the store (a Ki quarantined by another An is known here within it)', format: positiveInt, default: 2000, env: 'AN_QUARANTINE_REFRESH_MS' },
+    breakerFailures: { doc: 'Timeouts or crashes in a row after which a Ki is benched (taken out of placement for a backoff); 0 = no circuit breaker', format: nonNegativeInt, default: 3, env: 'AN_BREAKER_FAILURES' },
+    breakerBackoffMs: { doc: 'How long a Ki is benched the first time; each bench before a success doubles it', format: positiveInt, default: 60000, env: 'AN_BREAKER_BACKOFF_MS' },
+    breakerMaxBackoffMs: { doc: 'Longest bench of a Ki, however often it was benched', format: positiveInt, default: 600000, env: 'AN_BREAKER_MAX_BACKOFF_MS' },
   },
   ki: {
     slots: { doc: 'Concurrent tasks on this Ki (CPU slots)', format: nonNegativeInt, default: 4, env: 'KI_SLOTS' },
@@ -216,6 +220,7 @@ export const configSchema = {
     streamMaxChars: { doc: 'Characters of output (ctx.emit, exec stdout lines, http token deltas) one attempt may stream to clients; the rest is dropped from the stream (the result is unaffected)', format: nonNegativeInt, default: 1_048_576, env: 'KI_STREAM_MAX_CHARS' },
     streamFlushMs: { doc: 'How long a Ki gathers an attempt\'s output chunks before it sends them to its An in one message', format: nonNegativeInt, default: 20, env: 'KI_STREAM_FLUSH_MS' },
     startedReportDelayMs: { doc: 'A task still running after this long is reported as started to its An; one that ends sooner reports only its result (one message and one row write less)', format: nonNegativeInt, default: 20, env: 'KI_STARTED_REPORT_DELAY_MS' },
+    stableIdFromHostname: { doc: 'Without NODE_STABLE_ID: take the Ki\'s stable identity from a StatefulSet hostname (name-3 → ki-3); else from its GPU UUIDs (hashed), else its node id', format: Boolean, default: false, env: 'KI_STABLE_ID_FROM_HOSTNAME' },
     resultBatchMax: { doc: `Most results per task.result message (at most ${MAX_ITEMS}, the protocol's limit)`, format: intBetween(1, MAX_ITEMS), default: 500, env: 'KI_RESULT_BATCH_MAX' },
   },
   cluster: {
@@ -235,6 +240,7 @@ export const configSchema = {
 export interface AppConfig {
   env: 'production' | 'development' | 'test';
   nodeId: string;
+  stableId: string;
   version: string;
   amqp: { url: string; prefix: string; heartbeatSec: number; reconnectMaxDelayMs: number; connectTimeoutMs: number; publishTimeoutMs: number; caFile: string; certFile: string; keyFile: string;
     deadLetterMaxLength: number; deadLetterMaxBytes: number; deadLetterTtlMs: number; startupTimeoutMs: number; quorumGroupSize: number };
@@ -268,12 +274,13 @@ export interface AppConfig {
     group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number;
     maxWaitMs: number; windowTasksPerSlot: number; windowMinTasks: number; windowMaxTasks: number; dispatchRecordDelayMs: number; dbRetryMs: number;
     assignBatchMax: number; minorityPenalty: number; quarantineAt: number; quarantineRefreshMs: number;
+    breakerFailures: number; breakerBackoffMs: number; breakerMaxBackoffMs: number;
   };
   ki: {
     slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
-    progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number; streamMaxChars: number; streamFlushMs: number;
+    progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number; streamMaxChars: number; streamFlushMs: number; stableIdFromHostname: boolean;
   };
   cluster: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number; removeAfterMs: number; resumeGraceMs: number; maxMembers: number };
   shutdown: { graceMs: number };

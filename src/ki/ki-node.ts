@@ -30,6 +30,8 @@ export interface KiNodeDeps {
   startedAtMs?: number;
   /** Issued mode: this process's join instance, carried in heartbeats. */
   instance?: string;
+  /** The identity its reputation, cordon and benches are kept under (see resolveStableId); absent: the node id. */
+  stableId?: string;
   /** Called when the leader moves this Ki to another group (issued mode: the token's group claim follows). */
   onGroupChange?: (group: string) => void;
 }
@@ -88,7 +90,10 @@ export class KiNode implements Service {
 
   describe(): Heartbeat {
     return {
-      v: 1, id: this.d.nodeId, role: 'ki', group: this.#group, status: this.#draining ? 'leaving' : 'alive', startedAtMs: this.#startedAtMs,
+      // A draining Ki is still alive: its An must wait for the attempts it runs, not count them lost.
+      v: 1, id: this.d.nodeId, role: 'ki', group: this.#group, status: 'alive', startedAtMs: this.#startedAtMs,
+      state: this.#draining ? (this.busy === 0 ? 'drained' : 'draining') : 'active',
+      ...(this.d.stableId && this.d.stableId !== this.d.nodeId ? { stableId: this.d.stableId } : {}),
       version: this.d.config.version, load: this.slots > 0 ? this.busy / this.slots : 1,
       slots: { total: this.#draining ? 0 : this.slots, busy: this.busy }, gpus: [...this.#gpus.devices],
       types: Object.keys(this.d.executors), labels: [...this.d.config.ki.labels], slotsPerGpu: Math.max(1, this.d.config.ki.slotsPerGpu),
@@ -286,11 +291,15 @@ export class KiNode implements Service {
   }
 
   /**
-   * Drain: take no new work, give running attempts the grace period to finish, then abort the rest
-   * (their An sees a retryable ABORTED and runs them elsewhere), and say goodbye.
+   * Drain: take no new work (heartbeats say `draining` with no slots, at once), give running
+   * attempts the grace period to finish, then abort the rest (their An sees a retryable ABORTED
+   * and runs them elsewhere), report `drained`, and say goodbye.
    */
   async #stop(): Promise<void> {
     this.#draining = true;
+    // At once, not at the next beat: the Ans see no free slot here and place nothing more.
+    // Not awaited: a broker that is away must not eat the grace the running attempts need.
+    void this.#heartbeats.beat().catch(() => undefined);
     await this.#inbox?.cancel();
     const deadline = Date.now() + Math.max(0, this.d.config.shutdown.graceMs - 1000);
     while (this.#running.size > 0 && Date.now() < deadline) await sleep(50);
@@ -298,6 +307,7 @@ export class KiNode implements Service {
     const abortDeadline = Date.now() + 1000;
     while (this.#running.size > 0 && Date.now() < abortDeadline) await sleep(20);
     await this.#results.drain();
+    void this.#heartbeats.beat().catch(() => undefined);
     await this.#heartbeats.stop();
     await this.#control?.cancel();
   }

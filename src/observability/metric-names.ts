@@ -30,6 +30,8 @@ export const METRIC = {
   kiGpuUtilization: 'anki_ki_gpu_utilization_ratio',
   kisQuarantined: 'anki_kis_quarantined',
   kiQuarantines: 'anki_ki_quarantines_total',
+  kisHeldOut: 'anki_kis_held_out',
+  kiBenches: 'anki_ki_benches_total',
   redundantTasks: 'anki_redundant_tasks_total',
   replicaAnswers: 'anki_replica_answers_total',
   scheduleRuns: 'anki_schedule_runs_total',

@@ -28,6 +28,9 @@ export const VOTE_OUTCOMES = ['unanimous', 'majority', 'no_quorum'] as const;
 /** A replica's answer against the agreed result: the `verdict` label of {@link METRIC.replicaAnswers}. */
 export const REPLICA_VERDICTS = ['agreed', 'disagreed'] as const;
 
+/** Why a Ki takes no new work, as `anki_kis_held_out{reason}` labels it. */
+export const HELD_OUT_REASONS = ['cordoned', 'draining', 'benched'] as const;
+
 /** How a schedule tick ended: the `outcome` label of {@link METRIC.scheduleRuns} (kept apart from schedule/, which observability does not import). */
 export const SCHEDULE_RUN_OUTCOMES = ['created', 'skipped-overlap'] as const;
 
@@ -70,6 +73,8 @@ export function createMetrics(registry: Registry, role: string) {
     kiGpuUtilization: new Gauge({ name: METRIC.kiGpuUtilization, help: 'GPU utilisation (nvidia-smi utilization.gpu), 0 to 1; absent where the GPU cannot report it', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kisQuarantined: new Gauge({ name: METRIC.kisQuarantined, help: 'Kis quarantined in the store, as this An last read them (the same list on every An)', registers: [registry] }),
     kiQuarantines: new Counter({ name: METRIC.kiQuarantines, help: 'Kis this An quarantined after they disagreed with the quorum', registers: [registry] }),
+    kisHeldOut: new Gauge({ name: METRIC.kisHeldOut, help: 'Nodes that take no new work (Kis, and Ans that take no pending tasks), as this An last read the node controls, by reason (cordoned, draining: an operator; benched: the circuit breaker)', labelNames: ['reason'], registers: [registry] }),
+    kiBenches: new Counter({ name: METRIC.kiBenches, help: 'Kis this An benched after timeouts or crashes in a row (AN_BREAKER_FAILURES)', registers: [registry] }),
     redundantTasks: new Counter({ name: METRIC.redundantTasks, help: 'Votes of redundant tasks decided by this An, by outcome', labelNames: ['outcome'], registers: [registry] }),
     replicaAnswers: new Counter({ name: METRIC.replicaAnswers, help: 'Replica answers judged against the agreed result (late ones included), by verdict', labelNames: ['verdict'], registers: [registry] }),
     scheduleRuns: new Counter({ name: METRIC.scheduleRuns, help: 'Schedule ticks this leader ran, by outcome (created: a task; skipped-overlap: the previous run\'s task was not finished)', labelNames: ['outcome'], registers: [registry] }),
@@ -104,6 +109,8 @@ export function createMetrics(registry: Registry, role: string) {
   m.tasksScheduled.set(0);
   for (const k of ['task', 'idempotency_key']) m.retentionDeleted.inc({ kind: k }, 0);
   m.kiQuarantines.inc(0);
+  m.kiBenches.inc(0);
+  for (const r of HELD_OUT_REASONS) m.kisHeldOut.set({ reason: r }, 0);
   for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);
   m.queueDepth.set({ queue: 'pending' }, 0);

@@ -1,28 +1,38 @@
 import type { Membership } from '../cluster';
 import type { TopologyNames } from '../protocol';
-import type { ReputationRepository } from '../store';
+import { type ReputationRepository, type NodeControlRepository } from '../store';
 import type { Transport } from '../transport';
 import type { Leadership } from './leadership';
+import { NodeControlsView } from './node-controls-view';
 import type { CountedTasks } from './task-counts';
 
 /** What /nodes and /cluster show: members from heartbeats, the leader, counts, queue depths. */
 export class ClusterView {
   #quarantined: ReadonlySet<string> = new Set();
+  /** Cordons, drains and benches; absent where the view has no store of them (tests). */
+  readonly controls?: NodeControlsView;
 
   constructor(private readonly d: {
     membership: Membership; leadership: Leadership; reputation: ReputationRepository; transport: Transport; names: TopologyNames; selfId: string; admitted: () => number;
     /** Bounded, cached task counts (see TaskCountCache): /cluster must not scan the tasks table. */
     taskCounts: { read(): Promise<CountedTasks | null> };
-  }) {}
+    /** The node controls, and how long after a drain an empty Ki counts as drained. */
+    controls?: { repo: Pick<NodeControlRepository, 'all'>; settleMs: number };
+  }) {
+    if (d.controls) this.controls = new NodeControlsView({ controls: d.controls.repo, settleMs: d.controls.settleMs });
+  }
 
-  /** Reads which Kis are quarantined (kept in the DB by the Ans that saw them disagree). */
+  /** Reads which Kis are quarantined (kept in the DB by the Ans that saw them disagree), cordoned, draining or benched. */
   async refresh(): Promise<void> {
     this.#quarantined = await this.d.reputation.quarantined().catch(() => this.#quarantined);
+    await this.controls?.refresh().catch(() => undefined);
   }
 
   /** An operator lets a quarantined Ki take work again. */
   async release(nodeId: string): Promise<boolean> {
-    const ok = await this.d.reputation.release(nodeId);
+    // Reputation is kept under a Ki's stable id: its node id names it too.
+    const stableId = this.d.membership.list().find((m) => m.id === nodeId && m.heartbeat.stableId)?.heartbeat.stableId;
+    const ok = await this.d.reputation.release(stableId ?? nodeId);
     await this.refresh();
     return ok;
   }
@@ -42,7 +52,8 @@ export class ClusterView {
       labels: m.heartbeat.labels,
       version: m.heartbeat.version,
       ...(m.heartbeat.instance ? { instance: m.heartbeat.instance } : {}),
-      quarantined: this.#quarantined.has(m.id),
+      quarantined: this.#quarantined.has(m.id) || (m.heartbeat.stableId !== undefined && this.#quarantined.has(m.heartbeat.stableId)),
+      ...this.controls?.fieldsOf(m),
       startedAt: new Date(m.heartbeat.startedAtMs).toISOString(),
       lastSeen: new Date(m.lastSeenMs).toISOString(),
     })).sort((a, b) => a.role.localeCompare(b.role) || a.id.localeCompare(b.id));

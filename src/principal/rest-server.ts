@@ -7,7 +7,7 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type OutputChunks, type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
+import { type NodeControlRepository, type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
@@ -23,6 +23,7 @@ import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
 import { workflowRoutes } from './workflow-routes';
+import { nodeRoutes } from './node-routes';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
 export interface RestCoordinator {
@@ -44,6 +45,8 @@ export interface PrincipalRestDeps {
   reputation: ReputationRepository;
   /** For the bounded task counts of `GET /cluster`. */
   storeStats: Pick<StoreStatsRepository, 'countTasksUpTo'>;
+  /** Cordons, drains and breaker benches; without it /nodes shows none and the node operations are not served. */
+  controls?: NodeControlRepository;
   /** For the queue depths of `GET /cluster`. */
   transport: Transport;
   names: TopologyNames;
@@ -85,6 +88,8 @@ export class PrincipalRestServer implements Service {
       membership: principal.membership, leadership: d.leadership, reputation: d.reputation, transport: d.transport, names: d.names, selfId: d.nodeId,
       admitted: () => principal.admission.map.size,
       taskCounts: new TaskCountCache({ stats: d.storeStats, cap: config.storeStats.countCap, ttlMs: config.storeStats.countTtlMs }),
+      // Drained: empty in a heartbeat sent after every An read the drain (one refresh) and one beat more.
+      ...(d.controls ? { controls: { repo: d.controls, settleMs: config.an.quarantineRefreshMs + config.cluster.heartbeatMs } } : {}),
     });
     this.waiters = new TaskWaiters(config.principal.maxWaiters);
     this.outputs = new TaskOutputs({ maxTasks: config.principal.streamMaxTasks, maxCharsPerTask: config.principal.streamMaxChars, keepAfterEndMs: config.principal.streamKeepMs });
@@ -109,6 +114,7 @@ export class PrincipalRestServer implements Service {
     });
     this.#closeStreams = addStreamRoute(api, { control: principal.control, outputs: this.outputs, maxStreams: config.principal.maxStreams }).closeAll;
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
+    if (this.d.controls) api.use(nodeRoutes({ cluster: this.cluster, membership: principal.membership, controls: this.d.controls }).routes());
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,

@@ -139,6 +139,10 @@ export const messageSchemas = {
     slotsPerGpu: z.number().int().min(1).max(64).optional(),
     /** Issued mode: the process instance, so the leader refuses a join that claims a live node's id. */
     instance: randomId.optional(),
+    /** The identity reputation, cordon and benches are kept under (survives a rescheduled pod); absent: the id. */
+    stableId: nodeId.optional(),
+    /** A Ki stopping (SIGTERM): `draining` while it finishes what it runs and takes nothing new, then `drained`. */
+    state: z.enum(['active', 'draining', 'drained']).optional(),
   }),
   /** leader → An/Ki (control): your group. Fenced by the leader's term. */
   'node.assign': z.object({ v: z.literal(1), nodeId: id, group: z.string().max(128), term: z.number().int().nonnegative() }),

@@ -1,7 +1,9 @@
 import { builtinExecutors, demoTypesEnabled } from '../ki/executors/builtins';
 import { createConfiguredExecutors } from '../ki/executors/configured';
 import { discoverGpus, GpuUsageSampler } from '../ki/gpu';
+import { hostname } from 'node:os';
 import { KiNode } from '../ki/ki-node';
+import { resolveStableId } from '../ki/stable-id';
 import type { RoleContext, RoleServices } from './role-context';
 
 /** How the Ki role is run. */
@@ -18,8 +20,11 @@ export async function kiServices(ctx: RoleContext, options: KiRoleOptions = {}):
   if (gpus.reason) log.info({ reason: gpus.reason }, 'no GPUs in use');
   const demoTypes = demoTypesEnabled(config.ki.demoTypes, options.standalone === true, config.env);
   const executors = { ...builtinExecutors(demoTypes), ...createConfiguredExecutors(config.ki, log, config.env === 'production') };
+  const stableId = resolveStableId({
+    configured: config.stableId, fromHostname: config.ki.stableIdFromHostname, hostname: hostname(), gpuUuids: gpus.devices.map((g) => g.uuid), nodeId: config.nodeId,
+  });
   const ki = new KiNode({
-    nodeId: config.nodeId, config, bus: ctx.newBus(), names: ctx.names, log, metrics: ctx.metrics, executors, gpus: gpus.devices,
+    nodeId: config.nodeId, stableId, config, bus: ctx.newBus(), names: ctx.names, log, metrics: ctx.metrics, executors, gpus: gpus.devices,
     ...(joiner ? { instance: joiner.instance, onGroupChange: () => joiner.refreshNow() } : {}),
   });
   // Only nvidia-smi's GPUs change: fake ones report what the setting says.

@@ -10,7 +10,7 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, WorkflowRepository } from '../store';
+import { NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, WorkflowRepository } from '../store';
 import type { RoleServices, StoredRoleContext } from './role-context';
 
 /** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
@@ -45,7 +45,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
   });
   const rest = new PrincipalRestServer({
-    nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), storeStats: new StoreStatsRepository(db), transport: bus.transport, names: ctx.names,
+    nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), storeStats: new StoreStatsRepository(db), controls: new NodeControlRepository(db), transport: bus.transport, names: ctx.names,
     log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier,
   });
   return {

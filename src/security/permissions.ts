@@ -38,26 +38,29 @@ export interface ClientRights {
   writeTasks: Scope;
   readNodes: boolean;
   manageNodes: boolean;
+  /** Cordon, uncordon and drain nodes (day-to-day operation; releasing a quarantine stays with {@link manageNodes}). */
+  operateNodes: boolean;
 }
 
 const RIGHTS: Readonly<Record<ClientRole, ClientRights>> = {
-  admin: { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: true },
-  operator: { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: false },
-  submitter: { readTasks: 'own', writeTasks: 'own', readNodes: false, manageNodes: false },
-  viewer: { readTasks: 'own', writeTasks: 'none', readNodes: false, manageNodes: false },
+  admin: { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: true, operateNodes: true },
+  operator: { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: false, operateNodes: true },
+  submitter: { readTasks: 'own', writeTasks: 'own', readNodes: false, manageNodes: false, operateNodes: false },
+  viewer: { readTasks: 'own', writeTasks: 'none', readNodes: false, manageNodes: false, operateNodes: false },
 };
 
 const SCOPE_RANK: Record<Scope, number> = { none: 0, own: 1, all: 2 };
 
 /** Rights of a caller holding several roles: the widest of each. */
 export function rightsOf(roles: readonly ClientRole[]): ClientRights {
-  const out: ClientRights = { readTasks: 'none', writeTasks: 'none', readNodes: false, manageNodes: false };
+  const out: ClientRights = { readTasks: 'none', writeTasks: 'none', readNodes: false, manageNodes: false, operateNodes: false };
   for (const role of roles) {
     const r = RIGHTS[role];
     if (SCOPE_RANK[r.readTasks] > SCOPE_RANK[out.readTasks]) out.readTasks = r.readTasks;
     if (SCOPE_RANK[r.writeTasks] > SCOPE_RANK[out.writeTasks]) out.writeTasks = r.writeTasks;
     out.readNodes ||= r.readNodes;
     out.manageNodes ||= r.manageNodes;
+    out.operateNodes ||= r.operateNodes;
   }
   return out;
 }

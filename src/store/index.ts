@@ -10,6 +10,7 @@ export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';
 export * from './task-record';
 export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';
+export { NodeControlRepository, NODE_STATES, type NodeControl, type NodeState } from './node-control-repository';
 export { ScheduleRepository, type ScheduleChange, type ScheduleListFilter, type TickClaim } from './schedule-repository';
 export { toApiSchedule, type ApiSchedule, type ScheduleRecord, type ScheduleRun, type DueSchedule } from './schedule-record';
 export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './workflow-repository';

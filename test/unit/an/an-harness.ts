@@ -17,6 +17,7 @@ import { ReplayGuard } from '../../../src/security/replay-guard';
 import { migrate } from '../../../src/store/migrate';
 import { PgliteDatabase } from '../../../src/store/pglite-database';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
+import { NodeControlRepository } from '../../../src/store/node-control-repository';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { InProcessTransport, MessageBus, type Received } from '../../../src/transport';
@@ -81,7 +82,7 @@ export class AnHarness {
     await this.transport.start();
     this.an = new AnNode({
       nodeId: 'an-1', config: this.config, bus: this.bus('an-1', 'an', this.anMetrics), names: this.names, repo: this.repo,
-      reputation: new ReputationRepository(this.db), log: silentLogger(), metrics: this.anMetrics,
+      reputation: new ReputationRepository(this.db), controls: new NodeControlRepository(this.db), log: silentLogger(), metrics: this.anMetrics,
     });
     await this.an.start();
   }

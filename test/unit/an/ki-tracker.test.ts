@@ -17,7 +17,7 @@ function tracker(quarantined: Set<string> = new Set(), hearing?: Hearing) {
   const why: string[] = [];
   let changes = 0;
   const kis = new KiTracker({
-    config, group: 'g1', pool, reputation: { quarantined: () => Promise.resolve(quarantined) }, log: silentLogger(), metrics,
+    config, group: 'g1', pool, reputation: { quarantined: () => Promise.resolve(quarantined) }, controls: { all: () => Promise.resolve([]) }, log: silentLogger(), metrics,
     onCapacityChanged: () => { changes++; }, onKiLost: (m, reason) => { lost.push(m); why.push(reason); }, ...(hearing ? { hearing } : {}),
   });
   kis.start();

@@ -4,23 +4,23 @@ import { CLIENT_ROLES, maySend, rightsOf, SENDERS } from '../../../src/security/
 
 describe('rightsOf', () => {
   it('gives a viewer read access to its own tasks only', () => {
-    assert.deepEqual(rightsOf(['viewer']), { readTasks: 'own', writeTasks: 'none', readNodes: false, manageNodes: false });
+    assert.deepEqual(rightsOf(['viewer']), { readTasks: 'own', writeTasks: 'none', readNodes: false, manageNodes: false, operateNodes: false });
   });
 
   it('gives a submitter read and write access to its own tasks', () => {
-    assert.deepEqual(rightsOf(['submitter']), { readTasks: 'own', writeTasks: 'own', readNodes: false, manageNodes: false });
+    assert.deepEqual(rightsOf(['submitter']), { readTasks: 'own', writeTasks: 'own', readNodes: false, manageNodes: false, operateNodes: false });
   });
 
-  it('gives an operator every task and the node list, but not node management', () => {
-    assert.deepEqual(rightsOf(['operator']), { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: false });
+  it('gives an operator every task, the node list and cordon/drain, but not quarantine release', () => {
+    assert.deepEqual(rightsOf(['operator']), { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: false, operateNodes: true });
   });
 
   it('gives an admin everything', () => {
-    assert.deepEqual(rightsOf(['admin']), { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: true });
+    assert.deepEqual(rightsOf(['admin']), { readTasks: 'all', writeTasks: 'all', readNodes: true, manageNodes: true, operateNodes: true });
   });
 
   it('gives nothing to a caller without roles', () => {
-    assert.deepEqual(rightsOf([]), { readTasks: 'none', writeTasks: 'none', readNodes: false, manageNodes: false });
+    assert.deepEqual(rightsOf([]), { readTasks: 'none', writeTasks: 'none', readNodes: false, manageNodes: false, operateNodes: false });
   });
 
   it('takes the widest right of each kind across several roles, in any order', () => {

@@ -7,6 +7,7 @@ import { createMetrics } from '../../../src/observability/metrics';
 import { DbLeaseLeadership } from '../../../src/principal/db-lease-leadership';
 import type { Database, Queryable, QueryResult } from '../../../src/store/db';
 import { migrate } from '../../../src/store/migrate';
+import { NodeControlRepository } from '../../../src/store/node-control-repository';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
 import { RetentionRepository } from '../../../src/store/retention-repository';
 import { StoreStatsRepository } from '../../../src/store/store-stats-repository';
@@ -162,7 +163,15 @@ async function everyStatement(): Promise<string[]> {
     countTasksUpTo: () => storeStats.countTasksUpTo(10),
     tableStats: () => storeStats.tableStats(),
   };
-  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls)]) await call();
+  const nodes = new NodeControlRepository(db);
+  // The recording database answers no rows: a method that reads back its row may throw after its SQL was recorded.
+  const controls: EveryMethod<NodeControlRepository> = {
+    setState: () => nodes.setState('ki-1', 'cordoned', 'maintenance', 'alice').catch(() => undefined),
+    all: () => nodes.all(),
+    bench: () => nodes.bench('ki-1', 'timeouts', 1000, 60_000),
+    resetBench: () => nodes.resetBench('ki-1'),
+  };
+  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -177,7 +186,7 @@ async function everyStatement(): Promise<string[]> {
 /** Source files that send SQL; a new one must be added to {@link everyStatement} and here. */
 const FILES_WITH_SQL = [
   'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
-  'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/retention-repository.ts', 'src/store/schedule-repository.ts',
+  'src/store/node-control-repository.ts', 'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/retention-repository.ts', 'src/store/schedule-repository.ts',
   'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
 ];
 
