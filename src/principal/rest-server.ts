@@ -18,6 +18,8 @@ import { TaskWaiters } from './task-waiters';
 import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
+import type { TaskRetry } from './task-retry';
+import { addTaskRetryRoute } from './task-retry-routes';
 import { workflowRoutes } from './workflow-routes';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
@@ -46,6 +48,8 @@ export interface PrincipalRestDeps {
   verifier: ClientTokenVerifier;
   /** Where the dashboard's files are. @defaultValue {@link DEFAULT_STATIC_DIR} */
   staticDir?: string;
+  /** Runs failed tasks again (`POST /tasks/{id}/retry`); without it the route is absent. */
+  retry?: TaskRetry;
 }
 
 /**
@@ -95,6 +99,7 @@ export class PrincipalRestServer implements Service {
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
     });
+    if (this.d.retry) addTaskRetryRoute(api, { retry: this.d.retry, getTask: (id) => principal.control.get(id) });
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());

@@ -9,7 +9,8 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { ReputationRepository, ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
+import { ReputationRepository, ScheduleRepository, TaskRepository, TaskRetryRepository, WorkflowRepository } from '../store';
+import { TaskRetry } from '../principal/task-retry';
 import type { RoleServices, StoredRoleContext } from './role-context';
 
 /** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
@@ -43,9 +44,10 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const principal = new PrincipalNode({
     nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
   });
+  const retry = new TaskRetry({ retries: new TaskRetryRepository(db), admission: principal.admission, metrics, log: log.child({ component: 'principal' }) });
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,
-    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier,
+    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry,
   });
   return {
     services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest)],
