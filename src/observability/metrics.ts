@@ -76,6 +76,7 @@ export function createMetrics(registry: Registry, role: string) {
     workflowsFinished: new Counter({ name: METRIC.workflowsFinished, help: 'Workflows that ended, by status (counted by the principal that ended them: the leader, or the one that served the cancel)', labelNames: ['status'], registers: [registry] }),
     workflowsActive: new Gauge({ name: METRIC.workflowsActive, help: 'Running workflows, as the leader last counted them (0 on followers)', registers: [registry] }),
     tasksScheduled: new Gauge({ name: METRIC.tasksScheduled, help: 'Tasks waiting for their runAt (delayed submissions and retry backoffs), as the leader last counted them; 0 on other principals', registers: [registry] }),
+    deadLetters: new Gauge({ name: METRIC.deadLetters, help: 'Dead letters in the store (GET /dead-letters), as the leader last counted them; 0 on other principals', registers: [registry] }),
     taskReleaseLateness: new Histogram({ name: METRIC.taskReleaseLateness, help: 'From a scheduled task\'s runAt to the leader queueing it', buckets: RELEASE_LATENESS_BUCKETS, registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
@@ -96,6 +97,7 @@ export function createMetrics(registry: Registry, role: string) {
   for (const o of SCHEDULE_RUN_OUTCOMES) m.scheduleRuns.inc({ outcome: o }, 0);
   for (const st of SCHEDULE_STATES) m.schedules.set({ state: st }, 0);
   m.tasksScheduled.set(0);
+  m.deadLetters.set(0);
   m.kiQuarantines.inc(0);
   for (const b of BATCH_KINDS) m.batchItems.zero({ batch: b });
   m.tasksInFlight.set(0);

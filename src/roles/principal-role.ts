@@ -9,7 +9,8 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { ReputationRepository, ScheduleRepository, TaskRepository, TaskRetryRepository, WorkflowRepository } from '../store';
+import { DeadLetterRepository, ReputationRepository, ScheduleRepository, TaskRepository, TaskRetryRepository, WorkflowRepository } from '../store';
+import { DeadLetterIntake } from '../principal/dead-letter-intake';
 import { TaskRetry } from '../principal/task-retry';
 import type { RoleServices, StoredRoleContext } from './role-context';
 
@@ -44,13 +45,24 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const principal = new PrincipalNode({
     nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
   });
-  const retry = new TaskRetry({ retries: new TaskRetryRepository(db), admission: principal.admission, metrics, log: log.child({ component: 'principal' }) });
+  const deadLetters = new DeadLetterRepository(db);
+  const retry = new TaskRetry({
+    retries: new TaskRetryRepository(db), admission: principal.admission, forgetDeadLetters: (id) => deadLetters.deleteForTask(id), metrics, log: log.child({ component: 'principal' }),
+  });
+  const intake = new DeadLetterIntake({
+    transport: bus.transport, names: ctx.names, store: deadLetters, getTask: (id) => repo.get(id), maxStored: config.principal.deadLetterStoreMax,
+    retryAfterDbErrorMs: config.principal.deadPendingRetryMs, isLeader: () => leadership.isLeader(), countIntervalMs: config.principal.queueDepthIntervalMs,
+    metrics, log: log.child({ component: 'dead-letters' }),
+  });
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,
     log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry,
   });
   return {
-    services: [{ name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest)],
+    services: [
+      { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
+      { name: 'dead-letters', start: () => intake.start(), stop: () => intake.stop() },
+    ],
     restPort: () => rest.port,
   };
 }
