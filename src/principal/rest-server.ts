@@ -7,7 +7,7 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type ReputationRepository, type ScheduleRepository, type TaskRepository } from '../store';
+import { type DeadLetterRepository, type ReputationRepository, type ScheduleRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
@@ -20,6 +20,7 @@ import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
 import type { TaskRetry } from './task-retry';
 import { addTaskRetryRoute } from './task-retry-routes';
+import { deadLetterRoutes } from './dead-letter-routes';
 import { workflowRoutes } from './workflow-routes';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
@@ -50,6 +51,8 @@ export interface PrincipalRestDeps {
   staticDir?: string;
   /** Runs failed tasks again (`POST /tasks/{id}/retry`); without it the route is absent. */
   retry?: TaskRetry;
+  /** The stored dead letters (`/dead-letters`, with `retry`); without them the routes are absent. */
+  deadLetters?: DeadLetterRepository;
 }
 
 /**
@@ -100,6 +103,7 @@ export class PrincipalRestServer implements Service {
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
     });
     if (this.d.retry) addTaskRetryRoute(api, { retry: this.d.retry, getTask: (id) => principal.control.get(id) });
+    if (this.d.retry && this.d.deadLetters) api.use(deadLetterRoutes({ store: this.d.deadLetters, retry: this.d.retry, getTask: (id) => principal.control.get(id) }).routes());
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());

@@ -56,7 +56,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   });
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,
-    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry,
+    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry, deadLetters,
   });
   return {
     services: [
