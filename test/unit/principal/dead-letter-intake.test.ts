@@ -1,8 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { describeDeadLetter } from '../../../src/principal/dead-letter-intake';
+import { Registry } from 'prom-client';
+import { DeadLetterIntake, describeDeadLetter } from '../../../src/principal/dead-letter-intake';
 import { deathOf } from '../../../src/transport/amqp-wire';
 import type { WireMessage } from '../../../src/protocol';
+import { topologyNames } from '../../../src/protocol/names';
+import { createMetrics } from '../../../src/observability/metrics';
+import { silentLogger } from '../../../src/observability/logger';
+import type { NewDeadLetter, TaskRecord } from '../../../src/store';
+import type { Delivery, Transport } from '../../../src/transport';
 import { queuedTaskRecord } from '../../helpers/task-record';
+import { until } from '../an/an-harness';
 
 const wire = (over: Partial<WireMessage> = {}): WireMessage => ({ id: 'm-1', type: 'task.failed', sender: 'an1', timestampMs: 1, kid: 'k1', body: Buffer.from('sealed'), ...over });
 
@@ -50,5 +57,94 @@ describe('deathOf: how the broker dead-lettered a message', () => {
     assert.deepEqual(deathOf({ properties: { headers: { 'x-first-death-reason': 'maxlen', 'x-first-death-queue': 'q' } } } as never), { reason: 'maxlen', queue: 'q', count: 1 });
     assert.equal(deathOf({ properties: { headers: {} } } as never), undefined);
     assert.deepEqual(deathOf({ properties: { headers: { 'x-death': [{ reason: 42, count: 'many' }] } } } as never), { reason: '', queue: '', count: 1 }, 'malformed, never a throw');
+  });
+});
+
+/** A delivery that records how it was settled. */
+function delivery(message: WireMessage): Delivery & { outcome?: string } {
+  const d: Delivery & { outcome?: string } = {
+    message, redelivered: false,
+    ack: () => { d.outcome = 'ack'; }, reject: () => { d.outcome = 'reject'; }, requeue: () => { d.outcome = 'requeue'; },
+  };
+  return d;
+}
+
+describe('DeadLetterIntake: the dead-letter queue into the store, nothing lost', () => {
+  const names = topologyNames('t');
+  let handler: ((d: Delivery) => void) | undefined;
+  let consumed: string | undefined;
+  const transport = {
+    consume: (spec: { name: string }, _p: number, h: (d: Delivery) => void) => { handler = h; consumed = spec.name; return Promise.resolve({ cancel: () => Promise.resolve(), setPrefetch: () => Promise.resolve() }); },
+  } as unknown as Transport;
+
+  const start = async (store: { record: (d: NewDeadLetter) => Promise<boolean>; trim?: (keep: number) => Promise<number>; count?: () => Promise<number> }, tasks: TaskRecord[] = [], over: { maxStored?: number; isLeader?: boolean } = {}) => {
+    const metrics = createMetrics(new Registry(), 'principal');
+    const intake = new DeadLetterIntake({
+      transport, names, store: { trim: async () => 0, count: async () => 0, ...store }, getTask: async (id) => tasks.find((t) => t.id === id), maxStored: over.maxStored ?? 100_000,
+      retryAfterDbErrorMs: 1, isLeader: () => over.isLeader ?? true, countIntervalMs: 60_000, metrics, log: silentLogger(),
+    });
+    await intake.start();
+    return { intake, metrics };
+  };
+
+  it('consumes the dead-letter queue and acks a letter once it is stored', async () => {
+    const stored: NewDeadLetter[] = [];
+    const { intake } = await start({ record: async (d) => { stored.push(d); return true; } });
+    assert.equal(consumed, names.deadLetterQueue);
+    const d = delivery(wire({ type: 'task.result' }));
+    handler!(d);
+    await until(() => d.outcome, (o) => o !== undefined, 'settled');
+    assert.equal(d.outcome, 'ack');
+    assert.equal(stored.length, 1);
+    await intake.stop();
+  });
+
+  it('gives a letter back while the store is away, and drops one the store refuses as data', async () => {
+    const { intake, metrics } = await start({ record: async () => { throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }); } });
+    const d = delivery(wire());
+    handler!(d);
+    await until(() => d.outcome, (o) => o !== undefined, 'settled');
+    assert.equal(d.outcome, 'requeue', 'nothing is lost while the store is down');
+    assert.equal((await metrics.dbErrors.get()).values[0]?.value, 1);
+    await intake.stop();
+
+    const refused = await start({ record: async () => { throw Object.assign(new Error('invalid byte sequence'), { code: '22021' }); } });
+    const bad = delivery(wire());
+    handler!(bad);
+    await until(() => bad.outcome, (o) => o !== undefined, 'settled');
+    assert.equal(bad.outcome, 'ack', 'a letter the store will always refuse does not loop');
+    await refused.intake.stop();
+  });
+
+  it('confirms a failed task\'s note against the store', async () => {
+    const failed = queuedTaskRecord({ status: 'failed', attempts: 1, error: { code: 'TIMEOUT', message: 't', retryable: false } });
+    const stored: NewDeadLetter[] = [];
+    const { intake } = await start({ record: async (d) => { stored.push(d); return true; } }, [failed]);
+    const d = delivery(wire({ taskIds: [failed.id] }));
+    handler!(d);
+    await until(() => d.outcome, (o) => o !== undefined, 'settled');
+    assert.equal(stored[0]?.taskId, failed.id);
+    assert.equal(stored[0]?.reason, 'failed');
+    await intake.stop();
+  });
+
+  it('trims the store to its bound and reports the leader\'s count (0 elsewhere)', async () => {
+    let rows = 0;
+    const trims: number[] = [];
+    const store = { record: async () => { rows++; return true; }, trim: async (keep: number) => { trims.push(keep); const n = Math.max(0, rows - keep); rows -= n; return n; }, count: async () => rows };
+    const { intake, metrics } = await start(store, [], { maxStored: 3 });
+    for (let i = 0; i < 5; i++) {
+      const d = delivery(wire({ id: `m${i}` }));
+      handler!(d);
+      await until(() => d.outcome, (o) => o !== undefined, 'settled');
+    }
+    assert.equal(rows, 3, 'the oldest beyond the bound went');
+    await intake.reportCount();
+    assert.equal((await metrics.deadLetters.get()).values[0]?.value, 3);
+    await intake.stop();
+    const follower = await start(store, [], { isLeader: false });
+    await follower.intake.reportCount();
+    assert.equal((await follower.metrics.deadLetters.get()).values[0]?.value, 0);
+    await follower.intake.stop();
   });
 });
