@@ -28,16 +28,19 @@ export function describeDeadLetter(delivery: Pick<Delivery, 'message' | 'death'>
   const messageType = clean(m.type, 64) || 'unknown';
   const claimed = (m.taskIds ?? []).filter((id) => UUID.test(id)).slice(0, MAX_CLAIMED_IDS).map((id) => id.toLowerCase());
   const common = { messageType, sender: clean(m.sender, 128) || null, bodyBytes: m.body.length, sourceQueue: delivery.death ? clean(delivery.death.queue, 256) || null : null };
-  if (failedTask?.status === 'failed') {
-    return {
-      ...common, dedupKey: `task:${failedTask.id}`, taskId: failedTask.id, claimedTaskIds: null, reason: 'failed',
-      errorCode: failedTask.error ? clean(failedTask.error.code, 64) : null, errorMessage: failedTask.error ? failedTask.error.message.slice(0, 1024) : null, attempts: failedTask.attempts,
-    };
-  }
+  if (failedTask?.status === 'failed') return { ...describeFailedTask(failedTask), ...common };
   const id = clean(m.id, 128);
   return {
     ...common, dedupKey: id ? `message:${id}` : `body:${createHash('sha256').update(m.body).digest('hex')}`, taskId: null, claimedTaskIds: claimed.length ? claimed : null,
     reason: delivery.death ? clean(delivery.death.reason, 32) || 'unknown' : 'unverified', errorCode: null, errorMessage: null, attempts: null,
+  };
+}
+
+/** The dead letter of a task that failed for good, from the task as the store holds it. */
+export function describeFailedTask(task: TaskRecord): NewDeadLetter {
+  return {
+    dedupKey: `task:${task.id}`, taskId: task.id, claimedTaskIds: null, messageType: 'task.failed', reason: 'failed', sender: null, sourceQueue: null, bodyBytes: 0,
+    errorCode: task.error ? clean(task.error.code, 64) : null, errorMessage: task.error ? task.error.message.slice(0, 1024) : null, attempts: task.attempts,
   };
 }
 
@@ -91,6 +94,17 @@ export class DeadLetterIntake {
     let n = await this.d.store.count();
     if (n > this.d.maxStored) n -= await this.d.store.trim(this.d.maxStored);
     this.d.metrics.deadLetters.set(n);
+  }
+
+  /**
+   * Stores the dead letter of a task the leader failed (an expired lease with no attempt left: no
+   * An was there to send its note). Best effort: a lost one leaves the task failed, and retryable.
+   */
+  recordFailedTask(taskId: string): void {
+    void (async () => {
+      const task = await this.d.getTask(taskId);
+      if (task?.status === 'failed' && (await this.d.store.record(describeFailedTask(task)))) await this.#trimNow();
+    })().catch((err: Error) => this.d.log.warn({ taskId, err: err.message }, 'dead letter of a failed task not stored'));
   }
 
   async #onDeadLetter(delivery: Delivery): Promise<void> {

@@ -42,17 +42,18 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   });
   const repo = new TaskRepository(db);
   const schedules = new ScheduleRepository(db, repo);
-  const principal = new PrincipalNode({
-    nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
-  });
   const deadLetters = new DeadLetterRepository(db);
-  const retry = new TaskRetry({
-    retries: new TaskRetryRepository(db), admission: principal.admission, forgetDeadLetters: (id) => deadLetters.deleteForTask(id), metrics, log: log.child({ component: 'principal' }),
-  });
   const intake = new DeadLetterIntake({
     transport: bus.transport, names: ctx.names, store: deadLetters, getTask: (id) => repo.get(id), maxStored: config.principal.deadLetterStoreMax,
     retryAfterDbErrorMs: config.principal.deadPendingRetryMs, isLeader: () => leadership.isLeader(), countIntervalMs: config.principal.queueDepthIntervalMs,
     metrics, log: log.child({ component: 'dead-letters' }),
+  });
+  const principal = new PrincipalNode({
+    nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
+    onTaskFailed: (id) => intake.recordFailedTask(id),
+  });
+  const retry = new TaskRetry({
+    retries: new TaskRetryRepository(db), admission: principal.admission, forgetDeadLetters: (id) => deadLetters.deleteForTask(id), metrics, log: log.child({ component: 'principal' }),
   });
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,

@@ -27,7 +27,7 @@ export interface NewDeadLetter {
 /** A stored dead letter. */
 export interface DeadLetterRecord extends NewDeadLetter {
   id: string;
-  /** How often it was received (a redelivered copy, a task that failed again after a re-drive). */
+  /** How often it came: a message's copies, a task's failed runs. */
   count: number;
   createdAt: Date;
   lastSeenAt: Date;
@@ -80,14 +80,17 @@ export class DeadLetterRepository {
   }
 
   /**
-   * Stores a dead letter, or counts it again when its key is stored already (a redelivered copy,
-   * the same letter taken by another principal). Resolves whether it made a new row.
+   * Stores a dead letter, or counts it again when its key is stored already: a message each time
+   * it comes (a redelivered copy, the same message dead-lettered again), a task once per failed
+   * run (its note and the leader's record of the same failure are one). Resolves whether it made
+   * a new row.
    */
   async record(d: NewDeadLetter): Promise<boolean> {
     const r = await this.db.query<{ count: number }>(
       `INSERT INTO dead_letters (${COLUMNS})
        VALUES ($1::uuid, $2::text, $3::uuid, $4::jsonb, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::int, $12::int, 1, $13::timestamptz, $13::timestamptz)
-       ON CONFLICT (dedup_key) DO UPDATE SET count = dead_letters.count + 1, last_seen_at = excluded.last_seen_at, reason = excluded.reason,
+       ON CONFLICT (dedup_key) DO UPDATE SET last_seen_at = excluded.last_seen_at,
+         count = dead_letters.count + CASE WHEN excluded.task_id IS NULL OR dead_letters.attempts IS DISTINCT FROM excluded.attempts THEN 1 ELSE 0 END, reason = excluded.reason,
          error_code = excluded.error_code, error_message = excluded.error_message, attempts = excluded.attempts
        RETURNING count`,
       [randomUUID(), d.dedupKey, d.taskId, d.claimedTaskIds ? json(d.claimedTaskIds) : null, d.messageType, d.reason, d.errorCode, d.errorMessage, d.sourceQueue, d.sender, d.attempts, d.bodyBytes, this.#createdAt()],

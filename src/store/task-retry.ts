@@ -53,9 +53,11 @@ export class TaskRetryRepository {
     };
     const history = [...(task.retryHistory ?? []), run].slice(-RETRY_HISTORY_MAX);
     // The error stays on the row until the next run's outcome replaces it, as after an automatic retry.
+    // `run_at` = now: the run is due from the retry on, and the sweeper gives its publish the same
+    // grace as a task the leader just released (`created_at` alone would let it republish at once).
     const r = await this.db.query<TaskRow>(
       `UPDATE tasks SET status = '${TRANSITIONS.retryFailed.to}', max_attempts = $3::int, retry_history = $4::jsonb, retries = $5::int,
-         an = NULL, ki = NULL, lease_expires_at = NULL, published_at = NULL, progress = NULL, started_at = NULL, finished_at = NULL, updated_at = now()
+         an = NULL, ki = NULL, lease_expires_at = NULL, published_at = NULL, progress = NULL, started_at = NULL, finished_at = NULL, run_at = now(), updated_at = now()
        WHERE id = $1::uuid AND status IN (${RETRYABLE_SQL}) AND attempts = $2::int AND COALESCE(retries, 0) = $6::int
        RETURNING ${COLUMNS}`,
       [task.id, task.attempts, retriedMaxAttempts(task), json(history), retries + 1, retries],

@@ -128,6 +128,16 @@ describe('DeadLetterIntake: the dead-letter queue into the store, nothing lost',
     await intake.stop();
   });
 
+  it('stores the dead letter of a task the leader failed, once the store has it failed', async () => {
+    const failed = queuedTaskRecord({ status: 'failed', attempts: 3, error: { code: 'LEASE_EXPIRED', message: 'lease expired', retryable: false } });
+    const stored: NewDeadLetter[] = [];
+    const { intake } = await start({ record: async (d) => { stored.push(d); return true; } }, [failed, queuedTaskRecord()]);
+    intake.recordFailedTask(failed.id);
+    await until(() => stored.length, (n) => n === 1, 'the letter stored');
+    assert.deepEqual([stored[0]?.taskId, stored[0]?.errorCode, stored[0]?.attempts], [failed.id, 'LEASE_EXPIRED', 3]);
+    await intake.stop();
+  });
+
   it('trims the store to its bound and reports the leader\'s count (0 elsewhere)', async () => {
     let rows = 0;
     const trims: number[] = [];

@@ -31,6 +31,16 @@ describe('DeadLetterRepository: what failed, one row per letter, newest first, b
     assert.equal(only?.reason, 'expired', 'the newest reason is shown');
   });
 
+  it('counts a task once per failed run, whoever reports it', async () => {
+    const task = '1d0e8d5e-8a51-4c8f-9a25-3f4c4d2d1a11';
+    const failedAt = (attempts: number) => letter({ dedupKey: `task:${task}`, taskId: task, reason: 'failed', attempts });
+    assert.equal(await store.record(failedAt(1)), true);
+    await store.record(failedAt(1));
+    assert.equal((await store.list({ limit: 10 }))[0]?.count, 1, 'the note and the leader\'s record of one failure are one');
+    await store.record(failedAt(3));
+    assert.equal((await store.list({ limit: 10 }))[0]?.count, 2);
+  });
+
   it('pages newest first with a cursor, and shows what an operator needs', async () => {
     for (let i = 0; i < 5; i++) await store.record(letter({ dedupKey: `message:p${i}`, sender: `s${i}` }));
     const first = await store.list({ limit: 3 });

@@ -48,6 +48,8 @@ describe('TaskRetryRepository: a failed task runs again under its id', function 
     assert.equal(after.an, null);
     assert.equal(after.ki, null);
     assert.equal(after.finishedAt, null);
+    assert.ok(after.runAt, 'due from the retry on');
+    assert.equal((await repo.findUnpublished(60_000, 1000)).some((u) => u.id === t.id), false, 'the sweeper leaves its publish a grace, as for a released task');
     assert.deepEqual(after.error, FAILURE, 'the error stays until the next outcome');
     assert.equal(after.retryHistory?.length, 1);
     assert.deepEqual({ ...after.retryHistory[0], retriedAt: undefined, finishedAt: undefined }, { retry: 1, attempts: 1, maxAttempts: 1, error: FAILURE, retriedBy: 'alice', retriedAt: undefined, finishedAt: undefined });
