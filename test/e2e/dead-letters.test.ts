@@ -33,6 +33,8 @@ describe('retry and dead letters (real principal, An, Ki, broker and store)', fu
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.items as Letter[];
   };
+  /** anki_dead_letters of the (leading) principal. */
+  const deadLetterGauge = async () => Number(/^anki_dead_letters (\S+)$/m.exec(await principal.metrics())?.[1] ?? -1);
   const letterOf = (pick: (l: Letter) => boolean, what: string) => waitFor(letters, (ls) => ls.some(pick), { what }).then((ls) => ls.find(pick)!);
 
   before(async () => {
@@ -92,7 +94,7 @@ describe('retry and dead letters (real principal, An, Ki, broker and store)', fu
     assert.equal((await letters()).some((l) => l.id === toDelete.id), false);
     assert.equal((await operator.request('DELETE', `/dead-letters/${toDelete.id}`)).status, 404);
     assert.equal((await alice.get(`/tasks/${other.id}`)).body.status, 'failed', 'deleting the letter leaves its task');
-    await waitFor(async () => Number(/^anki_dead_letters (\S+)$/m.exec(await principal.metrics())?.[1] ?? -1), (n) => n === 0, { what: 'anki_dead_letters back to 0' });
+    await waitFor(deadLetterGauge, (n) => n === 0, { what: 'anki_dead_letters back to 0' });
   });
 
   it('lists forged messages as unverified letters that cannot be re-driven, and keeps them', async () => {
@@ -126,7 +128,7 @@ describe('retry and dead letters (real principal, An, Ki, broker and store)', fu
     const after = await letters();
     assert.ok(after.some((l) => l.id === rejected.id) && after.some((l) => l.id === note.id), 'a letter that cannot be re-driven stays');
     assert.equal((await alice.get(`/tasks/${claimed}`)).body.status, 'succeeded', 'the claimed task is untouched');
-    await waitFor(async () => Number(/^anki_dead_letters (\S+)$/m.exec(await principal.metrics())?.[1] ?? -1), (n) => n >= 2, { what: 'anki_dead_letters counts them' });
+    await waitFor(deadLetterGauge, (n) => n >= 2, { what: 'anki_dead_letters counts them' });
     assert.equal((await operator.post(`/dead-letters/${randomUUID()}/redrive`)).status, 404);
   });
 });
