@@ -154,6 +154,7 @@ export const configSchema = {
     groupMaxMovesPerRound: { doc: 'Idle Kis moved between groups per membership round when rebalancing, so groups change gradually', format: nonNegativeInt, default: 2, env: 'PRINCIPAL_GROUP_MAX_MOVES_PER_ROUND' },
     joinReplyExpirationMs: { doc: 'A join reply (issued node token) nobody consumed within this time is dropped by the broker; the node asks again', format: nonNegativeInt, default: 30000, env: 'PRINCIPAL_JOIN_REPLY_EXPIRATION_MS' },
     deadPendingRetryMs: { doc: 'Wait before a refused pending message is read again after the store failed to mark its tasks unpublished', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_DEAD_PENDING_RETRY_MS' },
+    deadLetterStoreMax: { doc: 'Dead letters the store keeps (GET /dead-letters); beyond it the oldest are dropped', format: positiveInt, default: 100_000, env: 'DEAD_LETTER_STORE_MAX' },
   },
   schedules: {
     tickMs: { doc: 'How often the leader looks for due schedule ticks (a tick runs at most this long after its time, plus the run\'s own write)', format: positiveInt, default: 200, env: 'SCHEDULE_TICK_MS' },
@@ -265,7 +266,7 @@ export interface AppConfig {
     maxAdmitted: number; maxWaitSec: number; maxWaiters: number; maxStreams: number; streamMaxTasks: number; streamMaxChars: number; streamKeepMs: number; maxInFlightWrites: number; sweepIntervalMs: number; unpublishedGraceMs: number; leaderLeaseMs: number; electionTickMs: number;
     publishMarkIntervalMs: number; publishMarkAfterMs: number; admittedReconcileAfterMs: number; queueDepthIntervalMs: number; releaseIntervalMs: number;
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
-    joinReplyExpirationMs: number; deadPendingRetryMs: number;
+    joinReplyExpirationMs: number; deadPendingRetryMs: number; deadLetterStoreMax: number;
   };
   schedules: { tickMs: number; maxPerOwner: number; maxBodyBytes: number; failoverGraceMs: number; duePerPass: number; statsIntervalMs: number };
   retention: { maxAgeMs: number; batch: number; intervalMs: number; maxBatchesPerPass: number; exportDir: string };

@@ -45,6 +45,7 @@ export const METRIC = {
   retentionDeleted: 'anki_retention_deleted_total',
   storeTableRows: 'anki_store_table_rows',
   storeTableBytes: 'anki_store_table_bytes',
+  deadLetters: 'anki_dead_letters',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

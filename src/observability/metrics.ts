@@ -84,6 +84,7 @@ export function createMetrics(registry: Registry, role: string) {
     tasksWaiting: new Gauge({ name: METRIC.tasksWaiting, help: 'Tasks waiting for a Ki (queued, counted in tasks, not messages) per task type and resource (gpu: asks for GPUs; cpu), as the leader last counted them; no series elsewhere. For autoscalers', labelNames: ['type', 'resource'], registers: [registry] }),
     taskOldestWaiting: new Gauge({ name: METRIC.taskOldestWaiting, help: 'Seconds the oldest waiting (queued) task of a type and resource has waited since it became due, as the leader last read it; no series elsewhere', labelNames: ['type', 'resource'], registers: [registry] }),
     tasksScheduled: new Gauge({ name: METRIC.tasksScheduled, help: 'Tasks waiting for their runAt (delayed submissions and retry backoffs), as the leader last counted them; 0 on other principals', registers: [registry] }),
+    deadLetters: new Gauge({ name: METRIC.deadLetters, help: 'Dead letters in the store (GET /dead-letters), as the leader last counted them; 0 on other principals', registers: [registry] }),
     taskReleaseLateness: new Histogram({ name: METRIC.taskReleaseLateness, help: 'From a scheduled task\'s runAt to the leader queueing it', buckets: RELEASE_LATENESS_BUCKETS, registers: [registry] }),
     retentionDeleted: new Counter({ name: METRIC.retentionDeleted, help: 'Rows the leader\'s retention deleted, by kind (task: a finished task older than RETENTION_MAX_AGE_MS; idempotency_key: a key that old)', labelNames: ['kind'], registers: [registry] }),
     storeTableRows: new Gauge({ name: METRIC.storeTableRows, help: 'Rows of a store table as the database\'s catalog estimates them (reltuples, refreshed by ANALYZE/autovacuum), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
@@ -108,6 +109,7 @@ export function createMetrics(registry: Registry, role: string) {
   for (const st of SCHEDULE_STATES) m.schedules.set({ state: st }, 0);
   m.tasksScheduled.set(0);
   for (const k of ['task', 'idempotency_key']) m.retentionDeleted.inc({ kind: k }, 0);
+  m.deadLetters.set(0);
   m.kiQuarantines.inc(0);
   m.kiBenches.inc(0);
   for (const r of HELD_OUT_REASONS) m.kisHeldOut.set({ reason: r }, 0);

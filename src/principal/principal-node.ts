@@ -35,6 +35,8 @@ export interface PrincipalDeps {
   leadership: Leadership;
   /** Issued node tokens: answer joins (as leader) with tokens signed by this key. */
   identity?: IssueSetup;
+  /** Told of each task the leader failed for good (an expired lease with no attempt left), for its dead letter. */
+  onTaskFailed?: (taskId: string) => void;
 }
 
 /**
@@ -84,7 +86,7 @@ export class PrincipalNode implements Service {
       workflows: d.workflows, admission: this.admission, leadership: d.leadership, metrics: d.metrics, log: d.log.child({ component: 'workflows' }), maxFanOut: d.config.workflows.maxFanOut,
       cancelTasks: async (ids, reason) => { for (const t of await d.repo.getMany(ids)) await this.control.cancel(t, reason); },
     });
-    this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId });
+    this.#sweeper = new Sweeper({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log, unpublishedGraceMs: p.unpublishedGraceMs, selfId: d.nodeId, ...(d.onTaskFailed ? { onFailed: d.onTaskFailed } : {}) });
     this.#release = new ScheduledRelease({ repo: d.repo, admission: this.admission, metrics: d.metrics, log: d.log });
     const isSilent = (an: string) => { const m = this.membership.get('an', an); return !m || m.status === 'dead'; };
     this.#silentAns = new SilentAnRecovery({

@@ -7,7 +7,7 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type OutputChunks, type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type NodeControlRepository, type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
+import { type DeadLetterRepository, type NodeControlRepository, type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
@@ -22,6 +22,9 @@ import { addStreamRoute } from './stream-route';
 import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
+import type { TaskRetry } from './task-retry';
+import { addTaskRetryRoute } from './task-retry-routes';
+import { deadLetterRoutes } from './dead-letter-routes';
 import { workflowRoutes } from './workflow-routes';
 import { nodeRoutes } from './node-routes';
 
@@ -56,6 +59,10 @@ export interface PrincipalRestDeps {
   verifier: ClientTokenVerifier;
   /** Where the dashboard's files are. @defaultValue {@link DEFAULT_STATIC_DIR} */
   staticDir?: string;
+  /** Runs failed tasks again (`POST /tasks/{id}/retry`); without it the route is absent. */
+  retry?: TaskRetry;
+  /** The stored dead letters (`/dead-letters`, with `retry`); without them the routes are absent. */
+  deadLetters?: DeadLetterRepository;
 }
 
 /**
@@ -113,6 +120,8 @@ export class PrincipalRestServer implements Service {
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
     });
     this.#closeStreams = addStreamRoute(api, { control: principal.control, outputs: this.outputs, maxStreams: config.principal.maxStreams }).closeAll;
+    if (this.d.retry) addTaskRetryRoute(api, { retry: this.d.retry, getTask: (id) => principal.control.get(id) });
+    if (this.d.retry && this.d.deadLetters) api.use(deadLetterRoutes({ store: this.d.deadLetters, retry: this.d.retry, getTask: (id) => principal.control.get(id) }).routes());
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     if (this.d.controls) api.use(nodeRoutes({ cluster: this.cluster, membership: principal.membership, controls: this.d.controls }).routes());
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());

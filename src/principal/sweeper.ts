@@ -14,7 +14,11 @@ const AN_LOST: ErrorCode = 'AN_LOST';
  * expired (their An stopped renewing), and forget admitted tasks whose finish event was missed.
  */
 export class Sweeper {
-  constructor(private readonly d: { repo: TaskRepository; admission: TaskAdmission; metrics: Metrics; log: Logger; unpublishedGraceMs: number; selfId: string }) {}
+  constructor(private readonly d: {
+    repo: TaskRepository; admission: TaskAdmission; metrics: Metrics; log: Logger; unpublishedGraceMs: number; selfId: string;
+    /** Told of each task the lease sweep failed for good (no An writes its dead letter). */
+    onFailed?: (taskId: string) => void;
+  }) {}
 
   async republishUnpublished(): Promise<number> {
     const tasks = await this.d.repo.findUnpublished(this.d.unpublishedGraceMs, BATCH);
@@ -33,10 +37,11 @@ export class Sweeper {
     const isExhausted = (t: TaskRecord) => isHeld(t.status) && !hasAttemptLeft(t.attempts, t.maxAttempts);
     const exhausted = expired.filter(isExhausted);
     const retry = expired.filter((t) => !isExhausted(t));
-    await this.d.repo.applyTransitions(exhausted.map((t) => ({
+    const failed = await this.d.repo.applyTransitions(exhausted.map((t) => ({
       id: t.id, name: 'expireLease', expectedAttempts: t.attempts, leaseMs: null, finishedAt: new Date(),
       outcome: { result: null, error: { code: LEASE_EXPIRED, message: `lease held by ${t.an ?? 'an unknown An'} expired after ${t.attempts} attempts`, retryable: false } },
     })), fence);
+    for (const f of failed) this.d.onFailed?.(f.id);
     const requeued = await this.d.repo.applyTransitions(retry.map((t) => ({
       id: t.id, name: 'requeueLost', expectedAttempts: t.attempts, an: null, ki: null, leaseMs: null, clearPublished: true,
     })), fence);

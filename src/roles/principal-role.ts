@@ -10,7 +10,9 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, WorkflowRepository } from '../store';
+import { DeadLetterRepository, NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, TaskRetryRepository, WorkflowRepository } from '../store';
+import { DeadLetterIntake } from '../principal/dead-letter-intake';
+import { TaskRetry } from '../principal/task-retry';
 import type { RoleServices, StoredRoleContext } from './role-context';
 
 /** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
@@ -41,17 +43,28 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   });
   const repo = new TaskRepository(db);
   const schedules = new ScheduleRepository(db, repo);
+  const deadLetters = new DeadLetterRepository(db);
+  const intake = new DeadLetterIntake({
+    transport: bus.transport, names: ctx.names, store: deadLetters, getTask: (id) => repo.get(id), maxStored: config.principal.deadLetterStoreMax,
+    retryAfterDbErrorMs: config.principal.deadPendingRetryMs, isLeader: () => leadership.isLeader(), countIntervalMs: config.principal.queueDepthIntervalMs,
+    metrics, log: log.child({ component: 'dead-letters' }),
+  });
   const principal = new PrincipalNode({
     nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
+    onTaskFailed: (id) => intake.recordFailedTask(id),
+  });
+  const retry = new TaskRetry({
+    retries: new TaskRetryRepository(db), admission: principal.admission, forgetDeadLetters: (id) => deadLetters.deleteForTask(id), metrics, log: log.child({ component: 'principal' }),
   });
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), storeStats: new StoreStatsRepository(db), controls: new NodeControlRepository(db), transport: bus.transport, names: ctx.names,
-    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier,
+    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry, deadLetters,
   });
   return {
     services: [
       { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
       new LeaderHousekeeping({ db, leadership, config, metrics, log: log.child({ component: 'housekeeping' }) }),
+      { name: 'dead-letters', start: () => intake.start(), stop: () => intake.stop() },
     ],
     restPort: () => rest.port,
   };

@@ -9,6 +9,8 @@ export { compileGuard, type Transition, type CompiledGuard } from './transition-
 export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';
 export * from './task-record';
+export { DeadLetterRepository, toApiDeadLetter, type ApiDeadLetter, type DeadLetterRecord, type NewDeadLetter } from './dead-letter-repository';
+export { TaskRetryRepository, retriedMaxAttempts, MAX_TASK_ATTEMPTS, type RetryRefusal } from './task-retry';
 export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';
 export { NodeControlRepository, NODE_STATES, type NodeControl, type NodeState } from './node-control-repository';
 export { ScheduleRepository, type ScheduleChange, type ScheduleListFilter, type TickClaim } from './schedule-repository';

@@ -1,10 +1,28 @@
 import type { Requirements, TaskErrorData, TaskSpec } from '../protocol';
 import type { TaskStatus } from '../task';
 
+/** Retried runs a task keeps in its history: a task retried more often keeps the newest. */
+export const RETRY_HISTORY_MAX = 20;
+
 export interface TaskProgress {
   fraction: number;
   message?: string;
   atMs: number;
+}
+
+/** One run of a task that a caller retried: how it ended, and who retried it when. */
+export interface RetriedRun {
+  /** Which retry this was (1 for the first). */
+  retry: number;
+  /** The attempts the task had used, and was allowed, when that run ended. */
+  attempts: number;
+  maxAttempts: number;
+  /** Why that run failed. */
+  error: TaskErrorData | null;
+  finishedAt: string | null;
+  retriedAt: string;
+  /** The subject of the token that asked for the retry. */
+  retriedBy: string;
 }
 
 /** A task as the store keeps it. */
@@ -41,6 +59,8 @@ export interface TaskRecord {
   scheduleTickAt?: Date | null;
   /** When a task that waits for a time is due (a delayed submission, or a retry's backoff); null when it never waited. */
   runAt?: Date | null;
+  /** The runs a caller retried, oldest first (the newest {@link RETRY_HISTORY_MAX} of them); absent or null when never retried. */
+  retryHistory?: RetriedRun[] | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
@@ -66,6 +86,7 @@ export function toApiTask(t: TaskRecord) {
     scheduleId: t.scheduleId ?? null, scheduleTickAt: t.scheduleTickAt?.toISOString() ?? null, workflowId: t.workflowId ?? null,
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
+    ...(t.retryHistory?.length ? { retryHistory: t.retryHistory } : {}),
   };
 }
 export type ApiTask = ReturnType<typeof toApiTask>;

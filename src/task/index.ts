@@ -3,7 +3,7 @@
  * retry policy. Roles and the store import these from here, never from the files inside.
  */
 export {
-  TASK_STATUSES, TERMINAL_STATUSES, ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, WAITING_STATUSES, UNFINISHED_STATUSES, REPRIORITIZABLE_STATUSES, isTerminal, isHeld, type TaskStatus, type TerminalStatus,
+  TASK_STATUSES, TERMINAL_STATUSES, ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, WAITING_STATUSES, UNFINISHED_STATUSES, REPRIORITIZABLE_STATUSES, RETRYABLE_STATUSES, isTerminal, isHeld, type TaskStatus, type TerminalStatus,
 } from './status';
 export { TRANSITIONS, TRANSITION_NAMES, transitionRule, withDispatch, type TransitionName, type TransitionRule, type OutcomeTransitionName } from './transitions';
 export {

@@ -4,7 +4,7 @@ export const TASK_STATUSES = ['scheduled', 'queued', 'dispatched', 'running', 's
 /** A task's state, as the store keeps it and REST shows it. */
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** States a task never leaves (only DELETE removes it). */
+/** States a task's run ends in: only DELETE removes it, and only a caller's retry takes a failed one back to the queue. */
 export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 
 /** A state a task never leaves. */
@@ -18,6 +18,14 @@ export const ACTIVE_STATUSES = ['queued', 'dispatched', 'running'] as const sati
  * attempt's retry backoff): it is in no queue and no An holds it, until the leader releases it.
  */
 export const WAITING_STATUSES = ['scheduled'] as const satisfies readonly TaskStatus[];
+
+/**
+ * Terminal states a caller may run again (`POST /tasks/{id}/retry`, a dead letter's re-drive):
+ * only `failed`, which covers a timeout, a lost lease with no attempt left and an unplaceable
+ * task too (the error code tells them apart). `cancelled` was someone's decision (or the end of
+ * its workflow or schedule) and `succeeded` has its result: those are submitted anew instead.
+ */
+export const RETRYABLE_STATUSES = ['failed'] as const satisfies readonly TaskStatus[];
 
 /** States of a task not finished yet, held or not: what a cancel may end. */
 export const UNFINISHED_STATUSES = [...WAITING_STATUSES, ...ACTIVE_STATUSES] as const satisfies readonly TaskStatus[];

@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, UNFINISHED_STATUSES, WAITING_STATUSES, type TaskStatus } from './status';
+import { ACTIVE_STATUSES, HELD_STATUSES, LEASED_STATUSES, RETRYABLE_STATUSES, UNFINISHED_STATUSES, WAITING_STATUSES, type TaskStatus } from './status';
 
 // The one-state lists the table leaves from, named like HELD_STATUSES and ACTIVE_STATUSES: no
 // entry spells its states inline, so an inline state list anywhere in src/ is a write that
@@ -67,6 +67,12 @@ export const TRANSITIONS = {
   release: { from: WAITING_STATUSES, to: 'queued' },
   /** REST caller: the task is cancelled before it finished, waiting for its `runAt` or not. */
   cancel: { from: UNFINISHED_STATUSES, to: 'cancelled' },
+  /**
+   * REST caller (a retry, or an operator's re-drive of its dead letter): a failed task runs again
+   * under the same id. The attempt counter is not touched here: the next dispatch counts the new
+   * attempt, fenced like any other.
+   */
+  retryFailed: { from: RETRYABLE_STATUSES, to: 'queued' },
 } as const satisfies Record<string, TransitionRule>;
 
 /** The name of one entry of {@link TRANSITIONS}. */

@@ -3,7 +3,7 @@ import { PublishFailedError } from '../errors';
 import { type TopologyNames, type WireMessage } from '../protocol';
 import { amqpConnectArgs, type AmqpConnectSettings } from './amqp-connection';
 import { AmqpTopology, DEFAULT_DEAD_LETTER_BOUNDS, type DeadLetterBounds } from './amqp-topology';
-import { fromConsumeMessage, toPublishProperties } from './amqp-wire';
+import { deathOf, fromConsumeMessage, toPublishProperties } from './amqp-wire';
 import type { ConsumerHandle, Delivery, PublishOptions, QueueSpec, Target, Transport, TransportStatus } from './types';
 
 /** How {@link AmqpTransport} connects (see {@link AmqpConnectSettings}), declares and publishes. */
@@ -162,6 +162,7 @@ export class AmqpTransport implements Transport {
     let settled = false;
     const live = () => !settled && !this.#stopping && this.#consumers.some((c) => c.channel === ch);
     const message = fromConsumeMessage(msg);
+    const death = deathOf(msg);
     const settle = (fn: () => void) => {
       if (!live()) { settled = true; return; }
       settled = true;
@@ -170,6 +171,7 @@ export class AmqpTransport implements Transport {
     return {
       message,
       redelivered: msg.fields.redelivered,
+      ...(death ? { death } : {}),
       ack: () => settle(() => ch.ack(msg)),
       reject: () => settle(() => ch.nack(msg, false, false)),
       requeue: () => settle(() => ch.nack(msg, false, true)),

@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { WireMessage } from '../protocol';
-import type { PublishOptions } from './types';
+import type { DeathRecord, PublishOptions } from './types';
 
 /** The key id the body was sealed with. */
 const HEADER_KID = 'x-kid';
@@ -41,4 +41,25 @@ export function fromConsumeMessage(msg: ConsumeMessage): WireMessage {
     ...(typeof taskIds === 'string' ? { taskIds: taskIds.split(',') } : {}),
     ...(typeof sig === 'string' ? { sig: Buffer.from(sig, 'base64url') } : {}),
   };
+}
+
+/** A header value as text, bounded (a longstr arrives as a Buffer or a string). */
+const headerText = (v: unknown): string => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : '').slice(0, 256);
+
+/**
+ * How the broker dead-lettered a message: the newest entry of its `x-death` header (RabbitMQ
+ * puts the latest first), else its `x-first-death-*` headers; undefined for a message that was
+ * never dead-lettered. Malformed headers give what can be read, never an exception.
+ */
+export function deathOf(msg: Pick<ConsumeMessage, 'properties'>): DeathRecord | undefined {
+  const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+  const deaths = headers['x-death'];
+  const newest: unknown = Array.isArray(deaths) ? deaths[0] : undefined;
+  if (newest && typeof newest === 'object') {
+    const d = newest as Record<string, unknown>;
+    const count = Number(typeof d['count'] === 'object' && d['count'] ? (d['count'] as { value?: unknown }).value : d['count']);
+    return { reason: headerText(d['reason']), queue: headerText(d['queue']), count: Number.isFinite(count) && count > 0 ? count : 1 };
+  }
+  const reason = headerText(headers['x-first-death-reason']);
+  return reason ? { reason, queue: headerText(headers['x-first-death-queue']), count: 1 } : undefined;
 }

@@ -1,6 +1,6 @@
 import type { WireMessage } from '../protocol';
 import { Deque } from './deque';
-import type { Delivery, QueueKind } from './types';
+import type { DeathRecord, Delivery, QueueKind } from './types';
 
 /** A message sitting in an in-process queue. */
 export interface QueuedMessage {
@@ -9,6 +9,8 @@ export interface QueuedMessage {
   readonly routingKey: string;
   readonly expiresAtMs: number | undefined;
   redelivered: boolean;
+  /** How it was dead-lettered, when it was (like the broker's `x-death`). */
+  readonly death?: DeathRecord;
 }
 
 /** One delivery handed to a consumer and not settled yet. */
@@ -33,8 +35,8 @@ export interface QueueHost {
   isStopped(): boolean;
   /** Deliveries handed out per queue before yielding to the event loop. */
   readonly deliveriesPerTurn: number;
-  /** Routes a rejected message through the dead-letter exchange. */
-  deadLetter(message: QueuedMessage): void;
+  /** Routes a message rejected on queue `from` through the dead-letter exchange. */
+  deadLetter(message: QueuedMessage, from: string): void;
 }
 
 /**
@@ -220,8 +222,9 @@ export class InProcessQueue {
     const delivery: Delivery = {
       message: m.wire,
       redelivered: m.redelivered,
+      ...(m.death ? { death: m.death } : {}),
       ack: () => settle(() => undefined),
-      reject: () => settle(() => this.#host.deadLetter(m)),
+      reject: () => settle(() => this.#host.deadLetter(m, this.name)),
       requeue: () => settle(() => {
         if (this.#deleted) return;
         m.redelivered = true;

@@ -71,7 +71,7 @@ export class InProcessTransport implements Transport {
       isDelivering: () => this.#started && !this.#stopped,
       isStopped: () => this.#stopped,
       deliveriesPerTurn: this.#o.deliveriesPerTurn,
-      deadLetter: (m) => this.#deadLetter(m),
+      deadLetter: (m, from) => this.#deadLetter(m, from),
     };
     this.#declareBase();
   }
@@ -194,10 +194,11 @@ export class InProcessTransport implements Transport {
   }
 
   /** Routes a rejected message through the dead-letter exchange with its original routing key. */
-  #deadLetter(m: QueuedMessage): void {
+  #deadLetter(m: QueuedMessage, from: string): void {
+    const death = { reason: 'rejected', queue: from, count: m.death?.queue === from ? m.death.count + 1 : 1 };
     for (const q of this.#route(this.#o.names.deadLetterExchange, m.routingKey) ?? []) {
       // Dead letters must never fail a settle: a full queue drops its oldest (drop-head).
-      q.enqueueDroppingHead({ wire: m.wire, routingKey: m.routingKey, expiresAtMs: undefined, redelivered: false }, q.dropHeadAt ?? this.#o.maxQueueLength);
+      q.enqueueDroppingHead({ wire: m.wire, routingKey: m.routingKey, expiresAtMs: undefined, redelivered: false, death }, q.dropHeadAt ?? this.#o.maxQueueLength);
     }
   }
 

@@ -49,6 +49,9 @@ export class MessageBus {
 
   #publish<T extends MessageType>(destination: Destination<T>, type: T, payload: MessageOf<T>, wire: WireMessage, options: PublishOptions): Promise<void> {
     if (type === 'task.pending') wire.taskIds = pendingTaskIds(payload as MessageOf<'task.pending'>);
+    // A failed task's note names its task in clear too: the principals that store dead letters
+    // look the task up in the store instead of opening the note (see DeadLetterIntake).
+    if (type === 'task.failed') wire.taskIds = [(payload as MessageOf<'task.failed'>).taskId];
     return this.deps.transport.publish(destination.target, wire, { ...(options.persistent ? { persistent: true } : {}), ...(options.expirationMs ? { expirationMs: options.expirationMs } : {}) });
   }
 

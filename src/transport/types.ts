@@ -33,10 +33,25 @@ export interface PublishOptions {
   expirationMs?: number;
 }
 
+/**
+ * Why and where the broker dead-lettered a message (its newest `x-death` entry), as read from a
+ * dead-letter queue. Broker-written, but only as trustworthy as whoever could publish there.
+ */
+export interface DeathRecord {
+  /** `rejected`, `expired`, `maxlen` or `delivery_limit`. */
+  readonly reason: string;
+  /** The queue it was dead-lettered from. */
+  readonly queue: string;
+  /** How often it was dead-lettered from that queue for that reason. */
+  readonly count: number;
+}
+
 /** One delivered message and what can be done with it. Settling twice is a no-op. */
 export interface Delivery {
   readonly message: WireMessage;
   readonly redelivered: boolean;
+  /** How it was dead-lettered; absent for a message published straight to where it was read. */
+  readonly death?: DeathRecord;
   /** Done with it. A delivery from a channel that has since closed is not acked (the broker redelivers it). */
   ack(): void;
   /** Refuse it for good: it goes to the dead-letter exchange. */

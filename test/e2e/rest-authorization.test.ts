@@ -136,6 +136,24 @@ const ROUTES: Route[] = [
     effect: async (_r, { admin, taskId }) => { assert.equal((await admin.get(`/tasks/${taskId}`)).status, 404); },
   },
   {
+    // Alice's task is queued (the only Ki slot is held): a writer who may see it learns it cannot be retried, and it stays queued.
+    name: 'POST /tasks/{id}/retry', sharedTask: true, expected: { ...TASK_WRITE, admin: 409, operator: 409, 'submitter-owner': 409 },
+    call: (api, id) => api.post(`/tasks/${id}/retry`),
+  },
+  {
+    name: 'GET /dead-letters', expected: NODE_READ,
+    call: (api) => api.get('/dead-letters'),
+    effect: async (r) => { assert.ok(Array.isArray(r.body.items)); },
+  },
+  {
+    name: 'POST /dead-letters/{id}/redrive', expected: { ...NODE_READ, admin: 404, operator: 404 },
+    call: (api) => api.post('/dead-letters/00000000-0000-4000-8000-000000000000/redrive'),
+  },
+  {
+    name: 'DELETE /dead-letters/{id}', expected: { ...NODE_READ, admin: 404, operator: 404 },
+    call: (api) => api.request('DELETE', '/dead-letters/00000000-0000-4000-8000-000000000000'),
+  },
+  {
     name: 'GET /nodes', expected: NODE_READ,
     call: (api) => api.get('/nodes'),
     effect: async (r) => { assert.ok(r.body.items.some((n: { role: string }) => n.role === 'ki')); },

@@ -39,6 +39,8 @@ const CASES: AlertCase[] = [
     series: { [`anki_tasks_finished_total{${SEL}, instance="p0", status="failed"}`]: '0+60x60', [`anki_tasks_finished_total{${SEL}, instance="p0", status="succeeded"}`]: '0+60x60' },
   },
   { what: 'a growing dead-letter queue', series: { 'rabbitmq_queue_messages{vhost="anki", queue="anki.dead"}': '0+10x60' }, at: '40m', alert: 'AnkiDeadLetterQueueGrowing', expect: [{ severity: 'warning', queue: 'anki.dead' }] },
+  { what: 'dead letters pile up in the store', series: { [`anki_dead_letters{${SEL}, instance="p0"}`]: '0+10x60', [`anki_dead_letters{${SEL}, instance="p1"}`]: '0x60' }, at: '40m', alert: 'AnkiDeadLettersGrowing', expect: [{ severity: 'warning' }] },
+  { what: 'a steady dead-letter store', series: { [`anki_dead_letters{${SEL}, instance="p0"}`]: '500x60' }, at: '40m', alert: 'AnkiDeadLettersGrowing', expect: [] },
   { what: 'a busy work queue is no dead-letter growth', series: { 'rabbitmq_queue_messages{vhost="anki", queue="anki.tasks.pending.high"}': '0+10x60' }, at: '40m', alert: 'AnkiDeadLetterQueueGrowing', expect: [] },
 ];
 
@@ -63,7 +65,7 @@ describe('helm chart: PrometheusRule alerts', function () {
   it('alerts on what an on-call needs: leadership, dead nodes, queue wait, dead letters, database errors, rejected messages', () => {
     const names = rules().map((r) => r.alert);
     for (const name of ['AnkiNoLeader', 'AnkiSeveralLeaders', 'AnkiScrapeTargetDown', 'AnkiDeadMembers', 'AnkiNoLiveKi', 'AnkiNoLiveAn', 'AnkiQueueWaitHigh',
-      'AnkiDeadLetterQueueGrowing', 'AnkiTasksFailing', 'AnkiDatabaseErrors', 'AnkiMessagesRejectedSuspicious', 'AnkiMessagesRejected', 'AnkiBrokerReconnects']) {
+      'AnkiDeadLetterQueueGrowing', 'AnkiDeadLettersGrowing', 'AnkiTasksFailing', 'AnkiDatabaseErrors', 'AnkiMessagesRejectedSuspicious', 'AnkiMessagesRejected', 'AnkiBrokerReconnects']) {
       assert.ok(names.includes(name), name);
     }
     for (const r of rules()) {

@@ -17,12 +17,15 @@ describe('Sweeper: the leader takes back what was lost', () => {
   let fence: LeaderFence;
   /** What reached the pending queues, as an An would take it: task id and attempts. */
   let pending: { id: string; attempts: number }[];
+  /** Tasks the sweep reported failed for good (for their dead letters). */
+  let failedIds: string[];
 
   beforeEach(async () => {
     h = new PrincipalHarness();
     await h.start();
     admission = new TaskAdmission({ config: h.config, repo: h.repo, bus: h.bus('p1', 'principal', h.metrics), names: h.names, metrics: h.metrics, log: h.log });
-    sweeper = new Sweeper({ repo: h.repo, admission, metrics: h.metrics, log: h.log, unpublishedGraceMs: GRACE_MS, selfId: 'p1' });
+    failedIds = [];
+    sweeper = new Sweeper({ repo: h.repo, admission, metrics: h.metrics, log: h.log, unpublishedGraceMs: GRACE_MS, selfId: 'p1', onFailed: (id) => failedIds.push(id) });
     const term = (await h.db.query<{ term: number }>(TAKE_LEASE_SQL, ['principal', 'p1', 60_000])).rows[0]!.term;
     fence = { holder: 'p1', term: Number(term) };
     pending = [];
@@ -104,6 +107,7 @@ describe('Sweeper: the leader takes back what was lost', () => {
       assert.equal(row?.error?.retryable, false);
       assert.match(row?.error?.message ?? '', /an-1/);
       assert.ok(row?.finishedAt, 'finished');
+      assert.deepEqual(failedIds, [last.id], 'reported for its dead letter');
       await admission.drain();
       assert.deepEqual(pending, []);
     });
@@ -115,6 +119,7 @@ describe('Sweeper: the leader takes back what was lost', () => {
       assert.equal(await sweeper.requeueExpiredLeases(deposed), 0);
       assert.equal((await h.repo.get(lost.id))?.status, 'dispatched');
       assert.equal((await h.repo.get(last.id))?.status, 'dispatched');
+      assert.deepEqual(failedIds, [], 'nothing failed, nothing reported');
       await admission.drain();
       assert.deepEqual(pending, []);
     });

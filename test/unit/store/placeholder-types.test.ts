@@ -15,6 +15,8 @@ import { ScheduleRepository } from '../../../src/store/schedule-repository';
 import type { ScheduleRecord } from '../../../src/store/schedule-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { WorkflowRepository } from '../../../src/store/workflow-repository';
+import { DeadLetterRepository } from '../../../src/store/dead-letter-repository';
+import { TaskRetryRepository } from '../../../src/store/task-retry';
 import { queuedTaskRecord } from '../../helpers/task-record';
 
 /** Records every statement; answers each with `rows` and `rowCount`. Never opens a socket. */
@@ -171,7 +173,22 @@ async function everyStatement(): Promise<string[]> {
     bench: () => nodes.bench('ki-1', 'timeouts', 1000, 60_000),
     resetBench: () => nodes.resetBench('ki-1'),
   };
-  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls)]) await call();
+  const retries = new TaskRetryRepository(db);
+  const retry: EveryMethod<TaskRetryRepository> = { retry: () => retries.retry({ ...t, status: 'failed', attempts: 1 }, 'alice') };
+  const letters = new DeadLetterRepository(db);
+  const deadLetters: EveryMethod<DeadLetterRepository> = {
+    record: () => letters.record({ dedupKey: 'task:x', taskId: t.id, claimedTaskIds: [t.id], messageType: 'task.failed', reason: 'failed', errorCode: 'X', errorMessage: 'm', sourceQueue: null, sender: 'an1', attempts: 1, bodyBytes: 1 }),
+    get: () => letters.get(t.id),
+    list: async () => {
+      await letters.list({ limit: 10 });
+      await letters.list({ limit: 10, cursor: { createdAt: now, id: t.id } });
+    },
+    delete: () => letters.delete(t.id),
+    deleteForTask: () => letters.deleteForTask(t.id),
+    count: () => letters.count(),
+    trim: () => letters.trim(10),
+  };
+  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls), ...Object.values(retry), ...Object.values(deadLetters)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -185,9 +202,9 @@ async function everyStatement(): Promise<string[]> {
 
 /** Source files that send SQL; a new one must be added to {@link everyStatement} and here. */
 const FILES_WITH_SQL = [
-  'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
+  'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/dead-letter-repository.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
   'src/store/node-control-repository.ts', 'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/retention-repository.ts', 'src/store/schedule-repository.ts',
-  'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
+  'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/task-retry.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
