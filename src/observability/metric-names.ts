@@ -37,6 +37,7 @@ export const METRIC = {
   workflowsActive: 'anki_workflows_active',
   tasksScheduled: 'anki_tasks_scheduled',
   taskReleaseLateness: 'anki_task_release_lateness_seconds',
+  tenantGpuSeconds: 'anki_tenant_gpu_seconds_total',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

@@ -77,6 +77,7 @@ export function createMetrics(registry: Registry, role: string) {
     workflowsActive: new Gauge({ name: METRIC.workflowsActive, help: 'Running workflows, as the leader last counted them (0 on followers)', registers: [registry] }),
     tasksScheduled: new Gauge({ name: METRIC.tasksScheduled, help: 'Tasks waiting for their runAt (delayed submissions and retry backoffs), as the leader last counted them; 0 on other principals', registers: [registry] }),
     taskReleaseLateness: new Histogram({ name: METRIC.taskReleaseLateness, help: 'From a scheduled task\'s runAt to the leader queueing it', buckets: RELEASE_LATENESS_BUCKETS, registers: [registry] }),
+    tenantGpuSeconds: new Counter({ name: METRIC.tenantGpuSeconds, help: 'GPU-seconds accounted to each tenant by this principal while it led: (finish - start) x GPUs of each finished task', labelNames: ['tenant'], registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".

@@ -4,7 +4,7 @@ import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
-import type { ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
+import type { ScheduleRepository, TaskRepository, TenantRepository, WorkflowRepository } from '../store';
 import { leaseRenewalPeriodMs } from '../task';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
@@ -19,6 +19,7 @@ import { ScheduleTicker } from './schedule-ticker';
 import { WorkflowAdvancer } from './workflow-advancer';
 import { WorkflowControl } from './workflow-control';
 import { ScheduledRelease } from './scheduled-release';
+import { tenantAdmission, TenantScheduling } from './tenant-scheduling';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -34,6 +35,8 @@ export interface PrincipalDeps {
   leadership: Leadership;
   /** Issued node tokens: answer joins (as leader) with tokens signed by this key. */
   identity?: IssueSetup;
+  /** Tenants: weighted-fair admission into the pending queues, caps and GPU-seconds. Without it, none. */
+  tenants?: TenantRepository;
 }
 
 /**
@@ -52,6 +55,8 @@ export class PrincipalNode implements Service {
   readonly control: TaskControl;
   /** Submit, read and cancel workflows, for the REST routes. */
   readonly workflows: WorkflowControl;
+  /** Tenant shares, caps and GPU-seconds (when the principal was given a tenant store). */
+  readonly tenancy?: TenantScheduling;
   readonly #sweeper: Sweeper;
   readonly #advancer: WorkflowAdvancer;
   readonly #heartbeats: HeartbeatPublisher;
@@ -70,7 +75,9 @@ export class PrincipalNode implements Service {
 
   constructor(private readonly d: PrincipalDeps) {
     const p = d.config.principal;
-    this.admission = new TaskAdmission(d);
+    const tenants = d.tenants ? tenantAdmission(d.tenants, d.config, () => this.#kiSlots()) : undefined;
+    this.admission = new TaskAdmission({ ...d, ...(tenants ? { tenancy: tenants } : {}) });
+    if (tenants) this.tenancy = new TenantScheduling({ ...tenants, config: d.config, repo: d.repo, admission: this.admission, leadership: d.leadership, metrics: d.metrics, log: d.log.child({ component: 'tenants' }) });
     this.hearing = new Hearing({ self: { role: 'principal', id: d.nodeId, startedAtMs: this.#startedAtMs }, cluster: d.config.cluster });
     this.membership = new Membership(d.config.cluster, Date.now, this.hearing);
     reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
@@ -115,6 +122,11 @@ export class PrincipalNode implements Service {
       version: this.d.config.version, load: this.admission.map.size / Math.max(1, this.d.config.principal.maxAdmitted),
       slots: { total: 0, busy: 0 }, gpus: [], types: [], labels: [], leader: leader?.id === this.d.nodeId, term: this.d.leadership.term,
     };
+  }
+
+  /** Slots of the Kis alive now (the automatic publish window is a multiple of them). */
+  #kiSlots(): number {
+    return this.membership.byRole('ki').filter((m) => m.status === 'alive').reduce((n, m) => n + m.heartbeat.slots.total, 0);
   }
 
   /** Calls `listener` with each finished task that an An reports (the dashboard's live feed listens). */
@@ -183,6 +195,7 @@ export class PrincipalNode implements Service {
       if (fence) await this.#release.releaseDue(fence);
     }, onError('release of scheduled tasks')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#release.reportBacklog(this.d.leadership.isLeader()), onError('scheduled backlog')));
+    if (this.tenancy) this.#stopTimers.push(this.tenancy.start(onError));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
@@ -223,6 +236,7 @@ export class PrincipalNode implements Service {
         for (const e of msg.payload.events) {
           this.admission.map.release(e.taskId);
           this.#advancer.onTaskFinished(e.taskId);
+          this.tenancy?.onFinished(e.taskId);
           for (const listener of this.#taskEventListeners) listener(e);
         }
         return;

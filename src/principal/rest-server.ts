@@ -19,6 +19,8 @@ import { addScheduleRoutes } from './schedule-routes';
 import type { TaskControl } from './task-control';
 import type { WorkflowControl } from './workflow-control';
 import { workflowRoutes } from './workflow-routes';
+import { tenantRoutes } from './tenant-routes';
+import type { TenantScheduling } from './tenant-scheduling';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
 export interface RestCoordinator {
@@ -26,6 +28,8 @@ export interface RestCoordinator {
   readonly control: TaskControl;
   readonly workflows: WorkflowControl;
   readonly membership: Membership;
+  /** Tenant shares and caps, when the principal has them. */
+  readonly tenancy?: Pick<TenantScheduling, 'ledger' | 'tenants'> | undefined;
   onTaskEvent(listener: (event: TaskEvent) => void): void;
 }
 
@@ -94,7 +98,9 @@ export class PrincipalRestServer implements Service {
     const api = taskRoutes({
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
+      ...(principal.tenancy ? { tenants: principal.tenancy.ledger } : {}),
     });
+    if (principal.tenancy) api.use(tenantRoutes({ ledger: principal.tenancy.ledger, tenants: principal.tenancy.tenants, maxBodyBytes: config.http.maxBodyBytes }).routes());
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
     const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());

@@ -9,7 +9,7 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { ReputationRepository, ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
+import { ReputationRepository, ScheduleRepository, TaskRepository, TenantRepository, WorkflowRepository } from '../store';
 import type { RoleServices, StoredRoleContext } from './role-context';
 
 /** The JWK set of an external identity provider (JWKS_URL), fetched lazily and cached. */
@@ -41,7 +41,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const repo = new TaskRepository(db);
   const schedules = new ScheduleRepository(db, repo);
   const principal = new PrincipalNode({
-    nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
+    nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), tenants: new TenantRepository(db, repo), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
   });
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), transport: bus.transport, names: ctx.names,

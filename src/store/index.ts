@@ -13,3 +13,4 @@ export { ScheduleRepository, type ScheduleChange, type ScheduleListFilter, type 
 export { toApiSchedule, type ApiSchedule, type ScheduleRecord, type ScheduleRun, type DueSchedule } from './schedule-record';
 export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './workflow-repository';
 export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './workflow-record';
+export { TenantRepository, DEFAULT_TENANT_SETTINGS, type TenantCounts, type TenantRecord, type TenantSettings } from './tenant-repository';

@@ -4,6 +4,7 @@ import { migration003 } from './003-unpublished-index';
 import { migration004 } from './004-scheduled-tasks';
 import { migration005 } from './005-schedules';
 import { migration006 } from './006-workflows';
+import { migration010 } from './010-tenancy';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration010];
