@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_SETTINGS, type TenantCounts, type TenantRepository, type TenantSettings } from '../store';
+import { DEFAULT_TENANT_SETTINGS, type TenantCounts, type TenantRecord, type TenantRepository, type TenantSettings } from '../store';
 import { publishNowCount, type TenantLoad } from './fair-share';
 import { periodAround, type GpuPeriod } from './gpu-period';
 
@@ -48,6 +48,9 @@ export class TenantLedger {
   /** Changes made before the read in progress began: dropped when it lands, the store has them. */
   #olderDelta = new Map<string, Delta>();
   #refreshing?: Promise<void>;
+  /** Settings this principal wrote, by the sequence number of the write: a read begun before it must not undo it. */
+  readonly #written = new Map<string, { tenant: TenantRecord; seq: number }>();
+  #seq = 0;
   readonly #now: () => number;
 
   constructor(private readonly d: TenantLedgerDeps) {
@@ -65,9 +68,14 @@ export class TenantLedger {
       this.#olderDelta = this.#delta;
       this.#delta = new Map();
       const period = periodAround(this.d.gpuPeriod, this.#now());
+      const seq = this.#seq;
       try {
         const [settings, counts, used] = await Promise.all([this.d.tenants.list(), this.d.tenants.counts(), this.d.tenants.gpuSecondsIn(period.start)]);
         this.#settings = new Map(settings.map((s) => [s.name, s]));
+        for (const [name, w] of this.#written) {
+          if (w.seq > seq) this.#settings.set(name, w.tenant);
+          else this.#written.delete(name);
+        }
         this.#counts = counts;
         this.#gpuSeconds = used;
         this.#period = period;
@@ -79,6 +87,12 @@ export class TenantLedger {
         this.#olderDelta = new Map();
       }
     })().finally(() => { this.#refreshing = undefined; }));
+  }
+
+  /** Settings just written by this principal: in force here at once, not only after the next read. */
+  configured(tenant: TenantRecord): void {
+    this.#settings.set(tenant.name, tenant);
+    this.#written.set(tenant.name, { tenant, seq: ++this.#seq });
   }
 
   settingsOf(tenant: string): TenantSettings {

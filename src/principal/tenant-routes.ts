@@ -51,8 +51,7 @@ export function tenantRoutes(d: TenantRouteDeps): Router<AuthState> {
     const name = ctx.params['name'] ?? '';
     if (!TENANT_NAME.test(name)) throw badRequest('name: 1 to 128 characters without control characters', { field: 'name' });
     const settings = parseOr400(tenantSettingsSchema, await readJson(ctx, d.maxBodyBytes));
-    await read(() => d.tenants.upsert(name, settings));
-    await read(() => d.ledger.refresh());
+    d.ledger.configured(await read(() => d.tenants.upsert(name, settings)));
     sendJson(ctx, d.ledger.status([name])[0]);
   });
 
