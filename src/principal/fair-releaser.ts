@@ -34,8 +34,8 @@ export class FairReleaser {
     const { ledger } = this.d;
     await ledger.refresh();
     const plan = this.#drr.plan(ledger.loads(), ledger.window);
-    let total = 0;
-    await Promise.all([...plan].map(async ([tenant, n]) => { total += await this.#releaseOf(tenant, n); }));
+    const counts = await Promise.all([...plan].map(([tenant, n]) => this.#releaseOf(tenant, n)));
+    const total = counts.reduce((a, b) => a + b, 0);
     if (total > 0) this.d.log.debug({ released: total, tenants: plan.size }, 'held tasks published');
     return total;
   }

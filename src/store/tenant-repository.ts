@@ -1,6 +1,11 @@
 import type { Database, Queryable } from './db';
 import type { TaskRecord } from './task-record';
 import type { TaskRepository } from './task-repository';
+import { sqlStates } from './transition-guard';
+import { ACTIVE_STATUSES } from '../task';
+
+/** The statuses of `tasks_tenant_active_idx`: queued, dispatched, running. */
+const ACTIVE_SQL = sqlStates(ACTIVE_STATUSES);
 
 /** What an admin sets for a tenant (`PUT /tenants/{name}`); null: no cap. */
 export interface TenantSettings {
@@ -59,15 +64,20 @@ export class TenantRepository {
    * never the whole task table; a row from before tenants existed counts for its owner.
    */
   async counts(): Promise<Map<string, TenantCounts>> {
-    const [active, held] = await Promise.all([
+    // Grouped by the indexed column alone (an index-only count); only rows without a tenant are read for their owner.
+    const [tenanted, legacy, held] = await Promise.all([
+      this.db.query<{ tenant: string | null; status: string; n: string | number }>(
+        `SELECT tenant, status, count(*) AS n FROM tasks WHERE status IN (${ACTIVE_SQL}) GROUP BY tenant, status`,
+      ),
       this.db.query<{ tenant: string; status: string; n: string | number }>(
-        "SELECT COALESCE(tenant, owner) AS tenant, status, count(*) AS n FROM tasks WHERE status IN ('queued', 'dispatched', 'running') GROUP BY 1, 2",
+        `SELECT owner AS tenant, status, count(*) AS n FROM tasks WHERE tenant IS NULL AND status IN (${ACTIVE_SQL}) GROUP BY owner, status`,
       ),
       this.db.query<{ tenant: string; n: string | number }>('SELECT tenant, count(*) AS n FROM task_holds GROUP BY tenant'),
     ]);
+    const active = [...tenanted.rows.filter((r): r is typeof r & { tenant: string } => r.tenant !== null), ...legacy.rows];
     const out = new Map<string, TenantCounts>();
     const of = (t: string) => { let c = out.get(t); if (!c) out.set(t, (c = { queued: 0, held: 0, running: 0 })); return c; };
-    for (const r of active.rows) {
+    for (const r of active) {
       if (r.status === 'queued') of(r.tenant).queued += Number(r.n);
       else of(r.tenant).running += Number(r.n);
     }
