@@ -4,10 +4,8 @@ import { FairReleaser } from '../../../src/principal/fair-releaser';
 import { GpuAccounting } from '../../../src/principal/gpu-accounting';
 import { Sweeper } from '../../../src/principal/sweeper';
 import { TenantLedger } from '../../../src/principal/tenant-ledger';
-import type { MessageOf } from '../../../src/protocol/messages';
 import { TenantRepository, type TaskRecord } from '../../../src/store';
-import type { Received } from '../../../src/transport';
-import { PrincipalHarness, queuedTask, until } from './principal-harness';
+import { collectPending, PrincipalHarness, queuedTask, until } from './principal-harness';
 
 const WINDOW = 4;
 
@@ -25,13 +23,7 @@ describe('FairReleaser: tasks past a tenant\'s share wait in the store, and the 
     ledger = new TenantLedger({ tenants, window: () => WINDOW, gpuPeriod: 'month' });
     admission = new TaskAdmission({ config: h.config, repo: h.repo, bus: h.bus('p1', 'principal', h.metrics), names: h.names, metrics: h.metrics, log: h.log, tenancy: { ledger, tenants } });
     pending = [];
-    const an = h.bus('an-9', 'an');
-    for (const queue of h.names.pendingBands) {
-      await an.subscribe({ name: queue, kind: 'durable' }, 64, ['task.pending'], ({ msg, delivery }: Received) => {
-        delivery.ack();
-        pending.push(...(msg.payload as MessageOf<'task.pending'>).items.map((i) => i.task.id));
-      });
-    }
+    await collectPending(h, pending);
   });
 
   afterEach(async () => {
