@@ -63,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = args.command as Command;
   if (command === 'keygen') return printKeyPair();
   const role: Role | undefined = command === 'principal' || command === 'an' || command === 'ki' || command === 'standalone' ? command : undefined;
-  const convictArgs = args.rest.filter((a, i, all) => !['--sub', '--role', '--ttl', '--probe'].includes(a) && !['--sub', '--role', '--ttl'].includes(all[i - 1] ?? ''));
+  const convictArgs = args.rest.filter((a, i, all) => !['--sub', '--role', '--tenant', '--ttl', '--probe'].includes(a) && !['--sub', '--role', '--tenant', '--ttl'].includes(all[i - 1] ?? ''));
   const config = loadConfig({ args: convictArgs, ...(args.configFile ? { configFile: args.configFile } : {}), ...(role ? { role } : {}) });
 
   if (command === 'token') return mintToken(config, args.options);
@@ -93,11 +93,13 @@ function mintToken(config: AppConfig, options: Map<string, string | true>): numb
   if (typeof sub !== 'string' || sub === '') throw new ConfigError('token: --sub NAME is required');
   const roles = String(role).split(',');
   for (const r of roles) if (!CLIENT_ROLES.includes(r as ClientRole)) throw new ConfigError(`token: --role must be one of ${CLIENT_ROLES.join(', ')}`);
+  const tenant = options.get('tenant');
+  if (tenant === true || tenant === '') throw new ConfigError('token: --tenant needs a name');
   const ttl = options.get('ttl');
   const ttlSec = typeof ttl === 'string' ? Number(ttl) : 24 * 3600;
   if (!Number.isInteger(ttlSec) || ttlSec <= 0) throw new ConfigError('token: --ttl must be a positive number of seconds');
   console.log(mintClientToken(config.security.jwtSecret, {
-    sub, role: roles.length === 1 ? (roles[0] as ClientRole) : (roles as ClientRole[]), ttlSec,
+    sub, role: roles.length === 1 ? (roles[0] as ClientRole) : (roles as ClientRole[]), ttlSec, ...(tenant !== undefined ? { tenant } : {}),
     ...(config.security.jwtAudience ? { audience: config.security.jwtAudience } : {}), ...(config.security.jwtIssuer ? { issuer: config.security.jwtIssuer } : {}),
   }));
   return 0;

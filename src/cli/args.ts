@@ -61,7 +61,7 @@ Commands:
   ki            executes tasks on this machine's GPUs/CPUs   (--probe: print GPUs found and exit)
   standalone    principal, an and ki in one process
   migrate       apply database migrations and exit
-  token         mint a client token: --sub NAME --role admin|operator|submitter|viewer [--ttl SECONDS]
+  token         mint a client token: --sub NAME --role admin|operator|submitter|viewer [--tenant NAME] [--ttl SECONDS]
   keygen        print a fresh ES256 key pair for NODE_SIGNING_KEY and NODE_TOKEN_PUBLIC_KEYS
 
 Options:

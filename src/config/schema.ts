@@ -156,6 +156,11 @@ export const configSchema = {
     deadPendingRetryMs: { doc: 'Wait before a refused pending message is read again after the store failed to mark its tasks unpublished', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_DEAD_PENDING_RETRY_MS' },
     deadLetterStoreMax: { doc: 'Dead letters the store keeps (GET /dead-letters); beyond it the oldest are dropped', format: positiveInt, default: 100_000, env: 'DEAD_LETTER_STORE_MAX' },
   },
+  tenants: {
+    publishWindow: { doc: 'Tasks all tenants together may have in the pending queues and the Ans\' look-ahead (published, not yet started), split by weight among tenants with work; past its share a tenant\'s tasks are stored and held until the fair releaser publishes them. 0: four times the cluster\'s Ki slots, at least 256', format: nonNegativeInt, default: 0, env: 'TENANT_PUBLISH_WINDOW' },
+    releaseIntervalMs: { doc: 'How often the leader publishes held tasks in weighted-fair order and accounts GPU-seconds, and how often each principal re-reads tenant settings and counts (task events also wake the releaser)', format: positiveInt, default: 200, env: 'TENANT_RELEASE_INTERVAL_MS' },
+    gpuPeriod: { doc: 'Accounting period of GPU-seconds and their budgets (UTC calendar day, week from Monday, or month)', format: ['day', 'week', 'month'], default: 'month', env: 'TENANT_GPU_PERIOD' },
+  },
   schedules: {
     tickMs: { doc: 'How often the leader looks for due schedule ticks (a tick runs at most this long after its time, plus the run\'s own write)', format: positiveInt, default: 200, env: 'SCHEDULE_TICK_MS' },
     maxPerOwner: { doc: 'Most schedules one owner may have; creating one more answers 409', format: nonNegativeInt, default: 100, env: 'SCHEDULES_MAX_PER_OWNER' },
@@ -268,6 +273,7 @@ export interface AppConfig {
     liveNodesIntervalMs: number; liveQuarantineRefreshMs: number; groupAssignPendingMs: number; groupMaxMovesPerRound: number;
     joinReplyExpirationMs: number; deadPendingRetryMs: number; deadLetterStoreMax: number;
   };
+  tenants: { publishWindow: number; releaseIntervalMs: number; gpuPeriod: 'day' | 'week' | 'month' };
   schedules: { tickMs: number; maxPerOwner: number; maxBodyBytes: number; failoverGraceMs: number; duePerPass: number; statsIntervalMs: number };
   retention: { maxAgeMs: number; batch: number; intervalMs: number; maxBatchesPerPass: number; exportDir: string };
   storeStats: { countCap: number; countTtlMs: number; tableStatsIntervalMs: number };

@@ -46,6 +46,7 @@ export const METRIC = {
   storeTableRows: 'anki_store_table_rows',
   storeTableBytes: 'anki_store_table_bytes',
   deadLetters: 'anki_dead_letters',
+  tenantGpuSeconds: 'anki_tenant_gpu_seconds_total',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

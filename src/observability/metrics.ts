@@ -89,6 +89,7 @@ export function createMetrics(registry: Registry, role: string) {
     retentionDeleted: new Counter({ name: METRIC.retentionDeleted, help: 'Rows the leader\'s retention deleted, by kind (task: a finished task older than RETENTION_MAX_AGE_MS; idempotency_key: a key that old)', labelNames: ['kind'], registers: [registry] }),
     storeTableRows: new Gauge({ name: METRIC.storeTableRows, help: 'Rows of a store table as the database\'s catalog estimates them (reltuples, refreshed by ANALYZE/autovacuum), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
     storeTableBytes: new Gauge({ name: METRIC.storeTableBytes, help: 'Bytes of a store table with its indexes and TOAST (pg_total_relation_size), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
+    tenantGpuSeconds: new Counter({ name: METRIC.tenantGpuSeconds, help: 'GPU-seconds accounted to each tenant by this principal while it led: (finish - start) x GPUs of each finished task', labelNames: ['tenant'], registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".

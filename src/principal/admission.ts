@@ -3,9 +3,10 @@ import type { AppConfig } from '../config';
 import { isDataError, OverloadedError, StoreRefusedDataError, StoreUnavailableError } from '../errors';
 import { type Logger, ATTR, currentTraceparent, MESSAGING_SYSTEM, SPAN, withSpan, type Metrics } from '../observability';
 import { type TopologyNames, PENDING_TASKS_PER_MESSAGE, type PendingItem, bandOf, pendingBand } from '../protocol';
-import { AdmissionMap, GroupCommitter, specOf, type TaskRecord, type TaskRepository } from '../store';
+import { AdmissionMap, GroupCommitter, specOf, type TaskRecord, type TaskRepository, type TenantRepository } from '../store';
 import { BatchSender, type MessageBus } from '../transport';
 import type { SubmitTask } from '../http';
+import type { TenantLedger } from './tenant-ledger';
 
 export interface AdmissionDeps {
   config: AppConfig;
@@ -14,6 +15,8 @@ export interface AdmissionDeps {
   names: TopologyNames;
   metrics: Metrics;
   log: Logger;
+  /** Per-tenant admission into the pending queues; without it every queued task is published at once. */
+  tenancy?: { ledger: TenantLedger; tenants: TenantRepository };
 }
 
 /** Rows per INSERT statement: far below PostgreSQL's 65,535 parameters at 20 per row. */
@@ -59,7 +62,7 @@ export class TaskAdmission {
    * later (`runAt` ahead of now) is `scheduled`: stored, not published, until the leader releases
    * it. One due already is queued at once, like any other.
    */
-  build(body: SubmitTask, owner: string, trace?: string, runAt?: Date): TaskRecord {
+  build(body: SubmitTask, owner: string, trace?: string, runAt?: Date, tenant?: string): TaskRecord {
     const t = this.d.config.tasks;
     const now = new Date();
     return {
@@ -75,7 +78,7 @@ export class TaskAdmission {
       maxAttempts: body.maxAttempts ?? t.defaultMaxAttempts,
       timeoutMs: body.timeoutMs ?? t.defaultTimeoutMs,
       result: null, error: null, progress: null,
-      owner, an: null, ki: null, traceContext: trace ?? null,
+      owner, tenant: tenant ?? owner, an: null, ki: null, traceContext: trace ?? null,
       createdAt: now, updatedAt: now, startedAt: null, finishedAt: null,
     };
   }
@@ -88,10 +91,14 @@ export class TaskAdmission {
     this.assertRoomFor(tasks.length);
     const owner = tasks[0]?.owner ?? '';
     const entries = tasks.map((t) => ({ id: t.id, owner: t.owner, createdAtMs: t.createdAt.getTime() }));
+    const held = this.#holdBeyondShare(tasks);
     let existing: string[] | null = null;
     try {
       await withSpan(SPAN.taskInsert, { [ATTR.taskCount]: tasks.length, ...(tasks.length === 1 ? { [ATTR.taskId]: tasks[0]!.id } : {}) }, () => this.map.admit(entries, async () => {
-        if (idempotencyKey) existing = (await this.d.repo.insertIdempotent(owner, idempotencyKey, tasks)).existing;
+        const tenancy = this.d.tenancy;
+        if (idempotencyKey) {
+          existing = (await this.d.repo.insertIdempotent(owner, idempotencyKey, tasks, held.size > 0 && tenancy ? (q) => tenancy.tenants.addHolds(tasks.filter((t) => held.has(t.id)), q) : undefined)).existing;
+        } else if (held.size > 0 && tenancy) await tenancy.tenants.insertWithHolds(tasks, held);
         else await this.#inserts.submit(tasks);
       }));
     } catch (err) {
@@ -111,10 +118,23 @@ export class TaskAdmission {
     for (const t of tasks) {
       // A scheduled task is published when the leader releases it, not now. Until then it is no
       // work in hand: it must not hold this principal's admission capacity for its whole delay.
-      if (t.status === 'queued') void this.publish(t);
+      if (t.status === 'queued' && !held.has(t.id)) void this.publish(t);
       else this.map.release(t.id);
     }
     return { ids: tasks.map((t) => t.id), created: true };
+  }
+
+  /**
+   * The queued tasks of this submission that go past their tenant's share of the publish window:
+   * they are stored held, and the leader's fair releaser publishes them. All tasks of one
+   * submission belong to one tenant, the caller's.
+   */
+  #holdBeyondShare(tasks: readonly TaskRecord[]): Set<string> {
+    const ledger = this.d.tenancy?.ledger;
+    const queued = tasks.filter((t) => t.status === 'queued');
+    if (!ledger || queued.length === 0) return new Set();
+    const now = ledger.admit(queued[0]!.tenant ?? queued[0]!.owner, queued.length);
+    return new Set(queued.slice(now).map((t) => t.id));
   }
 
   /** Throws {@link OverloadedError} when `count` more tasks would pass the in-flight limit. */

@@ -4,7 +4,7 @@ import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type OutputChunks, type TaskEvent, CARRIES, type CarriedBy, type TopologyNames } from '../protocol';
 import type { IssueSetup } from '../security';
-import type { ScheduleRepository, TaskRepository, WorkflowRepository } from '../store';
+import type { ScheduleRepository, TaskRepository, TenantRepository, WorkflowRepository } from '../store';
 import { leaseRenewalPeriodMs } from '../task';
 import type { MessageBus, Received } from '../transport';
 import { TaskAdmission } from './admission';
@@ -20,6 +20,7 @@ import { ScheduleTicker } from './schedule-ticker';
 import { WorkflowAdvancer } from './workflow-advancer';
 import { WorkflowControl } from './workflow-control';
 import { ScheduledRelease } from './scheduled-release';
+import { tenantAdmission, TenantScheduling } from './tenant-scheduling';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -37,6 +38,8 @@ export interface PrincipalDeps {
   identity?: IssueSetup;
   /** Told of each task the leader failed for good (an expired lease with no attempt left), for its dead letter. */
   onTaskFailed?: (taskId: string) => void;
+  /** Tenants: weighted-fair admission into the pending queues, caps and GPU-seconds. Without it, none. */
+  tenants?: TenantRepository;
 }
 
 /**
@@ -55,6 +58,8 @@ export class PrincipalNode implements Service {
   readonly control: TaskControl;
   /** Submit, read and cancel workflows, for the REST routes. */
   readonly workflows: WorkflowControl;
+  /** Tenant shares, caps and GPU-seconds (when the principal was given a tenant store). */
+  readonly tenancy?: TenantScheduling;
   readonly #sweeper: Sweeper;
   readonly #advancer: WorkflowAdvancer;
   readonly #heartbeats: HeartbeatPublisher;
@@ -74,7 +79,9 @@ export class PrincipalNode implements Service {
 
   constructor(private readonly d: PrincipalDeps) {
     const p = d.config.principal;
-    this.admission = new TaskAdmission(d);
+    const tenants = d.tenants ? tenantAdmission(d.tenants, d.config, () => this.#kiSlots()) : undefined;
+    this.admission = new TaskAdmission({ ...d, ...(tenants ? { tenancy: tenants } : {}) });
+    if (tenants) this.tenancy = new TenantScheduling({ ...tenants, config: d.config, repo: d.repo, admission: this.admission, leadership: d.leadership, metrics: d.metrics, log: d.log.child({ component: 'tenants' }) });
     this.hearing = new Hearing({ self: { role: 'principal', id: d.nodeId, startedAtMs: this.#startedAtMs }, cluster: d.config.cluster });
     this.membership = new Membership(d.config.cluster, Date.now, this.hearing);
     reportRefusedMembers(this.membership, { log: d.log, counter: d.metrics.membershipRefused, maxMembers: d.config.cluster.maxMembers });
@@ -119,6 +126,11 @@ export class PrincipalNode implements Service {
       version: this.d.config.version, load: this.admission.map.size / Math.max(1, this.d.config.principal.maxAdmitted),
       slots: { total: 0, busy: 0 }, gpus: [], types: [], labels: [], leader: leader?.id === this.d.nodeId, term: this.d.leadership.term,
     };
+  }
+
+  /** Slots of the Kis alive now (the automatic publish window is a multiple of them). */
+  #kiSlots(): number {
+    return this.membership.byRole('ki').filter((m) => m.status === 'alive').reduce((n, m) => n + m.heartbeat.slots.total, 0);
   }
 
   /** Calls `listener` with each finished task that an An reports (the dashboard's live feed listens). */
@@ -194,6 +206,7 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#release.reportBacklog(this.d.leadership.isLeader()), onError('scheduled backlog')));
     const waiting = new WaitingReport({ read: (limit) => this.d.repo.waitingTasks(limit), metrics: this.d.metrics });
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => waiting.report(this.d.leadership.isLeader()), onError('waiting tasks')));
+    if (this.tenancy) this.#stopTimers.push(this.tenancy.start(onError));
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
@@ -238,6 +251,7 @@ export class PrincipalNode implements Service {
         for (const e of msg.payload.events) {
           this.admission.map.release(e.taskId);
           this.#advancer.onTaskFinished(e.taskId);
+          this.tenancy?.onFinished(e.taskId);
           for (const listener of this.#taskEventListeners) listener(e);
         }
         return;

@@ -27,6 +27,8 @@ import { addTaskRetryRoute } from './task-retry-routes';
 import { deadLetterRoutes } from './dead-letter-routes';
 import { workflowRoutes } from './workflow-routes';
 import { nodeRoutes } from './node-routes';
+import { tenantRoutes } from './tenant-routes';
+import type { TenantScheduling } from './tenant-scheduling';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
 export interface RestCoordinator {
@@ -34,6 +36,8 @@ export interface RestCoordinator {
   readonly control: TaskControl;
   readonly workflows: WorkflowControl;
   readonly membership: Membership;
+  /** Tenant shares and caps, when the principal has them. */
+  readonly tenancy?: Pick<TenantScheduling, 'ledger' | 'tenants'> | undefined;
   onTaskEvent(listener: (event: TaskEvent) => void): void;
   onTaskChunk(listener: (chunks: OutputChunks) => void): void;
 }
@@ -118,10 +122,12 @@ export class PrincipalRestServer implements Service {
     const api = taskRoutes({
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
+      ...(principal.tenancy ? { tenants: principal.tenancy.ledger } : {}),
     });
     this.#closeStreams = addStreamRoute(api, { control: principal.control, outputs: this.outputs, maxStreams: config.principal.maxStreams }).closeAll;
     if (this.d.retry) addTaskRetryRoute(api, { retry: this.d.retry, getTask: (id) => principal.control.get(id) });
     if (this.d.retry && this.d.deadLetters) api.use(deadLetterRoutes({ store: this.d.deadLetters, retry: this.d.retry, getTask: (id) => principal.control.get(id) }).routes());
+    if (principal.tenancy) api.use(tenantRoutes({ ledger: principal.tenancy.ledger, tenants: principal.tenancy.tenants, maxBodyBytes: config.http.maxBodyBytes }).routes());
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     if (this.d.controls) api.use(nodeRoutes({ cluster: this.cluster, membership: principal.membership, controls: this.d.controls }).routes());
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());

@@ -10,6 +10,9 @@ import type { TaskControl } from './task-control';
 import type { ClusterView } from './cluster-view';
 import { preferredWaitSec, type TaskWaiters } from './task-waiters';
 import { TERMINAL_STATUSES } from '../task';
+import { tenantOf } from '../security';
+import { assertTenantRoom } from './tenant-routes';
+import type { TenantLedger } from './tenant-ledger';
 
 export interface RouteDeps {
   admission: TaskAdmission;
@@ -27,6 +30,8 @@ export interface RouteDeps {
   waiters?: TaskWaiters;
   /** The longest wait a request may ask for (PRINCIPAL_MAX_WAIT_SEC). @defaultValue 60 */
   maxWaitSec?: number;
+  /** Tenant caps: a submission past `maxQueued` or the GPU-seconds budget is a 429. Without it, none. */
+  tenants?: TenantLedger;
 }
 
 /** `?wait=` of `GET /tasks/{id}`: whole seconds; above the cap it is capped, like `Prefer: wait`. */
@@ -72,10 +77,11 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     requireWrite(ctx);
     const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
     checkSubmission(body, limitsFor(ctx));
+    assertTenantRoom(d.tenants, ctx, 1);
     const runAt = scheduleOf(body, { horizonMs, nowMs: Date.now() });
     const waitSec = preferredWaitSec(ctx.get('prefer'), maxWaitSec);
     const { first, created, wait } = await withSpan(SPAN.taskSubmit, {}, async (span) => {
-      const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent(), runAt);
+      const task = d.admission.build(body, ctx.state.caller.sub, currentTraceparent(), runAt, tenantOf(ctx.state.caller));
       span.setAttributes({ [ATTR.taskId]: task.id, [ATTR.taskType]: task.type, [ATTR.taskPriority]: task.priority });
       // Waiting starts before the task can run: its end cannot come before the wait is in place.
       const started = d.waiters?.wait(task.id, waitSec * 1000) ?? undefined;
@@ -107,6 +113,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { tasks?: unknown }).tasks)) throw badRequest('tasks: must be an array', { field: 'tasks' });
     const list = (raw as { tasks: unknown[] }).tasks;
     if (list.length === 0 || list.length > d.maxBatch) throw badRequest(`tasks: between 1 and ${d.maxBatch} tasks per batch`, { field: 'tasks' });
+    assertTenantRoom(d.tenants, ctx, list.length);
     const { ids, created } = await withSpan(SPAN.taskSubmit, { [ATTR.taskCount]: list.length }, () => {
       const trace = currentTraceparent();
       const limits = limitsFor(ctx);
@@ -114,7 +121,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
       const tasks = list.map((item, i) => {
         const body = parseOr400(submitTaskSchema, item, `tasks.${i}`);
         checkSubmission(body, limits, `tasks.${i}`);
-        return d.admission.build(body, ctx.state.caller.sub, trace, scheduleOf(body, { horizonMs, nowMs }, `tasks.${i}`));
+        return d.admission.build(body, ctx.state.caller.sub, trace, scheduleOf(body, { horizonMs, nowMs }, `tasks.${i}`), tenantOf(ctx.state.caller));
       });
       return d.admission.submit(tasks, idempotencyKeyOf(ctx));
     });

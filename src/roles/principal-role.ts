@@ -10,7 +10,7 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { DeadLetterRepository, NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, TaskRetryRepository, WorkflowRepository } from '../store';
+import { DeadLetterRepository, NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, TaskRetryRepository, TenantRepository, WorkflowRepository } from '../store';
 import { DeadLetterIntake } from '../principal/dead-letter-intake';
 import { TaskRetry } from '../principal/task-retry';
 import type { RoleServices, StoredRoleContext } from './role-context';
@@ -50,7 +50,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     metrics, log: log.child({ component: 'dead-letters' }),
   });
   const principal = new PrincipalNode({
-    nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
+    nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), tenants: new TenantRepository(db, repo), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
     onTaskFailed: (id) => intake.recordFailedTask(id),
   });
   const retry = new TaskRetry({

@@ -9,6 +9,11 @@ import { isWellFormed } from '../util';
 export interface Caller {
   sub: string;
   roles: ClientRole[];
+  /**
+   * The tenant whose shares and caps the caller's tasks count against: the `tenant` claim, else
+   * `sub` (the verifier always sets it; see {@link tenantOf}).
+   */
+  tenant?: string;
 }
 
 export interface ClientTokenOptions {
@@ -135,8 +140,25 @@ export class ClientTokenVerifier {
     const raw: unknown[] = Array.isArray(decoded['roles']) ? decoded['roles'] : decoded['role'] !== undefined ? [decoded['role']] : [];
     const roles = raw.filter((r): r is ClientRole => CLIENT_ROLES.includes(r as ClientRole));
     if (roles.length === 0) throw new InvalidTokenError('invalid token: no known role (admin, operator, submitter, viewer)');
-    return { sub: decoded.sub, roles };
+    return { sub: decoded.sub, roles, tenant: tenantClaimOf(decoded) ?? decoded.sub };
   }
+}
+
+/**
+ * The verified `tenant` claim, when the token has one. It names a row of the tenants table and a
+ * metric label, so it is held to the subject's rules; a claim of another type is refused, not ignored.
+ */
+function tenantClaimOf(decoded: jwt.JwtPayload): string | undefined {
+  const t: unknown = decoded['tenant'];
+  if (t === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (typeof t !== 'string' || t === '' || t.length > 128 || /[\u0000-\u001f\u007f]/.test(t) || !isWellFormed(t)) throw new InvalidTokenError('invalid token: the tenant claim must be text of 1 to 128 characters without control characters');
+  return t;
+}
+
+/** The caller's tenant: its verified `tenant` claim, else its subject. */
+export function tenantOf(caller: Caller): string {
+  return caller.tenant ?? caller.sub;
 }
 
 /** The `alg` of a token's header, or '' when it has none readable. */
@@ -150,9 +172,9 @@ function headerAlg(token: string): string {
 }
 
 /** Mints a client token (the `token` CLI and tests). */
-export function mintClientToken(secret: string, claims: { sub: string; role: ClientRole | ClientRole[]; ttlSec?: number; audience?: string; issuer?: string; algorithm?: jwt.Algorithm }): string {
+export function mintClientToken(secret: string, claims: { sub: string; role: ClientRole | ClientRole[]; tenant?: string; ttlSec?: number; audience?: string; issuer?: string; algorithm?: jwt.Algorithm }): string {
   const roleClaim = Array.isArray(claims.role) ? { roles: claims.role } : { role: claims.role };
-  return jwt.sign(roleClaim, secret, {
+  return jwt.sign({ ...roleClaim, ...(claims.tenant !== undefined ? { tenant: claims.tenant } : {}) }, secret, {
     algorithm: claims.algorithm ?? 'HS256', subject: claims.sub, expiresIn: claims.ttlSec ?? 24 * 3600,
     ...(claims.audience ? { audience: claims.audience } : {}), ...(claims.issuer ? { issuer: claims.issuer } : {}),
   });

@@ -6,7 +6,7 @@ export { generateNodeKeyPair, loadSigningKey, loadVerifyKeys, thumbprint, verify
 export { PopKeyPair, samePopKey, type PopJwk } from './pop-key';
 export { identityProof, joinProof, joinSecretFor, proofMatches, type JoiningRole, type JoinSecrets } from './join-proof';
 export { setUpNodeIdentity, type NodeIdentitySetup, type JoinSetup, type IssueSetup } from './identity-setup';
-export { ClientTokenVerifier, InvalidTokenError, mintClientToken, type Caller, type ClientTokenOptions } from './client-tokens';
+export { ClientTokenVerifier, InvalidTokenError, mintClientToken, tenantOf, type Caller, type ClientTokenOptions } from './client-tokens';
 export { EnvelopeCodec, type WireMessage, type OpenedMessage, type Opened, type EnvelopeOptions } from './envelope';
 export { requireSender } from './sender-binding';
 export { maySend, rightsOf, SENDERS, CLIENT_ROLES, type NodeRole, type ClientRole, type ClientRights, type Scope } from './permissions';

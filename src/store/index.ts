@@ -19,3 +19,4 @@ export { WorkflowRepository, type NodeWrite, type WorkflowListFilter } from './w
 export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './workflow-record';
 export { RetentionRepository } from './retention-repository';
 export { StoreStatsRepository, type CappedCounts, type TableStats } from './store-stats-repository';
+export { TenantRepository, DEFAULT_TENANT_SETTINGS, type TenantCounts, type TenantRecord, type TenantSettings } from './tenant-repository';

@@ -41,6 +41,8 @@ export interface TaskRecord {
   error: TaskErrorData | null;
   progress: TaskProgress | null;
   owner: string;
+  /** Whose shares and caps the task counts against (the submitter's tenant claim); absent or null: its owner. */
+  tenant?: string | null;
   an: string | null;
   ki: string | null;
   traceContext: string | null;
@@ -82,7 +84,7 @@ export function toApiTask(t: TaskRecord) {
     id: t.id, type: t.type, payload: t.payload, status: t.status, priority: t.priority, requirements: t.requirements,
     ...(t.redundancy ? { redundancy: t.redundancy } : {}),
     attempts: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, result: t.result ?? null, error: t.error ?? null,
-    progress: t.progress ?? null, owner: t.owner, an: t.an, ki: t.ki, runAt: t.runAt?.toISOString() ?? null,
+    progress: t.progress ?? null, owner: t.owner, tenant: t.tenant ?? t.owner, an: t.an, ki: t.ki, runAt: t.runAt?.toISOString() ?? null,
     scheduleId: t.scheduleId ?? null, scheduleTickAt: t.scheduleTickAt?.toISOString() ?? null, workflowId: t.workflowId ?? null,
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,

@@ -39,18 +39,21 @@ export class TaskRepository {
       const base = params.length;
       params.push(
         t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt,
-        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null, t.runAt ?? null,
+        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null, t.runAt ?? null, t.tenant ?? t.owner,
       );
-      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz, $${base + 20}::timestamptz)`;
+      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz, $${base + 20}::timestamptz, $${base + 21}::text)`;
     });
     await q.query(
-      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at, run_at) VALUES ${rows.join(', ')}`,
+      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at, run_at, tenant) VALUES ${rows.join(', ')}`,
       params,
     );
   }
 
-  /** Inserts tasks under an idempotency key; returns the ids of an earlier request with the same key, if any. */
-  async insertIdempotent(owner: string, key: string, tasks: readonly TaskRecord[]): Promise<{ existing: string[] | null }> {
+  /**
+   * Inserts tasks under an idempotency key; returns the ids of an earlier request with the same key,
+   * if any. `alsoWrite` runs in the same transaction after the insert (the holds of held tasks).
+   */
+  async insertIdempotent(owner: string, key: string, tasks: readonly TaskRecord[], alsoWrite?: (q: Queryable) => Promise<void>): Promise<{ existing: string[] | null }> {
     return this.db.transaction(async (q) => {
       const claimed = await q.query(
         'INSERT INTO task_idempotency (owner, key, task_ids, created_at) VALUES ($1::text, $2::text, $3::jsonb, now()) ON CONFLICT (owner, key) DO NOTHING RETURNING key',
@@ -61,6 +64,7 @@ export class TaskRepository {
         return { existing: prior.rows[0]?.task_ids ?? [] };
       }
       await this.insertMany(tasks, q);
+      await alsoWrite?.(q);
       return { existing: null };
     });
   }

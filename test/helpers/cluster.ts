@@ -135,8 +135,9 @@ export class TestCluster {
     return `http://${p.host}:${p.httpPort}`;
   }
 
-  token(sub: string, role: ClientRole | ClientRole[], secret = this.baseEnv['JWT_SECRET_KEY'] ?? DEV_JWT_SECRET): string {
-    return mintClientToken(secret, { sub, role, ttlSec: 3600 });
+  /** A client token; `tenant` sets the tenant claim (left out, the tenant is the subject). */
+  token(sub: string, role: ClientRole | ClientRole[], secret = this.baseEnv['JWT_SECRET_KEY'] ?? DEV_JWT_SECRET, tenant?: string): string {
+    return mintClientToken(secret, { sub, role, ttlSec: 3600, ...(tenant !== undefined ? { tenant } : {}) });
   }
 
   /**

@@ -7,6 +7,7 @@ import { migration006 } from './006-workflows';
 import { migration007 } from './007-dead-letters';
 import { migration008 } from './008-node-controls';
 import { migration009 } from './009-retention';
+import { migration010 } from './010-tenancy';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];

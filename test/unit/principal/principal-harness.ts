@@ -17,7 +17,8 @@ import { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { WorkflowRepository } from '../../../src/store/workflow-repository';
-import { InProcessTransport, MessageBus } from '../../../src/transport';
+import { InProcessTransport, MessageBus, type Received } from '../../../src/transport';
+import type { MessageOf } from '../../../src/protocol/messages';
 import { KEY_1 } from '../security/fixtures';
 
 export { until } from '../an/an-harness';
@@ -75,6 +76,17 @@ export class PrincipalHarness {
       replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 4 << 20,
     });
     return new MessageBus({ transport: this.transport, codec, metrics, log: this.log });
+  }
+}
+
+/** Takes every pending message off the band queues, as An `anId` would, and collects the ids of the tasks they carry into `ids`. */
+export async function collectPending(h: PrincipalHarness, ids: string[], anId = 'an-9'): Promise<void> {
+  const an = h.bus(anId, 'an');
+  for (const queue of h.names.pendingBands) {
+    await an.subscribe({ name: queue, kind: 'durable' }, 64, ['task.pending'], ({ msg, delivery }: Received) => {
+      delivery.ack();
+      ids.push(...(msg.payload as MessageOf<'task.pending'>).items.map((i) => i.task.id));
+    });
   }
 }
 

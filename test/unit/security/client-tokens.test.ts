@@ -30,14 +30,22 @@ const refused = (fn: () => unknown, pattern?: RegExp) =>
 describe('ClientTokenVerifier', () => {
   it('turns a valid HS256 token into the caller with its subject and role', () => {
     const token = mintClientToken(JWT_SECRET, { sub: 'alice', role: 'submitter' });
-    assert.deepEqual(verifier().verify(token), { sub: 'alice', roles: ['submitter'] });
+    assert.deepEqual(verifier().verify(token), { sub: 'alice', roles: ['submitter'], tenant: 'alice' });
   });
 
   it('reads a roles array claim and keeps only the known roles', () => {
     const token = mintClientToken(JWT_SECRET, { sub: 'bob', role: ['viewer', 'operator'] });
-    assert.deepEqual(verifier().verify(token), { sub: 'bob', roles: ['viewer', 'operator'] });
+    assert.deepEqual(verifier().verify(token), { sub: 'bob', roles: ['viewer', 'operator'], tenant: 'bob' });
     const mixed = jwt.sign({ roles: ['viewer', 'root', 42] }, JWT_SECRET, { subject: 'bob', expiresIn: 60 });
     assert.deepEqual(verifier().verify(mixed).roles, ['viewer']);
+  });
+
+  it('takes the tenant from the tenant claim, and refuses one that is not plain text', () => {
+    const token = mintClientToken(JWT_SECRET, { sub: 'alice', role: 'submitter', tenant: 'vision-team' });
+    assert.deepEqual(verifier().verify(token), { sub: 'alice', roles: ['submitter'], tenant: 'vision-team' });
+    for (const tenant of [42, '', 'a\u0000b', 'x'.repeat(129), ['team']]) {
+      refused(() => verifier().verify(jwt.sign({ role: 'submitter', tenant }, JWT_SECRET, { subject: 'eve', expiresIn: 60 })), /tenant claim/);
+    }
   });
 
   it('refuses a token without any known role', () => {
@@ -115,7 +123,7 @@ describe('ClientTokenVerifier', () => {
 
     it('accepts an RS256 token signed with the matching private key', () => {
       const token = jwt.sign({ role: 'operator' }, rsa.privateKey, { algorithm: 'RS256', subject: 'ops', expiresIn: 60 });
-      assert.deepEqual(verifier({ secret: rsa.publicKey, algorithms: ['RS256'] }).verify(token), { sub: 'ops', roles: ['operator'] });
+      assert.deepEqual(verifier({ secret: rsa.publicKey, algorithms: ['RS256'] }).verify(token), { sub: 'ops', roles: ['operator'], tenant: 'ops' });
     });
 
     it('accepts an ES256 token signed with the matching EC private key', () => {
@@ -171,9 +179,9 @@ describe('ClientTokenVerifier with an identity provider\'s JWK set', () => {
 
   it('accepts a token the provider signed, and still the HS256 tokens of the configured secret', async () => {
     const v = withJwks();
-    assert.deepEqual(await v.authenticate(es256()), { sub: 'carol', roles: ['submitter'] });
+    assert.deepEqual(await v.authenticate(es256()), { sub: 'carol', roles: ['submitter'], tenant: 'carol' });
     const local = mintClientToken(JWT_SECRET, { sub: 'ops', role: 'operator' });
-    assert.deepEqual(await v.authenticate(local), { sub: 'ops', roles: ['operator'] });
+    assert.deepEqual(await v.authenticate(local), { sub: 'ops', roles: ['operator'], tenant: 'ops' });
   });
 
   it('refuses a token signed by a key outside the set, and one whose kid the set lacks', async () => {
@@ -214,7 +222,7 @@ describe('ClientTokenVerifier with an identity provider\'s JWK set', () => {
 
   it('accepts only the provider\'s tokens when HMAC tokens are off', async () => {
     const v = withJwks({ hmac: false });
-    assert.deepEqual(await v.authenticate(es256()), { sub: 'carol', roles: ['submitter'] });
+    assert.deepEqual(await v.authenticate(es256()), { sub: 'carol', roles: ['submitter'], tenant: 'carol' });
     await refusedAsync(v.authenticate(mintClientToken(JWT_SECRET, { sub: 'ops', role: 'admin' })), /only tokens of its identity provider/);
   });
 });

@@ -9,6 +9,7 @@ import type { Database, Queryable, QueryResult } from '../../../src/store/db';
 import { migrate } from '../../../src/store/migrate';
 import { NodeControlRepository } from '../../../src/store/node-control-repository';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
+import { TenantRepository } from '../../../src/store/tenant-repository';
 import { RetentionRepository } from '../../../src/store/retention-repository';
 import { StoreStatsRepository } from '../../../src/store/store-stats-repository';
 import { ScheduleRepository } from '../../../src/store/schedule-repository';
@@ -188,7 +189,19 @@ async function everyStatement(): Promise<string[]> {
     count: () => letters.count(),
     trim: () => letters.trim(10),
   };
-  for (const call of [...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls), ...Object.values(retry), ...Object.values(deadLetters)]) await call();
+  const tenantRepo = new TenantRepository(db, repo);
+  const tenancy: EveryMethod<TenantRepository> = {
+    upsert: () => tenantRepo.upsert('team-a', { weight: 2, maxRunning: 4, maxQueued: 100, gpuSecondsBudget: 3600 }).catch(() => undefined),
+    list: () => tenantRepo.list(),
+    counts: () => tenantRepo.counts(),
+    insertWithHolds: () => tenantRepo.insertWithHolds([t, queuedTaskRecord()], new Set([t.id])),
+    addHolds: () => tenantRepo.addHolds([t], db),
+    heldOf: () => tenantRepo.heldOf('team-a', 10),
+    dropHolds: () => tenantRepo.dropHolds('team-a', [t.id]),
+    accountGpuSeconds: () => tenantRepo.accountGpuSeconds([t.id], new Date()),
+    gpuSecondsIn: () => tenantRepo.gpuSecondsIn(new Date()),
+  };
+  for (const call of [...Object.values(tenancy), ...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls), ...Object.values(retry), ...Object.values(deadLetters)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -204,7 +217,7 @@ async function everyStatement(): Promise<string[]> {
 const FILES_WITH_SQL = [
   'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/dead-letter-repository.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
   'src/store/node-control-repository.ts', 'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/retention-repository.ts', 'src/store/schedule-repository.ts',
-  'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/task-retry.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
+  'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/task-retry.ts', 'src/store/tenant-repository.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
 ];
 
 function sourceFiles(dir: string): string[] {
