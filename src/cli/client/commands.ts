@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TERMINAL, type ApiTask, type SubmitBody } from './api-types';
+import { TERMINAL, type ApiTask, type ApiTaskStatus, type SubmitBody } from './api-types';
 import { checkKnownOptions, durationOption, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
 import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
@@ -122,8 +122,9 @@ async function list(c: CommandContext): Promise<number> {
   const type = c.args.options.get('type');
   const limit = intOption(c.args, 'limit', 1, 1000);
   const cursor = c.args.options.get('cursor');
+  // The server checks the status and names the ones it knows.
   const page = await c.api.listTasks({
-    ...(status ? { status } : {}), ...(type ? { type } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}),
+    ...(status ? { status: status as ApiTaskStatus } : {}), ...(type ? { type } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}),
   });
   if (c.json) {
     printJson(c.out, page);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { apiDocument, ROUTE_SPECS } from '../../../src/http/openapi';
-import { DOCUMENT_PATH, documentText } from '../../../scripts/openapi/generate';
+import { CLIENT_TYPES_PATH, clientTypesText, DOCUMENT_PATH, documentText } from '../../../scripts/openapi/generate';
 
 describe('the published OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document by a maintained validator', async () => {
@@ -13,6 +13,10 @@ describe('the published OpenAPI document', () => {
 
   it('is committed as docs/openapi.json exactly as the registry generates it (run npm run openapi after a change)', () => {
     assert.equal(readFileSync(DOCUMENT_PATH, 'utf8'), documentText());
+  });
+
+  it('is the source of the CLI client\'s committed types (run npm run openapi after a change)', async () => {
+    assert.equal(readFileSync(CLIENT_TYPES_PATH, 'utf8'), await clientTypesText());
   });
 
   it('gives every operation a unique operationId and an answer for each status it names', () => {
