@@ -5,7 +5,9 @@ import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
 import type { ClientOutput } from './output';
 import { ProgressReporter } from './progress';
+import { cluster, deleteTask, releaseNode, setPriority } from './admin-commands';
 import { schedule } from './schedule-commands';
+import { requirementsOf, redundancyOf } from './submit-options';
 import { workflow } from './workflow-commands';
 
 /** What every command gets: the API, the parsed command line, where to write. */
@@ -78,15 +80,17 @@ function parsePayload(raw: string | undefined): unknown {
 }
 
 async function submit(c: CommandContext): Promise<number> {
-  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'poll-ms', 'delay', 'run-at']);
+  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'poll-ms', 'delay', 'run-at']);
   if (c.args.positionals.length > 0) throw new UsageError(`submit takes no arguments, got "${c.args.positionals[0]}" (use --payload)`);
   const type = c.args.options.get('type');
   if (!type) throw new UsageError('submit needs --type (e.g. --type echo)');
   const payload = parsePayload(c.args.options.get('payload'));
   const priority = intOption(c.args, 'priority', 0, 9);
-  const timeoutMs = intOption(c.args, 'timeout-ms', 1, 7 * 24 * 3600 * 1000);
+  if (c.args.options.has('timeout') && c.args.options.has('timeout-ms')) throw new UsageError('give --timeout or --timeout-ms, not both');
+  const timeoutMs = intOption(c.args, 'timeout-ms', 1, 7 * 24 * 3600 * 1000) ?? durationOption(c.args, 'timeout');
   const maxAttempts = intOption(c.args, 'max-attempts', 1, 100);
-  const gpus = intOption(c.args, 'gpus', 0, 64);
+  const requirements = requirementsOf(c.args);
+  const redundancy = redundancyOf(c.args);
   const delayMs = durationOption(c.args, 'delay');
   // The server checks the time (RFC 3339 with an offset, within its horizon) and names what is wrong.
   const runAt = c.args.options.get('run-at');
@@ -97,7 +101,8 @@ async function submit(c: CommandContext): Promise<number> {
     ...(priority !== undefined ? { priority } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    ...(gpus !== undefined ? { requirements: { gpus } } : {}),
+    ...(requirements ? { requirements } : {}),
+    ...(redundancy ? { redundancy } : {}),
     ...(delayMs !== undefined ? { delayMs } : {}),
     ...(runAt !== undefined ? { runAt } : {}),
   };
@@ -150,4 +155,6 @@ async function nodes(c: CommandContext): Promise<number> {
   return 0;
 }
 
-export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = { submit, get, list, cancel, nodes, schedule, workflow };
+export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = {
+  submit, get, list, cancel, delete: deleteTask, priority: setPriority, nodes, release: releaseNode, cluster, schedule, workflow,
+};
