@@ -162,6 +162,6 @@ export const readinessSchema = z.union([
 ]);
 export const streamTicketSchema = z.object({ ticket: z.string(), expiresInSec: z.number().int().min(0) }).strict();
 
-// Compile-time checks: the answers the server builds fit the schemas the document publishes.
+/** @internal Compile-time checks: the answers the server builds fit the schemas the document publishes. */
 type Fits<Actual, Published> = Actual extends Published ? true : never;
 export const apiShapesFit: [Fits<ApiTask, z.input<typeof taskSchema>>, Fits<ApiSchedule, z.input<typeof scheduleSchema>>] = [true, true];
