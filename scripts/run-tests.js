@@ -22,16 +22,18 @@ const WORKLOADS = ['delayed-tasks', 'schedules', 'workflows'].map((name) => `tes
 const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
   .map((name) => `test/e2e/${name}.test.ts`);
 const UNIT_AND_INTEGRATION = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'];
+// Every answer an e2e test gets from a principal is checked against docs/openapi.json; the group fails on a mismatch.
+const API_CHECK = ['--require', 'test/helpers/api-conformance.ts'];
 
 const PROFILES = {
   full: [
     { name: 'unit', args: [...UNIT_AND_INTEGRATION, 'test/fuzz/**/*.test.ts'] },
-    { name: 'e2e', args: ['test/e2e/**/*.test.ts', ...[...FAULTS, ...WORKLOADS].flatMap((f) => ['--ignore', f])] },
-    { name: 'faults', args: [...FAULTS, ...WORKLOADS] },
+    { name: 'e2e', args: [...API_CHECK, 'test/e2e/**/*.test.ts', ...[...FAULTS, ...WORKLOADS].flatMap((f) => ['--ignore', f])] },
+    { name: 'faults', args: [...API_CHECK, ...FAULTS, ...WORKLOADS] },
   ],
   lts: [
     { name: 'main', args: UNIT_AND_INTEGRATION },
-    { name: 'recovery', args: RECOVERY },
+    { name: 'recovery', args: [...API_CHECK, ...RECOVERY] },
   ],
 };
 

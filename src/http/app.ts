@@ -6,6 +6,7 @@ import { type Logger, type Metrics } from '../observability';
 import type { ClientTokenVerifier } from '../security';
 import { authMiddleware, type AuthState } from './auth';
 import { sendJson } from './json-body';
+import { apiDocumentJson } from './openapi';
 import { HttpProblem, problemMiddleware } from './problem';
 import { rateLimitMiddleware, type RateLimitOptions } from './rate-limit';
 
@@ -50,6 +51,12 @@ export function createApp(d: AppDeps): Koa<AuthState> {
       const r = d.health.readiness();
       ctx.status = r.ready ? 200 : 503;
       sendJson(ctx, r.ready ? { status: 'ready' } : { status: 'not ready', failing: r.failing });
+      return;
+    }
+    // The API's description is public: a client generator needs it before it has a token.
+    if (ctx.path === '/openapi.json' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.type = 'application/json';
+      ctx.body = apiDocumentJson();
       return;
     }
     await next();

@@ -10,11 +10,8 @@ import { isStorableText } from '../util';
  */
 export const DELAY_MS_MAX = 100 * 366 * 24 * 3600 * 1000;
 
-/**
- * A task submission as clients send it. `task_data` is accepted as an alias of `payload`.
- * `runAt` (RFC 3339 with an offset) or `delayMs` delay its start; see {@link scheduleOf}.
- */
-export const submitTaskSchema = z.object({
+/** The fields of a task submission, without the checks across fields (the workflow document reuses them). */
+export const submitTaskFields = {
   type: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
   payload: z.unknown().optional(),
   task_data: z.unknown().optional(),
@@ -25,7 +22,13 @@ export const submitTaskSchema = z.object({
   redundancy: redundancySchema.refine((r) => r.quorum <= r.replicas, { message: 'quorum must not exceed replicas', path: ['quorum'] }).optional(),
   runAt: z.iso.datetime({ offset: true, message: 'an RFC 3339 date-time with an offset, e.g. 2030-01-31T08:00:00Z' }).optional(),
   delayMs: z.number().int().min(0).max(DELAY_MS_MAX).optional(),
-}).strict()
+};
+
+/**
+ * A task submission as clients send it. `task_data` is accepted as an alias of `payload`.
+ * `runAt` (RFC 3339 with an offset) or `delayMs` delay its start; see {@link scheduleOf}.
+ */
+export const submitTaskSchema = z.object(submitTaskFields).strict()
   .refine((b) => !(b.payload !== undefined && b.task_data !== undefined), { message: 'give payload or task_data, not both', path: ['task_data'] })
   .refine((b) => !(b.runAt !== undefined && b.delayMs !== undefined), { message: 'give runAt or delayMs, not both', path: ['runAt'] });
 export type SubmitTask = z.infer<typeof submitTaskSchema>;
@@ -36,6 +39,9 @@ export type SubmitTask = z.infer<typeof submitTaskSchema>;
  */
 export const taskTemplateSchema = submitTaskSchema
   .refine((b) => b.runAt === undefined && b.delayMs === undefined, { message: 'a schedule\'s or a workflow\'s task starts at its tick or once its dependencies succeeded: runAt and delayMs do not apply', path: ['runAt'] });
+
+/** `POST /tasks/batch`: the server checks `tasks` item by item (at most TASK_MAX_BATCH of them) and names the item at fault. */
+export const batchSubmissionSchema = z.object({ tasks: z.array(submitTaskSchema).min(1) });
 
 export const patchTaskSchema = z.object({ priority: z.number().int().min(0).max(9) }).strict();
 

@@ -3,7 +3,7 @@ import { WORKFLOW_STATUSES } from '../workflow';
 import { isStorableText } from '../util';
 import { badRequest } from './problem';
 import { checkSubmission, type TaskLimits } from './task-limits';
-import { parseOr400, taskTemplateSchema, type SubmitTask } from './task-schemas';
+import { parseOr400, submitTaskFields, taskTemplateSchema, type SubmitTask } from './task-schemas';
 
 const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 const key = z.string().regex(KEY, '1 to 128 letters, digits and . _ : -');
@@ -51,6 +51,18 @@ export function parseWorkflowSubmission(raw: unknown, limits: TaskLimits, maxNod
   });
   return { name: typeof name === 'string' ? name : null, nodes };
 }
+
+/**
+ * `POST /workflows` as the published document shows it. {@link parseWorkflowSubmission} checks
+ * the same fields (and the graph) step by step, to name the entry at fault.
+ */
+export const workflowSubmissionSchema = z.object({
+  name: z.string().max(200).optional(),
+  tasks: z.array(z.object({
+    key, dependsOn: z.array(key).max(1000).optional(), map: z.object({ over: key }).strict().optional(),
+    ...(({ runAt: _runAt, delayMs: _delayMs, ...taskFields }) => taskFields)(submitTaskFields),
+  }).strict()).min(1),
+}).strict();
 
 export const workflowListQuerySchema = z.object({
   status: z.enum(WORKFLOW_STATUSES).optional(),

@@ -271,6 +271,34 @@ describe('the command-line client against a running cluster (real processes, Rab
     });
   });
 
+  describe('delete, priority, cluster and release', () => {
+    it('submits with requirements, redundancy and a timeout, changes the priority, deletes the task, and shows the cluster', async () => {
+      const submitted = await cli(['submit', ...as(alice), '--json', '--type', 'echo', '--delay', '1h', '--gpu-memory-mib', '1024', '--labels', 'zone=eu,fast', '--redundancy', '2', '--timeout', '5m']);
+      assert.equal(submitted.code, 0, submitted.stderr);
+      const task = JSON.parse(submitted.stdout);
+      assert.deepEqual(task.requirements, { gpus: 0, gpuMemoryMiB: 1024, labels: ['zone=eu', 'fast'] });
+      assert.deepEqual(task.redundancy, { replicas: 2, quorum: 2 });
+      assert.equal(task.timeoutMs, 300_000);
+      assert.equal(task.status, 'scheduled');
+
+      const reprioritized = await cli(['priority', task.id, '7', '--json', ...as(alice)]);
+      assert.equal(reprioritized.code, 0, reprioritized.stderr);
+      assert.equal(JSON.parse(reprioritized.stdout).priority, 7);
+
+      const deleted = await cli(['delete', task.id, ...as(alice)]);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal(deleted.stdout, `deleted ${task.id}\n`);
+      assert.match((await cli(['get', task.id, ...as(alice)])).stderr, /^error: 404 Not Found/);
+
+      const summary = await cli(['cluster', ...as(admin)]);
+      assert.equal(summary.code, 0, summary.stderr);
+      assert.match(summary.stdout, /^leader\s+principal1 \(term \d+\)$/m);
+      assert.match(summary.stdout, /^ki nodes\s+alive 1$/m);
+      assert.match((await cli(['release', 'ki-never-seen', ...as(admin)])).stderr, /^error: 404 Not Found: no reputation record for node ki-never-seen$/m);
+      assert.match((await cli(['release', 'ki1', ...as(alice)])).stderr, /^error: 403 Forbidden/m);
+    });
+  });
+
   describe('nodes', () => {
     it('shows every node with role, status, group, slots, GPUs and when it was last seen', async () => {
       // The leader is known once the election settled.

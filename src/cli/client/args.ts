@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The client commands `node dist/main.js` understands besides the node roles. */
-export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'nodes', 'schedule', 'workflow'] as const;
+export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'delete', 'priority', 'nodes', 'release', 'cluster', 'schedule', 'workflow'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 /** Whether a command name is one of {@link CLIENT_COMMANDS}. */
@@ -13,7 +13,7 @@ export function isClientCommand(name: string | undefined): name is ClientCommand
 const FLAGS = new Set(['json', 'wait', 'help']);
 
 /** The options some client command reads, each taking a value; a command refuses those it does not read. */
-const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms', 'delay', 'run-at',
+const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms', 'delay', 'run-at',
   'name', 'cron', 'timezone', 'overlap', 'catchup'] as const;
 
 /** What `util.parseArgs` knows of the client options: strings and the flags (`-h` is `--help`). */
@@ -130,14 +130,20 @@ export function onePositional(args: ClientArgs, what: string): string {
 
 /** Help text of the client commands, printed by `--help`. */
 export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
-  submit --type T [--payload JSON] [--priority 0-9] [--timeout-ms N] [--max-attempts N]
-         [--gpus N] [--idempotency-key K] [--wait]      submit a task (--wait: follow it to its end)
+  submit --type T [--payload JSON] [--priority 0-9] [--timeout MS|DURATION] [--max-attempts N]
+         [--gpus N] [--gpu-memory-mib N] [--labels a=b,c]  what a Ki must have (labels: all of them)
+         [--redundancy R[:Q]]                           run on R Kis, Q equal results (default: a majority)
+         [--idempotency-key K] [--wait]                 submit a task (--wait: follow it to its end)
          [--delay MS|DURATION | --run-at RFC3339]        start it later: after a delay (1500, 90s, 5m, 1h30m)
                                                         or at a time (2030-01-31T08:00:00Z)
   get ID [--wait]                                       show a task
   list [--status S] [--type T] [--limit N] [--cursor C] list tasks, newest first
   cancel ID                                             cancel a task
+  delete ID                                             delete a task, its payload and result
+  priority ID N                                         change a queued or scheduled task's priority (0-9)
   nodes                                                 show the cluster's nodes
+  cluster                                               show leader, counts, queue depths and groups
+  release NODE                                          let a quarantined Ki take work again (admin)
   schedule create --name N --cron "EXPR" --type T [--payload JSON] [--timezone TZ]
          [--overlap skip|allow] [--catchup none|latest] [--priority 0-9] [--timeout-ms N]
          [--max-attempts N] [--idempotency-key K]      create a cron schedule (5 fields, or 6 with seconds)
@@ -152,5 +158,6 @@ Client options:
   --token JWT     client token (ANKI_TOKEN); mint one with: node dist/main.js token --sub NAME --role submitter
   --json          print the server's JSON instead of tables
   --poll-ms N     how often --wait asks for the task (default 500)
+  --version       the build's version and commit
 
 Exit status: 0 done (with --wait: the task succeeded), 1 failed, cancelled or an error, 2 bad usage.`;

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TERMINAL, type ApiTask, type SubmitBody } from './api-types';
+import { TERMINAL, type ApiTask, type ApiTaskStatus, type SubmitBody } from './api-types';
 import { checkKnownOptions, durationOption, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
 import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
 import type { ClientOutput } from './output';
 import { ProgressReporter } from './progress';
+import { cluster, deleteTask, releaseNode, setPriority } from './admin-commands';
 import { schedule } from './schedule-commands';
+import { requirementsOf, redundancyOf } from './submit-options';
 import { workflow } from './workflow-commands';
 
 /** What every command gets: the API, the parsed command line, where to write. */
@@ -78,15 +80,17 @@ function parsePayload(raw: string | undefined): unknown {
 }
 
 async function submit(c: CommandContext): Promise<number> {
-  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'max-attempts', 'gpus', 'idempotency-key', 'poll-ms', 'delay', 'run-at']);
+  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'poll-ms', 'delay', 'run-at']);
   if (c.args.positionals.length > 0) throw new UsageError(`submit takes no arguments, got "${c.args.positionals[0]}" (use --payload)`);
   const type = c.args.options.get('type');
   if (!type) throw new UsageError('submit needs --type (e.g. --type echo)');
   const payload = parsePayload(c.args.options.get('payload'));
   const priority = intOption(c.args, 'priority', 0, 9);
-  const timeoutMs = intOption(c.args, 'timeout-ms', 1, 7 * 24 * 3600 * 1000);
+  if (c.args.options.has('timeout') && c.args.options.has('timeout-ms')) throw new UsageError('give --timeout or --timeout-ms, not both');
+  const timeoutMs = intOption(c.args, 'timeout-ms', 1, 7 * 24 * 3600 * 1000) ?? durationOption(c.args, 'timeout');
   const maxAttempts = intOption(c.args, 'max-attempts', 1, 100);
-  const gpus = intOption(c.args, 'gpus', 0, 64);
+  const requirements = requirementsOf(c.args);
+  const redundancy = redundancyOf(c.args);
   const delayMs = durationOption(c.args, 'delay');
   // The server checks the time (RFC 3339 with an offset, within its horizon) and names what is wrong.
   const runAt = c.args.options.get('run-at');
@@ -97,7 +101,8 @@ async function submit(c: CommandContext): Promise<number> {
     ...(priority !== undefined ? { priority } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-    ...(gpus !== undefined ? { requirements: { gpus } } : {}),
+    ...(requirements ? { requirements } : {}),
+    ...(redundancy ? { redundancy } : {}),
     ...(delayMs !== undefined ? { delayMs } : {}),
     ...(runAt !== undefined ? { runAt } : {}),
   };
@@ -122,8 +127,9 @@ async function list(c: CommandContext): Promise<number> {
   const type = c.args.options.get('type');
   const limit = intOption(c.args, 'limit', 1, 1000);
   const cursor = c.args.options.get('cursor');
+  // The server checks the status and names the ones it knows.
   const page = await c.api.listTasks({
-    ...(status ? { status } : {}), ...(type ? { type } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}),
+    ...(status ? { status: status as ApiTaskStatus } : {}), ...(type ? { type } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}),
   });
   if (c.json) {
     printJson(c.out, page);
@@ -149,4 +155,6 @@ async function nodes(c: CommandContext): Promise<number> {
   return 0;
 }
 
-export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = { submit, get, list, cancel, nodes, schedule, workflow };
+export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = {
+  submit, get, list, cancel, delete: deleteTask, priority: setPriority, nodes, release: releaseNode, cluster, schedule, workflow,
+};

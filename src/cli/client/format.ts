@@ -1,4 +1,4 @@
-import type { ApiNode, ApiTask } from './api-types';
+import type { ApiNode, ApiTask, ApiTaskListItem } from './api-types';
 import { formatKeyValues, formatTable } from './table';
 
 /** `1.2s`, `350ms`, `4m05s`, `2h03m`. */
@@ -36,7 +36,7 @@ export function formatJsonValue(value: unknown, maxInline = 100): string {
   return inline.length <= maxInline ? inline : JSON.stringify(value, null, 2);
 }
 
-function runTime(t: ApiTask): string | undefined {
+function runTime(t: ApiTaskListItem): string | undefined {
   if (!t.startedAt || !t.finishedAt) return undefined;
   return formatDuration(Date.parse(t.finishedAt) - Date.parse(t.startedAt));
 }
@@ -75,7 +75,7 @@ export function formatDue(iso: string | null | undefined, nowMs: number): string
 }
 
 /** One line per task, newest first as the server sends them; RUN AT only for the scheduled ones. */
-export function formatTaskTable(tasks: readonly ApiTask[], nowMs: number): string {
+export function formatTaskTable(tasks: readonly ApiTaskListItem[], nowMs: number): string {
   return formatTable(
     [{ header: 'ID' }, { header: 'TYPE', maxWidth: 24 }, { header: 'STATUS' }, { header: 'PRI', right: true }, { header: 'ATTEMPTS', right: true }, { header: 'OWNER', maxWidth: 24 }, { header: 'CREATED' }, { header: 'RAN' }, { header: 'RUN AT' }],
     tasks.map((t) => [

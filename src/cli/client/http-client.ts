@@ -1,5 +1,18 @@
-import type { ApiNode, ApiProblem, ApiTask, ApiTaskPage, ApiWorkflow, ApiWorkflowPage, SubmitBody } from './api-types';
-import type { ApiSchedule, ApiSchedulePage, CreateScheduleBody } from './schedule-types';
+import type { ApiClusterSummary, ApiNode, ApiProblem, ApiSchedule, ApiSchedulePage, ApiTask, ApiTaskPage, ApiWorkflow, ApiWorkflowPage, CreateScheduleBody, SubmitBody } from './api-types';
+import type { paths } from './generated/api';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+/** An operation of the generated document: what `paths[P][M]` holds. */
+type Operation<P extends keyof paths, M extends Method> = paths[P][M];
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
+/** The JSON of an operation's success: 200, else 201 (a creation), else nothing (204). */
+type Answer<P extends keyof paths, M extends Method> = Operation<P, M> extends { responses: infer R }
+  ? R extends { 200: infer A } ? JsonOf<A> : R extends { 201: infer A } ? JsonOf<A> : undefined
+  : never;
+type Query<P extends keyof paths, M extends Method> = Operation<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+type Body<P extends keyof paths, M extends Method> = Operation<P, M> extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
+
+const idempotencyHeader = (key: string | undefined): Record<string, string> => (key ? { 'idempotency-key': key } : {});
 
 /** The server answered with an error (problem+json, or anything else that is not 2xx). */
 export class ApiError extends Error {
@@ -57,68 +70,85 @@ export class ApiClient {
   }
 
   submitTask(body: SubmitBody, idempotencyKey?: string): Promise<ApiTask> {
-    return this.#request<ApiTask>('POST', '/tasks', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+    return this.#call('post', '/tasks', { body, headers: idempotencyHeader(idempotencyKey) });
   }
 
   getTask(id: string): Promise<ApiTask> {
-    return this.#request<ApiTask>('GET', `/tasks/${encodeURIComponent(id)}`);
+    return this.#call('get', '/tasks/{id}', { path: { id } });
   }
 
-  listTasks(query: { status?: string; type?: string; limit?: number; cursor?: string }): Promise<ApiTaskPage> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
-    const s = qs.toString();
-    return this.#request<ApiTaskPage>('GET', `/tasks${s ? `?${s}` : ''}`);
+  listTasks(query: Query<'/tasks', 'get'>): Promise<ApiTaskPage> {
+    return this.#call('get', '/tasks', { query });
   }
 
   cancelTask(id: string): Promise<ApiTask> {
-    return this.#request<ApiTask>('POST', `/tasks/${encodeURIComponent(id)}/cancel`);
+    return this.#call('post', '/tasks/{id}/cancel', { path: { id } });
+  }
+
+  setTaskPriority(id: string, priority: number): Promise<ApiTask> {
+    return this.#call('patch', '/tasks/{id}', { path: { id }, body: { priority } });
+  }
+
+  async deleteTask(id: string): Promise<void> {
+    await this.#call('delete', '/tasks/{id}', { path: { id } });
   }
 
   submitWorkflow(body: unknown, idempotencyKey?: string): Promise<ApiWorkflow> {
-    return this.#request<ApiWorkflow>('POST', '/workflows', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+    // The file's JSON goes as it is: the server names what is wrong with it.
+    return this.#call('post', '/workflows', { body: body as Body<'/workflows', 'post'>, headers: idempotencyHeader(idempotencyKey) });
   }
 
   getWorkflow(id: string): Promise<ApiWorkflow> {
-    return this.#request<ApiWorkflow>('GET', `/workflows/${encodeURIComponent(id)}`);
+    return this.#call('get', '/workflows/{id}', { path: { id } });
   }
 
-  listWorkflows(query: { status?: string; limit?: number; cursor?: string }): Promise<ApiWorkflowPage> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
-    const s = qs.toString();
-    return this.#request<ApiWorkflowPage>('GET', `/workflows${s ? `?${s}` : ''}`);
+  listWorkflows(query: Query<'/workflows', 'get'>): Promise<ApiWorkflowPage> {
+    return this.#call('get', '/workflows', { query });
   }
 
   cancelWorkflow(id: string): Promise<ApiWorkflow> {
-    return this.#request<ApiWorkflow>('POST', `/workflows/${encodeURIComponent(id)}/cancel`);
+    return this.#call('post', '/workflows/{id}/cancel', { path: { id } });
   }
 
   listNodes(): Promise<{ items: ApiNode[] }> {
-    return this.#request<{ items: ApiNode[] }>('GET', '/nodes');
+    return this.#call('get', '/nodes', {});
+  }
+
+  releaseNode(id: string): Promise<Answer<'/nodes/{id}/release', 'post'>> {
+    return this.#call('post', '/nodes/{id}/release', { path: { id } });
+  }
+
+  getCluster(): Promise<ApiClusterSummary> {
+    return this.#call('get', '/cluster', {});
   }
 
   createSchedule(body: CreateScheduleBody, idempotencyKey?: string): Promise<ApiSchedule> {
-    return this.#request<ApiSchedule>('POST', '/schedules', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+    return this.#call('post', '/schedules', { body, headers: idempotencyHeader(idempotencyKey) });
   }
 
-  listSchedules(query: { limit?: number; cursor?: string }): Promise<ApiSchedulePage> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
-    const s = qs.toString();
-    return this.#request<ApiSchedulePage>('GET', `/schedules${s ? `?${s}` : ''}`);
+  listSchedules(query: Query<'/schedules', 'get'>): Promise<ApiSchedulePage> {
+    return this.#call('get', '/schedules', { query });
   }
 
   getSchedule(id: string): Promise<ApiSchedule> {
-    return this.#request<ApiSchedule>('GET', `/schedules/${encodeURIComponent(id)}`);
+    return this.#call('get', '/schedules/{id}', { path: { id } });
   }
 
   setSchedulePaused(id: string, paused: boolean): Promise<ApiSchedule> {
-    return this.#request<ApiSchedule>('POST', `/schedules/${encodeURIComponent(id)}/${paused ? 'pause' : 'resume'}`);
+    return paused ? this.#call('post', '/schedules/{id}/pause', { path: { id } }) : this.#call('post', '/schedules/{id}/resume', { path: { id } });
   }
 
   async deleteSchedule(id: string): Promise<void> {
-    await this.#request<unknown>('DELETE', `/schedules/${encodeURIComponent(id)}`);
+    await this.#call('delete', '/schedules/{id}', { path: { id } });
+  }
+
+  /** One operation of the document: its path filled in, its query encoded, its answer typed by the generated `paths`. */
+  #call<P extends keyof paths, M extends Method>(method: M, template: P, r: { path?: Record<string, string>; query?: Query<P, M>; body?: Body<P, M>; headers?: Record<string, string> }): Promise<Answer<P, M>> {
+    const path = String(template).replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(r.path?.[name] ?? ''));
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(r.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const s = qs.toString();
+    return this.#request<Answer<P, M>>(method.toUpperCase(), `${path}${s ? `?${s}` : ''}`, r.body, r.headers);
   }
 
   async #request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

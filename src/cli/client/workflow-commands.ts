@@ -117,7 +117,8 @@ export async function workflow(c: CommandContext): Promise<number> {
       const status = args.options.get('status');
       const limit = intOption(args, 'limit', 1, 1000);
       const cursor = args.options.get('cursor');
-      const page = await c.api.listWorkflows({ ...(status ? { status } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}) });
+      // The server checks the status and names the ones it knows.
+      const page = await c.api.listWorkflows({ ...(status ? { status: status as ApiWorkflow['status'] } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}) });
       if (c.json) {
         printJson(c, page);
         return 0;
