@@ -9,4 +9,5 @@ export { readJson } from './body';
 export { listPage } from './task-list-page';
 export { createScheduleSchema, patchScheduleSchema, scheduleListQuerySchema, type CreateSchedule, type PatchSchedule } from './schedule-schemas';
 export { parseWorkflowSubmission, workflowListQuerySchema, type SubmittedNode, type SubmittedWorkflow } from './workflow-schemas';
+export { deadLetterListQuerySchema, nodeOperationBodySchema, tenantSettingsSchema } from './operation-schemas';
 export { API_ROUTE_SPECS, API_VERSION, apiDocument, ROUTE_SPECS, type OpenApiDocument, type RouteSpec } from './openapi';

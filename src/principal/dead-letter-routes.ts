@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { z } from 'zod';
-import { type AuthState, conflict, decodeCursor, encodeCursor, forbidden, notFound, parseOr400, sendJson, uuidSchema } from '../http';
+import { type AuthState, conflict, deadLetterListQuerySchema, decodeCursor, encodeCursor, forbidden, notFound, parseOr400, sendJson, uuidSchema } from '../http';
 import { toApiDeadLetter, toApiTask, type DeadLetterRecord, type DeadLetterRepository, type TaskRecord } from '../store';
 import { type Ctx, read } from './route-access';
 import { retryRefusedDetail, type TaskRetry } from './task-retry';
@@ -13,10 +12,7 @@ export interface DeadLetterRouteDeps {
   getTask: (id: string) => Promise<TaskRecord | undefined>;
 }
 
-const listSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().max(200).optional(),
-}).strict();
+const listSchema = deadLetterListQuerySchema;
 
 /** Dead letters are the whole cluster's: only those who read (or change) every task see (or handle) them: admins and operators. */
 function requireAll(ctx: Ctx, what: 'readTasks' | 'writeTasks'): void {

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
-import { z } from 'zod';
 import type { Membership } from '../cluster';
-import { type AuthState, readJson, sendJson, conflict, forbidden, notFound, parseOr400 } from '../http';
+import { type AuthState, readJson, sendJson, conflict, forbidden, nodeOperationBodySchema, notFound, parseOr400 } from '../http';
 import type { NodeControlRepository, NodeState } from '../store';
 import type { ClusterView } from './cluster-view';
 import { stableIdOf } from './node-controls-view';
@@ -14,8 +13,7 @@ export interface NodeRouteDeps {
   controls: Pick<NodeControlRepository, 'setState'>;
 }
 
-/** The optional body of a cordon or drain: why, for the next operator. */
-const operationBodySchema = z.object({ reason: z.string().min(1).max(512).optional() }).strict().optional();
+const operationBodySchema = nodeOperationBodySchema.optional();
 
 /** A request body stays small: a reason of at most 512 characters. */
 const MAX_BODY_BYTES = 4096;

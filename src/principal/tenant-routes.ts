@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { z } from 'zod';
-import { type AuthState, badRequest, forbidden, HttpProblem, parseOr400, readJson, sendJson } from '../http';
+import { type AuthState, badRequest, forbidden, HttpProblem, parseOr400, readJson, sendJson, tenantSettingsSchema } from '../http';
 import { tenantOf } from '../security';
 import type { TenantRepository } from '../store';
 import { type Ctx, read } from './route-access';
@@ -12,13 +11,7 @@ export interface TenantRouteDeps {
   maxBodyBytes: number;
 }
 
-/** The settings of `PUT /tenants/{name}`; a field left out takes its default (no cap, weight 1). */
-export const tenantSettingsSchema = z.object({
-  weight: z.number().int().min(1).max(1000).default(1),
-  maxRunning: z.number().int().min(0).max(1_000_000_000).nullable().default(null),
-  maxQueued: z.number().int().min(0).max(1_000_000_000).nullable().default(null),
-  gpuSecondsBudget: z.number().min(0).max(1e15).nullable().default(null),
-}).strict();
+export { tenantSettingsSchema } from '../http';
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const TENANT_NAME = /^[^\u0000-\u001f\u007f]{1,128}$/;

@@ -25,6 +25,11 @@ const requirements = z.object({
 const taskError = z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.unknown().optional() }).strict();
 const progress = z.object({ fraction: z.number().min(0).max(1), message: z.string().optional(), atMs: z.number().int() }).strict();
 
+const retriedRun = z.object({
+  retry: z.number().int(), attempts: z.number().int(), maxAttempts: z.number().int(), error: taskError.nullable(),
+  finishedAt: nullableInstant, retriedAt: instant, retriedBy: z.string(),
+}).strict();
+
 /** `GET /tasks/{id}`: a task with its state, attempts, result or error. */
 export const taskSchema = z.object({
   id: z.uuid(),
@@ -41,6 +46,7 @@ export const taskSchema = z.object({
   error: taskError.nullable(),
   progress: progress.nullable(),
   owner: z.string(),
+  tenant: z.string().describe('The tenant the task counts for: its submitter\'s `tenant` claim, else its owner.'),
   an: z.string().nullable(),
   ki: z.string().nullable(),
   runAt: nullableInstant.describe('When a task that waits for a time is due; null when it never waited.'),
@@ -51,6 +57,7 @@ export const taskSchema = z.object({
   updatedAt: instant,
   startedAt: nullableInstant,
   finishedAt: nullableInstant,
+  retryHistory: z.array(retriedRun).optional().describe('Earlier runs of a task retried with POST /tasks/{id}/retry, newest last.'),
 }).strict();
 
 /** A list item of `GET /tasks`: `payload` and `result` only when asked for with `include`. */
@@ -60,6 +67,9 @@ export const batchIdsSchema = z.object({ ids: z.array(z.uuid()).describe('The id
 
 const gpu = z.object({
   index: z.number().int(), uuid: z.string(), name: z.string(), memoryMiB: z.number(), memoryUsedMiB: z.number(), utilizationPct: z.number().optional(),
+  eccUncorrected: z.number().int().optional().describe('Uncorrected ECC errors since the driver loaded (cards with ECC).'),
+  health: z.enum(['ok', 'failed']).optional().describe('failed: the Ki saw the GPU fail; it takes no new work.'),
+  healthReason: z.string().optional(),
 }).strict();
 
 /** A member of the cluster as its heartbeats describe it. */
@@ -77,6 +87,15 @@ export const nodeSchema = z.object({
   version: z.string(),
   instance: z.string().optional(),
   quarantined: z.boolean(),
+  stableId: z.string().optional().describe('The identity cordons, drains, benches and reputation are kept under.'),
+  state: z.enum(['active', 'cordoned', 'draining']).optional(),
+  drained: z.boolean().optional(),
+  stateReason: z.string().optional(),
+  stateChangedBy: z.string().optional(),
+  stateChangedAt: instant.optional(),
+  benched: z.boolean().optional().describe('Taken out of placement by the circuit breaker (repeated timeouts or crashes) until benchedUntil.'),
+  benchedUntil: instant.optional(),
+  benchReason: z.string().optional(),
   startedAt: instant,
   lastSeen: instant,
 }).strict();
@@ -90,6 +109,8 @@ export const clusterSummarySchema = z.object({
   admitted: z.number().int().describe('Submissions this principal holds until they are published.'),
   nodes: z.record(z.string(), z.record(z.string(), z.number().int())).describe('Member counts by role, then by status.'),
   tasks: z.record(z.string(), z.number().int()).nullable().describe('Task counts by status; null when the store cannot be read.'),
+  tasksCapped: z.array(z.string()).describe('Statuses whose count stopped at CLUSTER_TASK_COUNT_CAP: there are at least that many.'),
+  tasksCountedAt: nullableInstant.describe('When the counts were taken (reused for CLUSTER_TASK_COUNT_TTL_MS).'),
   queues: z.object({ pending: z.number().int() }).catchall(z.number().int()).describe('Pending messages in all, and by priority band.'),
   groups: z.array(z.object({ group: z.string(), an: z.array(z.string()), ki: z.array(z.string()) }).strict()),
 }).strict();

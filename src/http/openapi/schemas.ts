@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { createScheduleSchema, patchScheduleSchema } from '../schedule-schemas';
 import { batchSubmissionSchema, patchTaskSchema, submitTaskSchema } from '../task-schemas';
 import { workflowSubmissionSchema } from '../workflow-schemas';
+import { nodeOperationBodySchema, tenantSettingsSchema } from '../operation-schemas';
+import * as o from './operations-schemas';
 import * as r from './response-schemas';
 
 /** Names of the document's components, by the zod schema they come from. */
@@ -14,7 +16,9 @@ export const requestSchemas: SchemaRegistry = z.registry<{ id: string }>()
   .add(patchTaskSchema, { id: 'TaskPatch' })
   .add(createScheduleSchema, { id: 'ScheduleCreation' })
   .add(patchScheduleSchema, { id: 'SchedulePatch' })
-  .add(workflowSubmissionSchema, { id: 'WorkflowSubmission' });
+  .add(workflowSubmissionSchema, { id: 'WorkflowSubmission' })
+  .add(nodeOperationBodySchema, { id: 'NodeOperation' })
+  .add(tenantSettingsSchema, { id: 'TenantSettings' });
 
 /** Response bodies: published as the server writes them. */
 export const responseSchemas: SchemaRegistry = z.registry<{ id: string }>()
@@ -34,4 +38,10 @@ export const responseSchemas: SchemaRegistry = z.registry<{ id: string }>()
   .add(r.problemSchema, { id: 'Problem' })
   .add(r.healthSchema, { id: 'Health' })
   .add(r.readinessSchema, { id: 'Readiness' })
-  .add(r.streamTicketSchema, { id: 'StreamTicket' });
+  .add(r.streamTicketSchema, { id: 'StreamTicket' })
+  .add(o.deadLetterSchema, { id: 'DeadLetter' })
+  .add(o.deadLetterPageSchema, { id: 'DeadLetterPage' })
+  .add(o.deadLetterRedriveSchema, { id: 'DeadLetterRedrive' })
+  .add(o.nodeOperationSchema, { id: 'NodeOperationResult' })
+  .add(o.tenantSchema, { id: 'Tenant' })
+  .add(o.tenantListSchema, { id: 'TenantList' });

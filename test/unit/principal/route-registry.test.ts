@@ -8,6 +8,11 @@ import type { toApiWorkflow } from '../../../src/principal/workflow-control';
 import { taskRoutes } from '../../../src/principal/routes';
 import { addScheduleRoutes } from '../../../src/principal/schedule-routes';
 import { workflowRoutes } from '../../../src/principal/workflow-routes';
+import { addStreamRoute } from '../../../src/principal/stream-route';
+import { addTaskRetryRoute } from '../../../src/principal/task-retry-routes';
+import { deadLetterRoutes } from '../../../src/principal/dead-letter-routes';
+import { nodeRoutes } from '../../../src/principal/node-routes';
+import { tenantRoutes } from '../../../src/principal/tenant-routes';
 
 /** The API router as the REST server mounts it; the handlers never run, so the deps are empty. */
 function mountedApi(): Router<AuthState> {
@@ -15,6 +20,11 @@ function mountedApi(): Router<AuthState> {
   const api = taskRoutes({ admission: unused, control: unused, cluster: unused, maxBodyBytes: 1, maxBatch: 1 });
   addScheduleRoutes(api, { schedules: unused, limits: DEFAULT_TASK_LIMITS, maxBodyBytes: 1, maxPerOwner: 1 });
   api.use(workflowRoutes({ workflows: unused, maxBodyBytes: 1, maxNodes: 1 }).routes());
+  addStreamRoute(api, { control: unused, outputs: unused, maxStreams: 1 });
+  addTaskRetryRoute(api, { retry: unused, getTask: unused });
+  api.use(deadLetterRoutes({ store: unused, retry: unused, getTask: unused }).routes());
+  api.use(nodeRoutes({ cluster: unused, membership: unused, controls: unused }).routes());
+  api.use(tenantRoutes({ ledger: unused, tenants: unused, maxBodyBytes: 1 }).routes());
   return api;
 }
 

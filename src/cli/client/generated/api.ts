@@ -57,6 +57,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What failed for good, and why, newest first
+         * @description Who may call it: admin; operator.
+         */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forget a dead letter
+         * @description Who may call it: admin; operator.
+         */
+        delete: operations["deleteDeadLetter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/{id}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a dead-lettered task again
+         * @description Who may call it: admin; operator.
+         */
+        post: operations["redriveDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events": {
         parameters: {
             query?: never;
@@ -138,6 +198,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/nodes/{id}/cordon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Place no new work on a node
+         * @description Who may call it: admin; operator.
+         */
+        post: operations["cordonNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Place no new work on a node and report it drained once nothing runs there
+         * @description Who may call it: admin; operator.
+         */
+        post: operations["drainNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes/{id}/release": {
         parameters: {
             query?: never;
@@ -152,6 +252,26 @@ export interface paths {
          * @description Who may call it: admin.
          */
         post: operations["releaseNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{id}/uncordon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let a cordoned, drained or benched node take work again
+         * @description Who may call it: admin; operator.
+         */
+        post: operations["uncordonNode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -374,6 +494,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a failed task again
+         * @description The task goes back to queued under its id with a fresh attempt budget; the failed run is kept in `retryHistory`.
+         *
+         *     Who may call it: admin: any task; operator: any task; submitter: own tasks.
+         */
+        post: operations["retryTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a task's output as it is produced
+         * @description Output comes from `ctx.emit` in plug-ins, the stdout lines of `exec` and the token deltas of an `http` task that posts `"stream": true`. A retry starts again at seq 0. The result stays the source of truth. Past PRINCIPAL_MAX_STREAMS open streams a principal answers 503.
+         *
+         *     Who may call it: admin: any task; operator: any task; submitter: own tasks; viewer: own tasks.
+         */
+        get: operations["streamTaskOutput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/batch": {
         parameters: {
             query?: never;
@@ -390,6 +554,48 @@ export interface paths {
          *     Who may call it: admin: any task; operator: any task; submitter: own tasks.
          */
         post: operations["submitTaskBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tenants with their settings, what they hold and the GPU-seconds they used this period
+         * @description Who may call it: admin: every tenant; operator: every tenant; submitter: its own tenant; viewer: its own tenant.
+         */
+        get: operations["listTenants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a tenant's weight, caps and GPU-seconds budget
+         * @description A field left out takes its default (weight 1, no cap).
+         *
+         *     Who may call it: admin.
+         */
+        put: operations["setTenant"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -495,13 +701,67 @@ export interface components {
             tasks: {
                 [key: string]: number;
             } | null;
+            /** @description Statuses whose count stopped at CLUSTER_TASK_COUNT_CAP: there are at least that many. */
+            tasksCapped: string[];
+            /** @description When the counts were taken (reused for CLUSTER_TASK_COUNT_TTL_MS). */
+            tasksCountedAt: string | null;
+        };
+        DeadLetter: {
+            attempts: number | null;
+            bodyBytes: number | null;
+            /** @description Task ids the message claimed in its clear headers: unverified. */
+            claimedTaskIds: string[];
+            /** @description How often this letter arrived (failed runs of a task, or copies of a message). */
+            count: number;
+            error: {
+                code: string | null;
+                message: string | null;
+            } | null;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            messageType: string;
+            /** @description failed, rejected, expired, maxlen, delivery_limit or unverified. */
+            reason: string;
+            redrivable: boolean;
+            /** @description The sender the message claimed: unverified. */
+            sender: string | null;
+            sourceQueue: string | null;
+            /** @description The failed task, confirmed in the store; null for a message with no task (it cannot be re-driven). */
+            taskId: string | null;
+        };
+        DeadLetterPage: {
+            items: components["schemas"]["DeadLetter"][];
+            nextCursor: string | null;
+        };
+        DeadLetterRedrive: {
+            /** Format: uuid */
+            deadLetter: string;
+            task: components["schemas"]["Task"];
         };
         Health: {
             /** @constant */
             status: "ok";
         };
         Node: {
+            /** @description Taken out of placement by the circuit breaker (repeated timeouts or crashes) until benchedUntil. */
+            benched?: boolean;
+            /** Format: date-time */
+            benchedUntil?: string;
+            benchReason?: string;
+            drained?: boolean;
             gpus: {
+                /** @description Uncorrected ECC errors since the driver loaded (cards with ECC). */
+                eccUncorrected?: number;
+                /**
+                 * @description failed: the Ki saw the GPU fail; it takes no new work.
+                 * @enum {string}
+                 */
+                health?: "ok" | "failed";
+                healthReason?: string;
                 index: number;
                 memoryMiB: number;
                 memoryUsedMiB: number;
@@ -524,8 +784,16 @@ export interface components {
                 busy: number;
                 total: number;
             };
+            /** @description The identity cordons, drains, benches and reputation are kept under. */
+            stableId?: string;
             /** Format: date-time */
             startedAt: string;
+            /** @enum {string} */
+            state?: "active" | "cordoned" | "draining";
+            /** Format: date-time */
+            stateChangedAt?: string;
+            stateChangedBy?: string;
+            stateReason?: string;
             /** @enum {string} */
             status: "alive" | "suspect" | "dead" | "left";
             types: string[];
@@ -533,6 +801,22 @@ export interface components {
         };
         NodeList: {
             items: components["schemas"]["Node"][];
+        };
+        NodeOperation: {
+            reason?: string;
+        };
+        NodeOperationResult: {
+            /** Format: date-time */
+            changedAt: string;
+            changedBy: string | null;
+            /** @description True once nothing runs on the node any more. */
+            drained: boolean;
+            id: string;
+            reason: string | null;
+            /** @description The identity the state is kept under: it survives a rescheduled pod. */
+            stableId: string;
+            /** @enum {string} */
+            state: "active" | "cordoned" | "draining";
         };
         NodeReleased: {
             id: string;
@@ -677,6 +961,22 @@ export interface components {
             };
             /** @description The result of a succeeded task, else null; list items leave it out unless `include=result`. */
             result: unknown;
+            /** @description Earlier runs of a task retried with POST /tasks/{id}/retry, newest last. */
+            retryHistory?: {
+                attempts: number;
+                error: {
+                    code: string;
+                    details?: unknown;
+                    message: string;
+                    retryable: boolean;
+                } | null;
+                finishedAt: string | null;
+                maxAttempts: number;
+                /** Format: date-time */
+                retriedAt: string;
+                retriedBy: string;
+                retry: number;
+            }[];
             /** @description When a task that waits for a time is due; null when it never waited. */
             runAt: string | null;
             scheduleId: string | null;
@@ -684,6 +984,8 @@ export interface components {
             startedAt: string | null;
             /** @enum {string} */
             status: "scheduled" | "queued" | "dispatched" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @description The tenant the task counts for: its submitter's `tenant` claim, else its owner. */
+            tenant: string;
             timeoutMs: number;
             type: string;
             /** Format: date-time */
@@ -734,6 +1036,22 @@ export interface components {
             };
             /** @description The result of a succeeded task, else null; list items leave it out unless `include=result`. */
             result?: unknown;
+            /** @description Earlier runs of a task retried with POST /tasks/{id}/retry, newest last. */
+            retryHistory?: {
+                attempts: number;
+                error: {
+                    code: string;
+                    details?: unknown;
+                    message: string;
+                    retryable: boolean;
+                } | null;
+                finishedAt: string | null;
+                maxAttempts: number;
+                /** Format: date-time */
+                retriedAt: string;
+                retriedBy: string;
+                retry: number;
+            }[];
             /** @description When a task that waits for a time is due; null when it never waited. */
             runAt: string | null;
             scheduleId: string | null;
@@ -741,6 +1059,8 @@ export interface components {
             startedAt: string | null;
             /** @enum {string} */
             status: "scheduled" | "queued" | "dispatched" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @description The tenant the task counts for: its submitter's `tenant` claim, else its owner. */
+            tenant: string;
             timeoutMs: number;
             type: string;
             /** Format: date-time */
@@ -777,6 +1097,38 @@ export interface components {
             task_data?: unknown;
             timeoutMs?: number;
             type?: string;
+        };
+        Tenant: {
+            /** @description Whether an admin set this tenant; otherwise the defaults apply. */
+            configured: boolean;
+            gpuSeconds: number;
+            gpuSecondsBudget: number | null;
+            /** @description Queued tasks held back by fair admission (not yet in the pending queues). */
+            held: number;
+            maxQueued: number | null;
+            maxRunning: number | null;
+            name: string;
+            periodEnd: string | null;
+            /** Format: date-time */
+            periodStart: string;
+            /** @description Queued tasks, held ones included. */
+            queued: number;
+            /** @description Dispatched or running tasks. */
+            running: number;
+            weight: number;
+        };
+        TenantList: {
+            items: components["schemas"]["Tenant"][];
+        };
+        TenantSettings: {
+            /** @default null */
+            gpuSecondsBudget?: number | null;
+            /** @default null */
+            maxQueued?: number | null;
+            /** @default null */
+            maxRunning?: number | null;
+            /** @default 1 */
+            weight?: number;
         };
         Workflow: {
             /** Format: date-time */
@@ -1026,6 +1378,226 @@ export interface operations {
             };
         };
     };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of dead letters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterPage"];
+                };
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not read dead letters. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The letter is gone; its task is untouched. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not handle dead letters. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such dead letter. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redriveDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task runs again; its letter is gone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterRedrive"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not handle dead letters. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such dead letter. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The letter names no task, its task is gone, or the task cannot be retried. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     watchEvents: {
         parameters: {
             query?: {
@@ -1206,6 +1778,192 @@ export interface operations {
             };
         };
     };
+    cordonNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A Ki's or An's node id or stable id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeOperation"];
+            };
+        };
+        responses: {
+            /** @description The node's state as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeOperationResult"];
+                };
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not operate nodes. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No Ki or An of this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node is a principal: only Kis and Ans are cordoned or drained. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drainNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A Ki's or An's node id or stable id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeOperation"];
+            };
+        };
+        responses: {
+            /** @description The node's state as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeOperationResult"];
+                };
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not operate nodes. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No Ki or An of this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node is a principal: only Kis and Ans are cordoned or drained. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     releaseNode: {
         parameters: {
             query?: never;
@@ -1248,6 +2006,99 @@ export interface operations {
             };
             /** @description No reputation record for this node. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uncordonNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A Ki's or An's node id or stable id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeOperation"];
+            };
+        };
+        responses: {
+            /** @description The node's state as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeOperationResult"];
+                };
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not operate nodes. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No Ki or An of this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node is a principal: only Kis and Ans are cordoned or drained. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2368,6 +3219,148 @@ export interface operations {
             };
         };
     };
+    retryTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task, queued again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not change tasks. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task, or one of another owner that the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The task is not failed, was retried already, used its 100 attempts, or belongs to a workflow. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamTaskOutput: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `event: chunk` with `{attempt, seq, text}` for each piece of output (the chunks kept so far first), then one `event: end` with the task as `GET /tasks/{id}` shows it; the stream then closes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task, or one of another owner that the caller may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     submitTaskBatch: {
         parameters: {
             query?: never;
@@ -2432,6 +3425,131 @@ export interface operations {
             };
             /** @description The body exceeds MAX_BODY_BYTES. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenants the caller may see. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantList"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant: a token's `tenant` claim, else its `sub`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantSettings"];
+            };
+        };
+        responses: {
+            /** @description The tenant as it now stands. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not change tenants. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
