@@ -2,7 +2,7 @@
 // Runs the test suite as mocha processes side by side: the unit, integration and fuzz tests (mostly
 // CPU); the e2e tests (mostly waiting on real processes and timers); and the tests that break the
 // services (broker nodes stopped, links frozen, namespaces partitioned, PostgreSQL restarted, the
-// chaos run) with the long workload e2e tests. The e2e groups mostly wait, so running them beside
+// chaos run) with the long workload e2e tests; and the operator and inference e2e tests. The e2e groups mostly wait, so running them beside
 // the CPU-bound one cuts the wall time to the longest group's; each test still has its own vhost,
 // database, namespaces and broker nodes. The first group streams its output; the others' are
 // printed after it, one block each. The lts profile runs the recovery e2e tests beside the unit
@@ -19,6 +19,10 @@ const FAULTS = ['broker-cluster', 'broker-restart', 'broker-cutoff', 'frozen-nod
   .map((name) => `test/e2e/${name}.test.ts`);
 // Long e2e runs of their own (timers, failovers): they run beside the main group too, to even the two out.
 const WORKLOADS = ['delayed-tasks', 'schedules', 'workflows'].map((name) => `test/e2e/${name}.test.ts`);
+// The operator's and the inference workloads' e2e tests (tenancy, node operations, dead letters,
+// retention, rate limits, output streams, GPU health): a group of their own beside the others.
+const OPERATIONS = ['tenancy', 'node-operations', 'dead-letters', 'retention', 'cluster-rate-limit', 'task-stream', 'gpu-health']
+  .map((name) => `test/e2e/${name}.test.ts`);
 const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
   .map((name) => `test/e2e/${name}.test.ts`);
 const UNIT_AND_INTEGRATION = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'];
@@ -28,8 +32,9 @@ const API_CHECK = ['--require', 'test/helpers/api-conformance.ts'];
 const PROFILES = {
   full: [
     { name: 'unit', args: [...UNIT_AND_INTEGRATION, 'test/fuzz/**/*.test.ts'] },
-    { name: 'e2e', args: [...API_CHECK, 'test/e2e/**/*.test.ts', ...[...FAULTS, ...WORKLOADS].flatMap((f) => ['--ignore', f])] },
+    { name: 'e2e', args: [...API_CHECK, 'test/e2e/**/*.test.ts', ...[...FAULTS, ...WORKLOADS, ...OPERATIONS].flatMap((f) => ['--ignore', f])] },
     { name: 'faults', args: [...API_CHECK, ...FAULTS, ...WORKLOADS] },
+    { name: 'operations', args: [...API_CHECK, ...OPERATIONS] },
   ],
   lts: [
     { name: 'main', args: UNIT_AND_INTEGRATION },
