@@ -299,6 +299,38 @@ describe('the command-line client against a running cluster (real processes, Rab
     });
   });
 
+  describe('operations', () => {
+    it('retries a failed task, lists and deletes its dead letter, cordons and uncordons a Ki, and sets a tenant', async () => {
+      const failed = await cli(['submit', ...as(alice), '--json', '--type', 'fail', '--payload', '{"message":"boom"}', '--max-attempts', '1', '--wait', '--poll-ms', '100']);
+      assert.equal(failed.code, 1, failed.stderr);
+      const id = JSON.parse(failed.stdout).id as string;
+      const retried = await cli(['retry', id, '--json', ...as(alice)]);
+      assert.equal(retried.code, 0, retried.stderr);
+      assert.equal(JSON.parse(retried.stdout).retryHistory.length, 1);
+      assert.match((await cli(['retry', id, ...as(alice)])).stderr, /^error: 409 Conflict/m, 'a second retry of the same run is refused');
+
+      const listed = await waitFor(() => cli(['dead-letters', '--json', ...as(admin)]), (r) => JSON.parse(r.stdout).items.some((d: { taskId: string }) => d.taskId === id), { what: 'the failed task in the dead letters' });
+      const letter = JSON.parse(listed.stdout).items.find((d: { taskId: string }) => d.taskId === id);
+      assert.match((await cli(['dead-letters', ...as(admin)])).stdout, /^ID\s+TASK\s+REASON\s+ERROR\s+COUNT\s+LAST SEEN$/m);
+      assert.match((await cli(['dead-letters', ...as(alice)])).stderr, /^error: 403 Forbidden/m);
+      assert.equal((await cli(['dead-letters', 'delete', letter.id, ...as(admin)])).stdout, `deleted dead letter ${letter.id}\n`);
+
+      const cordoned = await cli(['cordon', 'ki1', '--reason', 'disk check', '--json', ...as(admin)]);
+      assert.equal(cordoned.code, 0, cordoned.stderr);
+      assert.deepEqual([JSON.parse(cordoned.stdout).state, JSON.parse(cordoned.stdout).reason], ['cordoned', 'disk check']);
+      assert.match((await cli(['uncordon', 'ki1', ...as(admin)])).stdout, /^ki1 \(.+\): active$/m);
+      assert.match((await cli(['drain', 'ki1', ...as(alice)])).stderr, /^error: 403 Forbidden/m);
+
+      const set = await cli(['tenants', 'set', 'team-x', '--weight', '3', '--max-queued', '10', ...as(admin)]);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stdout, /^team-x\s+3\s+0\s+0\s+0\s+-\s+10\s+0\.0\s+-$/m);
+      assert.match((await cli(['tenants', ...as(admin)])).stdout, /^team-x\s+3\s/m);
+      const own = JSON.parse((await cli(['tenants', '--json', ...as(alice)])).stdout);
+      assert.deepEqual(own.items.map((t: { name: string }) => t.name), ['alice'], 'a submitter sees its own tenant only');
+      assert.match((await cli(['tenants', 'set', 'team-x', ...as(alice)])).stderr, /^error: 403 Forbidden/m);
+    });
+  });
+
   describe('nodes', () => {
     it('shows every node with role, status, group, slots, GPUs and when it was last seen', async () => {
       // The leader is known once the election settled.

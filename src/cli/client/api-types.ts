@@ -37,3 +37,11 @@ export type ApiSchedule = Schemas['Schedule'];
 export type ApiSchedulePage = Schemas['SchedulePage'];
 /** A schedule to create (POST /schedules). */
 export type CreateScheduleBody = Schemas['ScheduleCreation'];
+
+/** A dead letter: what failed for good, and why. */
+export type ApiDeadLetter = Schemas['DeadLetter'];
+export type ApiDeadLetterPage = Schemas['DeadLetterPage'];
+/** A tenant's settings, holdings and GPU-seconds. */
+export type ApiTenant = Schemas['Tenant'];
+export type TenantSettingsBody = Schemas['TenantSettings'];
+export type ApiNodeOperation = Schemas['NodeOperationResult'];

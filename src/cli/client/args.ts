@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The client commands `node dist/main.js` understands besides the node roles. */
-export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'delete', 'priority', 'nodes', 'release', 'cluster', 'schedule', 'workflow'] as const;
+export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'delete', 'priority', 'retry', 'nodes', 'release', 'cordon', 'drain', 'uncordon', 'cluster', 'dead-letters', 'tenants', 'schedule', 'workflow'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 /** Whether a command name is one of {@link CLIENT_COMMANDS}. */
@@ -14,7 +14,7 @@ const FLAGS = new Set(['json', 'wait', 'help']);
 
 /** The options some client command reads, each taking a value; a command refuses those it does not read. */
 const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms', 'delay', 'run-at',
-  'name', 'cron', 'timezone', 'overlap', 'catchup'] as const;
+  'name', 'cron', 'timezone', 'overlap', 'catchup', 'reason', 'weight', 'max-running', 'max-queued', 'gpu-seconds-budget'] as const;
 
 /** What `util.parseArgs` knows of the client options: strings and the flags (`-h` is `--help`). */
 const PARSE_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
@@ -143,7 +143,14 @@ export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
   priority ID N                                         change a queued or scheduled task's priority (0-9)
   nodes                                                 show the cluster's nodes
   cluster                                               show leader, counts, queue depths and groups
+  retry ID                                              run a failed task again (a new attempt under its id)
   release NODE                                          let a quarantined Ki take work again (admin)
+  cordon|drain|uncordon NODE [--reason TEXT]            no new work on a node | and report it drained | take work again
+  dead-letters [list] [--limit N] [--cursor C]          what failed for good, and why (admin, operator)
+  dead-letters redrive ID | delete ID                   run a dead-lettered task again | forget the letter
+  tenants [list]                                        tenants: weight, caps, queued, running, GPU-seconds
+  tenants set NAME [--weight N] [--max-running N|none] [--max-queued N|none] [--gpu-seconds-budget N|none]
+                                                        set a tenant's share and caps (admin)
   schedule create --name N --cron "EXPR" --type T [--payload JSON] [--timezone TZ]
          [--overlap skip|allow] [--catchup none|latest] [--priority 0-9] [--timeout-ms N]
          [--max-attempts N] [--idempotency-key K]      create a cron schedule (5 fields, or 6 with seconds)

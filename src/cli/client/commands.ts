@@ -6,6 +6,7 @@ import { ApiError, ServerUnreachableError, type ApiClient } from './http-client'
 import type { ClientOutput } from './output';
 import { ProgressReporter } from './progress';
 import { cluster, deleteTask, releaseNode, setPriority } from './admin-commands';
+import { cordon, deadLetters, drain, retry, tenants, uncordon } from './operation-commands';
 import { schedule } from './schedule-commands';
 import { requirementsOf, redundancyOf } from './submit-options';
 import { workflow } from './workflow-commands';
@@ -156,5 +157,6 @@ async function nodes(c: CommandContext): Promise<number> {
 }
 
 export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = {
-  submit, get, list, cancel, delete: deleteTask, priority: setPriority, nodes, release: releaseNode, cluster, schedule, workflow,
+  submit, get, list, cancel, delete: deleteTask, priority: setPriority, retry, nodes, release: releaseNode, cordon, drain, uncordon, cluster,
+  'dead-letters': deadLetters, tenants, schedule, workflow,
 };

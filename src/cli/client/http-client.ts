@@ -1,7 +1,7 @@
-import type { ApiClusterSummary, ApiNode, ApiProblem, ApiSchedule, ApiSchedulePage, ApiTask, ApiTaskPage, ApiWorkflow, ApiWorkflowPage, CreateScheduleBody, SubmitBody } from './api-types';
+import type { ApiClusterSummary, ApiDeadLetterPage, ApiNode, ApiNodeOperation, ApiProblem, ApiSchedule, ApiSchedulePage, ApiTask, ApiTaskPage, ApiTenant, ApiWorkflow, ApiWorkflowPage, CreateScheduleBody, SubmitBody, TenantSettingsBody } from './api-types';
 import type { paths } from './generated/api';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** An operation of the generated document: what `paths[P][M]` holds. */
 type Operation<P extends keyof paths, M extends Method> = paths[P][M];
 type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
@@ -116,6 +116,38 @@ export class ApiClient {
 
   releaseNode(id: string): Promise<Answer<'/nodes/{id}/release', 'post'>> {
     return this.#call('post', '/nodes/{id}/release', { path: { id } });
+  }
+
+  retryTask(id: string): Promise<ApiTask> {
+    return this.#call('post', '/tasks/{id}/retry', { path: { id } });
+  }
+
+  listDeadLetters(query: Query<'/dead-letters', 'get'>): Promise<ApiDeadLetterPage> {
+    return this.#call('get', '/dead-letters', { query });
+  }
+
+  redriveDeadLetter(id: string): Promise<Answer<'/dead-letters/{id}/redrive', 'post'>> {
+    return this.#call('post', '/dead-letters/{id}/redrive', { path: { id } });
+  }
+
+  async deleteDeadLetter(id: string): Promise<void> {
+    await this.#call('delete', '/dead-letters/{id}', { path: { id } });
+  }
+
+  /** Cordons, drains or uncordons a node; `reason` is kept for the next operator. */
+  operateNode(verb: 'cordon' | 'drain' | 'uncordon', id: string, reason?: string): Promise<ApiNodeOperation> {
+    const body = reason ? { reason } : {};
+    if (verb === 'cordon') return this.#call('post', '/nodes/{id}/cordon', { path: { id }, body });
+    if (verb === 'drain') return this.#call('post', '/nodes/{id}/drain', { path: { id }, body });
+    return this.#call('post', '/nodes/{id}/uncordon', { path: { id }, body });
+  }
+
+  listTenants(): Promise<{ items: ApiTenant[] }> {
+    return this.#call('get', '/tenants', {});
+  }
+
+  setTenant(name: string, settings: TenantSettingsBody): Promise<ApiTenant> {
+    return this.#call('put', '/tenants/{name}', { path: { name }, body: settings });
   }
 
   getCluster(): Promise<ApiClusterSummary> {

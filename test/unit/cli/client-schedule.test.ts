@@ -8,7 +8,7 @@ const NOW_MS = Date.parse('2030-01-31T08:00:00Z');
 function task(over: Partial<ApiTask> = {}): ApiTask {
   return {
     id: '6f1c2d3e-0000-4000-8000-000000000001', type: 'echo', payload: null, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-    attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null, runAt: null, scheduleId: null, scheduleTickAt: null, workflowId: null,
+    attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', tenant: 'alice', an: null, ki: null, runAt: null, scheduleId: null, scheduleTickAt: null, workflowId: null,
     createdAt: '2030-01-31T07:59:00Z', updatedAt: '2030-01-31T07:59:00Z', startedAt: null, finishedAt: null, ...over,
   };
 }

@@ -41,7 +41,7 @@ describe('client: submission requirements, redundancy and the admin commands', (
 
   it('shows the cluster summary line by line', () => {
     const text = formatCluster({
-      leader: { id: 'p1', term: 3 }, self: 'p2', admitted: 0, nodes: { ki: { alive: 2, dead: 1 } }, tasks: { queued: 4 }, queues: { pending: 4, p5: 4 },
+      leader: { id: 'p1', term: 3 }, self: 'p2', admitted: 0, nodes: { ki: { alive: 2, dead: 1 } }, tasks: { queued: 4 }, tasksCapped: [], tasksCountedAt: '2030-01-31T08:00:00.000Z', queues: { pending: 4, p5: 4 },
       groups: [{ group: 'g1', an: ['an1'], ki: ['k1', 'k2'] }],
     });
     assert.match(text, /leader\s+p1 \(term 3\)/);
