@@ -31,6 +31,14 @@ function gpuList(n) {
         h('span', { class: 'gpu-mem-text' }, `${mib(g.memoryUsedMiB)} / ${mib(g.memoryMiB)}`)))));
 }
 
+/** A node an operator cordoned or drained (or a Ki stopping): it takes no new work. */
+function operationChip(n) {
+  if (!n.state || n.state === 'active') return null;
+  const why = [n.stateReason, n.stateChangedBy ? `by ${n.stateChangedBy}` : ''].filter(Boolean).join(' ');
+  const label = n.state === 'draining' && n.drained ? 'drained' : n.state;
+  return h('span', { class: 'chip chip-warn', title: `No new work${why ? `: ${why}` : ''}` }, label);
+}
+
 function nodeRow(n, now, extra = [], roleTag = '') {
   return h('span', { class: 'node-row' },
     h('span', { class: `dot status-${n.status}`, 'aria-hidden': 'true' }),
@@ -39,6 +47,8 @@ function nodeRow(n, now, extra = [], roleTag = '') {
     extra,
     statusBadge(n, now),
     n.quarantined ? h('span', { class: 'chip chip-warn', title: 'Gave answers its peers disagreed with; it takes no work until an admin releases it' }, 'quarantined') : null,
+    operationChip(n),
+    n.benched ? h('span', { class: 'chip chip-warn', title: `${n.benchReason ?? 'Repeated timeouts or crashes'}: no new work until ${n.benchedUntil ?? 'the bench ends'}` }, 'benched') : null,
     h('span', { class: 'row-end' }, slotsMeter(n.slots?.busy ?? 0, n.slots?.total ?? 0, `Slots in use on ${n.id}`)));
 }
 
