@@ -154,7 +154,7 @@ export const configSchema = {
     groupMaxMovesPerRound: { doc: 'Idle Kis moved between groups per membership round when rebalancing, so groups change gradually', format: nonNegativeInt, default: 2, env: 'PRINCIPAL_GROUP_MAX_MOVES_PER_ROUND' },
     joinReplyExpirationMs: { doc: 'A join reply (issued node token) nobody consumed within this time is dropped by the broker; the node asks again', format: nonNegativeInt, default: 30000, env: 'PRINCIPAL_JOIN_REPLY_EXPIRATION_MS' },
     deadPendingRetryMs: { doc: 'Wait before a refused pending message is read again after the store failed to mark its tasks unpublished', format: nonNegativeInt, default: 1000, env: 'PRINCIPAL_DEAD_PENDING_RETRY_MS' },
-    deadLetterStoreMax: { doc: 'Dead letters the store keeps (GET /dead-letters); beyond it the oldest are dropped', format: positiveInt, default: 100_000, env: 'DEAD_LETTER_STORE_MAX' },
+    deadLetterStoreMax: { doc: 'Dead letters the store keeps (GET /dead-letters); beyond it the oldest are dropped. 0: the principals leave the dead letters in RabbitMQ\'s dead-letter queue (GET /dead-letters stays empty)', format: nonNegativeInt, default: 100_000, env: 'DEAD_LETTER_STORE_MAX' },
   },
   tenants: {
     publishWindow: { doc: 'Tasks all tenants together may have in the pending queues and the Ans\' look-ahead (published, not yet started), split by weight among tenants with work; past its share a tenant\'s tasks are stored and held until the fair releaser publishes them. 0: four times the cluster\'s Ki slots, at least 256', format: nonNegativeInt, default: 0, env: 'TENANT_PUBLISH_WINDOW' },

@@ -44,6 +44,8 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const repo = new TaskRepository(db);
   const schedules = new ScheduleRepository(db, repo);
   const deadLetters = new DeadLetterRepository(db);
+  // DEAD_LETTER_STORE_MAX=0: the dead letters stay in RabbitMQ's queue, for tools of the operator's own.
+  const keepLetters = config.principal.deadLetterStoreMax > 0;
   const intake = new DeadLetterIntake({
     transport: bus.transport, names: ctx.names, store: deadLetters, getTask: (id) => repo.get(id), maxStored: config.principal.deadLetterStoreMax,
     retryAfterDbErrorMs: config.principal.deadPendingRetryMs, isLeader: () => leadership.isLeader(), countIntervalMs: config.principal.queueDepthIntervalMs,
@@ -51,7 +53,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   });
   const principal = new PrincipalNode({
     nodeId: config.nodeId, config, bus, names: ctx.names, repo, schedules, workflows: new WorkflowRepository(db), tenants: new TenantRepository(db, repo), log: log.child({ component: 'principal' }), metrics, leadership, ...(issue ? { identity: issue } : {}),
-    onTaskFailed: (id) => intake.recordFailedTask(id),
+    ...(keepLetters ? { onTaskFailed: (id: string) => intake.recordFailedTask(id) } : {}),
   });
   const retry = new TaskRetry({
     retries: new TaskRetryRepository(db), admission: principal.admission, forgetDeadLetters: (id) => deadLetters.deleteForTask(id), metrics, log: log.child({ component: 'principal' }),
@@ -64,7 +66,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     services: [
       { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
       new LeaderHousekeeping({ db, leadership, config, metrics, log: log.child({ component: 'housekeeping' }) }),
-      { name: 'dead-letters', start: () => intake.start(), stop: () => intake.stop() },
+      ...(keepLetters ? [{ name: 'dead-letters', start: () => intake.start(), stop: () => intake.stop() }] : []),
     ],
     restPort: () => rest.port,
   };

@@ -3,7 +3,7 @@ import { conformanceChecker } from '../../helpers/api-conformance';
 
 const task = {
   id: '0f8fad5b-d9cb-469f-a165-70867728950e', type: 'echo', payload: { x: 1 }, status: 'queued', priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] },
-  attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', an: null, ki: null, runAt: null,
+  attempts: 0, maxAttempts: 3, timeoutMs: 1000, result: null, error: null, progress: null, owner: 'alice', tenant: 'alice', an: null, ki: null, runAt: null,
   scheduleId: null, scheduleTickAt: null, workflowId: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', startedAt: null, finishedAt: null,
 };
 const json = 'application/json; charset=utf-8';
