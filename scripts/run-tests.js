@@ -25,7 +25,9 @@ const OPERATIONS = ['tenancy', 'node-operations', 'dead-letters', 'retention', '
   .map((name) => `test/e2e/${name}.test.ts`);
 const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
   .map((name) => `test/e2e/${name}.test.ts`);
-const UNIT_AND_INTEGRATION = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'];
+// The CPU-bound group runs its files in two worker processes (mocha --parallel): one mocha process
+// uses one core, and the e2e groups beside it mostly wait.
+const UNIT_AND_INTEGRATION = ['--parallel', '--jobs', '2', 'test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'];
 // Every answer an e2e test gets from a principal is checked against docs/openapi.json; the group fails on a mismatch.
 const API_CHECK = ['--require', 'test/helpers/api-conformance.ts'];
 
