@@ -14,6 +14,8 @@ export interface PgliteDatabaseOptions {
   maxTxAttempts?: number;
   /** Hears each retry (for `anki_db_retries_total{code}`). */
   onRetry?: (code: RetriedSqlState) => void;
+  /** Starts from a copy of another database ({@link PgliteDatabase.dump}) instead of an empty one. */
+  from?: Blob;
 }
 
 /** Statements whose row count is the rows they changed rather than the rows they returned. */
@@ -38,7 +40,11 @@ export class PgliteDatabase implements Database {
 
   constructor(options: PgliteDatabaseOptions = {}) {
     this.#retry = { maxAttempts: options.maxTxAttempts ?? 5, onRetry: options.onRetry };
-    this.#pg = new PGlite(options.dataDir, {
+    // One options object: PGlite reads its second argument only when the first is a folder, so an
+    // in-memory database would otherwise lose these options.
+    this.#pg = new PGlite({
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      ...(options.from ? { loadDataDir: options.from } : {}),
       // As the pg adapter does: every BIGINT here is a count or a millisecond figure far below 2^53.
       parsers: { [types.INT8]: (v: string) => Number(v) },
     });
@@ -77,6 +83,16 @@ export class PgliteDatabase implements Database {
         },
       };
     }, fn, this.#retry);
+  }
+
+  /** A copy of the whole database, to start another from (`from`): far cheaper than a new one and its migrations. */
+  async dump(): Promise<Blob> {
+    const release = await this.#lock();
+    try {
+      return await this.#pg.dumpDataDir('none');
+    } finally {
+      release();
+    }
   }
 
   /** Waits for running statements and transactions, then closes the database. */

@@ -14,14 +14,14 @@ import { parseKeyRing } from '../../../src/security/key-ring';
 import { NodeTokenAuthority, OwnToken } from '../../../src/security/node-tokens';
 import type { NodeRole } from '../../../src/security/permissions';
 import { ReplayGuard } from '../../../src/security/replay-guard';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
 import { NodeControlRepository } from '../../../src/store/node-control-repository';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { InProcessTransport, MessageBus, type Received } from '../../../src/transport';
 import { KEY_1 } from '../security/fixtures';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 const SECRET = 'an-harness-jwt-secret-0123456789abcdef-0123456789';
 
@@ -54,8 +54,9 @@ export class AnHarness {
   readonly transport = new InProcessTransport({ names: this.names });
   readonly authority = new NodeTokenAuthority(SECRET, { ttlSec: 600, clockToleranceSec: 5 });
   readonly anMetrics = createMetrics(new Registry(), 'an');
-  readonly db = new PgliteDatabase();
-  readonly repo = new TaskRepository(this.db);
+  /** Set by {@link start}. */
+  db!: PgliteDatabase;
+  repo!: TaskRepository;
   readonly config: AppConfig;
   an!: AnNode;
 
@@ -77,8 +78,8 @@ export class AnHarness {
   }
 
   async start(): Promise<void> {
-    await this.db.ready();
-    await migrate(this.db, 'unit');
+    this.db = await migratedPglite();
+    this.repo = new TaskRepository(this.db);
     await this.transport.start();
     this.an = new AnNode({
       nodeId: 'an-1', config: this.config, bus: this.bus('an-1', 'an', this.anMetrics), names: this.names, repo: this.repo,
@@ -90,7 +91,7 @@ export class AnHarness {
   async stop(): Promise<void> {
     await this.an?.stop().catch(() => undefined);
     await this.transport.stop();
-    await this.db.close();
+    await this.db?.close();
   }
 
   heartbeat(id: string, over: Partial<Heartbeat> = {}): Heartbeat {

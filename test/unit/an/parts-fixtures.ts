@@ -8,11 +8,11 @@ import { KiPool } from '../../../src/an/ki-pool';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
 import type { TaskSpec } from '../../../src/protocol/messages';
 import { StateWriter } from '../../../src/an/state-writer';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import type { Delivery } from '../../../src/transport';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 /** The An's settings as the config schema defaults them (defaults live only there). */
 export const AN_DEFAULTS: AppConfig['an'] = loadConfig({ env: { NODE_ENV: 'test' } }).an;
@@ -61,9 +61,7 @@ export function heldOnPool(kis: Heartbeat[] = [], retake?: HeldTasksDeps['retake
 
 /** An embedded PGlite task store with the An's state writer over it. */
 export async function pgliteStore(): Promise<{ db: PgliteDatabase; repo: TaskRepository; writer: StateWriter; close: () => Promise<void> }> {
-  const db = new PgliteDatabase();
-  await db.ready();
-  await migrate(db, 'unit');
+  const db = await migratedPglite();
   const repo = new TaskRepository(db);
   return { db, repo, writer: new StateWriter(repo, 100), close: () => db.close() };
 }

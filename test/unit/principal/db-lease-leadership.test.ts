@@ -4,17 +4,15 @@ import { createMetrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
 import { DbLeaseLeadership, TAKE_LEASE_SQL } from '../../../src/principal/db-lease-leadership';
 import type { Queryable } from '../../../src/store/db';
-import { migrate } from '../../../src/store/migrate';
 import { PgliteDatabase } from '../../../src/store/pglite-database';
 import { until } from './principal-harness';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 describe('DbLeaseLeadership (PGlite)', () => {
   let db: PgliteDatabase;
 
   beforeEach(async () => {
-    db = new PgliteDatabase();
-    await db.ready();
-    await migrate(db, 'unit');
+    db = await migratedPglite();
   });
   afterEach(() => db.close());
 

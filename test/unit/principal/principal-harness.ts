@@ -12,14 +12,14 @@ import { parseKeyRing } from '../../../src/security/key-ring';
 import { NodeTokenAuthority, OwnToken } from '../../../src/security/node-tokens';
 import type { NodeRole } from '../../../src/security/permissions';
 import { ReplayGuard } from '../../../src/security/replay-guard';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { WorkflowRepository } from '../../../src/store/workflow-repository';
 import { InProcessTransport, MessageBus, type Received } from '../../../src/transport';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { KEY_1 } from '../security/fixtures';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 export { until } from '../an/an-harness';
 
@@ -48,9 +48,10 @@ export class PrincipalHarness {
   readonly authority = new NodeTokenAuthority(SECRET, { ttlSec: 600, clockToleranceSec: 5 });
   readonly metrics: Metrics = createMetrics(new Registry(), 'principal');
   readonly log = silentLogger();
-  readonly db = new PgliteDatabase();
-  readonly repo = new TaskRepository(this.db);
-  readonly workflows = new WorkflowRepository(this.db);
+  /** Set by {@link start}. */
+  db!: PgliteDatabase;
+  repo!: TaskRepository;
+  workflows!: WorkflowRepository;
   readonly leadership = new FakeLeadership();
   readonly config: AppConfig;
 
@@ -59,14 +60,15 @@ export class PrincipalHarness {
   }
 
   async start(): Promise<void> {
-    await this.db.ready();
-    await migrate(this.db, 'unit');
+    this.db = await migratedPglite();
+    this.repo = new TaskRepository(this.db);
+    this.workflows = new WorkflowRepository(this.db);
     await this.transport.start();
   }
 
   async stop(): Promise<void> {
     await this.transport.stop();
-    await this.db.close();
+    await this.db?.close();
   }
 
   /** A bus that seals as `id` in `role` (shared-mode tokens). */

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import { DeadLetterRepository, toApiDeadLetter, type NewDeadLetter } from '../../../src/store/dead-letter-repository';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 const letter = (over: Partial<NewDeadLetter> = {}): NewDeadLetter => ({
   dedupKey: `message:${Math.random()}`, taskId: null, claimedTaskIds: null, messageType: 'task.result', reason: 'rejected', errorCode: null, errorMessage: null,
@@ -14,9 +14,7 @@ describe('DeadLetterRepository: what failed, one row per letter, newest first, b
   let store: DeadLetterRepository;
 
   before(async () => {
-    db = new PgliteDatabase();
-    await db.ready();
-    await migrate(db, 'dead-letters');
+    db = await migratedPglite();
     store = new DeadLetterRepository(db);
   });
   after(() => db?.close());

@@ -1,12 +1,12 @@
 import { queuedTaskRecord } from '../../helpers/task-record';
 import { strict as assert } from 'node:assert';
 import { UnknownTransitionError } from '../../../src/errors';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { compileGuard } from '../../../src/store/transition-guard';
 import { TASK_STATUSES, TRANSITION_NAMES, TRANSITIONS, type TaskStatus, type TransitionName } from '../../../src/task';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 function newTask(over: Partial<TaskRecord> = {}): TaskRecord {
   return queuedTaskRecord({ attempts: 2, maxAttempts: 5, ...over });
@@ -23,9 +23,7 @@ describe('TaskRepository: named transitions compile into their guarded UPDATE', 
   let repo: TaskRepository;
 
   before(async () => {
-    db = new PgliteDatabase();
-    await db.ready();
-    await migrate(db, 'named-transitions');
+    db = await migratedPglite();
     repo = new TaskRepository(db);
   });
   after(() => db?.close());

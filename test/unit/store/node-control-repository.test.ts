@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { migrate } from '../../../src/store/migrate';
 import { NodeControlRepository } from '../../../src/store/node-control-repository';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 describe('NodeControlRepository keeps operator states and breaker benches of nodes', function () {
   this.timeout(180_000);
@@ -9,9 +9,7 @@ describe('NodeControlRepository keeps operator states and breaker benches of nod
   let repo: NodeControlRepository;
 
   before(async () => {
-    db = new PgliteDatabase();
-    await db.ready();
-    await migrate(db, 'node-a');
+    db = await migratedPglite();
     repo = new NodeControlRepository(db);
   });
 

@@ -412,4 +412,24 @@ describe('PgliteDatabase with a data folder', function () {
       await second.close();
     }
   });
+
+  it('starts an in-memory database from a dump of another, with its migrations and rows', async () => {
+    const original = new PgliteDatabase();
+    const t = newTask();
+    let dump: Blob;
+    try {
+      await migrate(original, 'node-a');
+      await new TaskRepository(original).insertMany([t]);
+      dump = await original.dump();
+    } finally {
+      await original.close();
+    }
+    const copy = new PgliteDatabase({ from: dump });
+    try {
+      assert.deepEqual(await migrate(copy, 'node-a'), [], 'migrations came with the copy');
+      assert.equal((await new TaskRepository(copy).get(t.id))?.id, t.id);
+    } finally {
+      await copy.close();
+    }
+  });
 });

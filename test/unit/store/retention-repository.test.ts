@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import { RetentionRepository } from '../../../src/store/retention-repository';
 import { RETENTION_CASE_AGE_MS, seedRetentionCase, storedIds, storedKeys, type RetentionCase } from '../../helpers/retention-seed';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 describe('RetentionRepository on embedded PostgreSQL', function () {
   this.timeout(180_000);
@@ -12,9 +12,7 @@ describe('RetentionRepository on embedded PostgreSQL', function () {
   const fence = { holder: 'leader-1', term: 1 };
 
   before(async () => {
-    db = new PgliteDatabase();
-    await db.ready();
-    await migrate(db, 'test');
+    db = await migratedPglite();
     retention = new RetentionRepository(db);
   });
   after(() => db?.close());

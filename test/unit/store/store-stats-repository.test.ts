@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import { StoreStatsRepository } from '../../../src/store/store-stats-repository';
 import { TaskRepository } from '../../../src/store/task-repository';
 import type { Database, QueryResult } from '../../../src/store/db';
 import { queuedTaskRecord } from '../../helpers/task-record';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 describe('StoreStatsRepository', function () {
   this.timeout(180_000);
@@ -13,9 +13,7 @@ describe('StoreStatsRepository', function () {
     let db: PgliteDatabase;
     let stats: StoreStatsRepository;
     before(async () => {
-      db = new PgliteDatabase();
-      await db.ready();
-      await migrate(db, 'test');
+      db = await migratedPglite();
       stats = new StoreStatsRepository(db);
       await new TaskRepository(db).insertMany([
         ...Array.from({ length: 5 }, () => queuedTaskRecord()),

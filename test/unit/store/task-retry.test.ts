@@ -1,12 +1,12 @@
 import { queuedTaskRecord } from '../../helpers/task-record';
 import { strict as assert } from 'node:assert';
-import { migrate } from '../../../src/store/migrate';
-import { PgliteDatabase } from '../../../src/store/pglite-database';
+import type { PgliteDatabase } from '../../../src/store/pglite-database';
 import type { TaskRecord } from '../../../src/store/task-record';
 import { TaskRepository } from '../../../src/store/task-repository';
 import { MAX_TASK_ATTEMPTS, retriedMaxAttempts, TaskRetryRepository } from '../../../src/store/task-retry';
 import { taskSpecSchema } from '../../../src/protocol/messages';
 import { TASK_STATUSES } from '../../../src/task';
+import { migratedPglite } from '../../helpers/migrated-pglite';
 
 const FAILURE = { code: 'TASK_FAILED', message: 'boom', retryable: false };
 
@@ -17,9 +17,7 @@ describe('TaskRetryRepository: a failed task runs again under its id', function 
   let retries: TaskRetryRepository;
 
   before(async () => {
-    db = new PgliteDatabase();
-    await db.ready();
-    await migrate(db, 'task-retry');
+    db = await migratedPglite();
     repo = new TaskRepository(db);
     retries = new TaskRetryRepository(db);
   });
