@@ -178,6 +178,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cluster over the last 15 minutes, for charts
+         * @description A fixed ring of 5-s buckets kept by the principal from what it observes (task ends, its counters, queue depth, Ki heartbeats): throughput by status, latency percentiles, queue depth and oldest waiting task, running tasks and free slots, GPU memory and utilisation per Ki, refused messages by reason. No Prometheus needed.
+         *
+         *     Who may call it: admin; operator.
+         */
+        get: operations["getMetricsSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes": {
         parameters: {
             query?: never;
@@ -745,6 +767,47 @@ export interface components {
         Health: {
             /** @constant */
             status: "ok";
+        };
+        MetricsSeries: {
+            /** @description Width of one bucket in milliseconds. */
+            bucketMs: number;
+            /** @description Tasks that ended, per second, by status (every principal hears every end). */
+            finishedPerSec: {
+                cancelled: number[];
+                failed: number[];
+                succeeded: number[];
+            };
+            /** @description Free slots of the live Kis. */
+            freeSlots: number[];
+            /** @description Per Ki with GPUs (at most 16 at a time): memory summed over its GPUs, utilisation averaged. */
+            gpus: {
+                ki: string;
+                memoryMiB: (number | null)[];
+                memoryUsedMiB: (number | null)[];
+                utilizationPct: (number | null)[];
+            }[];
+            /** @description Submit to end of the tasks this principal admitted that ended in the bucket. */
+            latencyMs: {
+                p50: (number | null)[];
+                p95: (number | null)[];
+                p99: (number | null)[];
+            };
+            /** @description Age of the oldest waiting task (the leader's reading). */
+            oldestWaitingSec: number[];
+            /** @description Pending messages in the priority-band queues. */
+            queueDepth: number[];
+            /** @description Messages this principal refused, per second, by reason (only reasons seen in the window). */
+            rejectedPerSec: {
+                [key: string]: number[];
+            };
+            /** @description Busy slots of the live Kis. */
+            running: number[];
+            /** @description Tasks this principal admitted, per second. */
+            submittedPerSec: number[];
+            /** @description Start of each bucket, Unix seconds, oldest first. */
+            t: number[];
+            /** @description Tasks waiting in the store (read by the leader; 0 on a follower). */
+            waiting: number[];
         };
         Node: {
             /** @description Taken out of placement by the circuit breaker (repeated timeouts or crashes) until benchedUntil. */
@@ -1715,6 +1778,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    getMetricsSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One array per figure, aligned with `t`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSeries"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not read the cluster. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
