@@ -10,6 +10,7 @@ import { ScheduleList } from './schedule-list.js';
 import { WorkflowList } from './workflow-list.js';
 import { WorkflowPage } from './workflow-page.js';
 import { parseRoute } from './routes.js';
+import { ChartsView } from './charts-view.js';
 
 const TOKEN_KEY = 'anki.dashboard.token';
 const CLUSTER_REFRESH_MS = 5000;
@@ -80,6 +81,7 @@ class Session {
     this.workflows = new WorkflowList({ root: $('workflows-view'), api: this.api });
     this.workflow = new WorkflowPage({ root: $('workflow-view'), api: this.api });
     this.schedules = new ScheduleList({ root: $('schedules-view'), api: this.api });
+    this.charts = new ChartsView({ root: $('charts-view'), api: this.api });
     this.page = new TaskPage({ root: $('task-view'), api: this.api, canWrite: this.canWrite, onReveal: this.readsAll ? (role, id) => this.#reveal(role, id) : null });
     this.live = new LiveUpdates({
       api: this.api,
@@ -102,6 +104,7 @@ class Session {
     $('app-view').classList.toggle('no-cluster', !this.readsAll);
     $('cluster-panel').hidden = !this.readsAll;
     $('summary').hidden = !this.readsAll;
+    $('charts-link').hidden = !this.readsAll;
     window.addEventListener('hashchange', this.onHashChange);
     this.route();
     if (this.readsAll) {
@@ -120,6 +123,7 @@ class Session {
     this.live.stop();
     this.page.close();
     this.workflow.close();
+    this.charts.close();
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#clusterSoon);
     window.removeEventListener('hashchange', this.onHashChange);
@@ -127,7 +131,7 @@ class Session {
 
   route() {
     const route = parseRoute(location.hash);
-    for (const [id, view] of [['list-view', 'tasks'], ['task-view', 'task'], ['workflows-view', 'workflows'], ['workflow-view', 'workflow'], ['schedules-view', 'schedules']]) $(id).hidden = route.view !== view;
+    for (const [id, view] of [['list-view', 'tasks'], ['task-view', 'task'], ['workflows-view', 'workflows'], ['workflow-view', 'workflow'], ['schedules-view', 'schedules'], ['charts-view', 'charts']]) $(id).hidden = route.view !== view;
     for (const a of document.querySelectorAll('#views-nav a')) {
       if (a.dataset.view === route.section) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -137,6 +141,7 @@ class Session {
     if (route.view !== 'workflow') this.workflow.close();
     if (route.view !== 'workflows') this.workflows.close();
     if (route.view !== 'schedules') this.schedules.close();
+    if (route.view !== 'charts') this.charts.close();
     if (route.view === 'task') {
       this.#lastFocusId = route.id;
       void this.page.open(route.id);
@@ -145,6 +150,7 @@ class Session {
     if (route.view === 'workflow') { void this.workflow.open(route.id); return; }
     if (route.view === 'workflows') { this.workflows.open(route.params); return; }
     if (route.view === 'schedules') { this.schedules.open(route.id); return; }
+    if (route.view === 'charts') { this.charts.open(); return; }
     document.title = 'Dashboard — an-ki';
     this.list.setFilters(route.params);
     if (wasOnTask) {
@@ -162,7 +168,7 @@ class Session {
   /** Once a second: relative times move, and every few seconds the list is read again. */
   #tick() {
     if (this.page.id) { this.page.render(); return; }
-    if (this.workflow.id) return; // it reads itself while it runs
+    if (this.workflow.id || this.charts.isOpen) return; // they read themselves
     if (this.workflows.isOpen || this.schedules.isOpen) { this.#tickOther(); return; }
     this.list.render();
     if (this.live.mode !== 'polling' && ++this.#listTicks * 1000 >= LIST_REFRESH_LIVE_MS) {

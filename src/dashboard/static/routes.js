@@ -1,5 +1,5 @@
 // The page address: which view (`#/`, `#/tasks/ID`, `#/workflows[?status=]`, `#/workflows/ID`,
-// `#/schedules[/ID]`) and its parameters.
+// `#/schedules[/ID]`, `#/charts`) and its parameters.
 
 const UUID = '[0-9a-fA-F-]{36}';
 
@@ -11,6 +11,7 @@ export function parseRoute(hash) {
   let m;
   if ((m = new RegExp(`^#/tasks/(${UUID})$`).exec(path))) return { view: 'task', section: 'tasks', id: m[1], params };
   if ((m = new RegExp(`^#/workflows/(${UUID})$`).exec(path))) return { view: 'workflow', section: 'workflows', id: m[1], params };
+  if (path === '#/charts') return { view: 'charts', section: 'charts', id: null, params };
   if (path === '#/workflows') return { view: 'workflows', section: 'workflows', id: null, params };
   if ((m = new RegExp(`^#/schedules(?:/(${UUID}))?$`).exec(path))) return { view: 'schedules', section: 'schedules', id: m[1] ?? null, params };
   return { view: 'tasks', section: 'tasks', id: null, params };
