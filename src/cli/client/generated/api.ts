@@ -989,6 +989,24 @@ export interface components {
         };
         Task: {
             an: string | null;
+            /** @description The task's story: each state change with its attempt, An, Ki, GPUs and error, oldest first (the newest 64). Only `GET /tasks/{id}` and the answers about one task carry it, not list items. */
+            attemptLog?: {
+                an?: string;
+                /** @description When the store made the change. */
+                at: string;
+                attempt: number;
+                error?: {
+                    code: string | null;
+                    message: string | null;
+                };
+                /** @description GPU indices given to the attempt, by Ki. */
+                gpus?: {
+                    [key: string]: number[];
+                };
+                ki?: string;
+                /** @enum {string} */
+                status: "scheduled" | "queued" | "dispatched" | "running" | "succeeded" | "failed" | "cancelled";
+            }[];
             attempts: number;
             /** Format: date-time */
             createdAt: string;
@@ -1050,6 +1068,8 @@ export interface components {
             /** @description The tenant the task counts for: its submitter's `tenant` claim, else its owner. */
             tenant: string;
             timeoutMs: number;
+            /** @description The task's trace (W3C trace id), for a link to the tracing UI. */
+            traceId?: string;
             type: string;
             /** Format: date-time */
             updatedAt: string;
@@ -1064,6 +1084,24 @@ export interface components {
         };
         TaskListItem: {
             an: string | null;
+            /** @description The task's story: each state change with its attempt, An, Ki, GPUs and error, oldest first (the newest 64). Only `GET /tasks/{id}` and the answers about one task carry it, not list items. */
+            attemptLog?: {
+                an?: string;
+                /** @description When the store made the change. */
+                at: string;
+                attempt: number;
+                error?: {
+                    code: string | null;
+                    message: string | null;
+                };
+                /** @description GPU indices given to the attempt, by Ki. */
+                gpus?: {
+                    [key: string]: number[];
+                };
+                ki?: string;
+                /** @enum {string} */
+                status: "scheduled" | "queued" | "dispatched" | "running" | "succeeded" | "failed" | "cancelled";
+            }[];
             attempts: number;
             /** Format: date-time */
             createdAt: string;
@@ -1125,6 +1163,8 @@ export interface components {
             /** @description The tenant the task counts for: its submitter's `tenant` claim, else its owner. */
             tenant: string;
             timeoutMs: number;
+            /** @description The task's trace (W3C trace id), for a link to the tracing UI. */
+            traceId?: string;
             type: string;
             /** Format: date-time */
             updatedAt: string;
