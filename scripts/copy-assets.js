@@ -9,12 +9,8 @@ const { dirname, join } = require('node:path');
 
 const root = join(__dirname, '..');
 const copies = [['src/dashboard/static', 'dist/dashboard/static']];
-// Third-party files the dashboard serves itself (its CSP allows no other origin): the chart library.
-const vendored = [
-  ['node_modules/uplot/dist/uPlot.esm.js', 'dist/dashboard/static/vendor/uplot.esm.js'],
-  ['node_modules/uplot/dist/uPlot.min.css', 'dist/dashboard/static/vendor/uplot.min.css'],
-  ['node_modules/uplot/LICENSE', 'dist/dashboard/static/vendor/uplot.LICENSE.txt'],
-];
+// Third-party files the dashboard serves itself (see vendored-assets.json).
+const vendored = Object.entries(require('./vendored-assets.json').files).map(([to, from]) => [from, join('dist/dashboard/static', to)]);
 
 for (const [from, to] of copies) {
   const src = join(root, from);

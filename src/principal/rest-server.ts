@@ -136,7 +136,7 @@ export class PrincipalRestServer implements Service {
     if (this.d.controls) api.use(nodeRoutes({ cluster: this.cluster, membership: principal.membership, controls: this.d.controls }).routes());
     api.use(seriesRoutes(principal.series).routes());
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
-    const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
+    const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log, traceUrl: config.http.dashboardTraceUrl }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
       // RATE_LIMIT_RPS is the cluster's rate per caller: each principal grants its share of it.
       rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst, share: principalRateShare(principal.membership) },
