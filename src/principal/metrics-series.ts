@@ -128,8 +128,16 @@ export class MetricsSeries {
   }
 
   /**
-   * Ends the bucket that started at `startMs` with the readings taken now. The first call only
-   * sets the baseline of the counters (their totals since start are not one bucket's worth).
+   * The counters' totals when the ring starts, so the first bucket counts only what happened in
+   * it (without it, the first bucket only sets this baseline).
+   */
+  begin(sample: SeriesSample): void {
+    this.#last ??= sample;
+  }
+
+  /**
+   * Ends the bucket that started at `startMs` with the readings taken now. Without a baseline
+   * ({@link begin}), the first call only sets it: totals since start are not one bucket's worth.
    */
   close(startMs: number, sample: SeriesSample): void {
     const prev = this.#last;

@@ -214,9 +214,11 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
+    const seriesSample = () => readSeriesSample({ metrics: this.d.metrics, membership: this.membership });
+    this.series.begin(await seriesSample());
     this.#stopTimers.push(every(this.series.bucketMs, async () => {
       const endMs = Date.now();
-      this.series.close(endMs - this.series.bucketMs, await readSeriesSample({ metrics: this.d.metrics, membership: this.membership }));
+      this.series.close(endMs - this.series.bucketMs, await seriesSample());
     }, onError('chart series')));
     this.hearing.start();
     this.#heartbeats.start();

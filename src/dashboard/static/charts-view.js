@@ -10,6 +10,7 @@ const MIN_REFRESH_MS = 2000;
 let uPlotModule = null;
 const loadUPlot = () => (uPlotModule ??= import('./vendor/uplot.esm.js').then((m) => m.default));
 
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 export class ChartsView {
@@ -129,7 +130,8 @@ export class ChartsView {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: fromZero }, ...(right ? { r: { range: fromZero } } : {}) },
       axes: [
-        axis,
+        // One row of clock times: uPlot's default adds a date row that crowds a small chart.
+        { ...axis, values: (u, ticks) => ticks.map((t) => clock.format(t * 1000)) },
         { ...axis, size: 64, values: (u, ticks) => ticks.map((v) => def.format(v)) },
         ...(right ? [{ ...axis, scale: 'r', side: 1, size: 64, grid: { show: false }, values: (u, ticks) => ticks.map((v) => def.rightFormat(v)) }] : []),
       ],

@@ -2,6 +2,7 @@
 
 import { announce, flash, h, patchChildren } from './dom.js';
 import { ago, byId, mib } from './format.js';
+import { nodeActionButtons } from './node-actions.js';
 
 const STATUS_LABEL = { alive: 'alive', suspect: 'suspect', dead: 'dead', left: 'left' };
 const nodeKey = (n) => `${n.role}:${n.id}`;
@@ -61,8 +62,10 @@ export class ClusterTree {
   #loaded = false;
   #denied = '';
 
-  constructor(container) {
+  /** `rights`: `{ operate, release }`, which node actions to offer (none by default). */
+  constructor(container, rights = { operate: false, release: false }) {
     this.container = container;
+    this.rights = rights;
     container.addEventListener('toggle', (e) => {
       const group = e.target.getAttribute?.('data-group');
       if (group === null || group === undefined) return;
@@ -181,7 +184,8 @@ export class ClusterTree {
   #ki(k, now) {
     return h('li', { class: `node node-ki status-${k.status}${k.quarantined ? ' is-quarantined' : ''}`, 'data-key': nodeKey(k), id: nodeElementId(k.role, k.id) },
       nodeRow(k, now, [], 'Ki'),
-      gpuList(k));
+      gpuList(k),
+      nodeActionButtons(k, this.rights));
   }
 }
 

@@ -20,6 +20,14 @@ describe('metrics series (the dashboard charts\' ring)', () => {
     assert.deepEqual(c.rejectedPerSec, { replay: [0, 1], schema: [0, 2] });
   });
 
+  it('counts the first bucket from the baseline taken when the ring began', () => {
+    const s = new MetricsSeries({ bucketMs: 1000, buckets: 10 });
+    s.begin(sample({ submittedTotal: 100, rejectedTotal: { schema: 1 } }));
+    s.close(0, sample({ submittedTotal: 103, rejectedTotal: { schema: 3 } }));
+    assert.deepEqual(s.columns().submittedPerSec, [3]);
+    assert.deepEqual(s.columns().rejectedPerSec, { schema: [2] });
+  });
+
   it('counts ends by status and takes latency percentiles of the bucket, null where nothing ended', () => {
     const s = new MetricsSeries({ bucketMs: 1000, buckets: 10 });
     for (let i = 1; i <= 100; i++) s.taskFinished('succeeded', i * 10);
