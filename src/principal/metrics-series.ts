@@ -4,6 +4,8 @@ import type { TaskEvent } from '../protocol';
 export const SERIES_BUCKET_MS = 5000;
 /** Buckets kept: 15 minutes of 5-s buckets. */
 export const SERIES_BUCKETS = 180;
+/** How often the gauges are read within a bucket: a backlog of a few seconds shows in its bucket's peak. */
+export const SERIES_SAMPLE_MS = 1000;
 /** Kis whose GPU figures are kept (by id): a label per Ki must stay bounded. */
 export const SERIES_MAX_KIS = 16;
 /** Latency samples kept per bucket (a uniform reservoir beyond): percentiles of a burst stay cheap. */
@@ -103,6 +105,8 @@ export class MetricsSeries {
   #samples: number[] = [];
   #seen = 0;
   #last: SeriesSample | undefined;
+  /** The highest gauges (and fewest free slots) read in the open bucket. */
+  #peak: Pick<SeriesSample, 'queueDepth' | 'waiting' | 'oldestWaitingSec' | 'running' | 'freeSlots'> | undefined;
   #columns: SeriesColumns | undefined;
   #json: string | undefined;
 
@@ -135,11 +139,23 @@ export class MetricsSeries {
     this.#last ??= sample;
   }
 
+  /** A reading within the open bucket: its gauges count towards the bucket's peak. */
+  observe(sample: SeriesSample): void {
+    const p = this.#peak;
+    this.#peak = p
+      ? { queueDepth: Math.max(p.queueDepth, sample.queueDepth), waiting: Math.max(p.waiting, sample.waiting), oldestWaitingSec: Math.max(p.oldestWaitingSec, sample.oldestWaitingSec), running: Math.max(p.running, sample.running), freeSlots: Math.min(p.freeSlots, sample.freeSlots) }
+      : { queueDepth: sample.queueDepth, waiting: sample.waiting, oldestWaitingSec: sample.oldestWaitingSec, running: sample.running, freeSlots: sample.freeSlots };
+  }
+
   /**
-   * Ends the bucket that started at `startMs` with the readings taken now. Without a baseline
+   * Ends the bucket that started at `startMs` with the readings taken now: counters as the change
+   * since the previous bucket, gauges as the bucket's peak (free slots: its low), GPUs as now. Without a baseline
    * ({@link begin}), the first call only sets it: totals since start are not one bucket's worth.
    */
   close(startMs: number, sample: SeriesSample): void {
+    this.observe(sample);
+    const peak = this.#peak!;
+    this.#peak = undefined;
     const prev = this.#last;
     this.#last = sample;
     const sorted = this.#samples.sort((a, b) => a - b);
@@ -148,11 +164,7 @@ export class MetricsSeries {
       submitted: prev ? Math.max(0, sample.submittedTotal - prev.submittedTotal) : 0,
       finished: this.#finished,
       latency: { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99) },
-      queueDepth: sample.queueDepth,
-      waiting: sample.waiting,
-      oldestWaitingSec: sample.oldestWaitingSec,
-      running: sample.running,
-      freeSlots: sample.freeSlots,
+      ...peak,
       gpus: [...sample.gpus].sort((a, b) => a.ki.localeCompare(b.ki, undefined, { numeric: true })).slice(0, this.#maxKis),
       rejected: prev ? deltas(sample.rejectedTotal, prev.rejectedTotal) : {},
     };

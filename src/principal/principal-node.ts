@@ -21,7 +21,7 @@ import { WorkflowAdvancer } from './workflow-advancer';
 import { WorkflowControl } from './workflow-control';
 import { ScheduledRelease } from './scheduled-release';
 import { tenantAdmission, TenantScheduling } from './tenant-scheduling';
-import { MetricsSeries } from './metrics-series';
+import { MetricsSeries, SERIES_SAMPLE_MS } from './metrics-series';
 import { readSeriesSample } from './series-sources';
 
 export interface PrincipalDeps {
@@ -216,6 +216,7 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
     const seriesSample = () => readSeriesSample({ metrics: this.d.metrics, membership: this.membership });
     this.series.begin(await seriesSample());
+    this.#stopTimers.push(every(SERIES_SAMPLE_MS, async () => this.series.observe(await seriesSample()), onError('chart series sample')));
     this.#stopTimers.push(every(this.series.bucketMs, async () => {
       const endMs = Date.now();
       this.series.close(endMs - this.series.bucketMs, await seriesSample());

@@ -11,7 +11,7 @@ export const metricsSeriesSchema = z.object({
   submittedPerSec: numbers.describe('Tasks this principal admitted, per second.'),
   finishedPerSec: z.object({ succeeded: numbers, failed: numbers, cancelled: numbers }).strict().describe('Tasks that ended, per second, by status (every principal hears every end).'),
   latencyMs: z.object({ p50: gaps, p95: gaps, p99: gaps }).strict().describe('Submit to end of the tasks this principal admitted that ended in the bucket.'),
-  queueDepth: numbers.describe('Pending messages in the priority-band queues.'),
+  queueDepth: numbers.describe('Pending messages in the priority-band queues (the peak of the bucket, read every second; so are the waiting tasks, their oldest age and the running tasks; free slots are the low).'),
   waiting: numbers.describe('Tasks waiting in the store (read by the leader; 0 on a follower).'),
   oldestWaitingSec: numbers.describe('Age of the oldest waiting task (the leader\'s reading).'),
   running: numbers.describe('Busy slots of the live Kis.'),

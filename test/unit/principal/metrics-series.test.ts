@@ -52,6 +52,16 @@ describe('metrics series (the dashboard charts\' ring)', () => {
     assert.deepEqual(c.latencyMs.p99, [7007, 8007, 9007]);
   });
 
+  it('shows a bucket\'s gauges at their peak within it (free slots at their low), so a short backlog is not missed', () => {
+    const s = new MetricsSeries({ bucketMs: 5000, buckets: 5 });
+    s.observe(sample({ queueDepth: 2, waiting: 40, oldestWaitingSec: 3, running: 6, freeSlots: 0 }));
+    s.observe(sample({ queueDepth: 9, waiting: 10, oldestWaitingSec: 1, running: 2, freeSlots: 4 }));
+    s.close(0, sample({ freeSlots: 6 }));
+    s.close(5000, sample({ freeSlots: 6 }));
+    const c = s.columns();
+    assert.deepEqual([c.queueDepth, c.waiting, c.oldestWaitingSec, c.running, c.freeSlots], [[9, 0], [40, 0], [3, 0], [6, 0], [0, 6]]);
+  });
+
   it('keeps GPU figures of at most maxKis Kis, with gaps where a Ki was absent', () => {
     const s = new MetricsSeries({ bucketMs: 1000, buckets: 5, maxKis: 2 });
     const gpu = (ki: string, used: number) => ({ ki, memoryUsedMiB: used, memoryMiB: 100, utilizationPct: null });

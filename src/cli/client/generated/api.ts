@@ -794,7 +794,7 @@ export interface components {
             };
             /** @description Age of the oldest waiting task (the leader's reading). */
             oldestWaitingSec: number[];
-            /** @description Pending messages in the priority-band queues. */
+            /** @description Pending messages in the priority-band queues (the peak of the bucket, read every second; so are the waiting tasks, their oldest age and the running tasks; free slots are the low). */
             queueDepth: number[];
             /** @description Messages this principal refused, per second, by reason (only reasons seen in the window). */
             rejectedPerSec: {
