@@ -23,12 +23,8 @@ export interface KiGpuSample {
   utilizationPct: number | null;
 }
 
-/** What the principal reads at the end of each bucket (gauges, and counters as running totals). */
-export interface SeriesSample {
-  /** Tasks this principal admitted since it started (`anki_tasks_submitted_total`). */
-  submittedTotal: number;
-  /** Messages refused since start, by reason (`anki_messages_rejected_total`). */
-  rejectedTotal: Readonly<Record<string, number>>;
+/** The gauges a bucket keeps at their peak (free slots: at their low). */
+interface Gauges {
   /** Pending messages in the priority-band queues. */
   queueDepth: number;
   /** Tasks waiting in the store, and the oldest one's age (the leader's reading; 0 on a follower). */
@@ -37,20 +33,23 @@ export interface SeriesSample {
   /** Busy and free slots of the live Kis. */
   running: number;
   freeSlots: number;
+}
+
+/** What the principal reads every second and at the end of each bucket (gauges, and counters as running totals). */
+export interface SeriesSample extends Gauges {
+  /** Tasks this principal admitted since it started (`anki_tasks_submitted_total`). */
+  submittedTotal: number;
+  /** Messages refused since start, by reason (`anki_messages_rejected_total`). */
+  rejectedTotal: Readonly<Record<string, number>>;
   gpus: readonly KiGpuSample[];
 }
 
 /** One closed bucket. */
-interface Bucket {
+interface Bucket extends Gauges {
   startMs: number;
   submitted: number;
   finished: Record<EndStatus, number>;
   latency: { p50: number | null; p95: number | null; p99: number | null };
-  queueDepth: number;
-  waiting: number;
-  oldestWaitingSec: number;
-  running: number;
-  freeSlots: number;
   gpus: readonly KiGpuSample[];
   rejected: Record<string, number>;
 }
@@ -106,7 +105,7 @@ export class MetricsSeries {
   #seen = 0;
   #last: SeriesSample | undefined;
   /** The highest gauges (and fewest free slots) read in the open bucket. */
-  #peak: Pick<SeriesSample, 'queueDepth' | 'waiting' | 'oldestWaitingSec' | 'running' | 'freeSlots'> | undefined;
+  #peak: Gauges | undefined;
   #columns: SeriesColumns | undefined;
   #json: string | undefined;
 

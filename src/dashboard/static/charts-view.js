@@ -10,7 +10,13 @@ const MIN_REFRESH_MS = 2000;
 let uPlotModule = null;
 const loadUPlot = () => (uPlotModule ??= import('./vendor/uplot.esm.js').then((m) => m.default));
 
-const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const byMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const bySecond = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+/** Tick labels of the time axis: seconds only when ticks are less than a minute apart. */
+const clockTicks = (u, ticks) => {
+  const fmt = ticks.length > 1 && ticks[1] - ticks[0] < 60 ? bySecond : byMinute;
+  return ticks.map((t) => fmt.format(t * 1000));
+};
 const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 export class ChartsView {
@@ -131,7 +137,7 @@ export class ChartsView {
       scales: { x: { time: true }, y: { range: fromZero }, ...(right ? { r: { range: fromZero } } : {}) },
       axes: [
         // One row of clock times: uPlot's default adds a date row that crowds a small chart.
-        { ...axis, values: (u, ticks) => ticks.map((t) => clock.format(t * 1000)) },
+        { ...axis, space: 70, values: clockTicks },
         { ...axis, size: 64, values: (u, ticks) => ticks.map((v) => def.format(v)) },
         ...(right ? [{ ...axis, scale: 'r', side: 1, size: 64, grid: { show: false }, values: (u, ticks) => ticks.map((v) => def.rightFormat(v)) }] : []),
       ],
