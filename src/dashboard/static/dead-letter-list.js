@@ -89,8 +89,8 @@ export class DeadLetterList {
       h('td', { class: 'wrap' }, l.error ? [h('span', { class: 'mono' }, l.error.code ?? ''), ' ', l.error.message ?? ''] : '—'),
       h('td', { class: 'num' }, String(l.count)),
       h('td', null, h('time', { datetime: l.lastSeenAt, title: dateTime(l.lastSeenAt) }, ago(l.lastSeenAt, now))),
-      h('td', { class: 'row-actions' },
+      h('td', null, h('div', { class: 'row-actions' },
         l.redrivable ? h('button', { type: 'button', class: 'btn btn-small', 'data-letter-action': 'redrive', 'data-id': l.id, 'aria-label': `Re-drive the letter of ${l.taskId ?? l.id}` }, 'Re-drive') : null,
-        h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-letter-action': 'delete', 'data-id': l.id, 'aria-label': `Delete the letter of ${l.taskId ?? l.id}` }, 'Delete')));
+        h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-letter-action': 'delete', 'data-id': l.id, 'aria-label': `Delete the letter of ${l.taskId ?? l.id}` }, 'Delete'))));
   }
 }
