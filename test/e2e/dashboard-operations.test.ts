@@ -211,9 +211,14 @@ describe('dashboard operations in headless Chromium: charts, a task\'s story, ac
     assert.deepEqual(admin.errors, []);
   });
 
-  it('cordons, drains and uncordons a Ki, releases a quarantined one, and re-drives and deletes dead letters', async () => {
+  it('cordons an An, cordons, drains and uncordons a Ki, releases a quarantined one, and re-drives and deletes dead letters', async () => {
     const { page } = admin;
     await page.goto(`${cluster!.url()}/#/`);
+    const an1 = page.locator('#node-an-an1');
+    await page.getByRole('button', { name: 'Cordon an1' }).click();
+    await an1.locator('.chip', { hasText: 'cordoned' }).waitFor();
+    await page.getByRole('button', { name: 'Uncordon an1' }).click();
+    await page.getByRole('button', { name: 'Cordon an1' }).waitFor();
     const ki2 = page.locator('#node-ki-ki2');
     await ki2.getByRole('button', { name: 'Cordon ki2' }).click();
     await ki2.locator('.chip', { hasText: 'cordoned' }).waitFor();

@@ -13,8 +13,9 @@ const pct = (v) => `${Math.round(v)}%`;
 const seconds = (v) => duration(v * 1000);
 
 /**
- * Each chart: `id`, `title`, `format` (a value as text), and `series(s)`: the lines to draw from the
- * answer `s`, each `{ label, values, color, axis? }` (axis 'right' for a second unit).
+ * Each chart: `id`, `title`, `format` (a value as text), `dots` (mark every value, for series with
+ * gaps), and `series(s)`: the lines to draw from the answer `s`, each `{ label, values, color, axis? }`
+ * (axis 'right' for a second unit).
  */
 export const CHARTS = [
   {
@@ -27,7 +28,8 @@ export const CHARTS = [
     ],
   },
   {
-    id: 'latency', title: 'Latency, submit to end', format: ms,
+    // A bucket in which nothing ended is a gap: a lone bucket between gaps shows as a dot.
+    id: 'latency', title: 'Latency, submit to end', format: ms, dots: true,
     series: (s) => [
       { label: 'p50', values: s.latencyMs.p50, color: PALETTE[0] },
       { label: 'p95', values: s.latencyMs.p95, color: PALETTE[4] },

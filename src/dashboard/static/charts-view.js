@@ -141,7 +141,7 @@ export class ChartsView {
         { ...axis, size: 64, values: (u, ticks) => ticks.map((v) => def.format(v)) },
         ...(right ? [{ ...axis, scale: 'r', side: 1, size: 64, grid: { show: false }, values: (u, ticks) => ticks.map((v) => def.rightFormat(v)) }] : []),
       ],
-      series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, scale: l.axis === 'right' ? 'r' : 'y', points: { show: false } }))],
+      series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, scale: l.axis === 'right' ? 'r' : 'y', points: { show: def.dots === true, size: 4, fill: l.color } }))],
     };
   }
 

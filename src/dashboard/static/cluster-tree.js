@@ -173,8 +173,10 @@ export class ClusterTree {
             h('span', { class: 'role-tag' }, 'An'),
             h('span', { class: 'node-name' }, head?.id ?? group),
             head ? statusBadge(head, now) : null,
+            head ? operationChip(head) : null,
             h('span', { class: 'meta' }, `${kis.length} Ki${kis.length === 1 ? '' : 's'}`),
-            h('span', { class: 'row-end' }, slotsMeter(busy, total, `Slots in use in group ${group}`)))),
+            h('span', { class: 'row-end' }, slotsMeter(busy, total, `Slots in use in group ${group}`))),
+          head ? nodeActionButtons(head, this.rights) : null),
         moreAns.length ? h('ul', { class: 'node-list' }, moreAns.map((a) => h('li', { class: `node node-an status-${a.status}`, 'data-key': nodeKey(a), id: nodeElementId(a.role, a.id) }, nodeRow(a, now, [], 'An')))) : null,
         kis.length
           ? h('ul', { class: 'node-list kis' }, kis.map((k) => this.#ki(k, now)))

@@ -1,5 +1,5 @@
-// What an operator may do to a Ki from the cluster tree: cordon, drain, uncordon, and (an admin)
-// release it from quarantine. Each asks for confirmation; the server decides.
+// What an operator may do to a Ki or an An from the cluster tree: cordon, drain, uncordon, and (an
+// admin) release a Ki from quarantine. Each asks for confirmation; the server decides.
 
 import { announce, h } from './dom.js';
 
@@ -11,9 +11,9 @@ const CONFIRM = {
 };
 const LABEL = { cordon: 'Cordon', drain: 'Drain', uncordon: 'Uncordon', release: 'Release' };
 
-/** The buttons for Ki `n` that `rights` allow (`{ operate, release }`), or nothing. */
+/** The buttons for Ki or An `n` that `rights` allow (`{ operate, release }`), or nothing. */
 export function nodeActionButtons(n, rights) {
-  if (n.status === 'left') return null;
+  if (n.status === 'left' || (n.role !== 'ki' && n.role !== 'an')) return null;
   const actions = [];
   if (rights.operate) {
     const held = (n.state && n.state !== 'active') || n.benched;
@@ -22,7 +22,7 @@ export function nodeActionButtons(n, rights) {
   }
   if (rights.release && n.quarantined) actions.push('release');
   if (actions.length === 0) return null;
-  return h('div', { class: 'node-actions', role: 'group', 'aria-label': `Actions for ${n.id}` },
+  return h('div', { class: `node-actions node-actions-${n.role}`, role: 'group', 'aria-label': `Actions for ${n.id}` },
     actions.map((a) => h('button', { type: 'button', class: 'btn btn-small', 'data-key': a, 'data-node-action': a, 'data-node': n.id, 'aria-label': `${LABEL[a]} ${n.id}` }, LABEL[a])));
 }
 
