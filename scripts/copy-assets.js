@@ -4,11 +4,13 @@
 // commit) in dist/build-info.json for `--version`. Run after `tsc -p tsconfig.build.json`.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const { cpSync, existsSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 
 const root = join(__dirname, '..');
 const copies = [['src/dashboard/static', 'dist/dashboard/static']];
+// Third-party files the dashboard serves itself (see vendored-assets.json).
+const vendored = Object.entries(require('./vendored-assets.json').files).map(([to, from]) => [from, join('dist/dashboard/static', to)]);
 
 for (const [from, to] of copies) {
   const src = join(root, from);
@@ -20,6 +22,16 @@ for (const [from, to] of copies) {
   // Start clean, so a file deleted from src/ is not served from a stale dist/.
   rmSync(dest, { recursive: true, force: true });
   cpSync(src, dest, { recursive: true, filter: (p) => !p.split(/[\\/]/).pop().startsWith('.') });
+  console.log(`copy-assets: ${from} -> ${to}`);
+}
+
+for (const [from, to] of vendored) {
+  if (!existsSync(join(root, from))) {
+    console.error(`copy-assets: ${from} is missing (npm ci installs it)`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(join(root, to)), { recursive: true });
+  cpSync(join(root, from), join(root, to));
   console.log(`copy-assets: ${from} -> ${to}`);
 }
 

@@ -1,7 +1,7 @@
 import { ATTR, SPAN, withSpan, type Logger, type Metrics } from '../observability';
 import type { TaskRepository, Transition } from '../store';
 import { hasAttemptLeft, isHeld, withDispatch } from '../task';
-import type { FinishTask, FinishTransitionName, HeldTask } from './in-flight';
+import { gpusByKi, type FinishTask, type FinishTransitionName, type HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import type { KiCommands } from './ki-commands';
 import type { StateWriter } from './state-writer';
@@ -9,7 +9,7 @@ import { VoteTally } from './vote-tally';
 
 /** The guard of an outcome's write, and the attempts of a dispatch it records too (if unrecorded). */
 export interface OutcomeGuard {
-  guard: Pick<Transition, 'name' | 'expectedAttempts' | 'an' | 'ki'>;
+  guard: Pick<Transition, 'name' | 'expectedAttempts' | 'an' | 'ki' | 'gpus'>;
   /** Set when the dispatch was not recorded yet: the attempts the pending message had. */
   unrecorded?: number;
 }
@@ -57,7 +57,7 @@ export class DispatchRecorder {
     const { held, writer } = this.d;
     if (t.delivery && t.runs.size === 1 && !t.recordFirst && !(t.spec.redundancy && t.spec.redundancy.replicas > 1)) return this.#assignUnrecorded(t);
     const kis = [...t.runs.keys()];
-    const lease = { an: this.d.nodeId, ki: kis.join(','), leaseMs: this.d.leaseMs };
+    const lease = { an: this.d.nodeId, ki: kis.join(','), ...gpusByKi(t), leaseMs: this.d.leaseMs };
     try {
       let applied = await writer.apply({ id: t.spec.id, name: 'dispatch', expectedAttempts: t.attempts, ...lease });
       if (!applied) {
@@ -99,7 +99,7 @@ export class DispatchRecorder {
     const ki = [...t.runs.keys()].join(',');
     t.attempts = base + 1;
     t.tally = undefined;
-    t.claim = { state: 'deferred', base, ki, timer: setTimeout(() => this.#recordDispatch(t), this.d.dispatchRecordDelayMs) };
+    t.claim = { state: 'deferred', base, ki, ...gpusByKi(t), timer: setTimeout(() => this.#recordDispatch(t), this.d.dispatchRecordDelayMs) };
     this.d.held.updateInFlight();
     this.d.commands.assign(t);
   }
@@ -113,7 +113,7 @@ export class DispatchRecorder {
       let applied;
       try {
         applied = await this.d.writer.apply({
-          id: t.spec.id, name: running ? 'dispatchStarted' : 'dispatch', expectedAttempts: c.base, an: this.d.nodeId, ki: c.ki, leaseMs: this.d.leaseMs,
+          id: t.spec.id, name: running ? 'dispatchStarted' : 'dispatch', expectedAttempts: c.base, an: this.d.nodeId, ki: c.ki, ...(c.gpus ? { gpus: c.gpus } : {}), leaseMs: this.d.leaseMs,
           ...(running ? { startedAt: new Date(t.firstStartedAtMs!) } : {}),
         });
       } catch (err) {
@@ -158,7 +158,7 @@ export class DispatchRecorder {
     // Only an assigned attempt has a deferred claim; `failUnplaceable` ends a task that never was.
     if (c?.state !== 'deferred' || name === 'failUnplaceable') return { guard: { name, expectedAttempts: t.attempts } };
     clearTimeout(c.timer);
-    return { guard: { name: withDispatch(name), expectedAttempts: c.base, an: this.d.nodeId, ki: c.ki }, unrecorded: c.base };
+    return { guard: { name: withDispatch(name), expectedAttempts: c.base, an: this.d.nodeId, ki: c.ki, ...(c.gpus ? { gpus: c.gpus } : {}) }, unrecorded: c.base };
   }
 
   /** Records that the attempt started (dispatched → running); a lost write only delays what `/tasks` shows. */

@@ -31,7 +31,7 @@ export interface HeldTask extends Waiting {
    * `deferred` until the record is due (the outcome, if it comes first, records both at once),
    * `writing` while the record is on its way.
    */
-  claim?: { state: 'deferred'; base: number; ki: string; timer: NodeJS.Timeout } | { state: 'writing'; done: Promise<void> };
+  claim?: { state: 'deferred'; base: number; ki: string; gpus?: Record<string, number[]>; timer: NodeJS.Timeout } | { state: 'writing'; done: Promise<void> };
   /** Its deferred dispatch failed its guard: the next dispatch is recorded first, the usual way. */
   recordFirst?: boolean;
   /**
@@ -40,6 +40,12 @@ export interface HeldTask extends Waiting {
    * writes then fail their guard. It stays unacked until this copy lets go, then is taken in again.
    */
   successor?: PendingSuccessor;
+}
+
+/** `{ gpus }` of the current attempt by Ki for the task's attempt log, or nothing when it has none. */
+export function gpusByKi(t: Pick<HeldTask, 'runs'>): { gpus?: Record<string, number[]> } {
+  const given = [...t.runs].filter(([, r]) => r.gpus.length > 0);
+  return given.length ? { gpus: Object.fromEntries(given.map(([ki, r]) => [ki, r.gpus])) } : {};
 }
 
 /** A later pending message of a held task, kept until the held copy lets go. */

@@ -27,6 +27,9 @@ function oneOf(values: readonly unknown[], what: string) {
   };
 }
 
+/** A link template of the tracing UI: empty, or an http(s) URL with `{traceId}` in it. */
+const traceUrlTemplate = matching(/^$|^https?:\/\/[^\s"<>]*\{traceId\}[^\s"<>]*$/, 'empty or an http(s) URL containing {traceId}');
+
 /** The one configuration schema. Environment names are part of the contract (DESIGN.md). */
 export const configSchema = {
   env: { doc: 'Environment (production refuses default secrets)', format: ['production', 'development', 'test'], default: 'development', env: 'NODE_ENV' },
@@ -101,6 +104,7 @@ export const configSchema = {
     rateLimitRps: { doc: 'Sustained REST requests per second per caller (token subject) across the whole cluster: each of N live principals grants 1/N of it; 0 turns limiting off', format: Number, default: 1000, env: 'RATE_LIMIT_RPS' },
     rateLimitBurst: { doc: 'REST requests a caller may make at once after being idle, across the whole cluster (split over the live principals like the rate)', format: nonNegativeInt, default: 2000, env: 'RATE_LIMIT_BURST' },
     eventsTicketTtlSec: { doc: 'Lifetime of a one-use ticket of POST /events/ticket that opens the dashboard\'s event stream (GET /events?ticket=)', format: nonNegativeInt, default: 30, env: 'EVENTS_TICKET_TTL_SEC' },
+    dashboardTraceUrl: { doc: 'Link from a task\'s page in the dashboard to its trace in the tracing UI: a URL with {traceId} in it, e.g. http://jaeger:16686/trace/{traceId} (empty: no link)', format: traceUrlTemplate, default: '', env: 'DASHBOARD_TRACE_URL' },
   },
   metrics: {
     port: { doc: 'Port of /metrics, /healthz, /readyz on every node (0: any free port)', format: 'port', default: 9090, env: 'METRICS_PORT' },
@@ -261,7 +265,7 @@ export interface AppConfig {
     nodeTokenMode: 'shared' | 'issued'; nodeSigningKey: string; nodeTokenPublicKeys: string; nodeTokenExtraPublicKeys: string;
     joinSecretAn: string; joinSecretKi: string;
   };
-  http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number; eventsTicketTtlSec: number };
+  http: { port: number; host: string; maxBodyBytes: number; rateLimitRps: number; rateLimitBurst: number; eventsTicketTtlSec: number; dashboardTraceUrl: string };
   metrics: { port: number; host: string };
   log: { level: string };
   otel: { enabled: '' | 'true' | 'false' | boolean; endpoint: string; protocol: '' | 'grpc' | 'http/protobuf'; sampleRatio: number };

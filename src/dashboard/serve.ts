@@ -35,6 +35,10 @@ export const DASHBOARD_CSP = [
 
 /** Placeholder in index.html replaced by the versioned asset path (`/assets/<buildId>`). */
 const ASSETS_PLACEHOLDER = '{{assets}}';
+/** Placeholder in index.html replaced by the tracing UI's link template (an attribute value). */
+const TRACE_URL_PLACEHOLDER = '{{traceUrl}}';
+
+const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 
@@ -56,6 +60,8 @@ export interface DashboardFiles {
 
 export interface DashboardOptions {
   log?: Logger;
+  /** Link template of the tracing UI (`{traceId}` in it), given to the page; empty or absent: no link. */
+  traceUrl?: string;
 }
 
 function filesUnder(dir: string): string[] {
@@ -80,7 +86,7 @@ function toStaticFile(body: Buffer, ext: string): StaticFile {
  * `/assets/<buildId>/`. Undefined when the folder has no index.html. Hidden files and unknown
  * extensions are never served.
  */
-export function loadDashboardFiles(staticDir: string): DashboardFiles | undefined {
+export function loadDashboardFiles(staticDir: string, traceUrl = ''): DashboardFiles | undefined {
   const indexPath = join(staticDir, 'index.html');
   if (!existsSync(indexPath)) return undefined;
   const assets = new Map<string, StaticFile>();
@@ -94,7 +100,7 @@ export function loadDashboardFiles(staticDir: string): DashboardFiles | undefine
     if (path !== 'index.html') assets.set(path, toStaticFile(body, ext));
   }
   const buildId = hash.digest('hex').slice(0, 12);
-  const html = readFileSync(indexPath, 'utf8').split(ASSETS_PLACEHOLDER).join(`/assets/${buildId}`);
+  const html = readFileSync(indexPath, 'utf8').split(ASSETS_PLACEHOLDER).join(`/assets/${buildId}`).split(TRACE_URL_PLACEHOLDER).join(escapeAttribute(traceUrl));
   return { buildId, index: toStaticFile(Buffer.from(html, 'utf8'), '.html'), assets };
 }
 
@@ -117,7 +123,7 @@ function resolvePath(files: DashboardFiles, path: string): { file: StaticFile | 
  * authentication: the files hold no data; the page asks for a token and sends it with each call.
  */
 export function dashboardMiddleware(staticDir: string = DEFAULT_STATIC_DIR, options: DashboardOptions = {}): Koa.Middleware {
-  const files = loadDashboardFiles(staticDir);
+  const files = loadDashboardFiles(staticDir, options.traceUrl);
   if (!files) options.log?.warn({ staticDir }, 'dashboard files not found; the dashboard is not served (run npm run build)');
 
   return async (ctx, next) => {

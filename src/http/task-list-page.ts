@@ -21,6 +21,8 @@ export function listPage(rows: readonly TaskRecord[], o: ListPageOptions): { ite
     const item: Record<string, unknown> = toApiTask(row);
     if (!o.payload) delete item['payload'];
     if (!o.result) delete item['result'];
+    // A task's story is read one task at a time (GET /tasks/{id}); a page stays small.
+    delete item['attemptLog'];
     bytes += Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
     if (items.length > 0 && bytes > o.maxBytes) return { items, last, full: false };
     items.push(item);

@@ -21,6 +21,8 @@ import { WorkflowAdvancer } from './workflow-advancer';
 import { WorkflowControl } from './workflow-control';
 import { ScheduledRelease } from './scheduled-release';
 import { tenantAdmission, TenantScheduling } from './tenant-scheduling';
+import { MetricsSeries, SERIES_SAMPLE_MS } from './metrics-series';
+import { readSeriesSample } from './series-sources';
 
 export interface PrincipalDeps {
   nodeId: string;
@@ -60,6 +62,8 @@ export class PrincipalNode implements Service {
   readonly workflows: WorkflowControl;
   /** Tenant shares, caps and GPU-seconds (when the principal was given a tenant store). */
   readonly tenancy?: TenantScheduling;
+  /** The last 15 minutes in buckets, for the dashboard's charts (`GET /metrics/series`). */
+  readonly series = new MetricsSeries();
   readonly #sweeper: Sweeper;
   readonly #advancer: WorkflowAdvancer;
   readonly #heartbeats: HeartbeatPublisher;
@@ -210,6 +214,13 @@ export class PrincipalNode implements Service {
     this.#stopTimers.push(every(p.publishMarkIntervalMs, () => this.admission.markConfirmed(), onError('publish marks')));
     this.#stopTimers.push(every(p.admittedReconcileAfterMs / 2, () => this.#sweeper.reconcileAdmitted(p.admittedReconcileAfterMs), onError('admission reconcile')));
     this.#stopTimers.push(every(p.queueDepthIntervalMs, () => this.#reportQueueDepths(), onError('queue depth')));
+    const seriesSample = () => readSeriesSample({ metrics: this.d.metrics, membership: this.membership });
+    this.series.begin(await seriesSample());
+    this.#stopTimers.push(every(SERIES_SAMPLE_MS, async () => this.series.observe(await seriesSample()), onError('chart series sample')));
+    this.#stopTimers.push(every(this.series.bucketMs, async () => {
+      const endMs = Date.now();
+      this.series.close(endMs - this.series.bucketMs, await seriesSample());
+    }, onError('chart series')));
     this.hearing.start();
     this.#heartbeats.start();
     await this.#rejectedPending.start();
@@ -249,7 +260,8 @@ export class PrincipalNode implements Service {
       case 'task.event':
         delivery.ack();
         for (const e of msg.payload.events) {
-          this.admission.map.release(e.taskId);
+          const admitted = this.admission.map.release(e.taskId);
+          this.series.taskFinished(e.status, admitted ? e.finishedAtMs - admitted.createdAtMs : undefined);
           this.#advancer.onTaskFinished(e.taskId);
           this.tenancy?.onFinished(e.taskId);
           for (const listener of this.#taskEventListeners) listener(e);

@@ -29,6 +29,8 @@ import { workflowRoutes } from './workflow-routes';
 import { nodeRoutes } from './node-routes';
 import { tenantRoutes } from './tenant-routes';
 import type { TenantScheduling } from './tenant-scheduling';
+import type { MetricsSeries } from './metrics-series';
+import { seriesRoutes } from './series-route';
 
 /** The parts of the principal the REST API reads and drives; a {@link PrincipalNode} has them all. */
 export interface RestCoordinator {
@@ -38,6 +40,8 @@ export interface RestCoordinator {
   readonly membership: Membership;
   /** Tenant shares and caps, when the principal has them. */
   readonly tenancy?: Pick<TenantScheduling, 'ledger' | 'tenants'> | undefined;
+  /** The charts' figures over the last minutes (`GET /metrics/series`). */
+  readonly series: Pick<MetricsSeries, 'columnsJson'>;
   onTaskEvent(listener: (event: TaskEvent) => void): void;
   onTaskChunk(listener: (chunks: OutputChunks) => void): void;
 }
@@ -130,8 +134,9 @@ export class PrincipalRestServer implements Service {
     if (principal.tenancy) api.use(tenantRoutes({ ledger: principal.tenancy.ledger, tenants: principal.tenancy.tenants, maxBodyBytes: config.http.maxBodyBytes }).routes());
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     if (this.d.controls) api.use(nodeRoutes({ cluster: this.cluster, membership: principal.membership, controls: this.d.controls }).routes());
+    api.use(seriesRoutes(principal.series).routes());
     api.use(workflowRoutes({ workflows: principal.workflows, maxBodyBytes: config.http.maxBodyBytes, maxNodes: config.workflows.maxNodes, limits }).routes());
-    const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log }), this.feed.middleware());
+    const publicRoutes = chainMiddleware(dashboardMiddleware(this.d.staticDir ?? DEFAULT_STATIC_DIR, { log, traceUrl: config.http.dashboardTraceUrl }), this.feed.middleware());
     const app = createApp({ log, metrics: this.d.metrics, health: this.d.health, verifier: this.d.verifier, api, publicRoutes,
       // RATE_LIMIT_RPS is the cluster's rate per caller: each principal grants its share of it.
       rateLimit: { ratePerSec: config.http.rateLimitRps, burst: config.http.rateLimitBurst, share: principalRateShare(principal.membership) },

@@ -9,6 +9,7 @@ export { compileGuard, type Transition, type CompiledGuard } from './transition-
 export { GroupCommitter, type GroupCommitOptions } from './group-commit';
 export { AdmissionMap, type AdmittedTask } from './admission-map';
 export * from './task-record';
+export { ATTEMPT_LOG_MAX, type AttemptLogEntry } from './attempt-log';
 export { DeadLetterRepository, toApiDeadLetter, type ApiDeadLetter, type DeadLetterRecord, type NewDeadLetter } from './dead-letter-repository';
 export { TaskRetryRepository, retriedMaxAttempts, MAX_TASK_ATTEMPTS, type RetryRefusal } from './task-retry';
 export { ReputationRepository, REPUTATION_START, type Reputation } from './reputation-repository';

@@ -1,5 +1,6 @@
 import type { Requirements, TaskErrorData, TaskSpec } from '../protocol';
 import type { TaskStatus } from '../task';
+import type { AttemptLogEntry } from './attempt-log';
 
 /** Retried runs a task keeps in its history: a task retried more often keeps the newest. */
 export const RETRY_HISTORY_MAX = 20;
@@ -63,6 +64,8 @@ export interface TaskRecord {
   runAt?: Date | null;
   /** The runs a caller retried, oldest first (the newest {@link RETRY_HISTORY_MAX} of them); absent or null when never retried. */
   retryHistory?: RetriedRun[] | null;
+  /** Each state change with its attempt, An, Ki, GPUs and error, oldest first; absent or null for tasks stored before the log. */
+  attemptLog?: AttemptLogEntry[] | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
@@ -80,6 +83,7 @@ export function specOf(t: TaskRecord): TaskSpec {
 
 /** The task as REST returns it (DESIGN.md field names). */
 export function toApiTask(t: TaskRecord) {
+  const traceId = traceIdOf(t.traceContext);
   return {
     id: t.id, type: t.type, payload: t.payload, status: t.status, priority: t.priority, requirements: t.requirements,
     ...(t.redundancy ? { redundancy: t.redundancy } : {}),
@@ -89,6 +93,16 @@ export function toApiTask(t: TaskRecord) {
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
     ...(t.retryHistory?.length ? { retryHistory: t.retryHistory } : {}),
+    ...(t.attemptLog?.length ? { attemptLog: t.attemptLog } : {}),
+    ...(traceId ? { traceId } : {}),
   };
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id of a W3C traceparent (the task's own trace), for a link to the tracing UI. */
+function traceIdOf(traceparent: string | null): string | undefined {
+  const id = traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+  return id && !/^0+$/.test(id) ? id : undefined;
 }
 export type ApiTask = ReturnType<typeof toApiTask>;

@@ -6,12 +6,20 @@ import { HELD_STATUSES, LEASED_STATUSES, REPRIORITIZABLE_STATUSES, TRANSITIONS, 
 import { compileGuard, sqlStates, type Transition } from './transition-guard';
 import { newestFirstPage } from './newest-first-page';
 import { readWaitingTasks, type WaitingGroup } from './waiting-tasks';
+import { appendAttemptLogSql } from './attempt-log';
 
 const HELD_SQL = sqlStates(HELD_STATUSES);
 const LEASED_SQL = sqlStates(LEASED_STATUSES);
 const CANCELLABLE_SQL = sqlStates(TRANSITIONS.cancel.from);
 const WAITING_SQL = sqlStates(WAITING_STATUSES);
 const REPRIORITIZABLE_SQL = sqlStates(REPRIORITIZABLE_STATUSES);
+/** A transition's entry: the An and Ki it sets, else (a retry or requeue clears them) those of the attempt it ends. */
+const TRANSITION_LOG_SQL = appendAttemptLogSql({
+  status: 'v.to_status', attempt: 'CASE WHEN v.bump THEN t.attempts + 1 ELSE t.attempts END',
+  an: 'CASE WHEN v.set_an AND v.an IS NOT NULL THEN v.an ELSE t.an END', ki: 'CASE WHEN v.set_ki AND v.ki IS NOT NULL THEN v.ki ELSE t.ki END',
+  gpus: 'v.gpus', error: 'CASE WHEN v.set_outcome THEN v.error END',
+});
+const CANCEL_LOG_SQL = appendAttemptLogSql({ status: `'${TRANSITIONS.cancel.to}'`, attempt: 't.attempts', an: 't.an', ki: 't.ki', error: '$2::jsonb' });
 
 export interface AppliedTransition {
   id: string;
@@ -109,10 +117,10 @@ export class TaskRepository {
         t.leaseMs === undefined ? null : t.leaseMs, t.leaseMs !== undefined,
         t.startedAt ?? null, t.finishedAt ?? null,
         t.outcome ? json(t.outcome.result ?? null) : null, t.outcome ? json(t.outcome.error) : null, t.outcome !== undefined,
-        t.clearPublished ?? false, t.runAfterMs ?? null,
+        t.clearPublished ?? false, t.runAfterMs ?? null, t.gpus ? json(t.gpus) : null,
       );
       const p = (i: number) => `$${b + i}`;
-      return `(${p(1)}::uuid, ${p(2)}::text[], ${p(3)}::text, ${p(4)}::int, ${p(5)}::bool, ${p(6)}::text, ${p(7)}::bool, ${p(8)}::text, ${p(9)}::bool, ${p(10)}::bigint, ${p(11)}::bool, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::jsonb, ${p(15)}::jsonb, ${p(16)}::bool, ${p(17)}::bool, ${p(18)}::bigint)`;
+      return `(${p(1)}::uuid, ${p(2)}::text[], ${p(3)}::text, ${p(4)}::int, ${p(5)}::bool, ${p(6)}::text, ${p(7)}::bool, ${p(8)}::text, ${p(9)}::bool, ${p(10)}::bigint, ${p(11)}::bool, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::jsonb, ${p(15)}::jsonb, ${p(16)}::bool, ${p(17)}::bool, ${p(18)}::bigint, ${p(19)}::jsonb)`;
     });
     const r = await this.db.query<{ id: string; attempts: number; status: TaskStatus }>(
       `UPDATE tasks AS t SET
@@ -127,8 +135,9 @@ export class TaskRepository {
          error = CASE WHEN v.set_outcome THEN v.error ELSE t.error END,
          published_at = CASE WHEN v.clear_published THEN NULL ELSE t.published_at END,
          run_at = CASE WHEN v.run_after_ms IS NULL THEN t.run_at ELSE now() + v.run_after_ms * interval '1 millisecond' END,
+         ${TRANSITION_LOG_SQL},
          updated_at = now()
-       FROM (VALUES ${rows.join(', ')}) AS v(id, from_statuses, to_status, expected_attempts, bump, an, set_an, ki, set_ki, lease_ms, set_lease, started_at, finished_at, result, error, set_outcome, clear_published, run_after_ms)
+       FROM (VALUES ${rows.join(', ')}) AS v(id, from_statuses, to_status, expected_attempts, bump, an, set_an, ki, set_ki, lease_ms, set_lease, started_at, finished_at, result, error, set_outcome, clear_published, run_after_ms, gpus)
        WHERE t.id = v.id AND t.status = ANY(v.from_statuses) AND t.attempts = v.expected_attempts${fence ? fenceClause(params, fence) : ''}
        RETURNING t.id, t.attempts, t.status`,
       params,
@@ -237,7 +246,8 @@ export class TaskRepository {
    */
   async cancel(id: string, reason: string): Promise<{ before: TaskRecord; after: TaskRecord } | undefined> {
     const r = await this.db.query<TaskRow & { prev_status: TaskStatus }>(
-      `UPDATE tasks AS t SET status = '${TRANSITIONS.cancel.to}', error = $2::jsonb, finished_at = now(), updated_at = now(), lease_expires_at = NULL
+      `UPDATE tasks AS t SET status = '${TRANSITIONS.cancel.to}', error = $2::jsonb, finished_at = now(), updated_at = now(), lease_expires_at = NULL,
+         ${CANCEL_LOG_SQL}
        FROM (SELECT id, status AS prev_status FROM tasks WHERE id = $1::uuid) AS p
        WHERE t.id = p.id AND t.status IN (${CANCELLABLE_SQL})
        RETURNING ${T_COLUMNS}, p.prev_status`,

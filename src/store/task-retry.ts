@@ -3,8 +3,11 @@ import { RETRY_HISTORY_MAX, type RetriedRun, type TaskRecord } from './task-reco
 import { COLUMNS, fromRow, json, type TaskRow } from './task-row';
 import { sqlStates } from './transition-guard';
 import { TRANSITIONS } from '../task';
+import { appendAttemptLogSql } from './attempt-log';
 
 const RETRYABLE_SQL = sqlStates(TRANSITIONS.retryFailed.from);
+/** A caller's retry: the task is queued again at the attempts it used; the next dispatch counts the new one. */
+const RETRY_LOG_SQL = appendAttemptLogSql({ status: `'${TRANSITIONS.retryFailed.to}'`, attempt: 't.attempts', an: 'NULL::text', ki: 'NULL::text' });
 
 /**
  * The most attempts a task may be given in all: the wire's task spec refuses more (`maxAttempts`
@@ -56,8 +59,9 @@ export class TaskRetryRepository {
     // `run_at` = now: the run is due from the retry on, and the sweeper gives its publish the same
     // grace as a task the leader just released (`created_at` alone would let it republish at once).
     const r = await this.db.query<TaskRow>(
-      `UPDATE tasks SET status = '${TRANSITIONS.retryFailed.to}', max_attempts = $3::int, retry_history = $4::jsonb, retries = $5::int,
-         an = NULL, ki = NULL, lease_expires_at = NULL, published_at = NULL, progress = NULL, started_at = NULL, finished_at = NULL, run_at = now(), updated_at = now()
+      `UPDATE tasks AS t SET status = '${TRANSITIONS.retryFailed.to}', max_attempts = $3::int, retry_history = $4::jsonb, retries = $5::int,
+         an = NULL, ki = NULL, lease_expires_at = NULL, published_at = NULL, progress = NULL, started_at = NULL, finished_at = NULL, run_at = now(), updated_at = now(),
+         ${RETRY_LOG_SQL}
        WHERE id = $1::uuid AND status IN (${RETRYABLE_SQL}) AND attempts = $2::int AND COALESCE(retries, 0) = $6::int
        RETURNING ${COLUMNS}`,
       [task.id, task.attempts, retriedMaxAttempts(task), json(history), retries + 1, retries],

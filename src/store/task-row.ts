@@ -1,6 +1,7 @@
 import type { TaskErrorData } from '../protocol';
 import type { TaskStatus } from '../task';
 import type { RetriedRun, TaskProgress, TaskRecord } from './task-record';
+import type { AttemptLogEntry } from './attempt-log';
 
 /** A row of the tasks table as pg returns it. */
 export interface TaskRow {
@@ -9,12 +10,12 @@ export interface TaskRow {
   error: TaskErrorData | null; progress: TaskProgress | null; owner: string; tenant?: string | null; an: string | null; ki: string | null;
   trace_context: string | null; workflow_id: string | null; workflow_node: string | null; workflow_index: number | null;
   inputs: Record<string, unknown> | null; lease_expires_at?: Date | null; run_at?: Date | null; schedule_id?: string | null; schedule_tick_at?: Date | null;
-  retry_history?: RetriedRun[] | null;
+  retry_history?: RetriedRun[] | null; attempt_log?: AttemptLogEntry[] | null;
   created_at: Date; updated_at: Date; started_at: Date | null; finished_at: Date | null;
 }
 
 /** Every column of a task, in the order fromRow reads them. */
-export const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, tenant, an, ki, trace_context, workflow_id, workflow_node, workflow_index, inputs, lease_expires_at, run_at, schedule_id, schedule_tick_at, retry_history, created_at, updated_at, started_at, finished_at';
+export const COLUMNS = 'id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, result, error, progress, owner, tenant, an, ki, trace_context, workflow_id, workflow_node, workflow_index, inputs, lease_expires_at, run_at, schedule_id, schedule_tick_at, retry_history, attempt_log, created_at, updated_at, started_at, finished_at';
 export const T_COLUMNS = COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
 
 /** A row as the record the rest of the platform uses. */
@@ -24,7 +25,7 @@ export function fromRow(r: TaskRow): TaskRecord {
     redundancy: r.redundancy, attempts: r.attempts, maxAttempts: r.max_attempts, timeoutMs: Number(r.timeout_ms), result: r.result,
     error: r.error, progress: r.progress, owner: r.owner, tenant: r.tenant ?? null, an: r.an, ki: r.ki, traceContext: r.trace_context,
     workflowId: r.workflow_id, workflowNode: r.workflow_node, workflowIndex: r.workflow_index, inputs: r.inputs, leaseExpiresAt: r.lease_expires_at ?? null, runAt: r.run_at ?? null,
-    scheduleId: r.schedule_id ?? null, scheduleTickAt: r.schedule_tick_at ?? null, retryHistory: r.retry_history ?? null,
+    scheduleId: r.schedule_id ?? null, scheduleTickAt: r.schedule_tick_at ?? null, retryHistory: r.retry_history ?? null, attemptLog: r.attempt_log ?? null,
     createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, finishedAt: r.finished_at,
   };
 }

@@ -19,6 +19,8 @@ interface TransitionWrite {
   clearPublished?: boolean;
   /** Sets `runAt` to now + runAfterMs by the database's clock (a task scheduled for later). */
   runAfterMs?: number;
+  /** GPU indices a dispatch gave the attempt, by Ki: kept in the task's attempt log only. */
+  gpus?: Record<string, number[]>;
 }
 
 /**

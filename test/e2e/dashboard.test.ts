@@ -1,13 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { Api, TestCluster, type NodeProcess } from '../helpers/cluster';
 import { createIsolation, type Isolation } from '../helpers/isolation';
 import { waitFor } from '../helpers/wait';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+import { CHROMIUM, CHROMIUM_ARGS, type DashboardSession as Session, signInWithToken } from '../helpers/dashboard-browser';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 // Failure detection a little slower than the other e2e tests: a loaded CI box must not make a live Ki look suspect.
 const FAST = { KI_SLOTS: '4', HEARTBEAT_MS: '300', SUSPECT_AFTER_MS: '1500', DEAD_AFTER_MS: '3000', TASK_LEASE_MS: '4000', SWEEP_INTERVAL_MS: '500', ELECTION_TICK_MS: '300', LEADER_LEASE_MS: '2000' };
@@ -15,8 +13,6 @@ const FAKE_GPUS = JSON.stringify([
   { index: 0, name: 'NVIDIA A100-SXM4-80GB', memoryMiB: 81920, memoryUsedMiB: 20480 },
   { index: 1, name: 'NVIDIA A100-SXM4-80GB', memoryMiB: 81920, memoryUsedMiB: 61440 },
 ]);
-
-interface Session { context: BrowserContext; page: Page; errors: string[] }
 
 describe('dashboard in headless Chromium (real processes)', function () {
   this.timeout(240_000);
@@ -62,18 +58,8 @@ describe('dashboard in headless Chromium (real processes)', function () {
 
   /** A fresh browser profile signed in with a token pasted into the form, as a person would. */
   async function signIn(sub: string, role: 'operator' | 'submitter', setup?: (context: BrowserContext) => Promise<void>): Promise<Session> {
-    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    await setup?.(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/status of (401|403|404|503)|EventSource/.test(msg.text())) errors.push(msg.text()); });
-    const s = { context, page, errors };
+    const s = await signInWithToken(browser!, cluster!.url(), cluster!.token(sub, role), setup ? { setup } : {});
     sessions.push(s);
-    await page.goto(`${cluster!.url()}/`);
-    await page.getByLabel('API token').fill(cluster!.token(sub, role));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#app-view').waitFor({ state: 'visible' });
     return s;
   }
 

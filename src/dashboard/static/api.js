@@ -54,6 +54,37 @@ export class Api {
 
   get(path) { return this.request('GET', path); }
   post(path, body) { return this.request('POST', path, body); }
+  patch(path, body) { return this.request('PATCH', path, body); }
+  put(path, body) { return this.request('PUT', path, body); }
+  delete(path) { return this.request('DELETE', path); }
+
+  /**
+   * Reads a server-sent event stream with the token in a header (an EventSource cannot send one),
+   * calling `onEvent(name, data)` per event until it ends or `signal` aborts it.
+   */
+  async stream(path, onEvent, signal) {
+    const res = await fetch(path, { cache: 'no-store', signal, headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' } });
+    if (!res.ok || !res.body) throw new ApiError(res.status, `stream refused (${res.status})`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = 'message';
+        const data = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) name = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        try { onEvent(name, data.length ? JSON.parse(data.join('\n')) : null); } catch { /* a malformed event is skipped */ }
+      }
+    }
+  }
 }
 
 /** `/tasks?…` with only the filters that are set (the server refuses unknown parameters). */

@@ -10,6 +10,10 @@ import { ScheduleList } from './schedule-list.js';
 import { WorkflowList } from './workflow-list.js';
 import { WorkflowPage } from './workflow-page.js';
 import { parseRoute } from './routes.js';
+import { ChartsView } from './charts-view.js';
+import { wireNodeActions } from './node-actions.js';
+import { DeadLetterList } from './dead-letter-list.js';
+import { SubmitForm } from './submit-form.js';
 
 const TOKEN_KEY = 'anki.dashboard.token';
 const CLUSTER_REFRESH_MS = 5000;
@@ -75,11 +79,15 @@ class Session {
     this.readsAll = roles.includes('admin') || roles.includes('operator');
     this.canWrite = this.readsAll || roles.includes('submitter');
     this.api = new Api(token, (detail) => signOut(`Signed out: the principal refused the token (${detail}).`));
-    this.tree = new ClusterTree($('tree'));
+    this.canRelease = roles.includes('admin');
+    this.tree = new ClusterTree($('tree'), { operate: this.readsAll, release: this.canRelease });
     this.list = new TaskList({ api: this.api, showOwner: this.readsAll, onTypesSeen: (types) => this.#addTypes(types) });
     this.workflows = new WorkflowList({ root: $('workflows-view'), api: this.api });
     this.workflow = new WorkflowPage({ root: $('workflow-view'), api: this.api });
     this.schedules = new ScheduleList({ root: $('schedules-view'), api: this.api });
+    this.charts = new ChartsView({ root: $('charts-view'), api: this.api });
+    this.deadLetters = new DeadLetterList({ root: $('dead-letters-view'), api: this.api });
+    this.submit = new SubmitForm({ root: $('submit-view'), api: this.api });
     this.page = new TaskPage({ root: $('task-view'), api: this.api, canWrite: this.canWrite, onReveal: this.readsAll ? (role, id) => this.#reveal(role, id) : null });
     this.live = new LiveUpdates({
       api: this.api,
@@ -102,6 +110,9 @@ class Session {
     $('app-view').classList.toggle('no-cluster', !this.readsAll);
     $('cluster-panel').hidden = !this.readsAll;
     $('summary').hidden = !this.readsAll;
+    $('charts-link').hidden = !this.readsAll;
+    $('dead-letters-link').hidden = !this.readsAll;
+    $('submit-link').hidden = !this.canWrite;
     window.addEventListener('hashchange', this.onHashChange);
     this.route();
     if (this.readsAll) {
@@ -110,6 +121,10 @@ class Session {
       });
       void this.#refreshCluster();
       this.#every(CLUSTER_REFRESH_MS, () => this.#refreshCluster());
+      this.unwireNodeActions = wireNodeActions($('tree'), this.api, {
+        onDone: () => this.api.get('/nodes').then((r) => this.#setNodes(r.items, new Date().toISOString())),
+        onError: (message) => { $('cluster-error').textContent = message; },
+      });
     }
     // Queued → running is not pushed, only terminal changes are: re-read the visible page now and then.
     this.#every(1000, () => this.#tick());
@@ -120,6 +135,8 @@ class Session {
     this.live.stop();
     this.page.close();
     this.workflow.close();
+    this.charts.close();
+    this.unwireNodeActions?.();
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#clusterSoon);
     window.removeEventListener('hashchange', this.onHashChange);
@@ -127,7 +144,7 @@ class Session {
 
   route() {
     const route = parseRoute(location.hash);
-    for (const [id, view] of [['list-view', 'tasks'], ['task-view', 'task'], ['workflows-view', 'workflows'], ['workflow-view', 'workflow'], ['schedules-view', 'schedules']]) $(id).hidden = route.view !== view;
+    for (const [id, view] of [['list-view', 'tasks'], ['task-view', 'task'], ['workflows-view', 'workflows'], ['workflow-view', 'workflow'], ['schedules-view', 'schedules'], ['charts-view', 'charts'], ['dead-letters-view', 'dead-letters'], ['submit-view', 'submit']]) $(id).hidden = route.view !== view;
     for (const a of document.querySelectorAll('#views-nav a')) {
       if (a.dataset.view === route.section) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -137,6 +154,9 @@ class Session {
     if (route.view !== 'workflow') this.workflow.close();
     if (route.view !== 'workflows') this.workflows.close();
     if (route.view !== 'schedules') this.schedules.close();
+    if (route.view !== 'charts') this.charts.close();
+    if (route.view !== 'dead-letters') this.deadLetters.close();
+    if (route.view !== 'submit') this.submit.close();
     if (route.view === 'task') {
       this.#lastFocusId = route.id;
       void this.page.open(route.id);
@@ -145,6 +165,9 @@ class Session {
     if (route.view === 'workflow') { void this.workflow.open(route.id); return; }
     if (route.view === 'workflows') { this.workflows.open(route.params); return; }
     if (route.view === 'schedules') { this.schedules.open(route.id); return; }
+    if (route.view === 'charts') { this.charts.open(); return; }
+    if (route.view === 'dead-letters') { this.deadLetters.open(); return; }
+    if (route.view === 'submit') { this.submit.open(); return; }
     document.title = 'Dashboard — an-ki';
     this.list.setFilters(route.params);
     if (wasOnTask) {
@@ -162,8 +185,9 @@ class Session {
   /** Once a second: relative times move, and every few seconds the list is read again. */
   #tick() {
     if (this.page.id) { this.page.render(); return; }
-    if (this.workflow.id) return; // it reads itself while it runs
+    if (this.workflow.id || this.charts.isOpen) return; // they read themselves
     if (this.workflows.isOpen || this.schedules.isOpen) { this.#tickOther(); return; }
+    if (this.deadLetters.isOpen || this.submit.isOpen) return;
     this.list.render();
     if (this.live.mode !== 'polling' && ++this.#listTicks * 1000 >= LIST_REFRESH_LIVE_MS) {
       this.#listTicks = 0;

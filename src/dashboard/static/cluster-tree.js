@@ -2,6 +2,7 @@
 
 import { announce, flash, h, patchChildren } from './dom.js';
 import { ago, byId, mib } from './format.js';
+import { nodeActionButtons } from './node-actions.js';
 
 const STATUS_LABEL = { alive: 'alive', suspect: 'suspect', dead: 'dead', left: 'left' };
 const nodeKey = (n) => `${n.role}:${n.id}`;
@@ -61,8 +62,10 @@ export class ClusterTree {
   #loaded = false;
   #denied = '';
 
-  constructor(container) {
+  /** `rights`: `{ operate, release }`, which node actions to offer (none by default). */
+  constructor(container, rights = { operate: false, release: false }) {
     this.container = container;
+    this.rights = rights;
     container.addEventListener('toggle', (e) => {
       const group = e.target.getAttribute?.('data-group');
       if (group === null || group === undefined) return;
@@ -170,8 +173,10 @@ export class ClusterTree {
             h('span', { class: 'role-tag' }, 'An'),
             h('span', { class: 'node-name' }, head?.id ?? group),
             head ? statusBadge(head, now) : null,
+            head ? operationChip(head) : null,
             h('span', { class: 'meta' }, `${kis.length} Ki${kis.length === 1 ? '' : 's'}`),
-            h('span', { class: 'row-end' }, slotsMeter(busy, total, `Slots in use in group ${group}`)))),
+            h('span', { class: 'row-end' }, slotsMeter(busy, total, `Slots in use in group ${group}`))),
+          head ? nodeActionButtons(head, this.rights) : null),
         moreAns.length ? h('ul', { class: 'node-list' }, moreAns.map((a) => h('li', { class: `node node-an status-${a.status}`, 'data-key': nodeKey(a), id: nodeElementId(a.role, a.id) }, nodeRow(a, now, [], 'An')))) : null,
         kis.length
           ? h('ul', { class: 'node-list kis' }, kis.map((k) => this.#ki(k, now)))
@@ -181,7 +186,8 @@ export class ClusterTree {
   #ki(k, now) {
     return h('li', { class: `node node-ki status-${k.status}${k.quarantined ? ' is-quarantined' : ''}`, 'data-key': nodeKey(k), id: nodeElementId(k.role, k.id) },
       nodeRow(k, now, [], 'Ki'),
-      gpuList(k));
+      gpuList(k),
+      nodeActionButtons(k, this.rights));
   }
 }
 

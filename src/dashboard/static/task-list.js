@@ -165,7 +165,7 @@ export class TaskList {
       h('td', { class: 'col-owner' }, t.owner),
       h('td', { class: 'ran-on', title: t.an || t.ki ? `An ${t.an ?? '—'} · Ki ${t.ki ?? '—'}` : null }, ran ? [t.ki ? h('span', null, t.ki) : null, t.an ? h('span', { class: 'muted' }, t.ki ? ` · ${t.an}` : t.an) : null] : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'num' }, `${t.attempts}/${t.maxAttempts}`),
-      h('td', null, h('time', { datetime: t.createdAt, title: dateTime(t.createdAt) }, ago(t.createdAt, now))),
+      h('td', { class: 'col-created' }, h('time', { datetime: t.createdAt, title: dateTime(t.createdAt) }, ago(t.createdAt, now))),
       h('td', { class: 'num' }, d === null ? h('span', { class: 'muted' }, '—') : duration(d)));
   }
 }

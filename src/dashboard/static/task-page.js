@@ -1,8 +1,16 @@
-// One task: status, progress, timings, where it ran, result and error; live while it runs.
+// One task's story: status, progress, its attempts and timeline, where it ran, output, result
+// and error, its trace; live while it runs, with the actions the signed-in role may take.
 
 import { ApiError } from './api.js';
 import { announce, h, patchChildren, statusChip, TERMINAL } from './dom.js';
 import { between, dateTime, duration, percent, preciseTime, prettyJson } from './format.js';
+import { runTaskAction, taskActionButtons } from './task-actions.js';
+import { TaskOutput } from './task-output.js';
+import { downloadResult, resultSection } from './task-result.js';
+import { storySections } from './task-story.js';
+
+/** The tracing UI's link template (DASHBOARD_TRACE_URL), with `{traceId}` in it; empty: no link. */
+const TRACE_URL = document.querySelector('meta[name="anki-trace-url"]')?.getAttribute('content') ?? '';
 
 const ACTIVE_POLL_MS = 1000;
 
@@ -20,20 +28,23 @@ export class TaskPage {
   #error = '';
   #notice = '';
   #timer = null;
-  #busy = false;
+  #busy = null;
 
   constructor({ root, api, canWrite, onReveal }) {
     this.root = root;
     this.api = api;
     this.canWrite = canWrite;
     this.onReveal = onReveal;
+    this.output = new TaskOutput(api, () => this.render());
     root.addEventListener('click', (e) => {
       const reveal = e.target.closest('[data-reveal]');
       if (reveal && this.onReveal) {
         const [role, ...id] = reveal.dataset.reveal.split(':');
         this.onReveal?.(role, id.join(':'));
       }
-      if (e.target.closest('#cancel-task')) void this.#cancel();
+      const action = e.target.closest('[data-action]')?.dataset.action;
+      if (action) void this.#act(action);
+      if (e.target.closest('#download-result') && this.#task) downloadResult(this.#task);
     });
   }
 
@@ -50,6 +61,7 @@ export class TaskPage {
     this.#notice = '';
     this.render();
     this.root.querySelector('#task-title')?.focus();
+    this.output.follow(id);
     await this.load();
   }
 
@@ -57,6 +69,7 @@ export class TaskPage {
     clearTimeout(this.#timer);
     this.#timer = null;
     this.#id = null;
+    this.output.stop();
   }
 
   async load() {
@@ -84,19 +97,28 @@ export class TaskPage {
     if (update.id === this.#id) void this.load();
   }
 
-  async #cancel() {
+  async #act(action) {
     const t = this.#task;
-    if (!t || this.#busy || !window.confirm(`Cancel task ${t.id.slice(0, 8)}?`)) return;
-    this.#busy = true;
+    if (!t || this.#busy) return;
+    this.#busy = action;
     this.render();
     try {
-      this.#task = await this.api.post(`/tasks/${t.id}/cancel`);
-      this.#notice = 'Cancelled.';
-      announce(`Task ${t.id.slice(0, 8)} cancelled`);
+      const done = await runTaskAction(this.api, t, action, this.root);
+      if (done?.deleted) {
+        announce(done.notice);
+        location.hash = '#/';
+        return;
+      }
+      if (done) {
+        this.#task = done.task;
+        this.#notice = done.notice;
+        announce(`Task ${t.id.slice(0, 8)}: ${done.notice}`);
+        void this.load();
+      }
     } catch (err) {
-      this.#notice = `Cancel failed: ${err.message}`;
+      this.#notice = `That did not work: ${err.message}`;
     } finally {
-      this.#busy = false;
+      this.#busy = null;
       this.render();
     }
   }
@@ -112,7 +134,6 @@ export class TaskPage {
         this.#error ? h('p', { class: 'form-error', role: 'alert' }, this.#error) : h('p', { class: 'muted' }, 'Loading…'));
       return;
     }
-    const terminal = TERMINAL.has(t.status);
     const waited = between(t.createdAt, t.startedAt);
     const ran = t.finishedAt ? between(t.startedAt, t.finishedAt) : t.startedAt && t.status === 'running' ? Date.now() - Date.parse(t.startedAt) : null;
     const total = between(t.createdAt, t.finishedAt);
@@ -122,7 +143,7 @@ export class TaskPage {
       h('header', { class: 'task-head' },
         h('h2', { id: 'task-title', tabindex: '-1', class: 'task-title' }, 'Task ', h('span', { class: 'mono task-id' }, t.id)),
         h('span', { class: 'task-head-status', 'aria-live': 'polite' }, statusChip(t.status)),
-        this.canWrite && !terminal ? h('button', { type: 'button', class: 'btn btn-danger', id: 'cancel-task', disabled: this.#busy }, this.#busy ? 'Cancelling…' : 'Cancel task') : null),
+        taskActionButtons(t, { canWrite: this.canWrite, busy: this.#busy })),
       this.#error ? h('p', { class: 'form-error', role: 'alert' }, this.#error) : null,
       this.#notice ? h('p', { class: 'notice', role: 'status' }, this.#notice) : null,
       this.#progress(t),
@@ -138,7 +159,10 @@ export class TaskPage {
             fact('Needs', requirementsText(t.requirements)),
             t.redundancy ? fact('Redundancy', `${t.redundancy.quorum} of ${t.redundancy.replicas} must agree`) : null,
             t.scheduleId ? fact('Schedule', [h('a', { href: `#/schedules/${t.scheduleId}`, class: 'mono', id: 'task-schedule' }, t.scheduleId), t.scheduleTickAt ? h('span', { class: 'muted' }, ' · tick ', time(t.scheduleTickAt)) : null]) : null,
-            t.workflowId ? fact('Workflow', h('a', { href: `#/workflows/${t.workflowId}`, class: 'mono', id: 'task-workflow' }, t.workflowId)) : null)),
+            t.workflowId ? fact('Workflow', h('a', { href: `#/workflows/${t.workflowId}`, class: 'mono', id: 'task-workflow' }, t.workflowId)) : null,
+            t.traceId ? fact('Trace', TRACE_URL
+              ? h('a', { href: TRACE_URL.replace('{traceId}', t.traceId), class: 'mono', id: 'task-trace', target: '_blank', rel: 'noopener noreferrer' }, t.traceId)
+              : h('span', { class: 'mono', id: 'task-trace' }, t.traceId)) : null)),
         h('section', { class: 'card', 'aria-labelledby': 'task-placement' },
           h('h3', { id: 'task-placement' }, 'Ran on'),
           h('dl', { class: 'facts' },
@@ -154,13 +178,13 @@ export class TaskPage {
             fact('Waited', waited === null ? null : duration(waited)),
             fact('Ran', ran === null ? null : duration(ran)),
             fact('Total', total === null ? null : duration(total))))),
+      storySections(t, (role, id) => this.#nodeLink(role, id)),
+      this.output.section(),
       t.error ? h('section', { class: 'card card-error', 'aria-labelledby': 'task-error' },
         h('h3', { id: 'task-error' }, 'Error'),
         h('p', { class: 'error-line' }, t.error.code ? h('span', { class: 'chip chip-bad mono' }, t.error.code) : null, ' ', t.error.message ?? ''),
         t.error.retryable !== undefined ? h('p', { class: 'muted small' }, t.error.retryable ? 'Retryable' : 'Not retryable') : null) : null,
-      t.result !== null && t.result !== undefined ? h('section', { class: 'card', 'aria-labelledby': 'task-result' },
-        h('h3', { id: 'task-result' }, 'Result'),
-        h('pre', { class: 'json', tabindex: '0', 'aria-label': 'Result as JSON' }, prettyJson(t.result))) : null,
+      resultSection(t),
       h('details', { class: 'card payload' },
         h('summary', null, h('h3', { class: 'inline' }, 'Payload')),
         h('pre', { class: 'json', tabindex: '0', 'aria-label': 'Payload as JSON' }, prettyJson(t.payload))));

@@ -10,6 +10,7 @@ export { buildOpenApiDocument, openApiPath, type OpenApiDocument } from './docum
 export type { HttpMethod, ResponseSpec, RouteSpec } from './route-spec';
 export * from './response-schemas';
 export * from './operations-schemas';
+export * from './series-schemas';
 
 /** The routes of the API router (behind authentication and the rate limit). A new route is one entry in one of these lists. */
 export const API_ROUTE_SPECS: readonly RouteSpec[] = [...TASK_ROUTE_SPECS, ...SCHEDULE_ROUTE_SPECS, ...WORKFLOW_ROUTE_SPECS, ...OPERATION_ROUTE_SPECS];

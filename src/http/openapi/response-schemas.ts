@@ -30,6 +30,12 @@ const retriedRun = z.object({
   finishedAt: nullableInstant, retriedAt: instant, retriedBy: z.string(),
 }).strict();
 
+const attemptLogEntry = z.object({
+  status: z.enum(TASK_STATUSES), attempt: z.number().int().min(0), at: z.string().describe('When the store made the change.'),
+  an: z.string().optional(), ki: z.string().optional(), gpus: z.record(z.string(), z.array(z.number().int())).optional().describe('GPU indices given to the attempt, by Ki.'),
+  error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).strict().optional(),
+}).strict();
+
 /** `GET /tasks/{id}`: a task with its state, attempts, result or error. */
 export const taskSchema = z.object({
   id: z.uuid(),
@@ -58,6 +64,8 @@ export const taskSchema = z.object({
   startedAt: nullableInstant,
   finishedAt: nullableInstant,
   retryHistory: z.array(retriedRun).optional().describe('Earlier runs of a task retried with POST /tasks/{id}/retry, newest last.'),
+  attemptLog: z.array(attemptLogEntry).optional().describe('The task\'s story: each state change with its attempt, An, Ki, GPUs and error, oldest first (the newest 64). Only `GET /tasks/{id}` and the answers about one task carry it, not list items.'),
+  traceId: z.string().regex(/^[0-9a-f]{32}$/).optional().describe('The task\'s trace (W3C trace id), for a link to the tracing UI.'),
 }).strict();
 
 /** A list item of `GET /tasks`: `payload` and `result` only when asked for with `include`. */

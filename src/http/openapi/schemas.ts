@@ -5,6 +5,7 @@ import { workflowSubmissionSchema } from '../workflow-schemas';
 import { nodeOperationBodySchema, tenantSettingsSchema } from '../operation-schemas';
 import * as o from './operations-schemas';
 import * as r from './response-schemas';
+import { metricsSeriesSchema } from './series-schemas';
 
 /** Names of the document's components, by the zod schema they come from. */
 export type SchemaRegistry = z.core.$ZodRegistry<{ id: string }>;
@@ -44,4 +45,5 @@ export const responseSchemas: SchemaRegistry = z.registry<{ id: string }>()
   .add(o.deadLetterRedriveSchema, { id: 'DeadLetterRedrive' })
   .add(o.nodeOperationSchema, { id: 'NodeOperationResult' })
   .add(o.tenantSchema, { id: 'Tenant' })
-  .add(o.tenantListSchema, { id: 'TenantList' });
+  .add(o.tenantListSchema, { id: 'TenantList' })
+  .add(metricsSeriesSchema, { id: 'MetricsSeries' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { metricsSeriesSchema } from './series-schemas';
 import { batchSubmissionSchema, listQuerySchema, patchTaskSchema, submitTaskSchema } from '../task-schemas';
 import { badBody, forbiddenRole, idParam, json, noContent, notVisible, problem } from './responses';
 import { batchIdsSchema, clusterSummarySchema, nodeListSchema, nodeReleasedSchema, taskPageSchema, taskSchema } from './response-schemas';
@@ -68,5 +69,11 @@ export const TASK_ROUTE_SPECS: readonly RouteSpec[] = [
   {
     method: 'get', path: '/cluster', operationId: 'getCluster', tag: 'cluster', auth: 'bearer', roles: NODE_READERS,
     summary: 'Summary of the cluster', responses: { 200: json(clusterSummarySchema, 'Leader, member and task counts, queue depths, groups.'), 403: forbiddenRole('read the cluster') },
+  },
+  {
+    method: 'get', path: '/metrics/series', operationId: 'getMetricsSeries', tag: 'cluster', auth: 'bearer', roles: NODE_READERS,
+    summary: 'The cluster over the last 15 minutes, for charts',
+    description: 'A fixed ring of 5-s buckets kept by the principal from what it observes (task ends, its counters, queue depth, Ki heartbeats): throughput by status, latency percentiles, queue depth and oldest waiting task, running tasks and free slots, GPU memory and utilisation per Ki, refused messages by reason. No Prometheus needed.',
+    responses: { 200: json(metricsSeriesSchema, 'One array per figure, aligned with `t`.'), 403: forbiddenRole('read the cluster') },
   },
 ];

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import type Router from '@koa/router';
 import { DEFAULT_TASK_LIMITS, type AuthState } from '../../../src/http';
 import type { z } from 'zod';
-import { API_ROUTE_SPECS, type clusterSummarySchema, type nodeSchema, type workflowSummarySchema } from '../../../src/http/openapi';
+import { API_ROUTE_SPECS, type clusterSummarySchema, type metricsSeriesSchema, type nodeSchema, type workflowSummarySchema } from '../../../src/http/openapi';
+import type { SeriesColumns } from '../../../src/principal/metrics-series';
 import type { ClusterView } from '../../../src/principal/cluster-view';
 import type { toApiWorkflow } from '../../../src/principal/workflow-control';
 import { taskRoutes } from '../../../src/principal/routes';
@@ -13,6 +14,7 @@ import { addTaskRetryRoute } from '../../../src/principal/task-retry-routes';
 import { deadLetterRoutes } from '../../../src/principal/dead-letter-routes';
 import { nodeRoutes } from '../../../src/principal/node-routes';
 import { tenantRoutes } from '../../../src/principal/tenant-routes';
+import { seriesRoutes } from '../../../src/principal/series-route';
 
 /** The API router as the REST server mounts it; the handlers never run, so the deps are empty. */
 function mountedApi(): Router<AuthState> {
@@ -25,6 +27,7 @@ function mountedApi(): Router<AuthState> {
   api.use(deadLetterRoutes({ store: unused, retry: unused, getTask: unused }).routes());
   api.use(nodeRoutes({ cluster: unused, membership: unused, controls: unused }).routes());
   api.use(tenantRoutes({ ledger: unused, tenants: unused, maxBodyBytes: 1 }).routes());
+  api.use(seriesRoutes(unused).routes());
   return api;
 }
 
@@ -40,11 +43,12 @@ const viewsFit: [
   Fits<ReturnType<typeof toApiWorkflow>, z.input<typeof workflowSummarySchema>>,
   Fits<ReturnType<ClusterView['nodes']>[number], z.input<typeof nodeSchema>>,
   Fits<Awaited<ReturnType<ClusterView['summary']>>, z.input<typeof clusterSummarySchema>>,
-] = [true, true, true];
+  Fits<SeriesColumns, z.input<typeof metricsSeriesSchema>>,
+] = [true, true, true, true];
 
 describe('the OpenAPI route registry', () => {
   it('is checked at compile time against the views the principal builds', () => {
-    assert.deepEqual(viewsFit, [true, true, true]);
+    assert.deepEqual(viewsFit, [true, true, true, true]);
   });
 
   it('describes every route the API router mounts, and no route it does not mount', () => {

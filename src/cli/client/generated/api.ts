@@ -178,6 +178,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cluster over the last 15 minutes, for charts
+         * @description A fixed ring of 5-s buckets kept by the principal from what it observes (task ends, its counters, queue depth, Ki heartbeats): throughput by status, latency percentiles, queue depth and oldest waiting task, running tasks and free slots, GPU memory and utilisation per Ki, refused messages by reason. No Prometheus needed.
+         *
+         *     Who may call it: admin; operator.
+         */
+        get: operations["getMetricsSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes": {
         parameters: {
             query?: never;
@@ -746,6 +768,47 @@ export interface components {
             /** @constant */
             status: "ok";
         };
+        MetricsSeries: {
+            /** @description Width of one bucket in milliseconds. */
+            bucketMs: number;
+            /** @description Tasks that ended, per second, by status (every principal hears every end). */
+            finishedPerSec: {
+                cancelled: number[];
+                failed: number[];
+                succeeded: number[];
+            };
+            /** @description Free slots of the live Kis. */
+            freeSlots: number[];
+            /** @description Per Ki with GPUs (at most 16 at a time): memory summed over its GPUs, utilisation averaged. */
+            gpus: {
+                ki: string;
+                memoryMiB: (number | null)[];
+                memoryUsedMiB: (number | null)[];
+                utilizationPct: (number | null)[];
+            }[];
+            /** @description Submit to end of the tasks this principal admitted that ended in the bucket. */
+            latencyMs: {
+                p50: (number | null)[];
+                p95: (number | null)[];
+                p99: (number | null)[];
+            };
+            /** @description Age of the oldest waiting task (the leader's reading). */
+            oldestWaitingSec: number[];
+            /** @description Pending messages in the priority-band queues (the peak of the bucket, read every second; so are the waiting tasks, their oldest age and the running tasks; free slots are the low). */
+            queueDepth: number[];
+            /** @description Messages this principal refused, per second, by reason (only reasons seen in the window). */
+            rejectedPerSec: {
+                [key: string]: number[];
+            };
+            /** @description Busy slots of the live Kis. */
+            running: number[];
+            /** @description Tasks this principal admitted, per second. */
+            submittedPerSec: number[];
+            /** @description Start of each bucket, Unix seconds, oldest first. */
+            t: number[];
+            /** @description Tasks waiting in the store (read by the leader; 0 on a follower). */
+            waiting: number[];
+        };
         Node: {
             /** @description Taken out of placement by the circuit breaker (repeated timeouts or crashes) until benchedUntil. */
             benched?: boolean;
@@ -926,6 +989,24 @@ export interface components {
         };
         Task: {
             an: string | null;
+            /** @description The task's story: each state change with its attempt, An, Ki, GPUs and error, oldest first (the newest 64). Only `GET /tasks/{id}` and the answers about one task carry it, not list items. */
+            attemptLog?: {
+                an?: string;
+                /** @description When the store made the change. */
+                at: string;
+                attempt: number;
+                error?: {
+                    code: string | null;
+                    message: string | null;
+                };
+                /** @description GPU indices given to the attempt, by Ki. */
+                gpus?: {
+                    [key: string]: number[];
+                };
+                ki?: string;
+                /** @enum {string} */
+                status: "scheduled" | "queued" | "dispatched" | "running" | "succeeded" | "failed" | "cancelled";
+            }[];
             attempts: number;
             /** Format: date-time */
             createdAt: string;
@@ -987,6 +1068,8 @@ export interface components {
             /** @description The tenant the task counts for: its submitter's `tenant` claim, else its owner. */
             tenant: string;
             timeoutMs: number;
+            /** @description The task's trace (W3C trace id), for a link to the tracing UI. */
+            traceId?: string;
             type: string;
             /** Format: date-time */
             updatedAt: string;
@@ -1001,6 +1084,24 @@ export interface components {
         };
         TaskListItem: {
             an: string | null;
+            /** @description The task's story: each state change with its attempt, An, Ki, GPUs and error, oldest first (the newest 64). Only `GET /tasks/{id}` and the answers about one task carry it, not list items. */
+            attemptLog?: {
+                an?: string;
+                /** @description When the store made the change. */
+                at: string;
+                attempt: number;
+                error?: {
+                    code: string | null;
+                    message: string | null;
+                };
+                /** @description GPU indices given to the attempt, by Ki. */
+                gpus?: {
+                    [key: string]: number[];
+                };
+                ki?: string;
+                /** @enum {string} */
+                status: "scheduled" | "queued" | "dispatched" | "running" | "succeeded" | "failed" | "cancelled";
+            }[];
             attempts: number;
             /** Format: date-time */
             createdAt: string;
@@ -1062,6 +1163,8 @@ export interface components {
             /** @description The tenant the task counts for: its submitter's `tenant` claim, else its owner. */
             tenant: string;
             timeoutMs: number;
+            /** @description The task's trace (W3C trace id), for a link to the tracing UI. */
+            traceId?: string;
             type: string;
             /** Format: date-time */
             updatedAt: string;
@@ -1715,6 +1818,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    getMetricsSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One array per figure, aligned with `t`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSeries"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not read the cluster. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
