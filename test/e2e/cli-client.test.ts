@@ -304,10 +304,17 @@ describe('the command-line client against a running cluster (real processes, Rab
       const failed = await cli(['submit', ...as(alice), '--json', '--type', 'fail', '--payload', '{"message":"boom"}', '--max-attempts', '1', '--wait', '--poll-ms', '100']);
       assert.equal(failed.code, 1, failed.stderr);
       const id = JSON.parse(failed.stdout).id as string;
+      // The only Ki cordoned, the retried run waits: a second retry meets it unfinished, however fast it would fail.
+      const cordoned = await cli(['cordon', 'ki1', '--reason', 'disk check', '--json', ...as(admin)]);
+      assert.equal(cordoned.code, 0, cordoned.stderr);
+      assert.deepEqual([JSON.parse(cordoned.stdout).state, JSON.parse(cordoned.stdout).reason], ['cordoned', 'disk check']);
+      const an = cluster.nodes.find((n) => n.id === 'an1')!;
+      await waitFor(() => an.metrics(), (text) => /^anki_kis_held_out\{reason="cordoned"\} 1$/m.test(text), { what: 'an1 holds ki1 out' });
       const retried = await cli(['retry', id, '--json', ...as(alice)]);
       assert.equal(retried.code, 0, retried.stderr);
       assert.equal(JSON.parse(retried.stdout).retryHistory.length, 1);
       assert.match((await cli(['retry', id, ...as(alice)])).stderr, /^error: 409 Conflict/m, 'a second retry of the same run is refused');
+      assert.match((await cli(['uncordon', 'ki1', ...as(admin)])).stdout, /^ki1 \(.+\): active$/m);
 
       const listed = await waitFor(() => cli(['dead-letters', '--json', ...as(admin)]), (r) => JSON.parse(r.stdout).items.some((d: { taskId: string }) => d.taskId === id), { what: 'the failed task in the dead letters' });
       const letter = JSON.parse(listed.stdout).items.find((d: { taskId: string }) => d.taskId === id);
@@ -315,10 +322,6 @@ describe('the command-line client against a running cluster (real processes, Rab
       assert.match((await cli(['dead-letters', ...as(alice)])).stderr, /^error: 403 Forbidden/m);
       assert.equal((await cli(['dead-letters', 'delete', letter.id, ...as(admin)])).stdout, `deleted dead letter ${letter.id}\n`);
 
-      const cordoned = await cli(['cordon', 'ki1', '--reason', 'disk check', '--json', ...as(admin)]);
-      assert.equal(cordoned.code, 0, cordoned.stderr);
-      assert.deepEqual([JSON.parse(cordoned.stdout).state, JSON.parse(cordoned.stdout).reason], ['cordoned', 'disk check']);
-      assert.match((await cli(['uncordon', 'ki1', ...as(admin)])).stdout, /^ki1 \(.+\): active$/m);
       assert.match((await cli(['drain', 'ki1', ...as(alice)])).stderr, /^error: 403 Forbidden/m);
 
       const set = await cli(['tenants', 'set', 'team-x', '--weight', '3', '--max-queued', '10', ...as(admin)]);

@@ -145,7 +145,8 @@ describe('scheduling and execution (real processes, fake GPU lists)', function (
     assert.equal(t.status, 'failed');
     assert.equal(t.attempts, 3, 'every attempt was used');
     assert.equal(t.error.message, 'try again', 'the last error is kept');
-    const cpu = await alice.post('/tasks', { type: 'cpu', payload: { rounds: 4_000_000 } });
+    // A loaded machine may take long over the rounds: the task's own timeout must not be what ends it.
+    const cpu = await alice.post('/tasks', { type: 'cpu', timeoutMs: 300_000, payload: { rounds: 4_000_000 } });
     const running = await until(cpu.body.id, (x) => terminal(x.status) || (x.status === 'running' && x.progress?.fraction > 0), 'progress');
     if (running.status === 'running') assert.ok(running.progress.fraction > 0 && running.progress.fraction < 1);
     const done = await until(cpu.body.id, (x) => terminal(x.status));
