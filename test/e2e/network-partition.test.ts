@@ -101,6 +101,9 @@ describe('partitions on a real network (network namespaces)', function () {
     // SYNs into the void, and the kernel retries them at 1, 3, 7, 15, 31 and 63 s. The Ki must be
     // back soon after the heal, not at the SYN of second 63.
     const lost = () => ki.node.logs.filter((l) => l.includes('broker connection lost')).length;
+    // Tasks flowing again says nothing of this Ki: it may still be reconnecting, and a link that
+    // goes silent before it has a connection leaves it nothing to lose.
+    await cluster!.waitReady(ki.node, 60_000);
     const lostBefore = lost();
     await lab!.dropAll(ki.link.netns!);
     await waitFor(async () => lost(), (n) => n > lostBefore, { timeoutMs: 20_000, what: 'the Ki notices the silent broker' });
