@@ -41,6 +41,8 @@ export interface TaskRecord {
   error: TaskErrorData | null;
   progress: TaskProgress | null;
   owner: string;
+  /** The deployed model the task runs on (`ctx.model` in its handler); absent or null: none. */
+  model?: string | null;
   /** Whose shares and caps the task counts against (the submitter's tenant claim); absent or null: its owner. */
   tenant?: string | null;
   an: string | null;
@@ -75,6 +77,7 @@ export function specOf(t: TaskRecord): TaskSpec {
     id: t.id, type: t.type, payload: t.payload, priority: t.priority, requirements: t.requirements, timeoutMs: t.timeoutMs,
     maxAttempts: t.maxAttempts, owner: t.owner, createdAtMs: t.createdAt.getTime(), redundancy: t.redundancy,
     ...(t.inputs ? { inputs: t.inputs } : {}),
+    ...(t.model ? { model: t.model } : {}),
   };
 }
 
@@ -89,6 +92,7 @@ export function toApiTask(t: TaskRecord) {
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null, finishedAt: t.finishedAt?.toISOString() ?? null,
     ...(t.retryHistory?.length ? { retryHistory: t.retryHistory } : {}),
+    ...(t.model ? { model: t.model } : {}),
   };
 }
 export type ApiTask = ReturnType<typeof toApiTask>;

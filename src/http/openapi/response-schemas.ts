@@ -57,6 +57,7 @@ export const taskSchema = z.object({
   updatedAt: instant,
   startedAt: nullableInstant,
   finishedAt: nullableInstant,
+  model: z.string().optional().describe('The deployed model the task runs on, when it names one.'),
   retryHistory: z.array(retriedRun).optional().describe('Earlier runs of a task retried with POST /tasks/{id}/retry, newest last.'),
 }).strict();
 

@@ -13,6 +13,8 @@ import { addTaskRetryRoute } from '../../../src/principal/task-retry-routes';
 import { deadLetterRoutes } from '../../../src/principal/dead-letter-routes';
 import { nodeRoutes } from '../../../src/principal/node-routes';
 import { tenantRoutes } from '../../../src/principal/tenant-routes';
+import { modelRoutes, type toApiModel } from '../../../src/principal/model-routes';
+import type { modelSchema } from '../../../src/http/openapi';
 
 /** The API router as the REST server mounts it; the handlers never run, so the deps are empty. */
 function mountedApi(): Router<AuthState> {
@@ -25,6 +27,7 @@ function mountedApi(): Router<AuthState> {
   api.use(deadLetterRoutes({ store: unused, retry: unused, getTask: unused }).routes());
   api.use(nodeRoutes({ cluster: unused, membership: unused, controls: unused }).routes());
   api.use(tenantRoutes({ ledger: unused, tenants: unused, maxBodyBytes: 1 }).routes());
+  api.use(modelRoutes({ models: unused, catalog: unused, replicas: unused, maxBodyBytes: 1 }).routes());
   return api;
 }
 
@@ -40,11 +43,12 @@ const viewsFit: [
   Fits<ReturnType<typeof toApiWorkflow>, z.input<typeof workflowSummarySchema>>,
   Fits<ReturnType<ClusterView['nodes']>[number], z.input<typeof nodeSchema>>,
   Fits<Awaited<ReturnType<ClusterView['summary']>>, z.input<typeof clusterSummarySchema>>,
-] = [true, true, true];
+  Fits<ReturnType<typeof toApiModel>, z.input<typeof modelSchema>>,
+] = [true, true, true, true];
 
 describe('the OpenAPI route registry', () => {
   it('is checked at compile time against the views the principal builds', () => {
-    assert.deepEqual(viewsFit, [true, true, true]);
+    assert.deepEqual(viewsFit, [true, true, true, true]);
   });
 
   it('describes every route the API router mounts, and no route it does not mount', () => {
