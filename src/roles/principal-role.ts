@@ -3,6 +3,7 @@ import type { Logger } from '../observability';
 import { DbLeaseLeadership } from '../principal/db-lease-leadership';
 import { ElectionTicker } from '../principal/election-ticker';
 import { LeaderHousekeeping } from '../principal/leader-housekeeping';
+import { ModelKeeper } from '../principal/model-keeper';
 import { PrincipalNode } from '../principal/principal-node';
 import { PrincipalRestServer } from '../principal/rest-server';
 import type { Service } from '../lifecycle/service';
@@ -68,6 +69,7 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
     services: [
       { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
       new LeaderHousekeeping({ db, leadership, config, metrics, log: log.child({ component: 'housekeeping' }) }),
+      new ModelKeeper({ config, repo: modelRepo, catalog: models.catalog, membership: principal.membership, bus, names: ctx.names, leadership, metrics, log: log.child({ component: 'models' }) }),
       ...(keepLetters ? [{ name: 'dead-letters', start: () => intake.start(), stop: () => intake.stop() }] : []),
     ],
     restPort: () => rest.port,

@@ -32,6 +32,16 @@ export class ModelCatalog {
     return this.#byName.get(name);
   }
 
+  /** The model as last read, without reading (for a synchronous placement pass). */
+  known(name: string): ModelRecord | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** When the models were last read (ms since the epoch; -Infinity before the first read). */
+  get readAtMs(): number {
+    return this.#readAtMs;
+  }
+
   /** Reads the models now (after a change made through this node, so that it answers at once). */
   refresh(): Promise<void> {
     return (this.#reading ??= this.repo.list().then((models) => {
