@@ -16,7 +16,7 @@ type ApiModel = { name: string; replicas: { ki: string; state: string }[] };
 /** The sum of a metric's series for one model over the nodes of a role, from their /metrics. */
 async function metricSum(cluster: TestCluster, role: string, name: string, model: string): Promise<number> {
   let total = 0;
-  for (const node of cluster.nodes.filter((n) => n.role === role)) {
+  for (const node of cluster.nodes.filter((n) => n.role === role && n.alive)) {
     const text = await (await fetch(`http://127.0.0.1:${node.metricsPort}/metrics`)).text();
     for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*model="${model}"[^}]*\\}\\s+(\\S+)$`, 'gm'))) total += Number(m[1]);
   }
@@ -41,6 +41,8 @@ describe('models for interactive inference (real processes, RabbitMQ, PostgreSQL
     iso = await createIsolation('models');
     cluster = new TestCluster(iso, FAST);
     await cluster.start('principal', { id: 'p1' });
+    // A second principal, to take over as leader in the last test.
+    await cluster.start('principal', { id: 'p2' });
     admin = new Api(cluster.url(), cluster.token('root', 'admin'));
     alice = admin.as(cluster.token('alice', 'submitter'));
     viewer = admin.as(cluster.token('vera', 'viewer'));
@@ -109,8 +111,14 @@ describe('models for interactive inference (real processes, RabbitMQ, PostgreSQL
   });
 
   it('gives two models under 3:1 demand replicas near 3:1, each served near its share', async () => {
-    for (const name of ['a', 'b']) assert.equal((await admin.post('/models', { name, type: 'fake-llm', warm: { min: 1, max: KIS } })).status, 201);
-    await waitFor(models, (m) => ready(m, 'a') >= 1 && ready(m, 'b') >= 1, { what: 'both models warm', timeoutMs: 30_000 });
+    // Start from the wrong split: b on three Kis, a on one. Every Ki then holds a model, so a's tasks
+    // cannot start cold elsewhere: only the leader's demand scaling can give a more replicas.
+    assert.equal((await admin.post('/models', { name: 'b', type: 'fake-llm', warm: { min: KIS - 1, max: KIS } })).status, 201);
+    await waitFor(models, (m) => ready(m, 'b') === KIS - 1, { what: 'b on three Kis', timeoutMs: 30_000 });
+    assert.equal((await admin.post('/models', { name: 'a', type: 'fake-llm', warm: { min: 1, max: KIS } })).status, 201);
+    await waitFor(models, (m) => ready(m, 'a') === 1, { what: 'a on the fourth Ki', timeoutMs: 30_000 });
+    assert.equal((await admin.post('/models', { name: 'b', type: 'fake-llm', warm: { min: 1, max: KIS } })).status, 200);
+    const startedAt = Date.now();
     const taskMs = 400;
     const ids: { id: string; model: string }[] = [];
     let running = true;
@@ -126,6 +134,7 @@ describe('models for interactive inference (real processes, RabbitMQ, PostgreSQL
     let final: ApiModel[];
     try {
       final = await waitFor(models, (m) => ready(m, 'a') === 3 && ready(m, 'b') === 1, { what: 'replicas at 3:1', timeoutMs: 90_000, intervalMs: 500 });
+      console.log(`      3:1 demand: replicas went from a 1 : b 3 to a 3 : b 1 in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
       // Served rates over a window once the replicas settled.
       const windowStart = Date.now();
       await sleep(10_000);
@@ -151,5 +160,25 @@ describe('models for interactive inference (real processes, RabbitMQ, PostgreSQL
       running = false;
       await submitter;
     }
+  });
+
+  it('keeps a warm replica across a leader failover: the new leader neither reloads it nor loses it', async () => {
+    assert.equal((await admin.post('/models', { name: 'steady', type: 'fake-llm', warm: { min: 1, max: 1 } })).status, 201);
+    await waitFor(models, (m) => ready(m, 'steady') === 1, { what: 'the steady replica ready', timeoutMs: 60_000 });
+    const before = await alice.post('/tasks', { type: 'generate', model: 'steady', payload: {} }, { Prefer: 'wait=30' });
+    assert.equal(before.body.status, 'succeeded', JSON.stringify(before.body.error));
+    const leaderId = (await admin.get('/cluster')).body.leader.id as string;
+    const leader = cluster.nodes.find((n) => n.id === leaderId)!;
+    const survivor = cluster.nodes.find((n) => n.role === 'principal' && n.id !== leaderId)!;
+    await leader.kill('SIGKILL');
+    const viaSurvivor = new Api(cluster.url(survivor), alice.token);
+    // The survivor leads once it reports the replicas (only the leader does).
+    await waitFor(() => metricSum(cluster, 'principal', 'anki_model_replicas', 'steady'), (n) => n === 1, { what: 'the new leader reporting the replica', timeoutMs: 30_000 });
+    // A few of its rounds later the replica is where it was, loaded once.
+    await sleep(2_000);
+    const after = await viaSurvivor.post('/tasks', { type: 'generate', model: 'steady', payload: {} }, { Prefer: 'wait=30' });
+    assert.equal(after.body.status, 'succeeded', JSON.stringify(after.body.error));
+    assert.deepEqual([after.body.result.loadId, after.body.result.ki, after.body.result.loads], [before.body.result.loadId, before.body.result.ki, 1]);
+    console.log(`      failover: ${leaderId} killed; ${survivor.id} kept steady on ${after.body.result.ki}, loaded once`);
   });
 });
