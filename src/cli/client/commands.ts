@@ -3,7 +3,7 @@ import { TERMINAL, type ApiTask, type ApiTaskStatus, type SubmitBody } from './a
 import { checkKnownOptions, durationOption, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
 import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
-import type { ClientOutput } from './output';
+import { printJson, type ClientOutput } from './output';
 import { ProgressReporter } from './progress';
 import { cluster, deleteTask, releaseNode, setPriority } from './admin-commands';
 import { cordon, deadLetters, drain, retry, tenants, uncordon } from './operation-commands';
@@ -28,9 +28,6 @@ const DEFAULT_POLL_MS = 500;
 
 const isTerminal = (t: ApiTask) => TERMINAL.includes(t.status);
 
-function printJson(out: ClientOutput, value: unknown): void {
-  out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 function printTask(c: CommandContext, t: ApiTask): void {
   if (c.json) printJson(c.out, t);

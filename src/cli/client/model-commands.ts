@@ -3,12 +3,10 @@ import { checkKnownOptions, intOption, UsageError } from './args';
 import type { CommandContext } from './commands';
 import { requirementsOf } from './submit-options';
 import { formatTable, printable } from './table';
+import { printJson } from './output';
 
 const USAGE = 'models [list] | deploy NAME --type T [--warm-min N] [--warm-max N] [--config JSON] [--gpus N] [--gpu-memory-mib N] [--labels a,b] | delete NAME';
 
-function printJson(c: CommandContext, value: unknown): void {
-  c.out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 /** One line per model: its warm range and where it is loaded (`ki:state`). */
 export function formatModels(items: readonly ApiModel[]): string {
@@ -37,7 +35,7 @@ export async function models(c: CommandContext): Promise<number> {
   if (action === 'list' && name === undefined) {
     checkKnownOptions(c.args, []);
     const { items } = await c.api.listModels();
-    if (c.json) printJson(c, { items });
+    if (c.json) printJson(c.out, { items });
     else c.out.write(items.length ? formatModels(items) : 'no models\n');
     return 0;
   }
@@ -57,14 +55,14 @@ export async function models(c: CommandContext): Promise<number> {
       ...(config ? { config } : {}),
     };
     const model = await c.api.deployModel(body);
-    if (c.json) printJson(c, model);
+    if (c.json) printJson(c.out, model);
     else c.out.write(formatModels([model]));
     return 0;
   }
   if (action === 'delete') {
     checkKnownOptions(c.args, []);
     await c.api.deleteModel(name);
-    if (c.json) printJson(c, { name, deleted: true });
+    if (c.json) printJson(c.out, { name, deleted: true });
     else c.out.write(`deleted model ${printable(name)}\n`);
     return 0;
   }

@@ -1,18 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { deployModelSchema, HttpProblem, parseOr400, submitTaskSchema, warmRangeOf } from '../../../src/http';
+import { deployModelSchema, parseOr400, submitTaskSchema, warmRangeOf } from '../../../src/http';
 import { MODEL_CONFIG_MAX_BYTES } from '../../../src/http/model-schemas';
-
-/** The `field` a 400 names. */
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof HttpProblem, String(err));
-    assert.equal(err.status, 400);
-    return String(err.extra['field']);
-  }
-  assert.fail('expected a 400');
-}
+import { fieldOf } from '../../helpers/bad-request';
 
 describe('model request schemas', () => {
   it('accepts a minimal deployment and defaults requirements, warm range and config', () => {
