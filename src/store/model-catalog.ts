@@ -37,16 +37,18 @@ export class ModelCatalog {
     return this.#byName.get(name);
   }
 
-  /** When the models were last read (ms since the epoch; -Infinity before the first read). */
+  /** When the last read of the models began (ms since the epoch; -Infinity before the first read). */
   get readAtMs(): number {
     return this.#readAtMs;
   }
 
   /** Reads the models now (after a change made through this node, so that it answers at once). */
   refresh(): Promise<void> {
+    const startedMs = this.now();
     return (this.#reading ??= this.repo.list().then((models) => {
       this.#byName = new Map(models.map((m) => [m.name, m]));
-      this.#readAtMs = this.now();
+      // The read's start: it shows every model deployed before then (a reader may rely on that).
+      this.#readAtMs = startedMs;
     }).finally(() => { this.#reading = undefined; }));
   }
 }
