@@ -19,6 +19,8 @@ interface Resident {
   lastUsedMs: number;
   /** Settles once an unload finished. */
   gone?: Promise<void>;
+  /** Called when the last task using it ends (an unload waits for that). */
+  onIdle?: () => void;
 }
 
 export interface ModelHostDeps {
@@ -89,9 +91,9 @@ export class ModelHost {
       r.lastUsedMs = this.#now();
       let released = false;
       const held = r;
-      return { handle, release: () => { if (!released) { released = true; held.inUse--; held.lastUsedMs = this.#now(); } } };
+      return { handle, release: () => { if (!released) { released = true; this.#release(held); } } };
     } catch (err) {
-      r.inUse--;
+      this.#release(r);
       throw err;
     }
   }
@@ -122,10 +124,16 @@ export class ModelHost {
     await Promise.all([...this.#resident.keys()].map((name) => this.unload(name)));
   }
 
+  #release(r: Resident): void {
+    r.inUse--;
+    r.lastUsedMs = this.#now();
+    if (r.inUse === 0) r.onIdle?.();
+  }
+
   async #unload(r: Resident): Promise<void> {
     this.#setState(r, 'unloading');
     await r.loaded.catch(() => undefined);
-    while (r.inUse > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (r.inUse > 0) await new Promise<void>((resolve) => { r.onIdle = resolve; });
     try {
       if (r.handle !== undefined) await this.d.hooks.get(r.model.type)?.unload?.(r.handle, r.model);
     } catch (err) {
