@@ -22,8 +22,8 @@ const FAULTS = ['broker-cluster', 'broker-restart', 'broker-cutoff', 'frozen-nod
 const WORKLOADS = ['delayed-tasks', 'schedules', 'workflows', 'cluster-failover', 'scheduling', 'key-rotation']
   .map((name) => `test/e2e/${name}.test.ts`);
 // The operator's and the inference workloads' e2e tests (tenancy, node operations, dead letters,
-// retention, rate limits, output streams, GPU health): a group of their own beside the others.
-const OPERATIONS = ['tenancy', 'node-operations', 'dead-letters', 'retention', 'cluster-rate-limit', 'task-stream', 'gpu-health']
+// retention, rate limits, output streams, GPU health, models): a group of their own beside the others.
+const OPERATIONS = ['tenancy', 'node-operations', 'dead-letters', 'retention', 'cluster-rate-limit', 'task-stream', 'gpu-health', 'models']
   .map((name) => `test/e2e/${name}.test.ts`);
 const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
   .map((name) => `test/e2e/${name}.test.ts`);

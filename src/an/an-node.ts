@@ -4,7 +4,7 @@ import { Hearing, HeartbeatPublisher, type Heartbeat, type Member } from '../clu
 import { every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type PendingItem, type TopologyNames, CARRIES, taskChunkRoute, taskEventRoute } from '../protocol';
-import { type TaskRepository, type ReputationRepository, type NodeControl, type NodeControlRepository } from '../store';
+import { type TaskRepository, type ReputationRepository, type NodeControl, type NodeControlRepository, type ModelCatalog, MODEL_CATALOG_TTL_MS } from '../store';
 import type { MessageBus } from '../transport';
 import { DispatchRecorder } from './dispatch-recorder';
 import { EventBatcher } from './event-batcher';
@@ -20,6 +20,7 @@ import { LeaseKeeper } from './lease-keeper';
 import { OutcomeHandler } from './outcome-handler';
 import { republishPending } from './pending-parts';
 import { Placer } from './placer';
+import { TaskModels } from './task-models';
 import { ReplicaVotes } from './replica-votes';
 import { StateWriter } from './state-writer';
 
@@ -36,6 +37,8 @@ export interface AnNodeDeps {
   metrics: Metrics;
   /** Issued mode: this process's join instance, carried in heartbeats. */
   instance?: string;
+  /** The deployed models, for tasks that name one; without it such tasks wait. */
+  models?: ModelCatalog;
 }
 
 /**
@@ -57,6 +60,7 @@ export class AnNode implements Service {
   readonly #kis: KiTracker;
   readonly #intake: IntakeWindow;
   readonly #placer: Placer;
+  readonly #models?: TaskModels;
   readonly #commands: KiCommands;
   readonly #recorder: DispatchRecorder;
   readonly #votes: ReplicaVotes;
@@ -98,8 +102,10 @@ export class AnNode implements Service {
       onCapacityChanged: () => this.#windowChanged(), onKiLost: (m, why) => this.#onKiLost(m, why),
     });
     this.#intake = new IntakeWindow({ bus, names, config, pool: this.#pool, held: this.#held, wake });
+    const models = d.models ? new TaskModels(d.models, wake) : undefined;
+    this.#models = models;
     this.#commands = new KiCommands({
-      nodeId, assignBatchMax: config.an.assignBatchMax, bus, names, metrics,
+      nodeId, assignBatchMax: config.an.assignBatchMax, bus, names, metrics, ...(models ? { modelOf: (name: string) => models.descriptor(name) } : {}),
       onAssignFailed: (t, ki, err) => this.#outcomes.replicaLost(t, ki, { code: 'KI_UNREACHABLE', message: `assignment to ${ki} failed: ${err.message}`, retryable: true }),
     });
     this.#recorder = new DispatchRecorder({
@@ -108,7 +114,7 @@ export class AnNode implements Service {
     });
     this.#placer = new Placer({
       held: this.#held, pool: this.#pool, clusterKis: () => this.#kis.clusterKis(), isDraining, onWaitingShrunk: () => this.#intake.applyIfOverfull(),
-      dispatch: (t) => this.#recorder.dispatch(t), finish, republish, log,
+      dispatch: (t) => this.#recorder.dispatch(t), finish, republish, log, ...(models ? { models } : {}),
     });
     this.#votes = new ReplicaVotes({
       minorityPenalty: config.an.minorityPenalty, quarantineAt: config.an.quarantineAt,
@@ -161,6 +167,10 @@ export class AnNode implements Service {
     this.#stopTimers.push(every(this.d.config.cluster.heartbeatMs, () => { this.#kis.tick(); this.#intake.releaseStale(); }, onError));
     this.#stopTimers.push(every(this.#leases.periodMs, () => this.#leases.renew(), onError));
     this.#stopTimers.push(every(this.d.config.an.quarantineRefreshMs, () => this.#kis.refreshQuarantine(), onError));
+    if (this.#models) {
+      await this.#models.refresh();
+      this.#stopTimers.push(every(MODEL_CATALOG_TTL_MS, () => this.#models?.refresh(), onError));
+    }
     this.#hearing.start();
     this.#heartbeats.start();
     log.info({ group: this.#group, policy: this.d.config.an.policy }, 'an ready');

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentTraceparent, type Metrics } from '../observability';
-import { type AssignItem, type TopologyNames, cancelRoute, kiInbox } from '../protocol';
+import { type AssignItem, type ModelDescriptor, type TopologyNames, cancelRoute, kiInbox } from '../protocol';
 import { ASSIGN_RESEND_RETRY, hasAttemptLeft, nextDelayMs, type RetryPolicy } from '../task';
 import { BatchSender, type MessageBus } from '../transport';
 import type { HeldTask } from './in-flight';
@@ -15,6 +15,8 @@ export interface KiCommandsDeps {
   metrics: Pick<Metrics, 'batchItems'>;
   /** An assignment could not be sent to `ki`, however often it was tried: that replica will never run. */
   onAssignFailed: (t: HeldTask, ki: string, err: Error) => Promise<void>;
+  /** The load descriptor of a model, sent with each task naming it so the Ki can load it cold. */
+  modelOf?: (name: string) => ModelDescriptor | undefined;
   /** @defaultValue {@link ASSIGN_RESEND_RETRY} */
   resend?: RetryPolicy;
 }
@@ -35,7 +37,8 @@ export class KiCommands {
   /** Assigns the current attempt of `t` to every Ki it was placed on, in the current trace. */
   assign(t: HeldTask): void {
     const trace = currentTraceparent() ?? t.trace;
-    for (const [ki, run] of t.runs) this.#send(t, ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}) }, 1);
+    const model = t.spec.model ? this.d.modelOf?.(t.spec.model) : undefined;
+    for (const [ki, run] of t.runs) this.#send(t, ki, { task: t.spec, attempt: t.attempts, gpus: run.gpus, ...(trace ? { trace } : {}), ...(model ? { model } : {}) }, 1);
   }
 
   /**

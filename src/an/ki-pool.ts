@@ -1,9 +1,10 @@
 import type { Heartbeat } from '../cluster';
-import type { Requirements, TaskSpec } from '../protocol';
+import type { ModelState, Requirements, TaskSpec } from '../protocol';
 import { createGpuAllocator, type GpuAllocator, type GpuReservation } from './gpu-allocator';
+import { anyHolds, modelRank, type KiModels, type PlacedModel } from './model-placement';
 
 /** What the An knows of one Ki of its group. */
-export interface KiSlotState {
+export interface KiSlotState extends KiModels {
   id: string;
   /** Its stable identity (heartbeat `stableId`, else its id): quarantine, cordon and benches name it. */
   key: string;
@@ -16,6 +17,7 @@ export interface KiSlotState {
   labels: string[];
   gpus: GpuAllocator;
   gpuKey: string;
+  models: Map<string, ModelState>;
 }
 
 export type KiPolicy = 'least-loaded' | 'lru';
@@ -27,10 +29,11 @@ export type Placement =
   | { kind: 'never'; reason: string };
 
 /** Why no Ki of `kis` could ever run `spec`, or null when one could. */
-export function unfitReason(spec: Pick<TaskSpec, 'type' | 'requirements'>, kis: readonly Pick<Heartbeat, 'types' | 'labels' | 'gpus'>[]): string | null {
+export function unfitReason(spec: Pick<TaskSpec, 'type' | 'requirements'>, kis: readonly Pick<Heartbeat, 'types' | 'labels' | 'gpus' | 'modelTypes'>[], model?: PlacedModel): string | null {
   const r = spec.requirements;
   const typed = kis.filter((k) => k.types.includes(spec.type));
   if (typed.length === 0) return `no Ki runs task type "${spec.type}"`;
+  if (model && !typed.some((k) => k.modelTypes?.includes(model.type))) return `no Ki running "${spec.type}" loads models of type "${model.type}" (model "${model.name}")`;
   const labelled = typed.filter((k) => r.labels.every((l) => k.labels.includes(l)));
   if (labelled.length === 0) return `no Ki running "${spec.type}" has the labels ${r.labels.join(', ')}`;
   if (r.gpus > 0) {
@@ -67,6 +70,8 @@ export class KiPool {
       prev.total = hb.slots.total;
       prev.types = hb.types;
       prev.labels = hb.labels;
+      // A model that became ready can take the tasks waiting for it.
+      changed = this.#noteModels(prev, hb) || changed;
       if (prev.gpuKey !== gpuKey) {
         prev.gpus = createGpuAllocator({ devices: hb.gpus, slotsPerGpu: hb.slotsPerGpu ?? 1 });
         prev.gpuKey = gpuKey;
@@ -79,8 +84,29 @@ export class KiPool {
     this.#kis.set(hb.id, {
       id: hb.id, key: hb.stableId ?? hb.id, total: hb.slots.total, reserved: 0, lastAssignedMs: 0, types: hb.types, labels: hb.labels,
       gpus: createGpuAllocator({ devices: hb.gpus, slotsPerGpu: hb.slotsPerGpu ?? 1 }), gpuKey,
+      models: new Map((hb.models ?? []).map((m) => [m.name, m.state])), modelTypes: hb.modelTypes ?? [], modelSlots: hb.modelSlots ?? 0,
     });
     return true;
+  }
+
+  /** Takes a heartbeat's models; true when one became ready (tasks may now be placed on it). */
+  #noteModels(k: KiSlotState, hb: Heartbeat): boolean {
+    const next = new Map((hb.models ?? []).map((m) => [m.name, m.state] as const));
+    let readied = false;
+    for (const [name, state] of next) if (state === 'ready' && k.models.get(name) !== 'ready') readied = true;
+    k.models = next;
+    k.modelTypes = hb.modelTypes ?? [];
+    k.modelSlots = hb.modelSlots ?? 0;
+    return readied;
+  }
+
+  /**
+   * Notes that a cold start of `model` was placed on `ki`: until its heartbeat says so, the pool
+   * counts the model as loading there, so the next task waits for that load instead of starting
+   * another one elsewhere.
+   */
+  #noteColdStart(k: KiSlotState, model: PlacedModel): void {
+    if (!k.models.has(model.name)) k.models.set(model.name, 'loading');
   }
 
   /** Kis that take no new work until an operator releases them. */
@@ -126,34 +152,39 @@ export class KiPool {
   }
 
   /** Why no Ki of this group could ever take the task, or null. */
-  unfit(spec: Pick<TaskSpec, 'type' | 'requirements'>): string | null {
-    const kis = [...this.#kis.values()].filter((k) => this.#placeable(k)).map((k) => ({ types: k.types, labels: k.labels, gpus: k.gpus.snapshot().map((g) => ({ ...g, memoryUsedMiB: 0 })) }));
-    return unfitReason(spec, kis);
+  unfit(spec: Pick<TaskSpec, 'type' | 'requirements'>, model?: PlacedModel): string | null {
+    const kis = [...this.#kis.values()].filter((k) => this.#placeable(k)).map((k) => ({ types: k.types, labels: k.labels, modelTypes: [...k.modelTypes], gpus: k.gpus.snapshot().map((g) => ({ ...g, memoryUsedMiB: 0 })) }));
+    return unfitReason(spec, kis, model);
   }
 
   /** Places a task on a Ki of the group and reserves its slot (and GPUs). */
-  place(spec: Pick<TaskSpec, 'type' | 'requirements'>, exclude: ReadonlySet<string> = new Set()): Placement {
+  place(spec: Pick<TaskSpec, 'type' | 'requirements'>, exclude: ReadonlySet<string> = new Set(), model?: PlacedModel): Placement {
     const req: Requirements = spec.requirements;
-    let best: { k: KiSlotState; leftoverMiB: number } | undefined;
+    let best: { k: KiSlotState; leftoverMiB: number; rank: number } | undefined;
+    const groupHolds = model ? anyHolds([...this.#kis.values()].filter((k) => this.#placeable(k)), model.name) : false;
     for (const k of this.#kis.values()) {
       if (k.reserved >= k.total || exclude.has(k.id) || !this.#placeable(k) || !k.types.includes(spec.type)) continue;
       if (!req.labels.every((l) => k.labels.includes(l))) continue;
+      // A task on a model prefers where it is ready; see modelRank.
+      const rank = model ? modelRank(k, model, groupHolds) : 0;
+      if (rank === undefined || (best && rank > best.rank)) continue;
       let leftoverMiB = 0;
       if (req.gpus > 0) {
         const usable = k.gpus.snapshot().filter((g) => g.health !== 'failed' && g.slotsUsed < g.slotsTotal && g.freeMiB >= req.gpuMemoryMiB).map((g) => g.freeMiB - req.gpuMemoryMiB).sort((a, b) => a - b);
         if (usable.length < req.gpus) continue;
         leftoverMiB = usable.slice(0, req.gpus).reduce((a, b) => a + b, 0);
       }
-      if (!best || (req.gpus > 0 ? leftoverMiB < best.leftoverMiB || (leftoverMiB === best.leftoverMiB && this.#better(k, best.k)) : this.#better(k, best.k))) best = { k, leftoverMiB };
+      if (!best || rank < best.rank || (req.gpus > 0 ? leftoverMiB < best.leftoverMiB || (leftoverMiB === best.leftoverMiB && this.#better(k, best.k)) : this.#better(k, best.k))) best = { k, leftoverMiB, rank };
     }
     if (!best) {
-      const reason = this.capacity > 0 ? this.unfit(spec) : null;
+      const reason = this.capacity > 0 ? this.unfit(spec, model) : null;
       return reason ? { kind: 'never', reason } : { kind: 'not-now' };
     }
     const reservation = req.gpus > 0 ? best.k.gpus.reserve({ gpus: req.gpus, gpuMemoryMiB: req.gpuMemoryMiB }) : null;
     if (req.gpus > 0 && !reservation) return { kind: 'not-now' };
     best.k.reserved++;
     best.k.lastAssignedMs = this.now();
+    if (model) this.#noteColdStart(best.k, model);
     return { kind: 'placed', ki: best.k.id, gpus: reservation ? reservation.devices.map((d) => d.index) : [], reservation };
   }
 

@@ -6,6 +6,7 @@ import { nextDelayMs, type RetryPolicy } from '../task';
 import type { FinishTask, HeldTask } from './in-flight';
 import type { HeldTasks } from './held-tasks';
 import { unfitReason, type KiPool, type Placement } from './ki-pool';
+import type { TaskModels } from './task-models';
 
 /**
  * The wait before a task only another group could run is handed on, by its hops so far: 100 ms,
@@ -27,6 +28,8 @@ export interface PlacerDeps {
   finish: FinishTask;
   /** Sends one task back to the pending queue of its band. */
   republish: (item: PendingItem) => Promise<void>;
+  /** The model a task names, as placement needs it; absent: tasks naming models wait. */
+  models?: TaskModels;
   log: Logger;
 }
 
@@ -70,12 +73,16 @@ export class Placer {
   /** Reserves every replica of `t` on distinct Kis (recorded in `t.runs`), or none of them. */
   #plan(t: HeldTask): Plan {
     const { pool } = this.d;
+    const found = this.d.models?.of(t.spec);
+    if (found?.kind === 'wait' || (t.spec.model && !found)) return { kind: 'wait' };
+    if (found?.kind === 'gone') return { kind: 'unplaceable', reason: found.reason };
+    const model = found?.kind === 'known' ? found.model : undefined;
     const replicas = t.spec.redundancy?.replicas ?? 1;
     const placed: { ki: string; gpus: number[]; reservation: Placement }[] = [];
     const used = new Set<string>();
     let never: string | undefined;
     for (let i = 0; i < replicas; i++) {
-      const p = pool.place(t.spec, used);
+      const p = pool.place(t.spec, used, model);
       if (p.kind !== 'placed') { if (p.kind === 'never' && i === 0) never = p.reason; break; }
       used.add(p.ki);
       placed.push({ ki: p.ki, gpus: p.gpus, reservation: p });
@@ -89,7 +96,7 @@ export class Placer {
       const clusterKis = this.d.clusterKis();
       const clusterReason = replicas > 1 && clusterKis.length < replicas
         ? `redundancy needs ${replicas} distinct Kis; the cluster has ${clusterKis.length}`
-        : unfitReason(t.spec, clusterKis);
+        : unfitReason(t.spec, clusterKis, model);
       if (clusterReason || never !== undefined) return { kind: 'unplaceable', reason: clusterReason };
     }
     return { kind: 'wait' };

@@ -180,6 +180,15 @@ export const configSchema = {
     maxBatchesPerPass: { doc: 'Most batches of tasks one retention pass deletes; a backlog is worked off over the next passes', format: positiveInt, default: 20, env: 'RETENTION_MAX_BATCHES_PER_PASS' },
     exportDir: { doc: 'Folder where each batch is appended as JSON lines (tasks-YYYY-MM-DD.jsonl, one task per line) and flushed to disk before it is deleted; empty: delete without export', format: String, default: '', env: 'RETENTION_EXPORT_DIR' },
   },
+  models: {
+    reconcileIntervalMs: { doc: 'How often the leader compares each deployed model\'s replicas with its warm range and demand and sends loads and unloads', format: positiveInt, default: 1000, env: 'MODEL_RECONCILE_INTERVAL_MS' },
+    demandWindowMs: { doc: 'The window over which the leader measures each model\'s request rate (tasks naming it submitted)', format: positiveInt, default: 30000, env: 'MODEL_DEMAND_WINDOW_MS' },
+    backlogHorizonMs: { doc: 'A model\'s waiting tasks count as demand spread over this long (and weigh more once the oldest has waited longer)', format: positiveInt, default: 10000, env: 'MODEL_BACKLOG_HORIZON_MS' },
+    lookbackMs: { doc: 'How far back the demand query reads submissions: a task waiting longer is not counted', format: positiveInt, default: 600000, env: 'MODEL_DEMAND_LOOKBACK_MS' },
+    minResidencyMs: { doc: 'A replica is not moved to another model before it has been ready this long (no thrashing)', format: nonNegativeInt, default: 30000, env: 'MODEL_MIN_RESIDENCY_MS' },
+    tolerancePct: { doc: 'How far (percent of its demand share) a model\'s share of replicas may drift before replicas move between models', format: intBetween(0, 100), default: 20, env: 'MODEL_TOLERANCE_PCT' },
+    maxMovesPerRound: { doc: 'Most loads plus unloads the leader sends in one round', format: positiveInt, default: 8, env: 'MODEL_MAX_MOVES_PER_ROUND' },
+  },
   storeStats: {
     countCap: { doc: 'Most tasks of one status that /cluster counts; beyond it the count shows this cap and the status is listed in tasksCapped', format: positiveInt, default: 100000, env: 'CLUSTER_TASK_COUNT_CAP' },
     countTtlMs: { doc: 'How long a principal reuses its last task counts for /cluster before counting again', format: nonNegativeInt, default: 5000, env: 'CLUSTER_TASK_COUNT_TTL_MS' },
@@ -215,7 +224,8 @@ export const configSchema = {
     slotsPerGpu: { doc: 'Concurrent tasks per GPU', format: nonNegativeInt, default: 1, env: 'KI_SLOTS_PER_GPU' },
     labels: { doc: 'Labels this Ki offers, comma separated', format: Array, default: [], env: 'KI_LABELS' },
     group: { doc: 'Pin this Ki to a group (empty: the leader assigns one)', format: String, default: '', env: 'KI_GROUP' },
-    handlers: { doc: 'Path of a JS module exporting { [type]: async (payload, ctx) => result }', format: String, default: '', env: 'KI_HANDLERS' },
+    handlers: { doc: 'Path of a JS module exporting { [type]: async (payload, ctx) => result }, and optionally models: { [modelType]: { load(model, ctx), unload(handle, model) } }', format: String, default: '', env: 'KI_HANDLERS' },
+    modelSlots: { doc: 'How many deployed models this Ki holds loaded at once (a cold start beyond it unloads the least recently used idle one)', format: nonNegativeInt, default: 1, env: 'KI_MODEL_SLOTS' },
     execAllowlist: { doc: 'JSON object name -> entry the exec executor may run: an absolute path (no env from the task), or { "path": "/abs", "env": ["NAME"], "args": "<regex each arg must fully match>", "maxArgs": n }', format: String, default: '{}', env: 'KI_EXEC_ALLOWLIST' },
     execPath: { doc: 'PATH of exec commands (never inherited from the Ki or set by a task); absolute directories only', format: String, default: '/usr/local/bin:/usr/bin:/bin', env: 'KI_EXEC_PATH' },
     execUser: { doc: 'User exec commands run as: a name or uid[:gid] (empty: the Ki\'s own user, warned about in production); needs root or CAP_SETUID, CAP_SETGID and CAP_KILL', format: String, default: '', env: 'KI_EXEC_USER' },
@@ -280,6 +290,7 @@ export interface AppConfig {
   tenants: { publishWindow: number; releaseIntervalMs: number; gpuPeriod: 'day' | 'week' | 'month' };
   schedules: { tickMs: number; maxPerOwner: number; maxBodyBytes: number; failoverGraceMs: number; duePerPass: number; statsIntervalMs: number };
   retention: { maxAgeMs: number; batch: number; intervalMs: number; maxBatchesPerPass: number; exportDir: string };
+  models: { reconcileIntervalMs: number; demandWindowMs: number; backlogHorizonMs: number; lookbackMs: number; minResidencyMs: number; tolerancePct: number; maxMovesPerRound: number };
   storeStats: { countCap: number; countTtlMs: number; tableStatsIntervalMs: number };
   an: {
     group: string; policy: 'least-loaded' | 'lru'; leaseMs: number; retryBaseMs: number; retryMaxMs: number; writeBatchMax: number; maxResultBytes: number; maxResultDepth: number;
@@ -288,7 +299,7 @@ export interface AppConfig {
     breakerFailures: number; breakerBackoffMs: number; breakerMaxBackoffMs: number;
   };
   ki: {
-    slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string;
+    slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string; modelSlots: number;
     execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
     progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number; streamMaxChars: number; streamFlushMs: number; stableIdFromHostname: boolean;

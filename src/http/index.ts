@@ -11,3 +11,4 @@ export { createScheduleSchema, patchScheduleSchema, scheduleListQuerySchema, typ
 export { parseWorkflowSubmission, workflowListQuerySchema, type SubmittedNode, type SubmittedWorkflow } from './workflow-schemas';
 export { deadLetterListQuerySchema, nodeOperationBodySchema, tenantSettingsSchema } from './operation-schemas';
 export { API_ROUTE_SPECS, API_VERSION, apiDocument, ROUTE_SPECS, type OpenApiDocument, type RouteSpec } from './openapi';
+export { deployModelSchema, modelNameSchema, warmRangeOf, MODEL_CONFIG_MAX_BYTES, type DeployModel } from './model-schemas';

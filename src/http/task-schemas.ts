@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { redundancySchema, requirementsSchema } from '../protocol';
 import { TASK_STATUSES } from '../task';
 import { badRequest } from './problem';
+import { modelNameSchema } from './model-schemas';
 import { isStorableText } from '../util';
 
 /**
@@ -22,6 +23,8 @@ export const submitTaskFields = {
   redundancy: redundancySchema.refine((r) => r.quorum <= r.replicas, { message: 'quorum must not exceed replicas', path: ['quorum'] }).optional(),
   runAt: z.iso.datetime({ offset: true, message: 'an RFC 3339 date-time with an offset, e.g. 2030-01-31T08:00:00Z' }).optional(),
   delayMs: z.number().int().min(0).max(DELAY_MS_MAX).optional(),
+  /** A deployed model (`POST /models`) the task runs on; its handler gets the loaded model as `ctx.model`. */
+  model: modelNameSchema.optional(),
 };
 
 /**

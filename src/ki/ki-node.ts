@@ -7,7 +7,7 @@ import type { Service } from '../lifecycle';
 import { type MessageOf, type ResultItem, type TaskErrorData, type CarriedBy, type TopologyNames, anInbox, CARRIES } from '../protocol';
 import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
-import type { ExecutionContext, Executor } from './executors/types';
+import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
 import { OutputStream } from './output-stream';
@@ -15,6 +15,7 @@ import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
 import { toErrorData } from './task-error-data';
+import type { ModelHost, ModelLease } from './model-host';
 import { hasAttemptLeft, nextDelayMs, RESULT_REPORT_RETRY } from '../task';
 
 export interface KiNodeDeps {
@@ -32,6 +33,8 @@ export interface KiNodeDeps {
   instance?: string;
   /** The identity its reputation, cordon and benches are kept under (see resolveStableId); absent: the node id. */
   stableId?: string;
+  /** The models this Ki loads through its plug-in's hooks; without it, a task naming a model fails MODEL_UNAVAILABLE. */
+  models?: ModelHost;
   /** Called when the leader moves this Ki to another group (issued mode: the token's group claim follows). */
   onGroupChange?: (group: string) => void;
 }
@@ -97,6 +100,7 @@ export class KiNode implements Service {
       version: this.d.config.version, load: this.slots > 0 ? this.busy / this.slots : 1,
       slots: { total: this.#draining ? 0 : this.slots, busy: this.busy }, gpus: [...this.#gpus.devices],
       types: Object.keys(this.d.executors), labels: [...this.d.config.ki.labels], slotsPerGpu: Math.max(1, this.d.config.ki.slotsPerGpu),
+      ...(this.d.models && this.d.models.types().length > 0 ? { models: this.d.models.describe(), modelTypes: this.d.models.types(), modelSlots: this.d.models.slots } : {}),
     };
   }
 
@@ -107,7 +111,9 @@ export class KiNode implements Service {
   async #start(): Promise<void> {
     const { names, nodeId, bus } = this.d;
     this.#control = await bus.subscribe(
-      { name: `${names.control}.ki.${nodeId}.${process.pid}`, kind: 'transient', bindings: [{ exchange: names.control, pattern: names.rk.cancel(nodeId) }, { exchange: names.control, pattern: names.rk.assign(nodeId) }] },
+      { name: `${names.control}.ki.${nodeId}.${process.pid}`, kind: 'transient', bindings: [
+        { exchange: names.control, pattern: names.rk.cancel(nodeId) }, { exchange: names.control, pattern: names.rk.assign(nodeId) }, { exchange: names.control, pattern: names.rk.model(nodeId) },
+      ] },
       64,
       CARRIES.kiControl,
       (r) => this.#onControl(r),
@@ -126,7 +132,20 @@ export class KiNode implements Service {
     switch (msg.type) {
       case 'task.cancel': return this.#onCancel(msg.payload);
       case 'node.assign': return this.#onGroupAssign(msg.payload, msg.sender);
+      case 'model.command': return this.#onModelCommand(msg.payload, msg.sender);
     }
+  }
+
+  /** The leader's loads and unloads, fenced by its term like group assignments. */
+  #onModelCommand(p: MessageOf<'model.command'>, from: string): void {
+    if (p.ki !== this.d.nodeId || !this.d.models) return;
+    if (p.term < this.#term) {
+      this.d.log.warn({ term: p.term, highest: this.#term, from }, 'model command from a stale leader term refused');
+      return;
+    }
+    this.#term = p.term;
+    if (this.#draining) return;
+    this.d.models.command(p.load, p.unload);
   }
 
   #onCancel(p: MessageOf<'task.cancel'>): void {
@@ -221,7 +240,7 @@ export class KiNode implements Service {
       send: (body) => this.d.bus.send(reports, 'task.output', body),
       onTruncated: (max) => log.info({ maxChars: max }, 'output stream truncated (KI_STREAM_MAX_CHARS)'),
     });
-    const ctx: ExecutionContext = {
+    let ctx: ExecutionContext = {
       taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
       emit: (chunk) => output.emit(chunk),
       gpus: this.#gpus.of(a.gpus),
@@ -236,12 +255,18 @@ export class KiNode implements Service {
     };
     let result: unknown;
     let error: TaskErrorData | undefined;
+    let model: ModelLease | undefined;
     try {
+      if (a.task.model) {
+        model = await this.#modelFor(a);
+        ctx = { ...ctx, model: model.handle };
+      }
       result = await executor(a.task.payload, ctx);
       if (abort.signal.aborted) error = abortErrorData(abort.signal.reason);
     } catch (err) {
       error = abort.signal.aborted ? abortErrorData(abort.signal.reason) : toErrorData(err);
     } finally {
+      model?.release();
       clearTimeout(timeout);
       clearTimeout(startedReport);
       // The output goes before the result, so a client sees every chunk before the end.
@@ -254,6 +279,14 @@ export class KiNode implements Service {
       if (span) markFailed(span, error);
     }
     await this.#report(a, run.startedAtMs, error, result, trace);
+  }
+
+  /** The loaded model a task names: resident, or loaded now from the descriptor its An sent (a cold start). */
+  #modelFor(a: Assignment): Promise<ModelLease> {
+    if (!this.d.models || !a.model || a.model.name !== a.task.model) {
+      return Promise.reject(new TaskExecutionError(`${this.d.nodeId} cannot load model "${a.task.model ?? ''}"`, { code: 'MODEL_UNAVAILABLE', retryable: true }));
+    }
+    return this.d.models.acquire(a.model);
   }
 
   /** Sends the outcome to the An, retrying a few times; the An's lease recovery covers the rest. */
@@ -271,6 +304,11 @@ export class KiNode implements Service {
         await sleep(nextDelayMs(RESULT_REPORT_RETRY, attempt));
       }
     }
+  }
+
+  /** Sends a heartbeat now (a model changed state), not at the next period. */
+  beatNow(): void {
+    if (this.#starting) void this.#heartbeats.beat().catch(() => undefined);
   }
 
   /** A fresh reading of the GPUs (nvidia-smi): the next heartbeat and the metrics carry it. */
@@ -307,6 +345,7 @@ export class KiNode implements Service {
     const abortDeadline = Date.now() + 1000;
     while (this.#running.size > 0 && Date.now() < abortDeadline) await sleep(20);
     await this.#results.drain();
+    await this.d.models?.unloadAll();
     void this.#heartbeats.beat().catch(() => undefined);
     await this.#heartbeats.stop();
     await this.#control?.cancel();

@@ -47,6 +47,11 @@ export const METRIC = {
   storeTableBytes: 'anki_store_table_bytes',
   deadLetters: 'anki_dead_letters',
   tenantGpuSeconds: 'anki_tenant_gpu_seconds_total',
+  modelColdStarts: 'anki_model_cold_starts_total',
+  modelLoadSeconds: 'anki_model_load_seconds',
+  modelLoadFailures: 'anki_model_load_failures_total',
+  modelReplicas: 'anki_model_replicas',
+  modelCommands: 'anki_model_commands_total',
 } as const;
 
 /** The names DESIGN.md promises on every node's /metrics. */

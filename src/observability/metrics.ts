@@ -90,6 +90,11 @@ export function createMetrics(registry: Registry, role: string) {
     storeTableRows: new Gauge({ name: METRIC.storeTableRows, help: 'Rows of a store table as the database\'s catalog estimates them (reltuples, refreshed by ANALYZE/autovacuum), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
     storeTableBytes: new Gauge({ name: METRIC.storeTableBytes, help: 'Bytes of a store table with its indexes and TOAST (pg_total_relation_size), read by the leader; absent on CockroachDB', labelNames: ['table'], registers: [registry] }),
     tenantGpuSeconds: new Counter({ name: METRIC.tenantGpuSeconds, help: 'GPU-seconds accounted to each tenant by this principal while it led: (finish - start) x GPUs of each finished task', labelNames: ['tenant'], registers: [registry] }),
+    modelColdStarts: new Counter({ name: METRIC.modelColdStarts, help: 'Models a Ki loaded because a task named one it did not hold (a cold start), by model', labelNames: ['model'], registers: [registry] }),
+    modelLoadSeconds: new Histogram({ name: METRIC.modelLoadSeconds, help: 'Time a Ki\'s load hook took, by model and why it loaded (warm: the leader asked; cold: a task asked)', labelNames: ['model', 'reason'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600], registers: [registry] }),
+    modelLoadFailures: new Counter({ name: METRIC.modelLoadFailures, help: 'Load hooks that threw, by model', labelNames: ['model'], registers: [registry] }),
+    modelReplicas: new Gauge({ name: METRIC.modelReplicas, help: 'Replicas of each deployed model by state (loading, ready, unloading), as the leader hears the Kis report them; 0 on other principals', labelNames: ['model', 'state'], registers: [registry] }),
+    modelCommands: new Counter({ name: METRIC.modelCommands, help: 'Loads and unloads the leader asked Kis for (warm replicas and demand scaling)', labelNames: ['action'], registers: [registry] }),
     httpDuration: new Histogram({ name: METRIC.httpDuration, help: 'REST request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
   };
   // Expose every labelled series from the start so dashboards show 0 rather than "no data".

@@ -78,6 +78,7 @@ export class TaskAdmission {
       maxAttempts: body.maxAttempts ?? t.defaultMaxAttempts,
       timeoutMs: body.timeoutMs ?? t.defaultTimeoutMs,
       result: null, error: null, progress: null,
+      ...(body.model ? { model: body.model } : {}),
       owner, tenant: tenant ?? owner, an: null, ki: null, traceContext: trace ?? null,
       createdAt: now, updatedAt: now, startedAt: null, finishedAt: null,
     };

@@ -7,7 +7,7 @@ import { type HealthState, every, type Service } from '../lifecycle';
 import { type Logger, type Metrics } from '../observability';
 import { type OutputChunks, type TaskEvent, type TopologyNames } from '../protocol';
 import type { ClientTokenVerifier } from '../security';
-import { type DeadLetterRepository, type NodeControlRepository, type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
+import { type DeadLetterRepository, type ModelCatalog, type ModelRepository, type NodeControlRepository, type ReputationRepository, type ScheduleRepository, type StoreStatsRepository, type TaskRepository } from '../store';
 import type { Transport } from '../transport';
 import type { TaskAdmission } from './admission';
 import { ClusterView } from './cluster-view';
@@ -28,6 +28,8 @@ import { deadLetterRoutes } from './dead-letter-routes';
 import { workflowRoutes } from './workflow-routes';
 import { nodeRoutes } from './node-routes';
 import { tenantRoutes } from './tenant-routes';
+import { modelRoutes } from './model-routes';
+import { replicasOf } from './model-replicas';
 import type { TenantScheduling } from './tenant-scheduling';
 import type { MetricsSeries } from './metrics-series';
 import { seriesRoutes } from './series-route';
@@ -71,6 +73,8 @@ export interface PrincipalRestDeps {
   retry?: TaskRetry;
   /** The stored dead letters (`/dead-letters`, with `retry`); without them the routes are absent. */
   deadLetters?: DeadLetterRepository;
+  /** Deployed models (`/models`, and the check of a task's `model`); without them the routes are absent. */
+  models?: { repo: ModelRepository; catalog: ModelCatalog };
 }
 
 /**
@@ -127,11 +131,13 @@ export class PrincipalRestServer implements Service {
       admission: principal.admission, control: principal.control, cluster: this.cluster, maxBodyBytes: config.http.maxBodyBytes, maxBatch: config.tasks.maxBatch,
       limits, listMaxBytes: config.tasks.listMaxBytes, maxDelayMs: config.tasks.maxDelayMs, waiters: this.waiters, maxWaitSec: config.principal.maxWaitSec,
       ...(principal.tenancy ? { tenants: principal.tenancy.ledger } : {}),
+      ...(this.d.models ? { models: this.d.models.catalog } : {}),
     });
     this.#closeStreams = addStreamRoute(api, { control: principal.control, outputs: this.outputs, maxStreams: config.principal.maxStreams }).closeAll;
     if (this.d.retry) addTaskRetryRoute(api, { retry: this.d.retry, getTask: (id) => principal.control.get(id) });
     if (this.d.retry && this.d.deadLetters) api.use(deadLetterRoutes({ store: this.d.deadLetters, retry: this.d.retry, getTask: (id) => principal.control.get(id) }).routes());
     if (principal.tenancy) api.use(tenantRoutes({ ledger: principal.tenancy.ledger, tenants: principal.tenancy.tenants, maxBodyBytes: config.http.maxBodyBytes }).routes());
+    if (this.d.models) api.use(modelRoutes({ models: this.d.models.repo, catalog: this.d.models.catalog, replicas: () => replicasOf(principal.membership.list()), maxBodyBytes: config.http.maxBodyBytes }).routes());
     addScheduleRoutes(api, { schedules: this.d.schedules, limits, maxBodyBytes: config.schedules.maxBodyBytes, maxPerOwner: config.schedules.maxPerOwner });
     if (this.d.controls) api.use(nodeRoutes({ cluster: this.cluster, membership: principal.membership, controls: this.d.controls }).routes());
     api.use(seriesRoutes(principal.series).routes());

@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { ATTR, currentTraceparent, SPAN, withSpan } from '../observability';
-import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage, scheduleOf } from '../http';
+import { type AuthState, readJson, sendJson, badRequest, conflict, forbidden, HttpProblem, notFound, unavailable, decodeCursor, encodeCursor, listQuerySchema, parseOr400, patchTaskSchema, submitTaskSchema, checkPriority, checkSubmission, DEFAULT_TASK_LIMITS, limitsOf, type RoleLimits, listPage, scheduleOf, type SubmitTask } from '../http';
 import { StoreUnavailableError } from '../errors';
 import { type Ctx, idempotencyKeyOf, read, requireWrite as requireWriteOf, visibleOwned } from './route-access';
-import { toApiTask, type TaskRecord } from '../store';
+import { toApiTask, type ModelCatalog, type TaskRecord } from '../store';
+import { withModelOf } from './task-model';
 import type { TaskAdmission } from './admission';
 import type { TaskControl } from './task-control';
 import type { ClusterView } from './cluster-view';
@@ -32,6 +33,8 @@ export interface RouteDeps {
   maxWaitSec?: number;
   /** Tenant caps: a submission past `maxQueued` or the GPU-seconds budget is a 429. Without it, none. */
   tenants?: TenantLedger;
+  /** Deployed models: a task naming another is a 400. Without it, model names are not checked. */
+  models?: ModelCatalog;
 }
 
 /** `?wait=` of `GET /tasks/{id}`: whole seconds; above the cap it is capped, like `Prefer: wait`. */
@@ -75,7 +78,7 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
 
   r.post('/tasks', async (ctx) => {
     requireWrite(ctx);
-    const body = parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes));
+    const body = await withModelOf(d.models, parseOr400(submitTaskSchema, await readJson(ctx, d.maxBodyBytes)));
     checkSubmission(body, limitsFor(ctx));
     assertTenantRoom(d.tenants, ctx, 1);
     const runAt = scheduleOf(body, { horizonMs, nowMs: Date.now() });
@@ -114,12 +117,13 @@ export function taskRoutes(d: RouteDeps): Router<AuthState> {
     const list = (raw as { tasks: unknown[] }).tasks;
     if (list.length === 0 || list.length > d.maxBatch) throw badRequest(`tasks: between 1 and ${d.maxBatch} tasks per batch`, { field: 'tasks' });
     assertTenantRoom(d.tenants, ctx, list.length);
+    const bodies: SubmitTask[] = [];
+    for (const [i, item] of list.entries()) bodies.push(await withModelOf(d.models, parseOr400(submitTaskSchema, item, `tasks.${i}`), `tasks.${i}.model`));
     const { ids, created } = await withSpan(SPAN.taskSubmit, { [ATTR.taskCount]: list.length }, () => {
       const trace = currentTraceparent();
       const limits = limitsFor(ctx);
       const nowMs = Date.now();
-      const tasks = list.map((item, i) => {
-        const body = parseOr400(submitTaskSchema, item, `tasks.${i}`);
+      const tasks = bodies.map((body, i) => {
         checkSubmission(body, limits, `tasks.${i}`);
         return d.admission.build(body, ctx.state.caller.sub, trace, scheduleOf(body, { horizonMs, nowMs }, `tasks.${i}`), tenantOf(ctx.state.caller));
       });

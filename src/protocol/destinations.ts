@@ -72,6 +72,11 @@ export function assignRoute(names: TopologyNames, nodeId: string): Destination<'
   return uncheckedDestination({ exchange: names.control, routingKey: names.rk.assign(nodeId) });
 }
 
+/** Model loads and unloads for one Ki, on the control exchange. */
+export function modelCommandRoute(names: TopologyNames, kiId: string): Destination<'model.command'> {
+  return uncheckedDestination({ exchange: names.control, routingKey: names.rk.model(kiId) });
+}
+
 /**
  * Terminal task events on the control exchange.
  * @param status - the routing key's last part: a terminal status, or `finished` for a batch of any.

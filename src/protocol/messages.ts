@@ -29,6 +29,8 @@ export const taskSpecSchema = z.object({
   redundancy: redundancySchema.nullable().optional(),
   /** A workflow task's upstream results by dependency key; absent for a task submitted on its own. */
   inputs: z.record(z.string(), z.unknown()).optional(),
+  /** The deployed model the task runs on; absent for a task that names none. */
+  model: z.string().min(1).max(128).optional(),
 });
 export type TaskSpec = z.infer<typeof taskSpecSchema>;
 
@@ -45,6 +47,18 @@ const gpu = z.object({
 });
 /** One GPU as a Ki discovers it and advertises it in its heartbeats. */
 export type GpuDevice = z.infer<typeof gpu>;
+
+/** The states of a model on one Ki: loading, then ready, then unloading until it is gone. */
+export const MODEL_STATES = ['loading', 'ready', 'unloading'] as const;
+export type ModelState = (typeof MODEL_STATES)[number];
+
+/** A model resident on a Ki, as its heartbeats report it. */
+const residentModel = z.object({ name: id, state: z.enum(MODEL_STATES), sinceMs: ms }).strict();
+export type ResidentModel = z.infer<typeof residentModel>;
+
+/** A model as a load command carries it: what the Ki's load hook needs. */
+export const modelDescriptorSchema = z.object({ name: id, type: id, config: z.record(z.string(), z.unknown()) }).strict();
+export type ModelDescriptor = z.infer<typeof modelDescriptorSchema>;
 
 /** Random per process start (instance) or per join (nonce). */
 const randomId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
@@ -78,7 +92,8 @@ const pendingItem = z.object({ task: taskSpecSchema, attempts: z.number().int().
 export type PendingItem = z.infer<typeof pendingItem>;
 
 /** One attempt to run, as `task.assign` carries it. */
-const assignItem = z.object({ task: taskSpecSchema, attempt: z.number().int().positive(), gpus: z.array(z.number().int()).default([]), trace: traceparent });
+// `model`: what the Ki loads when the task's model is not resident there (a cold start).
+const assignItem = z.object({ task: taskSpecSchema, attempt: z.number().int().positive(), gpus: z.array(z.number().int()).default([]), trace: traceparent, model: modelDescriptorSchema.optional() });
 export type AssignItem = z.infer<typeof assignItem>;
 
 /** One attempt's outcome, as `task.result` carries it. */
@@ -143,7 +158,20 @@ export const messageSchemas = {
     stableId: nodeId.optional(),
     /** A Ki stopping (SIGTERM): `draining` while it finishes what it runs and takes nothing new, then `drained`. */
     state: z.enum(['active', 'draining', 'drained']).optional(),
+    /** A Ki's resident models, with the state of each and since when it is in it. */
+    models: z.array(residentModel).max(256).optional(),
+    /** The model types a Ki's plug-ins load, and how many models it keeps resident at most. */
+    modelTypes: z.array(id).max(64).optional(),
+    modelSlots: z.number().int().min(0).max(256).optional(),
   }),
+  /**
+   * leader → Ki (control): load these models and unload those. Fenced by the leader's term; a
+   * load of a resident model and an unload of an absent one change nothing.
+   */
+  'model.command': z.object({
+    v: z.literal(1), ki: id, term: z.number().int().nonnegative(),
+    load: z.array(modelDescriptorSchema).max(64), unload: z.array(id).max(64),
+  }).strict(),
   /** leader → An/Ki (control): your group. Fenced by the leader's term. */
   'node.assign': z.object({ v: z.literal(1), nodeId: id, group: z.string().max(128), term: z.number().int().nonnegative() }),
   /** principal → election queue: keeps the single active consumer informed that it is leader. */

@@ -44,6 +44,7 @@ export function topologyNames(prefix: string) {
       heartbeat: (role: string, nodeId: string) => `heartbeat.${role}.${nodeId}`,
       cancel: (kiId: string) => `cancel.${kiId}`,
       assign: (nodeId: string) => `assign.${nodeId}`,
+      model: (kiId: string) => `model.${kiId}`,
       event: (status: string) => `event.task.${status}`,
       join: (role: string, nodeId: string) => `join.${role}.${nodeId}`,
     },

@@ -15,7 +15,7 @@ export const CARRIES = {
   /** Ki's inbox. */
   kiInbox: ['task.assign'],
   /** Ki's view of the control exchange. */
-  kiControl: ['task.cancel', 'node.assign'],
+  kiControl: ['task.cancel', 'node.assign', 'model.command'],
   /** Principal's view of the control exchange (joins only where it issues identities). */
   principalControl: ['node.heartbeat', 'task.event', 'task.chunk', 'node.join'],
   /** The election queue. */

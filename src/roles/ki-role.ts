@@ -3,6 +3,8 @@ import { createConfiguredExecutors } from '../ki/executors/configured';
 import { discoverGpus, GpuUsageSampler } from '../ki/gpu';
 import { hostname } from 'node:os';
 import { KiNode } from '../ki/ki-node';
+import { ModelHost } from '../ki/model-host';
+import { loadPluginModelHooks } from '../ki/executors/plugin';
 import { resolveStableId } from '../ki/stable-id';
 import type { RoleContext, RoleServices } from './role-context';
 
@@ -23,10 +25,15 @@ export async function kiServices(ctx: RoleContext, options: KiRoleOptions = {}):
   const stableId = resolveStableId({
     configured: config.stableId, fromHostname: config.ki.stableIdFromHostname, hostname: hostname(), gpuUuids: gpus.devices.map((g) => g.uuid), nodeId: config.nodeId,
   });
+  const modelHooks = config.ki.handlers.trim() !== '' ? loadPluginModelHooks(config.ki.handlers, log) : new Map();
+  // Set once the node exists: a state change sends a heartbeat at once, so placement follows it.
+  let beat = (): void => undefined;
+  const models = new ModelHost({ hooks: modelHooks, slots: config.ki.modelSlots, gpus: () => gpus.devices, log: log.child({ component: 'models' }), metrics: ctx.metrics, onChange: () => beat() });
   const ki = new KiNode({
-    nodeId: config.nodeId, stableId, config, bus: ctx.newBus(), names: ctx.names, log, metrics: ctx.metrics, executors, gpus: gpus.devices,
+    nodeId: config.nodeId, stableId, config, bus: ctx.newBus(), names: ctx.names, log, metrics: ctx.metrics, executors, gpus: gpus.devices, models,
     ...(joiner ? { instance: joiner.instance, onGroupChange: () => joiner.refreshNow() } : {}),
   });
+  beat = () => ki.beatNow();
   // Only nvidia-smi's GPUs change: fake ones report what the setting says.
   if (gpus.source !== 'auto' || gpus.devices.length === 0 || config.ki.gpuRefreshMs === 0) return { services: [ki] };
   const sampler = new GpuUsageSampler({ devices: gpus.devices, intervalMs: config.ki.gpuRefreshMs, log, onSample: (devices) => ki.updateGpuUsage(devices) });

@@ -3,6 +3,7 @@ import type { Logger } from '../observability';
 import { DbLeaseLeadership } from '../principal/db-lease-leadership';
 import { ElectionTicker } from '../principal/election-ticker';
 import { LeaderHousekeeping } from '../principal/leader-housekeeping';
+import { ModelKeeper } from '../principal/model-keeper';
 import { PrincipalNode } from '../principal/principal-node';
 import { PrincipalRestServer } from '../principal/rest-server';
 import type { Service } from '../lifecycle/service';
@@ -10,7 +11,7 @@ import { ClientTokenVerifier } from '../security';
 import { resolveClientHs256 } from '../security/client-tokens';
 import type { IssueSetup } from '../security/identity-setup';
 import { JwksKeySource, jwksAlgorithms } from '../security/jwks';
-import { DeadLetterRepository, NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, TaskRetryRepository, TenantRepository, WorkflowRepository } from '../store';
+import { DeadLetterRepository, ModelCatalog, ModelRepository, NodeControlRepository, ReputationRepository, ScheduleRepository, StoreStatsRepository, TaskRepository, TaskRetryRepository, TenantRepository, WorkflowRepository } from '../store';
 import { DeadLetterIntake } from '../principal/dead-letter-intake';
 import { TaskRetry } from '../principal/task-retry';
 import type { RoleServices, StoredRoleContext } from './role-context';
@@ -58,14 +59,17 @@ export function principalServices(ctx: StoredRoleContext, issue: IssueSetup | un
   const retry = new TaskRetry({
     retries: new TaskRetryRepository(db), admission: principal.admission, forgetDeadLetters: (id) => deadLetters.deleteForTask(id), metrics, log: log.child({ component: 'principal' }),
   });
+  const modelRepo = new ModelRepository(db);
+  const models = { repo: modelRepo, catalog: new ModelCatalog(modelRepo) };
   const rest = new PrincipalRestServer({
     nodeId: config.nodeId, config, principal, leadership, repo, schedules, reputation: new ReputationRepository(db), storeStats: new StoreStatsRepository(db), controls: new NodeControlRepository(db), transport: bus.transport, names: ctx.names,
-    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry, deadLetters,
+    log: log.child({ component: 'principal' }), metrics, health: ctx.health, verifier, retry, deadLetters, models,
   });
   return {
     services: [
       { name: 'election', start: () => ticker.start(), stop: () => ticker.stop() }, leadership, coordinatorThenRest(principal, rest),
       new LeaderHousekeeping({ db, leadership, config, metrics, log: log.child({ component: 'housekeeping' }) }),
+      new ModelKeeper({ config, repo: modelRepo, catalog: models.catalog, membership: principal.membership, bus, names: ctx.names, leadership, metrics, log: log.child({ component: 'models' }) }),
       ...(keepLetters ? [{ name: 'dead-letters', start: () => intake.start(), stop: () => intake.stop() }] : []),
     ],
     restPort: () => rest.port,

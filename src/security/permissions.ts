@@ -17,6 +17,7 @@ export const SENDERS: Readonly<Record<MessageType, readonly NodeRole[]>> = {
   'task.failed': ['an', 'standalone'],
   'node.heartbeat': ['principal', 'an', 'ki', 'standalone'],
   'node.assign': ['principal', 'standalone'],
+  'model.command': ['principal', 'standalone'],
   'election.tick': ['principal', 'standalone'],
   // Token-less: the envelope takes the role from the (schema-checked) payload.
   'node.join': ['an', 'ki'],

@@ -21,3 +21,5 @@ export type { WorkflowRecord, WorkflowNodeRecord, WorkflowTaskRow } from './work
 export { RetentionRepository } from './retention-repository';
 export { StoreStatsRepository, type CappedCounts, type TableStats } from './store-stats-repository';
 export { TenantRepository, DEFAULT_TENANT_SETTINGS, type TenantCounts, type TenantRecord, type TenantSettings } from './tenant-repository';
+export { ModelRepository, type ModelDemandRow, type ModelRecord, type ModelSettings } from './model-repository';
+export { ModelCatalog, MODEL_CATALOG_MISS_REFRESH_MS, MODEL_CATALOG_TTL_MS } from './model-catalog';

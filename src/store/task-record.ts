@@ -42,6 +42,8 @@ export interface TaskRecord {
   error: TaskErrorData | null;
   progress: TaskProgress | null;
   owner: string;
+  /** The deployed model the task runs on (`ctx.model` in its handler); absent or null: none. */
+  model?: string | null;
   /** Whose shares and caps the task counts against (the submitter's tenant claim); absent or null: its owner. */
   tenant?: string | null;
   an: string | null;
@@ -78,6 +80,7 @@ export function specOf(t: TaskRecord): TaskSpec {
     id: t.id, type: t.type, payload: t.payload, priority: t.priority, requirements: t.requirements, timeoutMs: t.timeoutMs,
     maxAttempts: t.maxAttempts, owner: t.owner, createdAtMs: t.createdAt.getTime(), redundancy: t.redundancy,
     ...(t.inputs ? { inputs: t.inputs } : {}),
+    ...(t.model ? { model: t.model } : {}),
   };
 }
 
@@ -95,6 +98,7 @@ export function toApiTask(t: TaskRecord) {
     ...(t.retryHistory?.length ? { retryHistory: t.retryHistory } : {}),
     ...(t.attemptLog?.length ? { attemptLog: t.attemptLog } : {}),
     ...(traceId ? { traceId } : {}),
+    ...(t.model ? { model: t.model } : {}),
   };
 }
 

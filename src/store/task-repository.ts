@@ -47,12 +47,12 @@ export class TaskRepository {
       const base = params.length;
       params.push(
         t.id, t.type, json(t.payload), t.status, t.priority, json(t.requirements), json(t.redundancy), t.attempts, t.maxAttempts, t.timeoutMs, t.owner, t.traceContext, t.createdAt,
-        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null, t.runAt ?? null, t.tenant ?? t.owner,
+        t.workflowId ?? null, t.workflowNode ?? null, t.workflowIndex ?? null, t.inputs ? json(t.inputs) : null, t.scheduleId ?? null, t.scheduleTickAt ?? null, t.runAt ?? null, t.tenant ?? t.owner, t.model ?? null,
       );
-      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz, $${base + 20}::timestamptz, $${base + 21}::text)`;
+      return `($${base + 1}::uuid, $${base + 2}::text, $${base + 3}::jsonb, $${base + 4}::text, $${base + 5}::int, $${base + 6}::jsonb, $${base + 7}::jsonb, $${base + 8}::int, $${base + 9}::int, $${base + 10}::bigint, $${base + 11}::text, $${base + 12}::text, $${base + 13}::timestamptz, $${base + 13}::timestamptz, $${base + 14}::uuid, $${base + 15}::text, $${base + 16}::int, $${base + 17}::jsonb, $${base + 18}::uuid, $${base + 19}::timestamptz, $${base + 20}::timestamptz, $${base + 21}::text, $${base + 22}::text)`;
     });
     await q.query(
-      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at, run_at, tenant) VALUES ${rows.join(', ')}`,
+      `INSERT INTO tasks (id, type, payload, status, priority, requirements, redundancy, attempts, max_attempts, timeout_ms, owner, trace_context, created_at, updated_at, workflow_id, workflow_node, workflow_index, inputs, schedule_id, schedule_tick_at, run_at, tenant, model) VALUES ${rows.join(', ')}`,
       params,
     );
   }

@@ -54,6 +54,11 @@ export const ERROR_CODES = {
   HTTP_NOT_CONFIGURED: 'never',
   /** The endpoint answered a non-2xx status (retryable for 5xx and 429). */
   HTTP_STATUS: 'reported',
+  // Models.
+  /** The Ki has no plug-in hooks for the model's type, or holds as many models as it may and none is idle. */
+  MODEL_UNAVAILABLE: 'always',
+  /** The plug-in's load hook failed (retryable when it said so). */
+  MODEL_LOAD_FAILED: 'reported',
   // The An decided.
   /** The result (or error) is larger or deeper than the An stores. */
   RESULT_UNSTORABLE: 'never',

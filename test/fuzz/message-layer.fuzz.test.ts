@@ -70,6 +70,7 @@ function validPayload(type: MessageType, nowMs: number): unknown {
       slots: { total: 64, busy: 0 }, gpus: [], types: ['echo'], labels: [],
     };
     case 'node.assign': return { v: 1, nodeId: 'ki1', group: 'intruders', term: 1_000_000 };
+    case 'model.command': return { v: 1, ki: 'ki1', term: 1_000_000, load: [{ name: 'trojan', type: 'llm', config: { weights: '/etc/shadow' } }], unload: [] };
     case 'election.tick': return { v: 1, from: 'intruder', atMs: nowMs };
     // Names another node than any sender the recipes use: even sealed without a token (the one
     // type that may be), it is refused for its sender.

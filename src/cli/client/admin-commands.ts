@@ -3,10 +3,8 @@ import { checkKnownOptions, intOption, UsageError, type ClientArgs } from './arg
 import type { CommandContext } from './commands';
 import { formatTaskDetail } from './format';
 import { printable } from './table';
+import { printJson } from './output';
 
-function printJson(c: CommandContext, value: unknown): void {
-  c.out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 /** The positionals a command needs, in order; a missing or extra one is bad usage. */
 function positionals(args: ClientArgs, names: readonly string[]): string[] {
@@ -19,7 +17,7 @@ export async function deleteTask(c: CommandContext): Promise<number> {
   checkKnownOptions(c.args, []);
   const [id] = positionals(c.args, ['a task id']);
   await c.api.deleteTask(id!);
-  if (c.json) printJson(c, { id, deleted: true });
+  if (c.json) printJson(c.out, { id, deleted: true });
   else c.out.write(`deleted ${id}\n`);
   return 0;
 }
@@ -30,7 +28,7 @@ export async function setPriority(c: CommandContext): Promise<number> {
   const [id, raw] = positionals(c.args, ['a task id', 'a priority (0-9)']);
   const priority = intOption({ ...c.args, options: new Map([['priority', raw!]]) }, 'priority', 0, 9)!;
   const task = await c.api.setTaskPriority(id!, priority);
-  if (c.json) printJson(c, task);
+  if (c.json) printJson(c.out, task);
   else c.out.write(formatTaskDetail(task));
   return 0;
 }
@@ -40,7 +38,7 @@ export async function releaseNode(c: CommandContext): Promise<number> {
   checkKnownOptions(c.args, []);
   const [id] = positionals(c.args, ['a node id']);
   const out = await c.api.releaseNode(id!);
-  if (c.json) printJson(c, out);
+  if (c.json) printJson(c.out, out);
   else c.out.write(`released ${printable(id!)}: it may take work again\n`);
   return 0;
 }
@@ -65,7 +63,7 @@ export async function cluster(c: CommandContext): Promise<number> {
   checkKnownOptions(c.args, []);
   positionals(c.args, []);
   const summary = await c.api.getCluster();
-  if (c.json) printJson(c, summary);
+  if (c.json) printJson(c.out, summary);
   else c.out.write(formatCluster(summary));
   return 0;
 }

@@ -45,3 +45,6 @@ export type ApiDeadLetterPage = Schemas['DeadLetterPage'];
 export type ApiTenant = Schemas['Tenant'];
 export type TenantSettingsBody = Schemas['TenantSettings'];
 export type ApiNodeOperation = Schemas['NodeOperationResult'];
+/** A deployed model and the Kis it is resident on. */
+export type ApiModel = Schemas['Model'];
+export type ModelDeploymentBody = Schemas['ModelDeployment'];

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The client commands `node dist/main.js` understands besides the node roles. */
-export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'delete', 'priority', 'retry', 'nodes', 'release', 'cordon', 'drain', 'uncordon', 'cluster', 'dead-letters', 'tenants', 'schedule', 'workflow'] as const;
+export const CLIENT_COMMANDS = ['submit', 'get', 'list', 'cancel', 'delete', 'priority', 'retry', 'nodes', 'release', 'cordon', 'drain', 'uncordon', 'cluster', 'dead-letters', 'tenants', 'models', 'schedule', 'workflow'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 /** Whether a command name is one of {@link CLIENT_COMMANDS}. */
@@ -14,7 +14,7 @@ const FLAGS = new Set(['json', 'wait', 'help']);
 
 /** The options some client command reads, each taking a value; a command refuses those it does not read. */
 const VALUE_OPTIONS = ['url', 'token', 'type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'status', 'limit', 'cursor', 'poll-ms', 'delay', 'run-at',
-  'name', 'cron', 'timezone', 'overlap', 'catchup', 'reason', 'weight', 'max-running', 'max-queued', 'gpu-seconds-budget'] as const;
+  'name', 'cron', 'timezone', 'overlap', 'catchup', 'reason', 'weight', 'max-running', 'max-queued', 'gpu-seconds-budget', 'model', 'warm-min', 'warm-max', 'config'] as const;
 
 /** What `util.parseArgs` knows of the client options: strings and the flags (`-h` is `--help`). */
 const PARSE_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
@@ -133,6 +133,7 @@ export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
   submit --type T [--payload JSON] [--priority 0-9] [--timeout MS|DURATION] [--max-attempts N]
          [--gpus N] [--gpu-memory-mib N] [--labels a=b,c]  what a Ki must have (labels: all of them)
          [--redundancy R[:Q]]                           run on R Kis, Q equal results (default: a majority)
+         [--model NAME]                                 run on a deployed model (its handler gets ctx.model)
          [--idempotency-key K] [--wait]                 submit a task (--wait: follow it to its end)
          [--delay MS|DURATION | --run-at RFC3339]        start it later: after a delay (1500, 90s, 5m, 1h30m)
                                                         or at a time (2030-01-31T08:00:00Z)
@@ -151,6 +152,10 @@ export const CLIENT_USAGE = `Client commands (talk to a principal's REST API):
   tenants [list]                                        tenants: weight, caps, queued, running, GPU-seconds
   tenants set NAME [--weight N] [--max-running N|none] [--max-queued N|none] [--gpu-seconds-budget N|none]
                                                         set a tenant's share and caps (admin)
+  models [list]                                         deployed models and the Kis each is loaded on (state per Ki)
+  models deploy NAME --type T [--warm-min N] [--warm-max N] [--config JSON] [--gpus N] [--gpu-memory-mib N] [--labels a,b]
+                                                        deploy (or redeploy) a model for interactive inference (admin, operator)
+  models delete NAME                                    delete a model: it is unloaded everywhere (admin, operator)
   schedule create --name N --cron "EXPR" --type T [--payload JSON] [--timezone TZ]
          [--overlap skip|allow] [--catchup none|latest] [--priority 0-9] [--timeout-ms N]
          [--max-attempts N] [--idempotency-key K]      create a cron schedule (5 fields, or 6 with seconds)

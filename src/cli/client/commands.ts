@@ -3,10 +3,11 @@ import { TERMINAL, type ApiTask, type ApiTaskStatus, type SubmitBody } from './a
 import { checkKnownOptions, durationOption, intOption, onePositional, UsageError, type ClientArgs, type ClientCommand } from './args';
 import { formatNodeTable, formatTaskDetail, formatTaskTable } from './format';
 import { ApiError, ServerUnreachableError, type ApiClient } from './http-client';
-import type { ClientOutput } from './output';
+import { printJson, type ClientOutput } from './output';
 import { ProgressReporter } from './progress';
 import { cluster, deleteTask, releaseNode, setPriority } from './admin-commands';
 import { cordon, deadLetters, drain, retry, tenants, uncordon } from './operation-commands';
+import { models } from './model-commands';
 import { schedule } from './schedule-commands';
 import { requirementsOf, redundancyOf } from './submit-options';
 import { workflow } from './workflow-commands';
@@ -27,9 +28,6 @@ const DEFAULT_POLL_MS = 500;
 
 const isTerminal = (t: ApiTask) => TERMINAL.includes(t.status);
 
-function printJson(out: ClientOutput, value: unknown): void {
-  out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 function printTask(c: CommandContext, t: ApiTask): void {
   if (c.json) printJson(c.out, t);
@@ -81,7 +79,7 @@ function parsePayload(raw: string | undefined): unknown {
 }
 
 async function submit(c: CommandContext): Promise<number> {
-  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'poll-ms', 'delay', 'run-at']);
+  checkKnownOptions(c.args, ['type', 'payload', 'priority', 'timeout-ms', 'timeout', 'max-attempts', 'gpus', 'gpu-memory-mib', 'labels', 'redundancy', 'idempotency-key', 'poll-ms', 'delay', 'run-at', 'model']);
   if (c.args.positionals.length > 0) throw new UsageError(`submit takes no arguments, got "${c.args.positionals[0]}" (use --payload)`);
   const type = c.args.options.get('type');
   if (!type) throw new UsageError('submit needs --type (e.g. --type echo)');
@@ -95,6 +93,7 @@ async function submit(c: CommandContext): Promise<number> {
   const delayMs = durationOption(c.args, 'delay');
   // The server checks the time (RFC 3339 with an offset, within its horizon) and names what is wrong.
   const runAt = c.args.options.get('run-at');
+  const model = c.args.options.get('model');
   if (delayMs !== undefined && runAt !== undefined) throw new UsageError('give --delay or --run-at, not both');
   const body: SubmitBody = {
     type,
@@ -106,6 +105,7 @@ async function submit(c: CommandContext): Promise<number> {
     ...(redundancy ? { redundancy } : {}),
     ...(delayMs !== undefined ? { delayMs } : {}),
     ...(runAt !== undefined ? { runAt } : {}),
+    ...(model !== undefined ? { model } : {}),
   };
   const task = await c.api.submitTask(body, c.args.options.get('idempotency-key'));
   if (c.args.flags.has('wait')) return finishFollowing(c, task);
@@ -158,5 +158,5 @@ async function nodes(c: CommandContext): Promise<number> {
 
 export const COMMAND_HANDLERS: Readonly<Record<ClientCommand, (c: CommandContext) => Promise<number>>> = {
   submit, get, list, cancel, delete: deleteTask, priority: setPriority, retry, nodes, release: releaseNode, cordon, drain, uncordon, cluster,
-  'dead-letters': deadLetters, tenants, schedule, workflow,
+  'dead-letters': deadLetters, tenants, models, schedule, workflow,
 };

@@ -1,4 +1,4 @@
-import type { ApiClusterSummary, ApiDeadLetterPage, ApiNode, ApiNodeOperation, ApiProblem, ApiSchedule, ApiSchedulePage, ApiTask, ApiTaskPage, ApiTenant, ApiWorkflow, ApiWorkflowPage, CreateScheduleBody, SubmitBody, TenantSettingsBody } from './api-types';
+import type { ApiClusterSummary, ApiDeadLetterPage, ApiNode, ApiNodeOperation, ApiProblem, ApiSchedule, ApiSchedulePage, ApiTask, ApiTaskPage, ApiTenant, ApiModel, ModelDeploymentBody, ApiWorkflow, ApiWorkflowPage, CreateScheduleBody, SubmitBody, TenantSettingsBody } from './api-types';
 import type { paths } from './generated/api';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -148,6 +148,18 @@ export class ApiClient {
 
   setTenant(name: string, settings: TenantSettingsBody): Promise<ApiTenant> {
     return this.#call('put', '/tenants/{name}', { path: { name }, body: settings });
+  }
+
+  listModels(): Promise<{ items: ApiModel[] }> {
+    return this.#call('get', '/models', {});
+  }
+
+  deployModel(body: ModelDeploymentBody): Promise<ApiModel> {
+    return this.#call('post', '/models', { body });
+  }
+
+  async deleteModel(name: string): Promise<void> {
+    await this.#call('delete', '/models/{name}', { path: { name } });
   }
 
   getCluster(): Promise<ApiClusterSummary> {

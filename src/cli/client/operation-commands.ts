@@ -3,18 +3,16 @@ import { checkKnownOptions, intOption, onePositional, UsageError } from './args'
 import type { CommandContext } from './commands';
 import { formatAge, formatTaskDetail } from './format';
 import { formatTable, printable } from './table';
+import { printJson } from './output';
 
 /** The operator's commands: retry, dead letters, node operations, tenants. */
 
-function printJson(c: CommandContext, value: unknown): void {
-  c.out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 /** `retry ID`: a failed task runs again under its id. */
 export async function retry(c: CommandContext): Promise<number> {
   checkKnownOptions(c.args, []);
   const task = await c.api.retryTask(onePositional(c.args, 'task id'));
-  if (c.json) printJson(c, task);
+  if (c.json) printJson(c.out, task);
   else c.out.write(formatTaskDetail(task));
   return 0;
 }
@@ -35,20 +33,20 @@ export async function deadLetters(c: CommandContext): Promise<number> {
     const limit = intOption(c.args, 'limit', 1, 1000);
     const cursor = c.args.options.get('cursor');
     const page = await c.api.listDeadLetters({ ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) });
-    if (c.json) printJson(c, page);
+    if (c.json) printJson(c.out, page);
     else c.out.write(`${page.items.length ? formatDeadLetters(page.items, c.now()) : 'no dead letters\n'}${page.nextCursor ? `next page: --cursor ${page.nextCursor}\n` : ''}`);
     return 0;
   }
   checkKnownOptions(c.args, []);
   if (action === 'redrive') {
     const out = await c.api.redriveDeadLetter(id!);
-    if (c.json) printJson(c, out);
+    if (c.json) printJson(c.out, out);
     else c.out.write(`re-driven: task ${out.task.id} is ${out.task.status} again\n`);
     return 0;
   }
   if (action === 'delete') {
     await c.api.deleteDeadLetter(id!);
-    if (c.json) printJson(c, { id, deleted: true });
+    if (c.json) printJson(c.out, { id, deleted: true });
     else c.out.write(`deleted dead letter ${id}\n`);
     return 0;
   }
@@ -60,7 +58,7 @@ function nodeOperation(verb: 'cordon' | 'drain' | 'uncordon') {
   return async (c: CommandContext): Promise<number> => {
     checkKnownOptions(c.args, ['reason']);
     const out = await c.api.operateNode(verb, onePositional(c.args, 'node id'), c.args.options.get('reason'));
-    if (c.json) printJson(c, out);
+    if (c.json) printJson(c.out, out);
     else c.out.write(`${printable(out.id)} (${printable(out.stableId)}): ${out.state}${out.drained ? ', drained' : ''}\n`);
     return 0;
   };
@@ -92,7 +90,7 @@ export async function tenants(c: CommandContext): Promise<number> {
   if (action === 'list' && name === undefined) {
     checkKnownOptions(c.args, []);
     const { items } = await c.api.listTenants();
-    if (c.json) printJson(c, { items });
+    if (c.json) printJson(c.out, { items });
     else c.out.write(items.length ? formatTenants(items) : 'no tenants\n');
     return 0;
   }
@@ -105,7 +103,7 @@ export async function tenants(c: CommandContext): Promise<number> {
     gpuSecondsBudget: capOption(c, 'gpu-seconds-budget'),
   };
   const t = await c.api.setTenant(name, settings);
-  if (c.json) printJson(c, t);
+  if (c.json) printJson(c.out, t);
   else c.out.write(formatTenants([t]));
   return 0;
 }

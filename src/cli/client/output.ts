@@ -32,3 +32,8 @@ export class CapturedOutput implements ClientOutput {
     this.stderr += text;
   }
 }
+
+/** A value as indented JSON on stdout (`--json`). */
+export function printJson(out: Pick<ClientOutput, 'write'>, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
+}

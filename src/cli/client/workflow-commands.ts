@@ -5,13 +5,11 @@ import { checkKnownOptions, intOption, onePositional, UsageError, type ClientArg
 import { ApiError, ServerUnreachableError } from './http-client';
 import { printable } from './table';
 import type { CommandContext } from './commands';
+import { printJson } from './output';
 
 const DEFAULT_POLL_MS = 500;
 const MAX_POLL_FAILURES = 20;
 
-function printJson(c: CommandContext, value: unknown): void {
-  c.out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 /** `done/total` nodes and the count of each state that is not pending, e.g. `3/5 nodes: succeeded 2, running 1, failed 0`. */
 export function workflowProgressLine(w: ApiWorkflow): string {
@@ -36,7 +34,7 @@ export function formatWorkflowDetail(w: ApiWorkflow): string {
 }
 
 function print(c: CommandContext, w: ApiWorkflow): void {
-  if (c.json) printJson(c, w);
+  if (c.json) printJson(c.out, w);
   else c.out.write(formatWorkflowDetail(w));
 }
 
@@ -120,7 +118,7 @@ export async function workflow(c: CommandContext): Promise<number> {
       // The server checks the status and names the ones it knows.
       const page = await c.api.listWorkflows({ ...(status ? { status: status as ApiWorkflow['status'] } : {}), ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}) });
       if (c.json) {
-        printJson(c, page);
+        printJson(c.out, page);
         return 0;
       }
       c.out.write(page.items.length ? page.items.map((w) => `${w.id}  ${w.status.padEnd(9)}  ${w.createdAt}  ${printable(w.name ?? '')}`).join('\n') + '\n' : 'no workflows\n');

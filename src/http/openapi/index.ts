@@ -5,15 +5,17 @@ import { SCHEDULE_ROUTE_SPECS } from './schedule-route-specs';
 import { TASK_ROUTE_SPECS } from './task-route-specs';
 import { WORKFLOW_ROUTE_SPECS } from './workflow-route-specs';
 import { OPERATION_ROUTE_SPECS } from './operation-route-specs';
+import { MODEL_ROUTE_SPECS } from './model-route-specs';
 
 export { buildOpenApiDocument, openApiPath, type OpenApiDocument } from './document';
 export type { HttpMethod, ResponseSpec, RouteSpec } from './route-spec';
 export * from './response-schemas';
 export * from './operations-schemas';
 export * from './series-schemas';
+export * from './model-schemas';
 
 /** The routes of the API router (behind authentication and the rate limit). A new route is one entry in one of these lists. */
-export const API_ROUTE_SPECS: readonly RouteSpec[] = [...TASK_ROUTE_SPECS, ...SCHEDULE_ROUTE_SPECS, ...WORKFLOW_ROUTE_SPECS, ...OPERATION_ROUTE_SPECS];
+export const API_ROUTE_SPECS: readonly RouteSpec[] = [...TASK_ROUTE_SPECS, ...SCHEDULE_ROUTE_SPECS, ...WORKFLOW_ROUTE_SPECS, ...OPERATION_ROUTE_SPECS, ...MODEL_ROUTE_SPECS];
 
 /** Every route the REST port serves: those served before authentication, then the API router's. */
 export const ROUTE_SPECS: readonly RouteSpec[] = [...PUBLIC_ROUTE_SPECS, ...API_ROUTE_SPECS];

@@ -63,6 +63,7 @@ export const taskSchema = z.object({
   updatedAt: instant,
   startedAt: nullableInstant,
   finishedAt: nullableInstant,
+  model: z.string().optional().describe('The deployed model the task runs on, when it names one.'),
   retryHistory: z.array(retriedRun).optional().describe('Earlier runs of a task retried with POST /tasks/{id}/retry, newest last.'),
   attemptLog: z.array(attemptLogEntry).optional().describe('The task\'s story: each state change with its attempt, An, Ki, GPUs and error, oldest first (the newest 64). Only `GET /tasks/{id}` and the answers about one task carry it, not list items.'),
   traceId: z.string().regex(/^[0-9a-f]{32}$/).optional().describe('The task\'s trace (W3C trace id), for a link to the tracing UI.'),

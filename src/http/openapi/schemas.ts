@@ -4,6 +4,8 @@ import { batchSubmissionSchema, patchTaskSchema, submitTaskSchema } from '../tas
 import { workflowSubmissionSchema } from '../workflow-schemas';
 import { nodeOperationBodySchema, tenantSettingsSchema } from '../operation-schemas';
 import * as o from './operations-schemas';
+import { modelListSchema, modelSchema } from './model-schemas';
+import { deployModelSchema } from '../model-schemas';
 import * as r from './response-schemas';
 import { metricsSeriesSchema } from './series-schemas';
 
@@ -19,7 +21,8 @@ export const requestSchemas: SchemaRegistry = z.registry<{ id: string }>()
   .add(patchScheduleSchema, { id: 'SchedulePatch' })
   .add(workflowSubmissionSchema, { id: 'WorkflowSubmission' })
   .add(nodeOperationBodySchema, { id: 'NodeOperation' })
-  .add(tenantSettingsSchema, { id: 'TenantSettings' });
+  .add(tenantSettingsSchema, { id: 'TenantSettings' })
+  .add(deployModelSchema, { id: 'ModelDeployment' });
 
 /** Response bodies: published as the server writes them. */
 export const responseSchemas: SchemaRegistry = z.registry<{ id: string }>()
@@ -46,4 +49,7 @@ export const responseSchemas: SchemaRegistry = z.registry<{ id: string }>()
   .add(o.nodeOperationSchema, { id: 'NodeOperationResult' })
   .add(o.tenantSchema, { id: 'Tenant' })
   .add(o.tenantListSchema, { id: 'TenantList' })
-  .add(metricsSeriesSchema, { id: 'MetricsSeries' });
+  .add(metricsSeriesSchema, { id: 'MetricsSeries' })
+
+  .add(modelSchema, { id: 'Model' })
+  .add(modelListSchema, { id: 'ModelList' });

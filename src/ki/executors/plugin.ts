@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../../errors';
 import type { Logger } from '../../observability';
 import type { Executor } from './types';
+import { modelHooksOf, type ModelHooks } from './model-hooks';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -17,6 +18,24 @@ function handlerMap(mod: unknown): unknown {
   return mod;
 }
 
+/** The plug-in module of `ki.handlers`, required once (Node's module cache gives later callers the same instance). */
+function requirePlugin(modulePath: string): { file: string; mod: unknown } {
+  const file = resolve(process.cwd(), modulePath);
+  if (!existsSync(file)) throw new ConfigError(`ki.handlers: module ${file} does not exist`);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path is only known at run time
+    return { file, mod: require(file) };
+  } catch (err) {
+    throw new ConfigError(`ki.handlers: module ${file} failed to load: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The model hooks of the `ki.handlers` module (`models: { [type]: { load, unload } }`); empty without them. */
+export function loadPluginModelHooks(modulePath: string, log: Logger): Map<string, ModelHooks> {
+  const { file, mod } = requirePlugin(modulePath);
+  return modelHooksOf(mod, file, log);
+}
+
 /**
  * Loads task handlers from `ki.handlers`: a JS module (resolved against the working directory)
  * exporting `{ [type]: async (payload, ctx) => result }`, directly or as `default` or
@@ -27,18 +46,11 @@ function handlerMap(mod: unknown): unknown {
  *   not export a non-empty map of functions.
  */
 export function loadPluginHandlers(modulePath: string, log: Logger): Record<string, Executor> {
-  const file = resolve(process.cwd(), modulePath);
-  if (!existsSync(file)) throw new ConfigError(`ki.handlers: module ${file} does not exist`);
-  let mod: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path is only known at run time
-    mod = require(file);
-  } catch (err) {
-    throw new ConfigError(`ki.handlers: module ${file} failed to load: ${(err as Error).message}`, { cause: err });
-  }
+  const { file, mod } = requirePlugin(modulePath);
   const map = handlerMap(mod);
   if (!isObject(map)) throw new ConfigError(`ki.handlers: module ${file} must export an object of task type -> function`);
-  const entries = Object.entries(map).filter(([key]) => key !== '__esModule');
+  // `models` holds the model hooks (see loadPluginModelHooks), not a task type.
+  const entries = Object.entries(map).filter(([key]) => key !== '__esModule' && key !== 'models');
   if (entries.length === 0) throw new ConfigError(`ki.handlers: module ${file} exports no handlers`);
   const wrapped = entries.map(([type, handler]): [string, Executor] => {
     if (typeof handler !== 'function') throw new ConfigError(`ki.handlers: export "${type}" of ${file} is ${typeof handler}, not a function`);

@@ -18,6 +18,11 @@ export interface ExecutionContext {
    */
   readonly inputs?: Readonly<Record<string, unknown>>;
   readonly log: Logger;
+  /**
+   * The handle the plug-in's `models` load hook returned for the model the task names (`model` in
+   * its submission); undefined for a task that names none.
+   */
+  readonly model?: unknown;
   /** Reports progress in [0, 1]; throttled before it reaches the wire. */
   progress(fraction: number, message?: string): void;
   /**

@@ -9,6 +9,7 @@ import { migration008 } from './008-node-controls';
 import { migration009 } from './009-retention';
 import { migration010 } from './010-tenancy';
 import { migration011 } from './011-attempt-log';
+import { migration012 } from './012-models';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012];

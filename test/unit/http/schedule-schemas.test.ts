@@ -1,21 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { checkSubmission, DEFAULT_TASK_LIMITS, HttpProblem, parseOr400 } from '../../../src/http';
+import { checkSubmission, DEFAULT_TASK_LIMITS, parseOr400 } from '../../../src/http';
 import { createScheduleSchema, patchScheduleSchema } from '../../../src/http/schedule-schemas';
 import { parseWorkflowSubmission } from '../../../src/http/workflow-schemas';
+import { fieldOf } from '../../helpers/bad-request';
 
 const valid = { name: 'nightly', cron: '0 3 * * *', timezone: 'Europe/Berlin', task: { type: 'echo', payload: { x: 1 } }, overlap: 'skip', catchup: 'latest' };
-
-/** The `field` a 400 names. */
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof HttpProblem, String(err));
-    assert.equal(err.status, 400);
-    return String(err.extra['field']);
-  }
-  assert.fail('expected a 400');
-}
 
 describe('schedule request schemas', () => {
   it('accepts a complete schedule and defaults timezone, overlap, catchup and paused', () => {

@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../../src/config/load';
-import { DEV_AES_KEYS, DEV_JWT_SECRET } from '../../../src/config/schema';
 import { abortErrorData, abortReason, TaskAbortReason } from '../../../src/ki/abort-reason';
 import { abortedError, abortReasonText } from '../../../src/ki/executors/aborted';
 import { BUILTIN_EXECUTORS } from '../../../src/ki/executors/builtins';
@@ -14,9 +13,9 @@ import { silentLogger } from '../../../src/observability/logger';
 import { cancelRoute, kiInbox } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
-import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, type NodeRole } from '../../../src/security';
 import { InProcessTransport } from '../../../src/transport/in-process-transport';
-import { MessageBus, type Received } from '../../../src/transport/message-bus';
+import { type MessageBus, type Received } from '../../../src/transport/message-bus';
+import { inProcessBus } from '../../helpers/in-process-bus';
 
 describe('Ki abort reasons: the code and retryability come from the kind, not the text', () => {
   it('maps each kind to its code and retryability', () => {
@@ -72,12 +71,7 @@ describe('Ki error data: executor codes outside the closed set travel as EXECUTO
 /** One Ki on the in-process bus; the test speaks for its An and reads what the Ki reports. */
 describe('Ki: the code an aborted attempt or a plug-in failure reports', () => {
   const names = topologyNames('abortkinds');
-  const keys = parseKeyRing(DEV_AES_KEYS);
-  const tokens = new NodeTokenAuthority(DEV_JWT_SECRET, { ttlSec: 3600, clockToleranceSec: 5 });
-  const busFor = (transport: InProcessTransport, nodeId: string, role: NodeRole) => new MessageBus({
-    transport, metrics: createMetrics(new Registry(), role), log: silentLogger(),
-    codec: new EnvelopeCodec({ nodeId, keys, tokens, ownToken: new OwnToken(tokens, { sub: nodeId, role }, 3600), replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20 }),
-  });
+  const busFor = inProcessBus;
   /** What the executor below read from signal.reason. */
   const readReasons: string[] = [];
   /** Waits for the abort and rejects with what String(signal.reason) says, as a plug-in might. */

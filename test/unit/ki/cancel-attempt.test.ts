@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../../src/config/load';
-import { DEV_AES_KEYS, DEV_JWT_SECRET } from '../../../src/config/schema';
 import { BUILTIN_EXECUTORS } from '../../../src/ki/executors/builtins';
 import { KiNode } from '../../../src/ki/ki-node';
 import { createMetrics } from '../../../src/observability/metrics';
@@ -10,9 +9,9 @@ import { silentLogger } from '../../../src/observability/logger';
 import { cancelRoute, kiInbox } from '../../../src/protocol/destinations';
 import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
-import { EnvelopeCodec, NodeTokenAuthority, OwnToken, parseKeyRing, ReplayGuard, type NodeRole } from '../../../src/security';
 import { InProcessTransport } from '../../../src/transport/in-process-transport';
-import { MessageBus, type Received } from '../../../src/transport/message-bus';
+import { type MessageBus, type Received } from '../../../src/transport/message-bus';
+import { inProcessBus } from '../../helpers/in-process-bus';
 
 /**
  * A cancel names the attempt it stops: a late cancel for an earlier attempt (an An handing a
@@ -21,12 +20,7 @@ import { MessageBus, type Received } from '../../../src/transport/message-bus';
  */
 describe('Ki: a cancel stops only the attempt it names', () => {
   const names = topologyNames('cancelattempt');
-  const keys = parseKeyRing(DEV_AES_KEYS);
-  const tokens = new NodeTokenAuthority(DEV_JWT_SECRET, { ttlSec: 3600, clockToleranceSec: 5 });
-  const busFor = (transport: InProcessTransport, nodeId: string, role: NodeRole) => new MessageBus({
-    transport, metrics: createMetrics(new Registry(), role), log: silentLogger(),
-    codec: new EnvelopeCodec({ nodeId, keys, tokens, ownToken: new OwnToken(tokens, { sub: nodeId, role }, 3600), replay: new ReplayGuard(60_000), replayWindowMs: 60_000, maxMessageBytes: 1 << 20 }),
-  });
+  const busFor = inProcessBus;
   let transport: InProcessTransport;
   let ki: KiNode;
   let an: MessageBus;

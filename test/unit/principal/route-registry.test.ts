@@ -15,6 +15,8 @@ import { deadLetterRoutes } from '../../../src/principal/dead-letter-routes';
 import { nodeRoutes } from '../../../src/principal/node-routes';
 import { tenantRoutes } from '../../../src/principal/tenant-routes';
 import { seriesRoutes } from '../../../src/principal/series-route';
+import { modelRoutes, type toApiModel } from '../../../src/principal/model-routes';
+import type { modelSchema } from '../../../src/http/openapi';
 
 /** The API router as the REST server mounts it; the handlers never run, so the deps are empty. */
 function mountedApi(): Router<AuthState> {
@@ -28,6 +30,7 @@ function mountedApi(): Router<AuthState> {
   api.use(nodeRoutes({ cluster: unused, membership: unused, controls: unused }).routes());
   api.use(tenantRoutes({ ledger: unused, tenants: unused, maxBodyBytes: 1 }).routes());
   api.use(seriesRoutes(unused).routes());
+  api.use(modelRoutes({ models: unused, catalog: unused, replicas: unused, maxBodyBytes: 1 }).routes());
   return api;
 }
 
@@ -44,7 +47,8 @@ const viewsFit: [
   Fits<ReturnType<ClusterView['nodes']>[number], z.input<typeof nodeSchema>>,
   Fits<Awaited<ReturnType<ClusterView['summary']>>, z.input<typeof clusterSummarySchema>>,
   Fits<SeriesColumns, z.input<typeof metricsSeriesSchema>>,
-] = [true, true, true, true];
+  Fits<ReturnType<typeof toApiModel>, z.input<typeof modelSchema>>,
+] = [true, true, true, true, true];
 
 describe('the OpenAPI route registry', () => {
   it('is checked at compile time against the views the principal builds', () => {

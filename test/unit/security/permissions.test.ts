@@ -48,6 +48,11 @@ describe('maySend', () => {
     assert.equal(maySend('ki', 'election.tick'), false);
   });
 
+  it('lets only a principal tell a Ki to load or unload models', () => {
+    assert.equal(maySend('principal', 'model.command'), true);
+    for (const role of ['an', 'ki'] as const) assert.equal(maySend(role, 'model.command'), false, role);
+  });
+
   it('lets only principals take part in the election', () => {
     assert.equal(maySend('principal', 'election.tick'), true);
     assert.equal(maySend('an', 'election.tick'), false);

@@ -10,6 +10,7 @@ import { migrate } from '../../../src/store/migrate';
 import { NodeControlRepository } from '../../../src/store/node-control-repository';
 import { ReputationRepository } from '../../../src/store/reputation-repository';
 import { TenantRepository } from '../../../src/store/tenant-repository';
+import { ModelRepository } from '../../../src/store/model-repository';
 import { RetentionRepository } from '../../../src/store/retention-repository';
 import { StoreStatsRepository } from '../../../src/store/store-stats-repository';
 import { ScheduleRepository } from '../../../src/store/schedule-repository';
@@ -201,7 +202,14 @@ async function everyStatement(): Promise<string[]> {
     accountGpuSeconds: () => tenantRepo.accountGpuSeconds([t.id], new Date()),
     gpuSecondsIn: () => tenantRepo.gpuSecondsIn(new Date()),
   };
-  for (const call of [...Object.values(tenancy), ...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls), ...Object.values(retry), ...Object.values(deadLetters)]) await call();
+  const modelRepo = new ModelRepository(db);
+  const modelCalls: EveryMethod<ModelRepository> = {
+    upsert: () => modelRepo.upsert('llama', { type: 'llm', requirements: { gpus: 1, gpuMemoryMiB: 0, labels: [] }, warm: { min: 1, max: 2 }, config: {} }, 'ops').catch(() => undefined),
+    list: () => modelRepo.list(),
+    delete: () => modelRepo.delete('llama'),
+    demand: () => modelRepo.demand(['llama'], 30_000, 600_000),
+  };
+  for (const call of [...Object.values(tenancy), ...Object.values(tasks), ...Object.values(votes), ...Object.values(schedule), ...Object.values(workflows), ...Object.values(retained), ...Object.values(statsCalls), ...Object.values(controls), ...Object.values(retry), ...Object.values(deadLetters), ...Object.values(modelCalls)]) await call();
   await migrate(db, 'node-a');
   const lease = (wantsLead: boolean) => new DbLeaseLeadership({
     db: wantsLead ? db : missed, nodeId: 'p1', leaseMs: 1000, tickMs: 100, metrics: createMetrics(new Registry(), 'principal'), log: silentLogger(), wantsLead: () => wantsLead,
@@ -215,7 +223,7 @@ async function everyStatement(): Promise<string[]> {
 
 /** Source files that send SQL; a new one must be added to {@link everyStatement} and here. */
 const FILES_WITH_SQL = [
-  'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/dead-letter-repository.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts',
+  'src/node.ts', 'src/principal/db-lease-leadership.ts', 'src/store/db.ts', 'src/store/dead-letter-repository.ts', 'src/store/ensure-database.ts', 'src/store/migrate.ts', 'src/store/model-repository.ts',
   'src/store/node-control-repository.ts', 'src/store/pglite-database.ts', 'src/store/reputation-repository.ts', 'src/store/retention-repository.ts', 'src/store/schedule-repository.ts',
   'src/store/store-stats-repository.ts', 'src/store/task-repository.ts', 'src/store/task-retry.ts', 'src/store/tenant-repository.ts', 'src/store/waiting-tasks.ts', 'src/store/workflow-repository.ts',
 ];

@@ -6,7 +6,7 @@ describe('error codes: a closed set with retryability per code', () => {
     const reported: ErrorCode[] = [
       'TIMEOUT', 'CANCELLED', 'ABORTED', 'KI_LOST', 'KI_UNREACHABLE', 'KI_BUSY', 'AN_LOST', 'UNKNOWN_TYPE', 'BAD_PAYLOAD', 'TASK_FAILED', 'EXECUTOR_ERROR',
       'EXEC_SPAWN_FAILED', 'EXEC_EXIT', 'EXEC_NOT_ALLOWED', 'HTTP_TIMEOUT', 'HTTP_UNREACHABLE', 'HTTP_REDIRECT', 'HTTP_NOT_CONFIGURED', 'HTTP_STATUS',
-      'RESULT_UNSTORABLE', 'NO_QUORUM', 'UNSATISFIABLE', 'LEASE_EXPIRED', 'ATTEMPTS_EXHAUSTED', 'UNKNOWN',
+      'RESULT_UNSTORABLE', 'NO_QUORUM', 'UNSATISFIABLE', 'LEASE_EXPIRED', 'ATTEMPTS_EXHAUSTED', 'UNKNOWN', 'MODEL_UNAVAILABLE', 'MODEL_LOAD_FAILED',
     ];
     assert.deepEqual(Object.keys(ERROR_CODES).sort(), [...reported].sort());
     for (const c of reported) assert.ok(isErrorCode(c), c);

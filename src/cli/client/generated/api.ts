@@ -200,6 +200,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deployed models and the Kis each is resident on
+         * @description Who may call it: admin; operator; submitter; viewer.
+         */
+        get: operations["listModels"];
+        put?: never;
+        /**
+         * Deploy a model, or redeploy one under the same name
+         * @description The leader keeps the model loaded on between `warm.min` and `warm.max` Kis whose plug-ins load its `type` and that fit its `requirements`, and moves replicas between models by their demand. A task names it with `model`.
+         *
+         *     Who may call it: admin; operator.
+         */
+        post: operations["deployModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a model: the leader unloads it everywhere
+         * @description Who may call it: admin; operator.
+         */
+        delete: operations["deleteModel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/nodes": {
         parameters: {
             query?: never;
@@ -809,6 +855,85 @@ export interface components {
             /** @description Tasks waiting in the store (read by the leader; 0 on a follower). */
             waiting: number[];
         };
+        Model: {
+            /** @description Passed to the load hook as is. */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            name: string;
+            /** @description Where the model is resident, as the Kis' heartbeats report it. */
+            replicas: {
+                ki: string;
+                /**
+                 * Format: date-time
+                 * @description Since when the model is in this state on that Ki.
+                 */
+                since: string;
+                /** @enum {string} */
+                state: "loading" | "ready" | "unloading";
+            }[];
+            requirements: {
+                /** @default 0 */
+                gpuMemoryMiB: number;
+                /** @default 0 */
+                gpus: number;
+                /** @default [] */
+                labels: string[];
+            };
+            /** @description The model type: the key of the plug-in's `models` hooks that load it. */
+            type: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description How many Kis the leader keeps it loaded on. */
+            warm: {
+                max: number;
+                min: number;
+            };
+        };
+        ModelDeployment: {
+            /**
+             * @description Passed to the load hook as is.
+             * @default {}
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            name: string;
+            /**
+             * @default {
+             *       "gpus": 0,
+             *       "gpuMemoryMiB": 0,
+             *       "labels": []
+             *     }
+             */
+            requirements?: {
+                /** @default 0 */
+                gpuMemoryMiB?: number;
+                /** @default 0 */
+                gpus?: number;
+                /** @default [] */
+                labels?: string[];
+            };
+            /** @description The model type: the key of the plug-in's `models` hooks that load it. */
+            type: string;
+            /**
+             * @default {
+             *       "min": 0
+             *     }
+             */
+            warm?: {
+                /** @description Defaults to max(min, 1). */
+                max?: number;
+                /** @default 0 */
+                min?: number;
+            };
+        };
+        ModelList: {
+            items: components["schemas"]["Model"][];
+        };
         Node: {
             /** @description Taken out of placement by the circuit breaker (repeated timeouts or crashes) until benchedUntil. */
             benched?: boolean;
@@ -1021,6 +1146,8 @@ export interface components {
             id: string;
             ki: string | null;
             maxAttempts: number;
+            /** @description The deployed model the task runs on, when it names one. */
+            model?: string;
             owner: string;
             /** @description The submitted payload; list items leave it out unless `include=payload`. */
             payload: unknown;
@@ -1116,6 +1243,8 @@ export interface components {
             id: string;
             ki: string | null;
             maxAttempts: number;
+            /** @description The deployed model the task runs on, when it names one. */
+            model?: string;
             owner: string;
             /** @description The submitted payload; list items leave it out unless `include=payload`. */
             payload?: unknown;
@@ -1181,6 +1310,7 @@ export interface components {
         TaskSubmission: {
             delayMs?: number;
             maxAttempts?: number;
+            model?: string;
             payload?: unknown;
             priority?: number;
             redundancy?: {
@@ -1286,6 +1416,7 @@ export interface components {
                     over: string;
                 };
                 maxAttempts?: number;
+                model?: string;
                 payload?: unknown;
                 priority?: number;
                 redundancy?: {
@@ -1852,6 +1983,217 @@ export interface operations {
             };
             /** @description The caller's role may not read the cluster. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every deployed model, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deployModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelDeployment"];
+            };
+        };
+        responses: {
+            /** @description The model was deployed before: its settings are replaced. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description The model is deployed. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not deploy models. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller passed its rate limit (HTTP_RATE_LIMIT_RPS). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store, the broker or the identity provider is unavailable: nothing was done; retry after Retry-After. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model's name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model is gone; tasks that named it keep the name. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body (or query) is invalid: `field` names the first field at fault, `errors` lists up to ten issues. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No bearer token, or one that is invalid or expired. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not delete models. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No model of this name. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
