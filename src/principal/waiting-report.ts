@@ -1,7 +1,7 @@
 import type { Metrics } from '../observability';
 import type { WaitingGroup } from '../store';
 
-/** Series of one gauge at most: task types are the callers' strings, and a label per type must stay bounded. */
+/** Series of one gauge at most: task types and models are the callers' strings, and a label per value must stay bounded. */
 export const MAX_WAITING_SERIES = 50;
 /** Groups read from the store at most; whatever is beyond {@link MAX_WAITING_SERIES} is summed as `(other)`. */
 const MAX_GROUPS_READ = 1000;
@@ -28,20 +28,20 @@ export class WaitingReport {
     tasksWaiting.reset();
     taskOldestWaiting.reset();
     for (const g of fold(groups)) {
-      const labels = { type: g.type, resource: g.resource };
+      const labels = { type: g.type, resource: g.resource, model: g.model };
       tasksWaiting.set(labels, g.count);
       taskOldestWaiting.set(labels, g.oldestSec);
     }
   }
 }
 
-/** The largest groups as they are; the rest summed per resource under {@link OTHER_TYPES}. */
+/** The largest groups as they are; the rest summed per resource under {@link OTHER_TYPES} (and no model). */
 export function fold(groups: readonly WaitingGroup[]): WaitingGroup[] {
   const sorted = [...groups].sort((a, b) => b.count - a.count);
   const kept = sorted.slice(0, MAX_WAITING_SERIES - 2);
   const others = new Map<WaitingGroup['resource'], WaitingGroup>();
   for (const g of sorted.slice(kept.length)) {
-    const o = others.get(g.resource) ?? { type: OTHER_TYPES, resource: g.resource, count: 0, oldestSec: 0 };
+    const o = others.get(g.resource) ?? { type: OTHER_TYPES, resource: g.resource, model: '', count: 0, oldestSec: 0 };
     others.set(g.resource, { ...o, count: o.count + g.count, oldestSec: Math.max(o.oldestSec, g.oldestSec) });
   }
   return [...kept, ...others.values()];

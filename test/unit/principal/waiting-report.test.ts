@@ -4,7 +4,7 @@ import type { WaitingGroup } from '../../../src/store';
 
 describe('waiting tasks report', () => {
   it('keeps the largest groups and sums the rest per resource, so task types cannot grow the series', () => {
-    const groups: WaitingGroup[] = Array.from({ length: 200 }, (_, i) => ({ type: `t${i}`, resource: i % 2 ? 'gpu' : 'cpu', count: 1000 - i, oldestSec: i }));
+    const groups: WaitingGroup[] = Array.from({ length: 200 }, (_, i) => ({ type: `t${i}`, resource: i % 2 ? 'gpu' : 'cpu', model: i % 3 ? '' : `m${i}`, count: 1000 - i, oldestSec: i }));
     const folded = fold(groups);
     assert.equal(folded.length, MAX_WAITING_SERIES);
     assert.deepEqual(folded.slice(0, 2).map((g) => g.type), ['t0', 't1']);
@@ -16,7 +16,7 @@ describe('waiting tasks report', () => {
   });
 
   it('leaves a short list as it is', () => {
-    const groups: WaitingGroup[] = [{ type: 'llm', resource: 'gpu', count: 3, oldestSec: 2 }];
+    const groups: WaitingGroup[] = [{ type: 'llm', resource: 'gpu', model: 'llama-8b', count: 3, oldestSec: 2 }];
     assert.deepEqual(fold(groups), groups);
   });
 });
