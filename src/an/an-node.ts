@@ -127,7 +127,7 @@ export class AnNode implements Service {
     this.#reports = new KiReports({
       nodeId, repo, metrics, resultLimits: { maxBytes: config.an.maxResultBytes, maxDepth: config.an.maxResultDepth },
       held: this.#held, recorder: this.#recorder, outcomes: this.#outcomes, votes: this.#votes,
-      relayOutput: (chunks) => { bus.send(taskChunkRoute(names), 'task.chunk', chunks).catch((err: Error) => log.debug({ taskId: chunks.taskId, err: err.message }, 'output not relayed')); },
+      relayOutput: (items) => { bus.send(taskChunkRoute(names), 'task.chunk', { v: 1, items }).catch((err: Error) => log.debug({ tasks: items.length, err: err.message }, 'output not relayed')); },
     });
     this.#leases = new LeaseKeeper({ nodeId, leaseMs: config.an.leaseMs, repo, held: this.#held, deafForMs: () => this.#hearing.deafForMs() });
     this.#heartbeats = new HeartbeatPublisher({ bus, names, periodMs: config.cluster.heartbeatMs, log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });

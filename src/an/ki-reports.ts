@@ -22,8 +22,8 @@ export interface KiReportsDeps {
   recorder: Pick<DispatchRecorder, 'recordRunning'>;
   outcomes: Pick<OutcomeHandler, 'onResult'>;
   votes: Pick<ReplicaVotes, 'onLateAnswer'>;
-  /** Passes a running attempt's output on to the principals (`task.chunk`); never throws. */
-  relayOutput: (chunks: OutputChunks) => void;
+  /** Passes running attempts' output on to the principals (`task.chunk`), in one message; never throws. */
+  relayOutput: (items: OutputChunks[]) => void;
 }
 
 /**
@@ -73,11 +73,13 @@ export class KiReports {
         return;
       }
       case 'task.output': {
-        const p = msg.payload;
         // Only the Ki of the current attempt streams, and of replicas only the first: the
         // client sees one output, not one per replica.
-        const t = held.current(p.taskId, p.attempt, msg.sender);
-        if (t && t.runs.keys().next().value === msg.sender) this.d.relayOutput(p);
+        const relayed = msg.payload.items.filter((p) => {
+          const t = held.current(p.taskId, p.attempt, msg.sender);
+          return t !== undefined && t.runs.keys().next().value === msg.sender;
+        });
+        if (relayed.length > 0) this.d.relayOutput(relayed);
         return;
       }
       case 'task.result': {

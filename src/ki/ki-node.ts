@@ -4,19 +4,23 @@ import { MessageRejectedError } from '../errors';
 import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span, type Logger, type Metrics } from '../observability';
 import { HeartbeatPublisher, type Heartbeat } from '../cluster';
 import type { Service } from '../lifecycle';
-import { type MessageOf, type ResultItem, type TaskErrorData, type CarriedBy, type TopologyNames, anInbox, CARRIES } from '../protocol';
+import { type MessageOf, type ResultItem, type TaskErrorData, type CarriedBy, type TopologyNames, anInbox, CARRIES, MAX_OUTPUT_ITEMS } from '../protocol';
 import { requireSender } from '../security';
 import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
 import { OutputStream } from './output-stream';
+import { OutputBatcher } from './output-batcher';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
 import { toErrorData } from './task-error-data';
 import type { ModelHost, ModelLease } from './model-host';
 import { hasAttemptLeft, nextDelayMs, RESULT_REPORT_RETRY } from '../task';
+
+/** Characters of output past which a message to an An goes at once (far below MAX_MESSAGE_BYTES once sealed). */
+const OUTPUT_MESSAGE_CHARS = 256 * 1024;
 
 export interface KiNodeDeps {
   nodeId: string;
@@ -64,6 +68,7 @@ export class KiNode implements Service {
   readonly #startedAtMs: number;
   /** This Ki's GPUs, with the latest memory use and utilisation read (see {@link updateGpuUsage}). */
   readonly #gpus: GpuUsage;
+  readonly #output: OutputBatcher;
 
   constructor(private readonly d: KiNodeDeps) {
     this.#gpus = new GpuUsage(d.gpus, d.metrics);
@@ -76,6 +81,10 @@ export class KiNode implements Service {
       maxItems: d.config.ki.resultBatchMax,
       send: (an, items) => d.bus.sendMany(anInbox(d.names, an), 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
       onBatch: (n) => d.metrics.batchItems.observe({ batch: 'result' }, n),
+    });
+    this.#output = new OutputBatcher({
+      flushMs: d.config.ki.streamFlushMs, maxItems: MAX_OUTPUT_ITEMS, maxChars: OUTPUT_MESSAGE_CHARS,
+      send: (an, items) => d.bus.send(anInbox(d.names, an), 'task.output', { v: 1, items }),
     });
   }
 
@@ -235,9 +244,11 @@ export class KiNode implements Service {
     }, this.d.config.ki.startedReportDelayMs);
     const progressMinIntervalMs = this.d.config.ki.progressMinIntervalMs;
     let lastProgressMs = 0;
+    // The attempt hands its output on at once; the Ki's batcher gathers every attempt's for its An.
     const output = new OutputStream({
-      taskId, attempt: a.attempt, maxChars: this.d.config.ki.streamMaxChars, flushMs: this.d.config.ki.streamFlushMs,
-      send: (body) => this.d.bus.send(reports, 'task.output', body),
+      taskId, attempt: a.attempt, maxChars: this.d.config.ki.streamMaxChars, flushMs: 0,
+      send: (body, last) => this.#output.add(a.an, body, last),
+      flushOnClose: () => this.#output.flush(a.an),
       onTruncated: (max) => log.info({ maxChars: max }, 'output stream truncated (KI_STREAM_MAX_CHARS)'),
     });
     let ctx: ExecutionContext = {

@@ -4,21 +4,27 @@ import { MAX_CHUNK_CHARS, MAX_CHUNKS_PER_MESSAGE, type OutputChunks } from '../p
 export interface OutputStreamOptions {
   taskId: string;
   attempt: number;
-  /** Sends one message of chunks to the An; a failure loses that output only (the result stands). */
-  send: (body: OutputChunks) => Promise<void>;
+  /**
+   * Hands one piece of output on to the An; `last`: the attempt ends, send without waiting. Must
+   * keep the order of its calls (the Ki's {@link OutputBatcher} does); a failure loses that output
+   * only (the result stands).
+   */
+  send: (body: OutputChunks, last: boolean) => Promise<void>;
   /** Characters one attempt may stream (KI_STREAM_MAX_CHARS); past it the rest is dropped. */
   maxChars: number;
-  /** How long chunks gather before they are sent together (KI_STREAM_FLUSH_MS). */
+  /** How long chunks gather before they are handed on together (0: within the same turn of the event loop). */
   flushMs: number;
+  /** Sends whatever output of the attempt is still gathered further on (the Ki's batcher), when it ends. */
+  flushOnClose?: () => void;
   /** Told once when the attempt's output passed `maxChars`. */
   onTruncated?: (maxChars: number) => void;
 }
 
 /**
- * The output a running attempt emits (`ctx.emit`), gathered for a few milliseconds and sent to
- * its An in order: one message per flush rather than one per token, each chunk numbered so that a
- * client can tell where it is. Bounded per attempt; {@link close} sends what is left and waits
- * for every send, so the output is on its way before the result is.
+ * The output a running attempt emits (`ctx.emit`), gathered and handed on in order: one piece per
+ * flush rather than one per token, each chunk numbered so that a client can tell where it is.
+ * Bounded per attempt; {@link close} hands on what is left and waits for every send, so the
+ * output is on its way before the result is.
  */
 export class OutputStream {
   #buffer: string[] = [];
@@ -49,8 +55,9 @@ export class OutputStream {
 
   /** Sends what is gathered and waits until every message of this attempt was sent (or failed). */
   async close(): Promise<void> {
-    this.#flush();
     this.#closed = true;
+    this.#flush();
+    this.o.flushOnClose?.();
     await this.#sending;
   }
 
@@ -61,8 +68,10 @@ export class OutputStream {
       const chunks = this.#buffer.splice(0, MAX_CHUNKS_PER_MESSAGE);
       const body: OutputChunks = { v: 1, taskId: this.o.taskId, attempt: this.o.attempt, seq: this.#seq, chunks };
       this.#seq += chunks.length;
-      // Chained: the broker gets the messages in the order the chunks were emitted.
-      this.#sending = this.#sending.then(() => this.o.send(body)).catch(() => undefined);
+      const last = this.#closed && this.#buffer.length === 0;
+      // Handed on at once, in order (send keeps it); only the waiting is chained.
+      const sent = this.o.send(body, last).catch(() => undefined);
+      this.#sending = Promise.all([this.#sending, sent]).then(() => undefined);
     }
   }
 }

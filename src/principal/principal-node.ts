@@ -255,7 +255,7 @@ export class PrincipalNode implements Service {
       }
       case 'task.chunk':
         delivery.ack();
-        for (const listener of this.#chunkListeners) listener(msg.payload);
+        for (const item of msg.payload.items) for (const listener of this.#chunkListeners) listener(item);
         return;
       case 'task.event':
         delivery.ack();

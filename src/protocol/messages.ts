@@ -115,6 +115,10 @@ const outputChunks = z.object({
 });
 export type OutputChunks = z.infer<typeof outputChunks>;
 
+/** Pieces of output in one message: a Ki's (or an An's) output of many attempts, gathered for a few milliseconds. */
+export const MAX_OUTPUT_ITEMS = 256;
+const outputBatch = z.object({ v: z.literal(1), items: z.array(outputChunks).min(1).max(MAX_OUTPUT_ITEMS) });
+
 /** Every message body, by type. */
 export const messageSchemas = {
   /** principal → pending queue: tasks of one priority band waiting for an An (those published at once). */
@@ -128,10 +132,10 @@ export const messageSchemas = {
   'task.started': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), ki: id, startedAtMs: ms }),
   /** Ki → An: progress of a running attempt. */
   'task.progress': z.object({ v: z.literal(1), taskId: z.string().uuid(), attempt: z.number().int().positive(), fraction: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
-  /** Ki → An: output a running attempt produced (streamed to clients; the result stays the source of truth). */
-  'task.output': outputChunks,
-  /** An → principals (control): output of an attempt the An holds, checked against its Ki. */
-  'task.chunk': outputChunks,
+  /** Ki → An: output its running attempts produced (streamed to clients; the result stays the source of truth). */
+  'task.output': outputBatch,
+  /** An → principals (control): output of attempts the An holds, each checked against its Ki. */
+  'task.chunk': outputBatch,
   /** Ki → An: these attempts ended (all that ended on this Ki while the previous report was on its way). */
   'task.result': z.object({ v: z.literal(1), ki: id, items: z.array(resultItem).min(1).max(MAX_ITEMS) }),
   /** An/principal → principals (control): tasks that reached a terminal state, batched. */

@@ -61,7 +61,7 @@ function validPayload(type: MessageType, nowMs: number): unknown {
     case 'task.started': return { v: 1, taskId, attempt: 1, ki: 'ki1', startedAtMs: nowMs };
     case 'task.progress': return { v: 1, taskId, attempt: 1, fraction: 0.5 };
     case 'task.output':
-    case 'task.chunk': return { v: 1, taskId, attempt: 1, seq: 0, chunks: ['forged output'] };
+    case 'task.chunk': return { v: 1, items: [{ v: 1, taskId, attempt: 1, seq: 0, chunks: ['forged output'] }] };
     case 'task.result': return { v: 1, ki: 'ki1', items: [{ taskId, attempt: 1, startedAtMs: nowMs, finishedAtMs: nowMs, ok: true, result: 'forged' }] };
     case 'task.event': return { v: 1, events: [{ taskId, status: 'succeeded', owner: 'alice', attempts: 1, finishedAtMs: nowMs }] };
     case 'task.failed': return { v: 1, taskId, type: 'echo', owner: 'mallory', attempts: 1, code: 'FORGED', failedAtMs: nowMs };

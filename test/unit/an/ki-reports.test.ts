@@ -21,7 +21,7 @@ function reportsOn() {
     nodeId: 'an-1', repo: { saveProgress: (items) => { progress.push(...items); return Promise.resolve(); } }, metrics: createMetrics(new Registry(), 'an'),
     resultLimits: { maxBytes: 1 << 20, maxDepth: 64 }, held, recorder: { recordRunning: (...a) => { running.push(a); } },
     outcomes: { onResult: (_t, p) => { results.push(p); return Promise.resolve(); } }, votes: { onLateAnswer: (p) => { late.push(p); } },
-    relayOutput: (c) => { relayed.push(c); },
+    relayOutput: (items) => { relayed.push(...items); },
   });
   const deliver = (type: string, payload: object, sender = 'ki-1') => {
     const delivery = fakeDelivery();
@@ -58,11 +58,12 @@ describe('KiReports: what the An hears from its Kis', () => {
   it('relays output only from the Ki of the current attempt, and of replicas only from the first', () => {
     const { t, relayed, deliver } = reportsOn();
     t.runs.set('ki-2', { gpus: [], reservation: null });
-    deliver('task.output', { taskId: t.spec.id, attempt: 2, seq: 0, chunks: ['a', 'b'] }, 'ki-1');
-    deliver('task.output', { taskId: t.spec.id, attempt: 2, seq: 0, chunks: ['a replica'] }, 'ki-2');
-    deliver('task.output', { taskId: t.spec.id, attempt: 1, seq: 2, chunks: ['stale'] }, 'ki-1');
-    deliver('task.output', { taskId: t.spec.id, attempt: 2, seq: 2, chunks: ['forged'] }, 'ki-9');
-    assert.deepEqual(relayed.map((r) => [r.taskId, r.seq, r.chunks]), [[t.spec.id, 0, ['a', 'b']]]);
+    const piece = (attempt: number, seq: number, chunks: string[]) => ({ v: 1, taskId: t.spec.id, attempt, seq, chunks });
+    deliver('task.output', { items: [piece(2, 0, ['a', 'b'])] }, 'ki-1');
+    deliver('task.output', { items: [piece(2, 0, ['a replica'])] }, 'ki-2');
+    deliver('task.output', { items: [piece(1, 2, ['stale']), piece(2, 2, ['c'])] }, 'ki-1');
+    deliver('task.output', { items: [piece(2, 3, ['forged'])] }, 'ki-9');
+    assert.deepEqual(relayed.map((r) => [r.taskId, r.seq, r.chunks]), [[t.spec.id, 0, ['a', 'b']], [t.spec.id, 2, ['c']]], 'a stale piece is dropped from its message, the current one kept');
   });
 
   it('hands a current result to the outcome handler (unstorable ones made a failure) and any other to the late votes', async () => {
