@@ -5,7 +5,7 @@ import { createConfiguredExecutors, type ConfiguredExecutorSettings } from '../.
 import { silentLogger } from '../../../../src/observability/logger';
 
 const pluginDir = join(__dirname, '../../../fixtures/ki/plugins');
-const defaults: ConfiguredExecutorSettings = { execAllowlist: '{}', execPath: '/usr/bin:/bin', execUser: '', httpEndpoint: '', maxOutputBytes: 65536, killGraceMs: 2000, handlers: '' };
+const defaults: ConfiguredExecutorSettings = { execAllowlist: '{}', execPath: '/usr/bin:/bin', execUser: '', httpEndpoint: '', maxOutputBytes: 65536, killGraceMs: 2000, handlers: '', pluginIsolation: 'gpu' };
 
 describe('createConfiguredExecutors', () => {
   it('offers nothing when nothing is configured, so the Ki advertises no type it would fail', () => {
