@@ -45,7 +45,9 @@ async function run(m: Extract<KiToWorker, { t: 'run' }>, handlers: ReturnType<ty
     ...(m.inputs ? { inputs: m.inputs } : {}),
     emit: (chunk) => { if (running.has(m.call)) emitChunk(m.call, chunk); },
     progress: (fraction, message) => {
-      if (running.has(m.call)) send({ t: 'progress', call: m.call, fraction: Number(fraction), ...(message !== undefined ? { message: String(message).slice(0, 1024) } : {}) });
+      // NaN and Infinity would reach the Ki as null, which the protocol refuses; in-process they count as 0.
+      const finite = Number.isFinite(Number(fraction)) ? Number(fraction) : 0;
+      if (running.has(m.call)) send({ t: 'progress', call: m.call, fraction: finite, ...(message !== undefined ? { message: String(message).slice(0, 1024) } : {}) });
     },
   };
   try {

@@ -62,7 +62,7 @@ describe('PluginWorkerPool (real worker processes)', function () {
     assert.notEqual(pair.pid, first.pid, 'another reservation gets a worker of its own');
     assert.equal(pair.calls, 1);
     assert.deepEqual(ctx.emitted, ['hello ', '{"from":"whoami"}'], 'emitted output reaches the task\'s context in order');
-    assert.deepEqual(ctx.reported, [[0.5, 'halfway']]);
+    assert.deepEqual(ctx.reported, [[0, undefined], [0.5, 'halfway']], 'a fraction that is not a number arrives as 0, as in-process');
     assert.equal(await gauge('idle'), 2);
   });
 
