@@ -24,7 +24,7 @@ export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' |
  * @throws {@link ConfigError} for a bad allowlist, exec path or user, endpoint or handler module,
  *   or a handler that reuses the name `exec` or `http`.
  */
-export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, log: Logger, production = false, pluginWorkers?: PluginWorkerPool): Record<string, Executor> {
+export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, log: Logger, production = false, pluginWorkers?: Pick<PluginWorkerPool, 'run'>): Record<string, Executor> {
   const executors: Record<string, Executor> = {};
   const allowlist = readExecAllowlistJson(settings.execAllowlist);
   if (Object.keys(allowlist).length > 0) {

@@ -20,7 +20,7 @@ export function runsInWorker(isolation: PluginIsolation, ctx: Pick<ExecutionCont
  * The plug-in's handlers, each sending the calls {@link runsInWorker} picks to the worker pool
  * and running the rest in-process as before.
  */
-export function isolatedPluginExecutors(handlers: Record<string, Executor>, pool: PluginWorkerPool, isolation: PluginIsolation): Record<string, Executor> {
+export function isolatedPluginExecutors(handlers: Record<string, Executor>, pool: Pick<PluginWorkerPool, 'run'>, isolation: PluginIsolation): Record<string, Executor> {
   if (isolation === 'none') return handlers;
   return Object.fromEntries(Object.entries(handlers).map(([type, inProcess]): [string, Executor] => [
     type,

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../../observability';
 import { abortedError } from '../aborted';
+import { signalProcessGroup } from '../process-group';
 import type { ExecutionContext } from '../types';
 import { decodeWorkerFrame, FrameReader, WorkerProtocolError, type KiToWorker, type WorkerToKi } from './ipc-messages';
 import { fromWorkerError } from './worker-error';
@@ -64,7 +65,9 @@ export class PluginWorker {
   readonly #exited: Promise<void>;
 
   constructor(private readonly o: PluginWorkerOptions) {
-    this.#child = fork(o.workerModule, o.args, { env: o.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'], serialization: 'json' });
+    // A process group of its own, so that a kill also reaches what the plug-in started (a server
+    // holding GPU memory). It still exits with the Ki: it ends when its channel closes.
+    this.#child = fork(o.workerModule, o.args, { env: o.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'], serialization: 'json', detached: true });
     const answers = this.#child.stdio[4] as Readable;
     const frames = new FrameReader((frame) => this.#onFrame(frame));
     answers.on('data', (chunk: Buffer) => {
@@ -132,7 +135,7 @@ export class PluginWorker {
       this.#ending = reason;
       this.o.onState();
       if (this.#child.connected) this.#child.disconnect();
-      this.#killTimer = setTimeout(() => this.#child.kill('SIGKILL'), this.o.killGraceMs);
+      this.#killTimer = setTimeout(() => this.#killGroup(), this.o.killGraceMs);
     }
     return this.#exited;
   }
@@ -212,12 +215,18 @@ export class PluginWorker {
 
   #kill(reason: WorkerEndReason): void {
     this.#ending ??= reason;
-    this.#child.kill('SIGKILL');
+    this.#killGroup();
+  }
+
+  #killGroup(): void {
+    if (this.#child.pid === undefined || !signalProcessGroup(this.#child.pid, 'SIGKILL')) this.#child.kill('SIGKILL');
   }
 
   #end(how: string): void {
     if (this.#ended) return;
     this.#ended = true;
+    // Whatever it started goes with it: an orphan would keep its GPU memory.
+    if (this.#child.pid !== undefined) signalProcessGroup(this.#child.pid, 'SIGKILL');
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#killTimer);
     const reason = this.#ending ?? 'exited';

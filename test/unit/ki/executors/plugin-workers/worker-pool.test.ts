@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { TaskExecutionError, type ExecutionContext } from '../../../../../src/ki/executors/types';
+import { processGroupAlive } from '../../../../../src/ki/executors/process-group';
 import { PluginWorkerPool, reservationKey, type PluginWorkerPoolOptions } from '../../../../../src/ki/executors/plugin-workers/worker-pool';
 import { createMetrics, type Metrics } from '../../../../../src/observability/metrics';
 import { silentLogger } from '../../../../../src/observability/logger';
@@ -112,6 +113,18 @@ describe('PluginWorkerPool (real worker processes)', function () {
     assert.equal(await restarts('killed'), 1);
     const after = await whoami(fakeContext({ gpus: [gpu(0)] }));
     assert.notEqual(after.pid, before.pid);
+  });
+
+  it('kills what a killed worker started, with it', async () => {
+    makePool();
+    const abort = new AbortController();
+    const stuck = pool.run('spawnAndHang', {}, fakeContext({ gpus: [gpu(0)], signal: abort.signal }));
+    await waitFor(() => gauge('busy'), (n) => n === 1, { what: 'the call is running' });
+    const pid = pool.workerOf('0')?.pid;
+    assert.ok(pid !== undefined);
+    abort.abort(new Error('cancelled'));
+    await assert.rejects(stuck, isWorkerExited);
+    await waitFor(() => processGroupAlive(pid), (alive) => !alive, { what: 'the worker\'s process group gone' });
   });
 
   it('kills a worker that sends what the protocol does not allow, failing its call', async () => {
