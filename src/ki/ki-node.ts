@@ -11,6 +11,7 @@ import { TaskExecutionError, type ExecutionContext, type Executor } from './exec
 import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
 import { OutputStream } from './output-stream';
+import { throttledProgress } from './progress-throttle';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
@@ -233,8 +234,6 @@ export class KiNode implements Service {
     const startedReport = setTimeout(() => {
       void this.d.bus.send(reports, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
     }, this.d.config.ki.startedReportDelayMs);
-    const progressMinIntervalMs = this.d.config.ki.progressMinIntervalMs;
-    let lastProgressMs = 0;
     const output = new OutputStream({
       taskId, attempt: a.attempt, maxChars: this.d.config.ki.streamMaxChars, flushMs: this.d.config.ki.streamFlushMs,
       send: (body) => this.d.bus.send(reports, 'task.output', body),
@@ -245,13 +244,9 @@ export class KiNode implements Service {
       emit: (chunk) => output.emit(chunk),
       gpus: this.#gpus.of(a.gpus),
       ...(a.task.inputs ? { inputs: a.task.inputs } : {}),
-      progress: (fraction, message) => {
-        const now = Date.now();
-        if (now - lastProgressMs < progressMinIntervalMs && fraction < 1) return;
-        lastProgressMs = now;
-        const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
-        void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction: f, ...(message ? { message: String(message).slice(0, 1024) } : {}) }).catch(() => undefined);
-      },
+      progress: throttledProgress(this.d.config.ki.progressMinIntervalMs, (fraction, message) => {
+        void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction, ...(message ? { message } : {}) }).catch(() => undefined);
+      }),
     };
     let result: unknown;
     let error: TaskErrorData | undefined;
