@@ -23,7 +23,7 @@ const WORKLOADS = ['delayed-tasks', 'schedules', 'workflows', 'cluster-failover'
   .map((name) => `test/e2e/${name}.test.ts`);
 // The operator's and the inference workloads' e2e tests (tenancy, node operations, dead letters,
 // retention, rate limits, output streams, GPU health, models): a group of their own beside the others.
-const OPERATIONS = ['tenancy', 'node-operations', 'dead-letters', 'retention', 'cluster-rate-limit', 'task-stream', 'gpu-health', 'models']
+const OPERATIONS = ['tenancy', 'node-operations', 'dead-letters', 'retention', 'cluster-rate-limit', 'task-stream', 'gpu-health', 'gpu-workers', 'models']
   .map((name) => `test/e2e/${name}.test.ts`);
 const RECOVERY = ['task-lifecycle', 'crash-recovery', 'nothing-stranded', 'cluster-failover', 'replayed-work', 'poison-result']
   .map((name) => `test/e2e/${name}.test.ts`);

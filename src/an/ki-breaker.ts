@@ -3,11 +3,11 @@ import type { NodeControl, NodeControlRepository } from '../store';
 import { errorCodeLabel, type ErrorCode } from '../task';
 
 /**
- * The ends of an attempt that count against its Ki: it ran out of time, its executor crashed, or
- * the Ki itself was lost under it. A task's own failure (a non-zero exit, a 404) says nothing
+ * The ends of an attempt that count against its Ki: it ran out of time, its executor (or the
+ * plug-in worker process running it) crashed, or the Ki itself was lost under it. A task's own failure (a non-zero exit, a 404) says nothing
  * about the Ki, and neither does a cancel.
  */
-export const BREAKER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'HTTP_TIMEOUT', 'EXECUTOR_ERROR', 'KI_LOST']);
+export const BREAKER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'HTTP_TIMEOUT', 'EXECUTOR_ERROR', 'WORKER_EXITED', 'KI_LOST']);
 
 /** What {@link KiBreaker} needs. */
 export interface KiBreakerDeps {

@@ -235,7 +235,9 @@ export const configSchema = {
     attemptMemoryTtlMs: { doc: 'How long the Ki remembers the highest started attempt of a task', format: nonNegativeInt, default: 3600000, env: 'KI_ATTEMPT_MEMORY_TTL_MS' },
     httpEndpoint: { doc: 'Inference endpoint the http executor posts to', format: String, default: '', env: 'KI_HTTP_ENDPOINT' },
     maxOutputBytes: { doc: 'Bound of captured stdout/stderr per stream', format: nonNegativeInt, default: 65536, env: 'KI_MAX_OUTPUT_BYTES' },
-    killGraceMs: { doc: 'Time between SIGTERM and SIGKILL of a timed-out or cancelled process', format: nonNegativeInt, default: 2000, env: 'KI_KILL_GRACE_MS' },
+    killGraceMs: { doc: 'Time between SIGTERM and SIGKILL of a timed-out or cancelled process, and how long a cancelled or timed-out plug-in call in a worker process may take to end before that worker is killed', format: nonNegativeInt, default: 2000, env: 'KI_KILL_GRACE_MS' },
+    pluginIsolation: { doc: 'Which plug-in (KI_HANDLERS) tasks run in a worker process of their GPU reservation, with CUDA_VISIBLE_DEVICES set to it: gpu (tasks that reserved GPUs), all (CPU tasks too, in one worker that sees no GPU), none (every task in the Ki\'s own process). Tasks naming a model always run in the Ki\'s process', format: ['gpu', 'all', 'none'], default: 'gpu', env: 'KI_PLUGIN_ISOLATION' },
+    gpuWorkerIdleMs: { doc: 'How long a plug-in worker process is kept without calls before it exits (the next task on its GPUs starts a fresh one, reloading what the plug-in loads); 0 = kept until the Ki stops', format: nonNegativeInt, default: 600000, env: 'KI_GPU_WORKER_IDLE_MS' },
     progressMinIntervalMs: { doc: 'Least time between two progress reports of a task to its An (a report of completion always goes)', format: nonNegativeInt, default: 500, env: 'KI_PROGRESS_MIN_INTERVAL_MS' },
     streamMaxChars: { doc: 'Characters of output (ctx.emit, exec stdout lines, http token deltas) one attempt may stream to clients; the rest is dropped from the stream (the result is unaffected)', format: nonNegativeInt, default: 1_048_576, env: 'KI_STREAM_MAX_CHARS' },
     streamFlushMs: { doc: 'How long a Ki gathers the output chunks of its running attempts before it sends them to each An in one message', format: nonNegativeInt, default: 20, env: 'KI_STREAM_FLUSH_MS' },
@@ -300,7 +302,7 @@ export interface AppConfig {
   };
   ki: {
     slots: number; gpus: string; gpuRefreshMs: number; slotsPerGpu: number; labels: string[]; group: string; handlers: string; modelSlots: number;
-    execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number;
+    execAllowlist: string; execPath: string; execUser: string; httpEndpoint: string; maxOutputBytes: number; killGraceMs: number; pluginIsolation: 'gpu' | 'all' | 'none'; gpuWorkerIdleMs: number;
     demoTypes: '' | 'true' | 'false'; assignMaxAgeMs: number; attemptMemoryEntries: number; attemptMemoryTtlMs: number;
     progressMinIntervalMs: number; startedReportDelayMs: number; resultBatchMax: number; streamMaxChars: number; streamFlushMs: number; stableIdFromHostname: boolean;
   };

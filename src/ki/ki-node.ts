@@ -12,6 +12,7 @@ import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
 import { OutputStream } from './output-stream';
 import { OutputBatcher } from './output-batcher';
+import { throttledProgress } from './progress-throttle';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
@@ -242,8 +243,6 @@ export class KiNode implements Service {
     const startedReport = setTimeout(() => {
       void this.d.bus.send(reports, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
     }, this.d.config.ki.startedReportDelayMs);
-    const progressMinIntervalMs = this.d.config.ki.progressMinIntervalMs;
-    let lastProgressMs = 0;
     // The attempt hands its output on at once; the Ki's batcher gathers every attempt's for its An.
     const output = new OutputStream({
       taskId, attempt: a.attempt, maxChars: this.d.config.ki.streamMaxChars, flushMs: 0,
@@ -256,13 +255,9 @@ export class KiNode implements Service {
       emit: (chunk) => output.emit(chunk),
       gpus: this.#gpus.of(a.gpus),
       ...(a.task.inputs ? { inputs: a.task.inputs } : {}),
-      progress: (fraction, message) => {
-        const now = Date.now();
-        if (now - lastProgressMs < progressMinIntervalMs && fraction < 1) return;
-        lastProgressMs = now;
-        const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
-        void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction: f, ...(message ? { message: String(message).slice(0, 1024) } : {}) }).catch(() => undefined);
-      },
+      progress: throttledProgress(this.d.config.ki.progressMinIntervalMs, (fraction, message) => {
+        void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction, ...(message ? { message } : {}) }).catch(() => undefined);
+      }),
     };
     let result: unknown;
     let error: TaskErrorData | undefined;

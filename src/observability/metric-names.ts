@@ -17,6 +17,8 @@ export const METRIC = {
   kiGpuMemoryTotal: 'anki_ki_gpu_memory_total_mib',
   kiGpuTasks: 'anki_ki_gpu_tasks',
   kiGpuHealthy: 'anki_ki_gpu_healthy',
+  kiGpuWorkers: 'anki_ki_gpu_workers',
+  kiGpuWorkerRestarts: 'anki_ki_gpu_worker_restarts_total',
   clusterNodes: 'anki_cluster_nodes',
   tasksRetried: 'anki_tasks_retried_total',
   taskExecutions: 'anki_task_executions_total',

@@ -61,6 +61,8 @@ export function createMetrics(registry: Registry, role: string) {
     kiGpuMemoryTotal: new Gauge({ name: METRIC.kiGpuMemoryTotal, help: 'GPU memory', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kiGpuTasks: new Gauge({ name: METRIC.kiGpuTasks, help: 'Tasks running on each GPU', labelNames: ['gpu', 'uuid'], registers: [registry] }),
     kiGpuHealthy: new Gauge({ name: METRIC.kiGpuHealthy, help: '1 while a GPU is healthy, 0 once the Ki saw it fail (ECC error, lost, nvidia-smi failing): it takes no new work', labelNames: ['gpu', 'uuid'], registers: [registry] }),
+    kiGpuWorkers: new Gauge({ name: METRIC.kiGpuWorkers, help: 'Plug-in worker processes of this Ki (one per GPU reservation in use), by state (starting: loading the plug-in; idle; busy: running calls)', labelNames: ['state'], registers: [registry] }),
+    kiGpuWorkerRestarts: new Counter({ name: METRIC.kiGpuWorkerRestarts, help: 'Plug-in worker processes that ended unasked, so the next task on their GPUs starts a fresh one, by reason (exited: crashed or called process.exit; killed: a call ignored its cancel or timeout for KI_KILL_GRACE_MS; protocol: it sent what the Ki does not accept)', labelNames: ['reason'], registers: [registry] }),
     clusterNodes: new Gauge({ name: METRIC.clusterNodes, help: 'Members known to this node by role and status', labelNames: ['role', 'status'], registers: [registry] }),
     tasksRetried: new Counter({ name: METRIC.tasksRetried, help: 'Attempts that were retried or requeued', labelNames: ['reason'], registers: [registry] }),
     taskExecutions: new Counter({ name: METRIC.taskExecutions, help: 'Executions started on this Ki', labelNames: ['type'], registers: [registry] }),

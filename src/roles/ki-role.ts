@@ -6,6 +6,7 @@ import { KiNode } from '../ki/ki-node';
 import { ModelHost } from '../ki/model-host';
 import { loadPluginModelHooks } from '../ki/executors/plugin';
 import { resolveStableId } from '../ki/stable-id';
+import { PluginWorkerPool } from '../ki/executors/plugin-workers/worker-pool';
 import type { RoleContext, RoleServices } from './role-context';
 
 /** How the Ki role is run. */
@@ -21,7 +22,13 @@ export async function kiServices(ctx: RoleContext, options: KiRoleOptions = {}):
   const gpus = await discoverGpus(config.ki.gpus);
   if (gpus.reason) log.info({ reason: gpus.reason }, 'no GPUs in use');
   const demoTypes = demoTypesEnabled(config.ki.demoTypes, options.standalone === true, config.env);
-  const executors = { ...builtinExecutors(demoTypes), ...createConfiguredExecutors(config.ki, log, config.env === 'production') };
+  const pluginWorkers = config.ki.handlers.trim() !== '' && config.ki.pluginIsolation !== 'none'
+    ? new PluginWorkerPool({
+      handlersPath: config.ki.handlers, nodeId: config.nodeId, logLevel: config.log.level, killGraceMs: config.ki.killGraceMs, idleMs: config.ki.gpuWorkerIdleMs,
+      log: log.child({ component: 'plugin-workers' }), metrics: ctx.metrics,
+    })
+    : undefined;
+  const executors = { ...builtinExecutors(demoTypes), ...createConfiguredExecutors(config.ki, log, config.env === 'production', pluginWorkers) };
   const stableId = resolveStableId({
     configured: config.stableId, fromHostname: config.ki.stableIdFromHostname, hostname: hostname(), gpuUuids: gpus.devices.map((g) => g.uuid), nodeId: config.nodeId,
   });
@@ -35,7 +42,9 @@ export async function kiServices(ctx: RoleContext, options: KiRoleOptions = {}):
   });
   beat = () => ki.beatNow();
   // Only nvidia-smi's GPUs change: fake ones report what the setting says.
-  if (gpus.source !== 'auto' || gpus.devices.length === 0 || config.ki.gpuRefreshMs === 0) return { services: [ki] };
+  // Before the Ki: services stop in reverse order, so the workers outlive the Ki's drain.
+  const nodeServices = pluginWorkers ? [pluginWorkers, ki] : [ki];
+  if (gpus.source !== 'auto' || gpus.devices.length === 0 || config.ki.gpuRefreshMs === 0) return { services: nodeServices };
   const sampler = new GpuUsageSampler({ devices: gpus.devices, intervalMs: config.ki.gpuRefreshMs, log, onSample: (devices) => ki.updateGpuUsage(devices) });
-  return { services: [ki, sampler] };
+  return { services: [...nodeServices, sampler] };
 }

@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   HTTP_NOT_CONFIGURED: 'never',
   /** The endpoint answered a non-2xx status (retryable for 5xx and 429). */
   HTTP_STATUS: 'reported',
+  /** The plug-in worker process running the attempt ended before it answered (crashed, exited, was killed after ignoring a cancel, or broke the protocol); the next attempt gets a fresh one. */
+  WORKER_EXITED: 'always',
   // Models.
   /** The Ki has no plug-in hooks for the model's type, or holds as many models as it may and none is idle. */
   MODEL_UNAVAILABLE: 'always',

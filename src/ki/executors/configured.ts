@@ -5,10 +5,12 @@ import { createExecExecutor } from './exec';
 import { readExecAllowlistJson } from './exec-allowlist';
 import { createHttpExecutor } from './http';
 import { loadPluginHandlers } from './plugin';
+import { isolatedPluginExecutors } from './plugin-workers/isolated-executors';
+import type { PluginWorkerPool } from './plugin-workers/worker-pool';
 import type { Executor } from './types';
 
 /** The `ki.*` settings the configurable executors read. */
-export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' | 'execPath' | 'execUser' | 'httpEndpoint' | 'maxOutputBytes' | 'killGraceMs' | 'handlers'>;
+export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' | 'execPath' | 'execUser' | 'httpEndpoint' | 'maxOutputBytes' | 'killGraceMs' | 'handlers' | 'pluginIsolation'>;
 
 /**
  * Builds the executors that depend on configuration: `exec` (only with a non-empty
@@ -17,10 +19,12 @@ export type ConfiguredExecutorSettings = Pick<AppConfig['ki'], 'execAllowlist' |
  * only fail. Built-in executors are merged by the caller.
  *
  * @param production - warn when `exec` runs commands as the Ki's own user.
+ * @param pluginWorkers - where the handlers' calls go that `ki.pluginIsolation` isolates; without
+ *   it every handler runs in-process.
  * @throws {@link ConfigError} for a bad allowlist, exec path or user, endpoint or handler module,
  *   or a handler that reuses the name `exec` or `http`.
  */
-export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, log: Logger, production = false): Record<string, Executor> {
+export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, log: Logger, production = false, pluginWorkers?: Pick<PluginWorkerPool, 'run'>): Record<string, Executor> {
   const executors: Record<string, Executor> = {};
   const allowlist = readExecAllowlistJson(settings.execAllowlist);
   if (Object.keys(allowlist).length > 0) {
@@ -40,7 +44,7 @@ export function createConfiguredExecutors(settings: ConfiguredExecutorSettings, 
       // Silently replacing `exec` would bypass its allowlist; make the clash an error.
       if (Object.hasOwn(executors, type)) throw new ConfigError(`ki.handlers: type "${type}" is already provided by the ${type} executor`);
     }
-    Object.assign(executors, handlers);
+    Object.assign(executors, pluginWorkers ? isolatedPluginExecutors(handlers, pluginWorkers, settings.pluginIsolation) : handlers);
   }
   return executors;
 }

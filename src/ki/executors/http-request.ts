@@ -1,3 +1,4 @@
+import type { GpuDevice } from '../gpu';
 import { TaskExecutionError } from './types';
 
 /** Where and what the `http` executor posts for one payload. */
@@ -40,4 +41,16 @@ export function planHttpRequest(endpoint: URL, payload: unknown): HttpRequestPla
   if (url.origin !== endpoint.origin || !inside) throw badPayload('path must stay on the configured endpoint');
   const body = Object.hasOwn(rest, 'body') ? rest['body'] : rest;
   return { url, body: body ?? null };
+}
+
+/**
+ * The task's GPU reservation as request headers, for an inference server on the same machine
+ * (the remote process holds its own GPUs, so `CUDA_VISIBLE_DEVICES` cannot reach it): `X-Anki-Gpus`
+ * lists the reserved indices as nvidia-smi numbers them (`0,1`), `X-Anki-Gpu-Uuids` their UUIDs,
+ * which do not depend on `CUDA_DEVICE_ORDER`. None for a task that reserved no GPU.
+ */
+export function gpuReservationHeaders(gpus: readonly GpuDevice[]): Record<string, string> {
+  if (gpus.length === 0) return {};
+  const uuids = gpus.map((g) => g.uuid).filter((u) => u !== '');
+  return { 'x-anki-gpus': gpus.map((g) => g.index).join(','), ...(uuids.length === gpus.length ? { 'x-anki-gpu-uuids': uuids.join(',') } : {}) };
 }

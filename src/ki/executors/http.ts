@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors';
 import { abortedError } from './aborted';
-import { planHttpRequest, type HttpRequestPlan } from './http-request';
+import { gpuReservationHeaders, planHttpRequest, type HttpRequestPlan } from './http-request';
 import { readBoundedBody } from './http-response';
 import { asksToStream, readCompletionStream } from './http-stream';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './types';
@@ -110,7 +110,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): Executor {
     try {
       const response = await doFetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: streaming ? 'text/event-stream, application/json;q=0.9' : 'application/json, text/plain;q=0.9, */*;q=0.5' },
+        headers: { 'content-type': 'application/json', accept: streaming ? 'text/event-stream, application/json;q=0.9' : 'application/json, text/plain;q=0.9, */*;q=0.5', ...gpuReservationHeaders(ctx.gpus) },
         body: json,
         signal,
         // A redirect would send the task's payload to wherever the endpoint (or whoever answers

@@ -6,7 +6,7 @@ describe('error codes: a closed set with retryability per code', () => {
     const reported: ErrorCode[] = [
       'TIMEOUT', 'CANCELLED', 'ABORTED', 'KI_LOST', 'KI_UNREACHABLE', 'KI_BUSY', 'AN_LOST', 'UNKNOWN_TYPE', 'BAD_PAYLOAD', 'TASK_FAILED', 'EXECUTOR_ERROR',
       'EXEC_SPAWN_FAILED', 'EXEC_EXIT', 'EXEC_NOT_ALLOWED', 'HTTP_TIMEOUT', 'HTTP_UNREACHABLE', 'HTTP_REDIRECT', 'HTTP_NOT_CONFIGURED', 'HTTP_STATUS',
-      'RESULT_UNSTORABLE', 'NO_QUORUM', 'UNSATISFIABLE', 'LEASE_EXPIRED', 'ATTEMPTS_EXHAUSTED', 'UNKNOWN', 'MODEL_UNAVAILABLE', 'MODEL_LOAD_FAILED',
+      'RESULT_UNSTORABLE', 'NO_QUORUM', 'UNSATISFIABLE', 'LEASE_EXPIRED', 'ATTEMPTS_EXHAUSTED', 'UNKNOWN', 'MODEL_UNAVAILABLE', 'MODEL_LOAD_FAILED', 'WORKER_EXITED',
     ];
     assert.deepEqual(Object.keys(ERROR_CODES).sort(), [...reported].sort());
     for (const c of reported) assert.ok(isErrorCode(c), c);
@@ -20,7 +20,7 @@ describe('error codes: a closed set with retryability per code', () => {
     const expected: Record<string, 'always' | 'never' | 'reported'> = {
       TIMEOUT: 'never', CANCELLED: 'never', ABORTED: 'reported', KI_LOST: 'always', KI_UNREACHABLE: 'always', KI_BUSY: 'always',
       UNKNOWN_TYPE: 'never', BAD_PAYLOAD: 'never', HTTP_TIMEOUT: 'always', HTTP_UNREACHABLE: 'always', HTTP_STATUS: 'reported',
-      EXEC_EXIT: 'never', EXEC_SPAWN_FAILED: 'reported', TASK_FAILED: 'reported', NO_QUORUM: 'never', LEASE_EXPIRED: 'never',
+      EXEC_EXIT: 'never', EXEC_SPAWN_FAILED: 'reported', TASK_FAILED: 'reported', NO_QUORUM: 'never', LEASE_EXPIRED: 'never', WORKER_EXITED: 'always',
     };
     for (const [code, r] of Object.entries(expected)) assert.equal(retryabilityOf(code), r, code);
     assert.equal(isRetryable('CANCELLED', true), false);

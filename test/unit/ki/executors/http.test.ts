@@ -67,6 +67,19 @@ describe('http executor (fetch replaced)', () => {
     assert.deepEqual(result, { status: 200, body: { choices: [{ text: 'ok' }] }, truncated: false });
   });
 
+  it('passes the reservation of a GPU task in X-Anki-Gpus and X-Anki-Gpu-Uuids, and none for a CPU task', async () => {
+    const headers: Headers[] = [];
+    const { fetch } = fakeFetch((_seen, init) => { headers.push(new Headers(init?.headers)); return json(200, {}); });
+    const http = createHttpExecutor({ endpoint: 'http://127.0.0.1:9/v1', fetch });
+    const gpu = (index: number) => ({ index, uuid: `GPU-u-${index}`, name: 'Fake', memoryMiB: 1024, memoryUsedMiB: 0 });
+    await http({}, fakeContext({ gpus: [gpu(0), gpu(3)] }));
+    await http({}, fakeContext());
+    assert.equal(headers[0]?.get('x-anki-gpus'), '0,3');
+    assert.equal(headers[0]?.get('x-anki-gpu-uuids'), 'GPU-u-0,GPU-u-3');
+    assert.equal(headers[1]?.get('x-anki-gpus'), null);
+    assert.equal(headers[1]?.get('x-anki-gpu-uuids'), null);
+  });
+
   it('keeps the base path of the endpoint', async () => {
     const { fetch, seen } = fakeFetch(() => json(200, {}));
     const http = createHttpExecutor({ endpoint: 'http://gw.local/llm', fetch });
