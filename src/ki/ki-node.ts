@@ -4,24 +4,18 @@ import { MessageRejectedError } from '../errors';
 import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span, type Logger, type Metrics } from '../observability';
 import { HeartbeatPublisher, type Heartbeat } from '../cluster';
 import type { Service } from '../lifecycle';
-import { type MessageOf, type ResultItem, type TaskErrorData, type CarriedBy, type TopologyNames, anInbox, CARRIES, MAX_OUTPUT_ITEMS } from '../protocol';
+import { type MessageOf, type TaskErrorData, type CarriedBy, type TopologyNames, CARRIES } from '../protocol';
 import { requireSender } from '../security';
-import { BatchSender, type ConsumerHandle, type MessageBus, type Received } from '../transport';
+import type { ConsumerHandle, MessageBus, Received } from '../transport';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
-import { OutputStream } from './output-stream';
-import { OutputBatcher } from './output-batcher';
-import { throttledProgress } from './progress-throttle';
+import { AttemptReports } from './attempt-reports';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
 import { toErrorData } from './task-error-data';
 import type { ModelHost, ModelLease } from './model-host';
-import { hasAttemptLeft, nextDelayMs, RESULT_REPORT_RETRY } from '../task';
-
-/** Characters of output past which a message to an An goes at once (far below MAX_MESSAGE_BYTES once sealed). */
-const OUTPUT_MESSAGE_CHARS = 256 * 1024;
 
 export interface KiNodeDeps {
   nodeId: string;
@@ -54,8 +48,8 @@ export class KiNode implements Service {
   /** Highest attempt started per task: an assignment of one already run is not run again. */
   readonly #started: StartedAttempts;
   readonly #heartbeats: HeartbeatPublisher;
-  /** Results, one message per An for all attempts that ended while its previous one was on the way. */
-  readonly #results: BatchSender<ResultItem>;
+  /** Start, progress, output and result of each attempt, to its An. */
+  readonly #reports: AttemptReports;
   #group: string;
   /** Set by config: the Ki stays in this group whatever the leader says. */
   readonly #pinned: boolean;
@@ -69,7 +63,6 @@ export class KiNode implements Service {
   readonly #startedAtMs: number;
   /** This Ki's GPUs, with the latest memory use and utilisation read (see {@link updateGpuUsage}). */
   readonly #gpus: GpuUsage;
-  readonly #output: OutputBatcher;
 
   constructor(private readonly d: KiNodeDeps) {
     this.#gpus = new GpuUsage(d.gpus, d.metrics);
@@ -78,15 +71,7 @@ export class KiNode implements Service {
     this.#startedAtMs = d.startedAtMs ?? Date.now();
     this.#started = new StartedAttempts(d.config.ki.attemptMemoryEntries, d.config.ki.attemptMemoryTtlMs);
     this.#heartbeats = new HeartbeatPublisher({ bus: d.bus, names: d.names, periodMs: d.config.cluster.heartbeatMs, log: d.log, describe: () => this.describe(), ...(d.instance ? { instance: d.instance } : {}) });
-    this.#results = new BatchSender<ResultItem>({
-      maxItems: d.config.ki.resultBatchMax,
-      send: (an, items) => d.bus.sendMany(anInbox(d.names, an), 'task.result', items, (batch) => ({ v: 1, ki: d.nodeId, items: batch })),
-      onBatch: (n) => d.metrics.batchItems.observe({ batch: 'result' }, n),
-    });
-    this.#output = new OutputBatcher({
-      flushMs: d.config.ki.streamFlushMs, maxItems: MAX_OUTPUT_ITEMS, maxChars: OUTPUT_MESSAGE_CHARS,
-      send: (an, items) => d.bus.send(anInbox(d.names, an), 'task.output', { v: 1, items }),
-    });
+    this.#reports = new AttemptReports(d);
   }
 
   get slots(): number {
@@ -216,11 +201,11 @@ export class KiNode implements Service {
     if (existing) existing.abort.abort(abortReason('superseded', existing.an === a.an ? 'superseded by a newer attempt' : `superseded by a dispatch of ${a.an}`));
     const executor = this.d.executors[a.task.type];
     if (!executor) {
-      void this.#report(a, Date.now(), { code: 'UNKNOWN_TYPE', message: `no executor for task type "${a.task.type}" on ${this.d.nodeId}`, retryable: false });
+      void this.#reports.result(a, Date.now(), { code: 'UNKNOWN_TYPE', message: `no executor for task type "${a.task.type}" on ${this.d.nodeId}`, retryable: false });
       return;
     }
     if (this.#draining || this.#running.size >= this.slots) {
-      void this.#report(a, Date.now(), { code: 'KI_BUSY', message: `${this.d.nodeId} has no free slot`, retryable: true });
+      void this.#reports.result(a, Date.now(), { code: 'KI_BUSY', message: `${this.d.nodeId} has no free slot`, retryable: true });
       return;
     }
     void withSpan(SPAN.taskExecute, { [ATTR.taskId]: a.task.id, [ATTR.taskType]: a.task.type, [ATTR.attempt]: a.attempt, [ATTR.nodeId]: this.d.nodeId, [ATTR.anId]: a.an },
@@ -237,27 +222,14 @@ export class KiNode implements Service {
     this.#updateSlotMetrics();
     this.d.metrics.taskExecutions.inc({ type: a.task.type });
     const timeout = a.task.timeoutMs > 0 ? setTimeout(() => abort.abort(abortReason('timeout', `timed out after ${a.task.timeoutMs} ms`)), a.task.timeoutMs) : undefined;
-    const reports = anInbox(this.d.names, a.an);
-    // Tasks that end within `ki.startedReportDelayMs` go straight to their result (which carries
-    // the start time): one message and one row write less per short task.
-    const startedReport = setTimeout(() => {
-      void this.d.bus.send(reports, 'task.started', { v: 1, taskId, attempt: a.attempt, ki: this.d.nodeId, startedAtMs: run.startedAtMs }, trace ? { trace } : {}).catch((err: Error) => log.debug({ err: err.message }, 'start not reported'));
-    }, this.d.config.ki.startedReportDelayMs);
-    // The attempt hands its output on at once; the Ki's batcher gathers every attempt's for its An.
-    const output = new OutputStream({
-      taskId, attempt: a.attempt, maxChars: this.d.config.ki.streamMaxChars, flushMs: 0,
-      send: (body, last) => this.#output.add(a.an, body, last),
-      flushOnClose: () => this.#output.flush(a.an),
-      onTruncated: (max) => log.info({ maxChars: max }, 'output stream truncated (KI_STREAM_MAX_CHARS)'),
-    });
+    const cancelStartedReport = this.#reports.startedLater(a, run.startedAtMs, log, trace);
+    const output = this.#reports.output(a, log);
     let ctx: ExecutionContext = {
       taskId, attempt: a.attempt, type: a.task.type, signal: abort.signal, timeoutMs: a.task.timeoutMs, log,
       emit: (chunk) => output.emit(chunk),
       gpus: this.#gpus.of(a.gpus),
       ...(a.task.inputs ? { inputs: a.task.inputs } : {}),
-      progress: throttledProgress(this.d.config.ki.progressMinIntervalMs, (fraction, message) => {
-        void this.d.bus.send(reports, 'task.progress', { v: 1, taskId, attempt: a.attempt, fraction, ...(message ? { message } : {}) }).catch(() => undefined);
-      }),
+      progress: this.#reports.progress(a),
     };
     let result: unknown;
     let error: TaskErrorData | undefined;
@@ -274,7 +246,7 @@ export class KiNode implements Service {
     } finally {
       model?.release();
       clearTimeout(timeout);
-      clearTimeout(startedReport);
+      cancelStartedReport();
       // The output goes before the result, so a client sees every chunk before the end.
       await output.close();
     }
@@ -284,7 +256,7 @@ export class KiNode implements Service {
       log.info({ code: error.code, err: error.message }, 'attempt failed');
       if (span) markFailed(span, error);
     }
-    await this.#report(a, run.startedAtMs, error, result, trace);
+    await this.#reports.result(a, run.startedAtMs, error, result, trace);
   }
 
   /** The loaded model a task names: resident, or loaded now from the descriptor its An sent (a cold start). */
@@ -293,23 +265,6 @@ export class KiNode implements Service {
       return Promise.reject(new TaskExecutionError(`${this.d.nodeId} cannot load model "${a.task.model ?? ''}"`, { code: 'MODEL_UNAVAILABLE', retryable: true }));
     }
     return this.d.models.acquire(a.model);
-  }
-
-  /** Sends the outcome to the An, retrying a few times; the An's lease recovery covers the rest. */
-  async #report(a: Assignment, startedAtMs: number, error?: TaskErrorData, result?: unknown, trace?: string): Promise<void> {
-    const base = { taskId: a.task.id, attempt: a.attempt, startedAtMs, finishedAtMs: Date.now(), ...(trace ? { trace } : {}) };
-    const item: ResultItem = error ? { ...base, ok: false, error } : { ...base, ok: true, result: result ?? null };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#results.add(a.an, item);
-        return;
-      } catch (err) {
-        const last = !hasAttemptLeft(attempt, RESULT_REPORT_RETRY.maxAttempts);
-        this.d.log.warn({ taskId: a.task.id, err: (err as Error).message, attempt }, last ? 'result not delivered; the An\'s lease recovery runs the task again' : 'result not delivered yet');
-        if (last) return;
-        await sleep(nextDelayMs(RESULT_REPORT_RETRY, attempt));
-      }
-    }
   }
 
   /** Sends a heartbeat now (a model changed state), not at the next period. */
@@ -350,7 +305,7 @@ export class KiNode implements Service {
     for (const run of this.#running.values()) run.abort.abort(abortReason('shutdown', 'ki shutting down'));
     const abortDeadline = Date.now() + 1000;
     while (this.#running.size > 0 && Date.now() < abortDeadline) await sleep(20);
-    await this.#results.drain();
+    await this.#reports.drain();
     await this.d.models?.unloadAll();
     void this.#heartbeats.beat().catch(() => undefined);
     await this.#heartbeats.stop();
