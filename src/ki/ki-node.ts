@@ -1,29 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppConfig } from '../config';
 import { MessageRejectedError } from '../errors';
-import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span, type Logger, type Metrics } from '../observability';
+import { ATTR, currentTraceparent, markFailed, SPAN, withSpan, type Span } from '../observability';
 import { HeartbeatPublisher, type Heartbeat } from '../cluster';
 import type { Service } from '../lifecycle';
-import { type MessageOf, type TaskErrorData, type CarriedBy, type TopologyNames, CARRIES } from '../protocol';
+import { type MessageOf, type TaskErrorData, type CarriedBy, CARRIES } from '../protocol';
 import { requireSender } from '../security';
-import type { ConsumerHandle, MessageBus, Received } from '../transport';
+import type { ConsumerHandle, Received } from '../transport';
 import { TaskExecutionError, type ExecutionContext, type Executor } from './executors/types';
 import type { GpuDevice } from './gpu/types';
 import { GpuUsage } from './gpu/gpu-usage';
-import { AttemptReports } from './attempt-reports';
+import { AttemptReports, type AttemptReportsDeps } from './attempt-reports';
 import type { Assignment, RunningTask } from './running-task';
 import { StartedAttempts } from './started-attempts';
 import { abortErrorData, abortReason } from './abort-reason';
 import { toErrorData } from './task-error-data';
 import type { ModelHost, ModelLease } from './model-host';
 
-export interface KiNodeDeps {
-  nodeId: string;
-  config: AppConfig;
-  bus: MessageBus;
-  names: TopologyNames;
-  log: Logger;
-  metrics: Metrics;
+export interface KiNodeDeps extends AttemptReportsDeps {
   executors: Readonly<Record<string, Executor>>;
   gpus: GpuDevice[];
   /** Role written in heartbeats (standalone nodes heartbeat once per role they run). */
