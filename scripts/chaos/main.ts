@@ -23,6 +23,7 @@ async function main(): Promise<number> {
     console.log(`\nINVARIANT BROKEN: lost ${JSON.stringify(report.lost.slice(0, 10))} double ${JSON.stringify(report.doubleCompletions.slice(0, 10))} violations ${JSON.stringify(report.violations.slice(0, 10))}`);
     // The rows say where a lost task stopped (status, attempts, An, Ki, publish mark, lease): the run's database is gone after it.
     for (const row of report.lostRows) console.log(`lost task row: ${JSON.stringify(row)}`);
+    for (const line of report.lostTrail) console.log(`trail: ${line}`);
   }
   return ok ? 0 : 1;
 }

@@ -26,6 +26,8 @@ export interface ChaosReport {
   terminal: Record<string, number>;
   lost: string[];
   lostRows: Record<string, unknown>[];
+  /** For a run that lost tasks: the faults with their times and every node's log lines naming the first lost tasks. */
+  lostTrail: string[];
   executions: number;
   /** Tasks executed more than once: retries after a lost Ki or An (at-least-once allows it). */
   duplicateExecutions: number;
@@ -98,6 +100,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     log('load stopping; every fault healed; settling');
     const report = await work.finish(o.settleMs);
     work = undefined;
+    const lostTrail = trailOf(cluster.nodes, report.lost.slice(0, 3), faults);
     const pids = chaos.pids();
     chaos.stopping();
     await cluster.stopAll();
@@ -113,12 +116,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       terminal: report.terminal, lost: report.lost, lostRows: report.lostRows, executions: report.executions, duplicateExecutions: report.duplicateExecutions,
       sameAttemptTwice: report.sameAttemptTwice.length, completionsSeen: report.completionsSeen, doubleCompletions: report.doubleCompletions, retries: report.retries,
       faults: byKind, skipped, maxRecoveryMs: slowest?.recoveryMs ?? 0, ...(slowest ? { slowestRecovery: `${slowest.kind}${slowest.target ? ` ${slowest.target}` : ''}` } : {}),
-      violations: report.violations, leftoverProcesses: leftover, ownExits: chaos.ownExits,
+      violations: report.violations, leftoverProcesses: leftover, ownExits: chaos.ownExits, lostTrail,
     };
   } finally {
     await work?.abandon();
     await chaos.destroy();
   }
+}
+
+/** What a run that lost tasks leaves to go on: when each fault hit what, and the log lines of every node that name those tasks. */
+function trailOf(nodes: readonly { id: string; logs: readonly string[] }[], ids: readonly string[], faults: readonly FaultRecord[]): string[] {
+  if (ids.length === 0) return [];
+  const timeline = faults.map((f) => `fault ${new Date(f.atMs).toISOString()} ${f.kind}${f.target ? ` ${f.target}` : ''}${f.skipped ? ' (skipped)' : ''}`);
+  const lines = nodes.flatMap((n) => n.logs.filter((l) => ids.some((id) => l.includes(id))).map((l) => `${n.id}: ${l}`));
+  return [...timeline, ...lines.slice(0, 60)];
 }
 
 /** The summary table. */

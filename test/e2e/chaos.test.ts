@@ -11,7 +11,7 @@ describe('chaos: a seeded short soak with every kind of fault: kills, broker cut
     console.log(formatReport(report).split('\n').map((l) => `      ${l}`).join('\n'));
     assert.ok(report.accepted > 100, 'the load got through');
     for (const kind of FAULT_KINDS) assert.ok((report.faults[kind] ?? 0) > 0 || report.skipped[kind], `fault ${kind} injected, or skipped with a reason`);
-    assert.deepEqual(report.lost, [], `no accepted task was lost: ${JSON.stringify(report.lostRows)}`);
+    assert.deepEqual(report.lost, [], `no accepted task was lost: ${JSON.stringify(report.lostRows)}\n${report.lostTrail.join('\n')}`);
     assert.deepEqual(report.doubleCompletions, [], 'no task completed twice');
     assert.deepEqual(report.violations, [], 'every refusal was a 4xx or 503');
     assert.deepEqual(report.leftoverProcesses, [], 'no process left behind');
