@@ -1,19 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { loadConfig } from '../../../src/config/load';
 import { BUILTIN_EXECUTORS } from '../../../src/ki/executors/builtins';
 import type { Executor } from '../../../src/ki/executors/types';
-import { KiNode } from '../../../src/ki/ki-node';
 import { ModelHost } from '../../../src/ki/model-host';
 import { createMetrics } from '../../../src/observability/metrics';
 import { silentLogger } from '../../../src/observability/logger';
 import { assignRoute, kiInbox, modelCommandRoute } from '../../../src/protocol/destinations';
-import type { MessageOf } from '../../../src/protocol/messages';
 import { topologyNames } from '../../../src/protocol/names';
-import { InProcessTransport } from '../../../src/transport/in-process-transport';
-import { type MessageBus, type Received } from '../../../src/transport/message-bus';
+import type { MessageBus } from '../../../src/transport/message-bus';
 import { inProcessBus } from '../../helpers/in-process-bus';
+import { startKiOnBus, until, type KiOnBus } from './ki-on-bus';
 
 /**
  * A Ki obeys the leader's model commands under the highest term it has seen, reports its models
@@ -22,50 +19,29 @@ import { inProcessBus } from '../../helpers/in-process-bus';
  */
 describe('Ki: model commands and tasks on a model', () => {
   const names = topologyNames('kimodels');
-  const busFor = inProcessBus;
   const loads: string[] = [];
   const llama = { name: 'llama', type: 'llm', config: { size: 8 } };
-  let transport: InProcessTransport;
-  let ki: KiNode;
+  let k: KiOnBus;
   let leader: MessageBus;
-  /** Speaks for the An: assignments and their reports. */
-  let anBus: MessageBus;
-  const results: MessageOf<'task.result'>['items'] = [];
 
   before(async () => {
-    transport = new InProcessTransport({ names });
-    await transport.start();
-    const config = loadConfig({ env: { KI_SLOTS: '2', KI_GROUP: 'an1', KI_GPUS: 'none', NODE_ID: 'ki1', KI_MODEL_SLOTS: '2' }, role: 'ki' });
     const metrics = createMetrics(new Registry(), 'ki');
     const models = new ModelHost({ hooks: new Map([['llm', { load: (m) => { loads.push(m.name); return { name: m.name, size: m.config['size'] }; } }]]), slots: 2, gpus: () => [], log: silentLogger(), metrics });
     const generate: Executor = (_payload, ctx) => Promise.resolve({ model: ctx.model });
-    ki = new KiNode({ nodeId: 'ki1', config, bus: busFor(transport, 'ki1', 'ki'), names, log: silentLogger(), metrics, executors: { ...BUILTIN_EXECUTORS, generate }, gpus: [], models });
-    await ki.start();
-    leader = busFor(transport, 'p1', 'principal');
-    anBus = busFor(transport, 'an1', 'an');
-    await anBus.subscribe({ name: names.inbox('an', 'an1'), kind: 'durable' }, 64, ['task.started', 'task.progress', 'task.result'], ({ msg, delivery }: Received) => {
-      delivery.ack();
-      if (msg.type === 'task.result') results.push(...(msg.payload).items);
-    });
+    k = await startKiOnBus(names, { KI_MODEL_SLOTS: '2' }, { metrics, executors: { ...BUILTIN_EXECUTORS, generate }, models });
+    leader = inProcessBus(k.transport, 'p1', 'principal');
   });
 
-  after(async () => {
-    await ki?.stop();
-    await transport?.stop();
-  });
+  after(() => k?.stop());
 
-  const until = async (check: () => boolean, what: string) => {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(check(), what);
-  };
   const command = (term: number, load: typeof llama[], unload: string[] = [], target = 'ki1') => leader.send(modelCommandRoute(names, target), 'model.command', { v: 1, ki: target, term, load, unload });
-  const heartbeatModels = () => (ki.describe().models ?? []).map((m) => `${m.name}:${m.state}`);
+  const heartbeatModels = () => (k.ki.describe().models ?? []).map((m) => `${m.name}:${m.state}`);
 
   it('loads a model the leader asks for and reports it ready in its heartbeat, with the types it loads', async () => {
     await command(5, [llama]);
     await until(() => heartbeatModels().includes('llama:ready'), 'llama ready');
-    assert.deepEqual(ki.describe().modelTypes, ['llm']);
-    assert.equal(ki.describe().modelSlots, 2);
+    assert.deepEqual(k.ki.describe().modelTypes, ['llm']);
+    assert.equal(k.ki.describe().modelSlots, 2);
     assert.deepEqual(loads, ['llama']);
   });
 
@@ -79,9 +55,9 @@ describe('Ki: model commands and tasks on a model', () => {
 
   it('gives a task naming the model the loaded handle, without loading it again', async () => {
     const task = { id: randomUUID(), type: 'generate', payload: {}, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 10_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now(), model: 'llama' };
-    await anBus.send(kiInbox(names, 'ki1'), 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 1, gpus: [], model: llama }] });
-    await until(() => results.some((r) => r.taskId === task.id), 'the task reports');
-    const r = results.find((x) => x.taskId === task.id)!;
+    await k.an.send(kiInbox(names, 'ki1'), 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 1, gpus: [], model: llama }] });
+    await until(() => k.results.some((r) => r.taskId === task.id), 'the task reports');
+    const r = k.results.find((x) => x.taskId === task.id)!;
     assert.equal(r.ok, true, JSON.stringify(r.error));
     assert.deepEqual(r.result, { model: { name: 'llama', size: 8 } });
     assert.deepEqual(loads, ['llama']);
@@ -89,9 +65,9 @@ describe('Ki: model commands and tasks on a model', () => {
 
   it('fails a task naming a model its assignment does not describe, retryably', async () => {
     const task = { id: randomUUID(), type: 'generate', payload: {}, priority: 5, requirements: { gpus: 0, gpuMemoryMiB: 0, labels: [] }, timeoutMs: 10_000, maxAttempts: 3, owner: 'alice', createdAtMs: Date.now(), model: 'mistral' };
-    await anBus.send(kiInbox(names, 'ki1'), 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 1, gpus: [] }] });
-    await until(() => results.some((r) => r.taskId === task.id), 'the task reports');
-    const r = results.find((x) => x.taskId === task.id)!;
+    await k.an.send(kiInbox(names, 'ki1'), 'task.assign', { v: 1, an: 'an1', items: [{ task, attempt: 1, gpus: [] }] });
+    await until(() => k.results.some((r) => r.taskId === task.id), 'the task reports');
+    const r = k.results.find((x) => x.taskId === task.id)!;
     assert.deepEqual([r.ok, r.error?.code, r.error?.retryable], [false, 'MODEL_UNAVAILABLE', true]);
   });
 
